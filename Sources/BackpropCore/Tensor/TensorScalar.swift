@@ -1,0 +1,40 @@
+// TensorScalar: the element types a Tensor may hold.
+//
+// Every layer in the book is written once, generic over its scalar, and runs
+// in `Float` for training and in `Double` for gradient checks. The protocol
+// names the SIMD vector each scalar is processed in: eight `Float`s or four
+// `Double`s fill one 256-bit AVX register.
+
+/// A floating-point type a `Tensor` can hold: `Float` or `Double`.
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
+where Self.RawSignificand: FixedWidthInteger {
+    /// The SIMD vector that fills one 256-bit register with this scalar.
+    associatedtype Vector: SIMD where Vector.Scalar == Self
+
+    /// The scalar's natural exponential, `e^x` (Glibc `expf`/`exp`).
+    static func exp(_ x: Self) -> Self
+    /// The natural logarithm (`logf`/`log`).
+    static func log(_ x: Self) -> Self
+    /// The hyperbolic tangent (`tanhf`/`tanh`).
+    static func tanh(_ x: Self) -> Self
+    /// `log(1 + x)`, accurate for small `x` (`log1pf`/`log1p`).
+    static func log1p(_ x: Self) -> Self
+}
+
+import Foundation
+
+extension Float: TensorScalar {
+    public typealias Vector = SIMD8<Float>
+    @inlinable public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
+    @inlinable public static func log(_ x: Float) -> Float { Foundation.logf(x) }
+    @inlinable public static func tanh(_ x: Float) -> Float { Foundation.tanhf(x) }
+    @inlinable public static func log1p(_ x: Float) -> Float { Foundation.log1pf(x) }
+}
+
+extension Double: TensorScalar {
+    public typealias Vector = SIMD4<Double>
+    @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
+    @inlinable public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+    @inlinable public static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
+}
