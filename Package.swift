@@ -7,7 +7,8 @@
 //   BackpropCore   tensor, kernel twins (Naive / SIMDKernels), RNG, gradient
 //                  checker, fixtures loader, SVG figures, benchmark harness
 //   LinearModels   chapter 1: linear/logistic regression, the perceptron
-//   backprop       the command-line tool (thin: parses flags, calls chapters)
+//   BackpropCLI    the command table and flag parser of the `backprop` tool
+//   backprop       the executable: main.swift calls BackpropCLI.main()
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -34,16 +35,19 @@ let solutionsPresent = FileManager.default.fileExists(
 var targets: [Target] = [
     .target(
         name: "BackpropCore",
+        exclude: ["Data/README.md"],
         resources: [.copy("Data/iris.csv")],
         swiftSettings: vectorFlags),
     .target(
         name: "LinearModels",
         dependencies: ["BackpropCore"],
         swiftSettings: vectorFlags),
+    .target(
+        name: "BackpropCLI",
+        dependencies: ["BackpropCore", "LinearModels"]),
     .executableTarget(
         name: "backprop",
-        dependencies: ["BackpropCore", "LinearModels"],
-        swiftSettings: vectorFlags),
+        dependencies: ["BackpropCLI"]),
 
     // Exercises: stubs a student fills in, graded by `swift test`.
     .target(name: "ExerciseKit"),
@@ -59,6 +63,9 @@ var targets: [Target] = [
     .testTarget(
         name: "LinearModelsTests",
         dependencies: ["LinearModels", "BackpropCore"]),
+    .testTarget(
+        name: "BackpropCLITests",
+        dependencies: ["BackpropCLI"]),
 ]
 
 var exerciseTestDependencies: [Target.Dependency] = [

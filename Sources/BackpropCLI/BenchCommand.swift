@@ -1,0 +1,54 @@
+// `backprop bench [name…]`: kernel speed, naive against SIMD, and against this
+// CPU's FMA peak measured in the same run.
+
+import BackpropCore
+import Foundation
+
+enum BenchCommand {
+    static let flags = [
+        Flag(name: "json", value: nil, help: "one JSON object per line instead of a table"),
+        Flag(name: "quick", value: nil, help: "small shapes and short timings (a smoke test)"),
+    ]
+
+    static func run(_ words: [String]) throws {
+        let args = try Arguments(command: "bench", words: words, flags: flags)
+        let names = KernelBenchmarks.names
+        if args.wantsHelp {
+            print(helpText(usage: "backprop bench [\(names.joined(separator: "|"))…] [--json] [--quick]",
+                           summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all.",
+                           flags: flags))
+            return
+        }
+        for n in args.positionals where !names.contains(n) {
+            throw UsageError("backprop bench: unknown benchmark '\(n)'; benchmarks are \(names.joined(separator: ", "))")
+        }
+        #if DEBUG
+        FileHandle.standardError.write("warning: this is a debug build; run `swift run -c release backprop bench` for real figures\n".data(using: .utf8)!)
+        #endif
+        let selected = args.positionals.isEmpty ? names : args.positionals
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let quick = args.has("quick")
+        let peak = Peak.measureFMAGflops(threads: threads, seconds: quick ? 0.05 : 0.5)
+        let peak1 = Peak.measureFMAGflops(threads: 1, seconds: quick ? 0.05 : 0.3)
+        let json = args.has("json")
+        if json {
+            print(JSONValue.object([("kernel", .string("fma_peak")), ("shape", .string("\(threads) threads")),
+                                    ("variant", .string("peak")), ("gflops", .number((peak * 10).rounded() / 10)),
+                                    ("single_thread_gflops", .number((peak1 * 10).rounded() / 10))]).rendered)
+        } else {
+            print(String(format: "FMA peak of this CPU: %.1f GFLOP/s on %d threads (%.1f on one)\n", peak, threads, peak1))
+        }
+        var rows: [[String]] = []
+        for name in selected {
+            for row in KernelBenchmarks.run(name, peakGflops: peak, quick: quick) {
+                if json { print(row.json) } else {
+                    rows.append([row.kernel, row.shape, row.variant, String(format: "%.2f", row.gflops ?? 0),
+                                 String(format: "%.1f×", row.vsNaive ?? 0), String(format: "%.1f%%", (row.vsPeak ?? 0) * 100)])
+                }
+            }
+        }
+        if !json {
+            print(TextTable.render(header: ["kernel", "shape", "variant", "GFLOP/s", "vs naive", "vs peak"], rows: rows))
+        }
+    }
+}

@@ -1,0 +1,58 @@
+// `backprop train <model>`: one training run, a summary, and with --json a
+// last line holding one JSON object.
+
+import BackpropCore
+import LinearModels
+
+enum TrainCommand {
+    static let models = ["perceptron", "logistic", "linear"]
+
+    static let flags = [
+        Flag(name: "dataset", value: "NAME", help: "blobs, xor, iris, iris-setosa, iris-virginica (linear: line)"),
+        Flag(name: "epochs", value: "N", help: "passes over the training data"),
+        Flag(name: "lr", value: "X", help: "learning rate"),
+        Flag(name: "seed", value: "S", help: "random seed for data, split and order (default 42)"),
+        Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
+    ]
+
+    static let help = helpText(
+        usage: "backprop train <\(models.joined(separator: "|"))> [--dataset NAME] [--epochs N] [--lr X] [--seed S] [--json]",
+        summary: "Train one model of chapter 1 and report its accuracy or loss.",
+        flags: flags,
+        details: """
+            defaults: perceptron on blobs (100 epochs, lr 1), logistic on iris (500 epochs, lr 0.5),
+            linear on line (200 epochs, lr 0.1). Three-class data is handled one-versus-rest.
+            """)
+
+    static func run(_ words: [String]) throws {
+        let args = try Arguments(command: "train", words: words, flags: flags)
+        if args.wantsHelp { print(help); return }
+        guard let model = args.positionals.first else {
+            throw UsageError("backprop train: which model? one of \(models.joined(separator: ", ")) (see `backprop train --help`)")
+        }
+        guard models.contains(model) else {
+            throw UsageError("backprop train: unknown model '\(model)'; models are \(models.joined(separator: ", "))")
+        }
+        guard args.positionals.count == 1 else {
+            throw UsageError("backprop train: unexpected argument '\(args.positionals[1])'")
+        }
+        let defaults = Chapter1.defaults[model]!
+        let epochs = try args.int("epochs", default: defaults.epochs)
+        let lr = try args.double("lr", default: defaults.learningRate)
+        let seed = try args.seed()
+        let summary: RunSummary
+        if model == "linear" {
+            _ = try args.choice("dataset", from: ["line"], default: "line")
+            summary = try Chapter1.linear(epochs: epochs, learningRate: lr, seed: seed)
+        } else {
+            let names = Chapter1Dataset.allCases.filter { $0 != .line }.map(\.rawValue)
+            let name = try args.choice("dataset", from: names, default: model == "perceptron" ? "blobs" : "iris")!
+            let dataset = Chapter1Dataset(rawValue: name)!
+            summary = model == "perceptron"
+                ? try Chapter1.perceptron(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed)
+                : try Chapter1.logistic(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed)
+        }
+        print(TourCommand.table([summary]))
+        if args.has("json") { print(summary.json) }
+    }
+}

@@ -1,0 +1,64 @@
+// The benchmark harness behind `backprop bench`.
+//
+// Contract
+// - Each kernel runs in both twins on the same inputs; we report GFLOP/s
+//   (flops counted from the formula, e.g. 2·m·n·k for a matmul), the SIMD/naive
+//   ratio, and the fraction of this CPU's FMA peak measured in the same run
+//   (Peak.swift), so figures from different machines can be compared.
+// - Timing: one warm-up call, then repeated calls until `minSeconds` has
+//   passed; the best (smallest) time per call is kept, since noise only ever
+//   adds time.
+// - Build with `-c release`: debug builds run SIMD code ~100× slower.
+
+import Dispatch
+import Foundation
+
+/// One line of benchmark output.
+public struct BenchRow: Sendable {
+    public var kernel: String
+    public var shape: String
+    public var variant: String
+    public var gflops: Double?
+    public var msPerStep: Double?
+    public var vsNaive: Double?
+    public var vsPeak: Double?
+
+    public init(kernel: String, shape: String, variant: String, gflops: Double? = nil,
+                msPerStep: Double? = nil, vsNaive: Double? = nil, vsPeak: Double? = nil) {
+        self.kernel = kernel; self.shape = shape; self.variant = variant
+        self.gflops = gflops; self.msPerStep = msPerStep; self.vsNaive = vsNaive; self.vsPeak = vsPeak
+    }
+
+    /// `{"kernel":…,"shape":…,"variant":…,"gflops":…,"vs_naive":…,"vs_peak":…}`
+    public var json: String {
+        func r(_ x: Double, _ digits: Double = 1000) -> JSONValue { .number((x * digits).rounded() / digits) }
+        var fields: [(String, JSONValue)] = [
+            ("kernel", .string(kernel)), ("shape", .string(shape)), ("variant", .string(variant)),
+        ]
+        if let g = gflops { fields.append(("gflops", r(g))) }
+        if let ms = msPerStep { fields.append(("ms_per_step", r(ms))) }
+        if let v = vsNaive { fields.append(("vs_naive", r(v))) }
+        if let p = vsPeak { fields.append(("vs_peak", r(p, 10000))) }
+        return JSONValue.object(fields).rendered
+    }
+}
+
+/// Timing helpers.
+public enum Benchmark {
+    /// The best wall-clock seconds per call of `body` over repeated runs
+    /// lasting at least `minSeconds` (and at least `minRuns` runs).
+    public static func bestTime(minSeconds: Double = 0.5, minRuns: Int = 3, _ body: () -> Void) -> Double {
+        body()  // warm-up: caches, page faults, thread pool start-up
+        var best = Double.infinity
+        var runs = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        repeat {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            best = min(best, Double(t1 - t0) / 1e9)
+            runs += 1
+        } while runs < minRuns || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minSeconds
+        return best
+    }
+}

@@ -1,0 +1,209 @@
+// Tensor operations: the shape-checked layer above the kernels.
+//
+// Each operation validates its operands' shapes, throws `TensorError` naming
+// both shapes when they do not fit, then hands raw pointers to a kernel set
+// (`Naive` or `SIMDKernels`). Layers call these; kernels never see a bad shape.
+
+extension Tensor {
+    /// The matrix product op(A)·op(B) for the given layout.
+    ///
+    /// - `.nn`: A [m, k] · B [k, n]
+    /// - `.tn`: Aᵀ with A [k, m], times B [k, n]
+    /// - `.nt`: A [m, k] times Bᵀ with B [n, k]
+    public static func matmul(
+        _ a: Tensor, _ b: Tensor, _ layout: MatmulLayout = .nn,
+        kernels: any KernelSet.Type = SIMDKernels.self
+    ) throws -> Tensor {
+        let (m, n, k) = try matmulDimensions(a, b, layout)
+        var c = Tensor(uncheckedShape: [m, n], scalars: Array(repeating: 0, count: m * n))
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    guard let ca = pc.baseAddress, m * n > 0 else { return }
+                    if k == 0 { return }
+                    kernels.matmul(
+                        layout, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, ca,
+                        accumulate: false)
+                }
+            }
+        }
+        return c
+    }
+
+    /// Checks that two matrices can be multiplied in `layout`; returns (m, n, k).
+    static func matmulDimensions(
+        _ a: Tensor, _ b: Tensor, _ layout: MatmulLayout
+    ) throws -> (Int, Int, Int) {
+        let op = "matmul(\(layout.rawValue))"
+        let (ar, ac) = try a.matrixShape(op)
+        let (br, bc) = try b.matrixShape(op)
+        let (m, ka, kb, n): (Int, Int, Int, Int)
+        switch layout {
+        case .nn: (m, ka, kb, n) = (ar, ac, br, bc)
+        case .tn: (m, ka, kb, n) = (ac, ar, br, bc)
+        case .nt: (m, ka, kb, n) = (ar, ac, bc, br)
+        }
+        guard ka == kb else {
+            throw TensorError.shapeMismatch(
+                operation: op, lhs: a.shape, rhs: b.shape,
+                reason: "inner dimensions \(ka) and \(kb) differ")
+        }
+        return (m, n, ka)
+    }
+
+    /// The elementwise sum of two tensors of equal shape.
+    public func adding(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        try requireSameShape(other, "add")
+        var out = self
+        out.withUnsafeMutableBufferPointer { po in
+            other.withUnsafeBufferPointer { px in
+                guard let o = po.baseAddress, let x = px.baseAddress else { return }
+                kernels.add(count: count, UnsafePointer(o), x, o)
+            }
+        }
+        return out
+    }
+
+    /// The elementwise (Hadamard) product of two tensors of equal shape.
+    public func multiplying(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        try requireSameShape(other, "multiply")
+        var out = self
+        out.withUnsafeMutableBufferPointer { po in
+            other.withUnsafeBufferPointer { px in
+                guard let o = po.baseAddress, let x = px.baseAddress else { return }
+                kernels.multiply(count: count, UnsafePointer(o), x, o)
+            }
+        }
+        return out
+    }
+
+    /// self + α·x, for tensors of equal shape (the `axpy` of BLAS).
+    public func addingScaled(_ x: Tensor, by alpha: Scalar, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        try requireSameShape(x, "axpy")
+        var out = self
+        out.withUnsafeMutableBufferPointer { po in
+            x.withUnsafeBufferPointer { px in
+                guard let o = po.baseAddress, let xp = px.baseAddress else { return }
+                kernels.axpy(count: count, alpha: alpha, xp, o)
+            }
+        }
+        return out
+    }
+
+    /// α·self.
+    public func scaled(by alpha: Scalar, kernels: any KernelSet.Type = SIMDKernels.self) -> Tensor {
+        var out = self
+        out.withUnsafeMutableBufferPointer { po in
+            guard let o = po.baseAddress else { return }
+            kernels.scale(count: count, alpha: alpha, o)
+        }
+        return out
+    }
+
+    /// f applied to every element.
+    public func mapped(_ f: UnaryFunction, kernels: any KernelSet.Type = SIMDKernels.self) -> Tensor {
+        var out = self
+        out.withUnsafeMutableBufferPointer { po in
+            guard let o = po.baseAddress else { return }
+            kernels.map(f, count: count, UnsafePointer(o), o)
+        }
+        return out
+    }
+
+    /// A matrix [rows, cols] with the vector `v` [cols] added to every row.
+    public func addingRowVector(_ v: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        let (rows, cols) = try matrixShape("addRowVector")
+        guard v.shape == [cols] else {
+            throw TensorError.shapeMismatch(
+                operation: "addRowVector", lhs: shape, rhs: v.shape,
+                reason: "the vector must have \(cols) elements, one per column")
+        }
+        var out = self
+        out.withUnsafeMutableBufferPointer { po in
+            v.withUnsafeBufferPointer { pv in
+                guard let o = po.baseAddress, let vp = pv.baseAddress else { return }
+                kernels.addRowVector(rows: rows, cols: cols, vp, o)
+            }
+        }
+        return out
+    }
+
+    /// The sum of each row of a matrix: [rows, cols] → [rows].
+    public func rowSums(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        let (rows, cols) = try matrixShape("rowSums")
+        var out = Tensor(Array(repeating: 0, count: rows))
+        withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                guard let x = px.baseAddress, let o = po.baseAddress else { return }
+                kernels.rowSum(rows: rows, cols: cols, x, o)
+            }
+        }
+        return out
+    }
+
+    /// The largest element of each row: [rows, cols] → [rows] (cols ≥ 1).
+    public func rowMaxima(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        let (rows, cols) = try matrixShape("rowMaxima")
+        guard cols > 0 else {
+            throw TensorError.invalidShape(operation: "rowMaxima", shape: shape, reason: "rows are empty")
+        }
+        var out = Tensor(Array(repeating: 0, count: rows))
+        withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                kernels.rowMax(rows: rows, cols: cols, px.baseAddress!, po.baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// The sum of each column of a matrix: [rows, cols] → [cols].
+    public func columnSums(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        let (rows, cols) = try matrixShape("columnSums")
+        var out = Tensor(Array(repeating: 0, count: cols))
+        withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                guard let x = px.baseAddress, let o = po.baseAddress else { return }
+                kernels.columnSum(rows: rows, cols: cols, x, o, accumulate: false)
+            }
+        }
+        return out
+    }
+
+    /// Softmax of each row, computed stably (see `KernelSet.softmaxRows`).
+    public func softmaxRows(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        let (rows, cols) = try matrixShape("softmaxRows")
+        guard cols > 0 else {
+            throw TensorError.invalidShape(operation: "softmaxRows", shape: shape, reason: "rows are empty")
+        }
+        var out = self
+        out.withUnsafeMutableBufferPointer { po in
+            kernels.softmaxRows(rows: rows, cols: cols, UnsafePointer(po.baseAddress!), po.baseAddress!)
+        }
+        return out
+    }
+
+    /// The transpose of a matrix.
+    public func transposed() throws -> Tensor {
+        let (rows, cols) = try matrixShape("transposed")
+        var out = [Scalar](repeating: 0, count: count)
+        for i in 0..<rows {
+            for j in 0..<cols { out[j * rows + i] = scalars[i * cols + j] }
+        }
+        return Tensor(uncheckedShape: [cols, rows], scalars: out)
+    }
+
+    /// The sum of all elements (accumulated in Double for accuracy).
+    public func sum() -> Scalar {
+        var total = 0.0
+        for x in scalars { total += Double(x) }
+        return Scalar(total)
+    }
+
+    /// The mean of all elements.
+    public func mean() -> Scalar {
+        count == 0 ? 0 : Scalar(Double(sum()) / Double(count))
+    }
+
+    /// True if every element is finite (no NaN, no ±∞).
+    public var isFinite: Bool { scalars.allSatisfy { $0.isFinite } }
+}

@@ -1,0 +1,140 @@
+// Chapter 1's experiments: each trains one model on one dataset and returns a
+// RunSummary. `backprop train …` runs one; `backprop tour` runs them all.
+// Splits: iris is shuffled with the run's seed and split 60/20/20 into
+// train/validation/test; features are standardised on the training part.
+
+import BackpropCore
+import Foundation
+
+/// The datasets chapter 1 can train on.
+public enum Chapter1Dataset: String, CaseIterable, Sendable {
+    /// Two separable Gaussian clouds (generated).
+    case blobs
+    /// The four XOR corners (generated).
+    case xor
+    /// Iris, all three species (one-versus-rest).
+    case iris
+    /// Iris, setosa against the other two (linearly separable).
+    case irisSetosa = "iris-setosa"
+    /// Iris, virginica against the other two (not separable).
+    case irisVirginica = "iris-virginica"
+    /// A noisy straight line (regression).
+    case line
+
+    /// The train and test parts, standardised where the features need it.
+    public func load(seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        switch self {
+        case .blobs:
+            let all = try SyntheticData.blobs(count: 200, seed: seed)
+            let parts = try all.split(trainFraction: 0.7, validationFraction: 0, seed: seed)
+            return (parts.train, parts.test)
+        case .xor:
+            // Four points: we "test" on the training set, since the question is
+            // whether a line can fit them at all.
+            let all = try SyntheticData.xor()
+            return (all, all)
+        case .iris, .irisSetosa, .irisVirginica:
+            var all = try BundledData.iris()
+            if self == .irisSetosa { all = all.oneVersusRest(positive: 0) }
+            if self == .irisVirginica { all = all.oneVersusRest(positive: 2) }
+            let parts = try all.split(trainFraction: 0.6, validationFraction: 0.2, seed: seed)
+            let scaler = try Standardizer(fitting: parts.train.features)
+            return (try scaler.transform(parts.train), try scaler.transform(parts.test))
+        case .line:
+            throw TrainingError.unsuitableData("'line' is a regression dataset; use it with `train linear`")
+        }
+    }
+}
+
+/// Runs chapter 1's models.
+public enum Chapter1 {
+    /// Default epochs and learning rates per model.
+    public static let defaults: [String: (epochs: Int, learningRate: Double)] = [
+        "perceptron": (100, 1), "logistic": (500, 0.5), "linear": (200, 0.1),
+    ]
+
+    /// The perceptron on a dataset (one-versus-rest when it has three classes).
+    public static func perceptron(
+        dataset: Chapter1Dataset, epochs: Int, learningRate: Double, seed: UInt64
+    ) throws -> RunSummary {
+        let start = Date()
+        let (train, test) = try dataset.load(seed: seed)
+        let options = ClassifierOptions(epochs: epochs, learningRate: learningRate, seed: seed)
+        if train.classNames.count == 2 {
+            let (model, mistakes) = try Perceptron.train(on: train, options: options)
+            let converged = mistakes.last == 0
+            return RunSummary(
+                chapter: 1, model: "perceptron", dataset: dataset.rawValue,
+                metrics: [("train_accuracy", try model.accuracy(on: train)), ("test_accuracy", try model.accuracy(on: test))],
+                seconds: Date().timeIntervalSince(start),
+                details: [("epochs", .integer(mistakes.count)), ("converged", .bool(converged)),
+                          ("updates", .integer(Int(mistakes.reduce(0, +))))])
+        }
+        let ovr = try OneVersusRest<Perceptron>(training: train, options: options)
+        return RunSummary(
+            chapter: 1, model: "perceptron", dataset: dataset.rawValue,
+            metrics: [("train_accuracy", try ovr.accuracy(on: train)), ("test_accuracy", try ovr.accuracy(on: test))],
+            seconds: Date().timeIntervalSince(start),
+            details: [("strategy", .string("one-versus-rest")),
+                      ("converged", .array(ovr.histories.map { .bool($0.last == 0) }))])
+    }
+
+    /// Logistic regression (one-versus-rest when the dataset has three classes).
+    public static func logistic(
+        dataset: Chapter1Dataset, epochs: Int, learningRate: Double, seed: UInt64,
+        kernels: any KernelSet.Type = SIMDKernels.self
+    ) throws -> RunSummary {
+        let start = Date()
+        let (train, test) = try dataset.load(seed: seed)
+        let options = ClassifierOptions(epochs: epochs, learningRate: learningRate, seed: seed, kernels: kernels)
+        if train.classNames.count == 2 {
+            let (model, losses) = try LogisticRegression<Float>.train(on: train, options: options)
+            let y = Tensor(test.labels.map { Float($0) })
+            let testLoss = try BinaryCrossEntropy.forward(logits: try model.logits(test.features), targets: y)
+            return RunSummary(
+                chapter: 1, model: "logistic", dataset: dataset.rawValue,
+                metrics: [("train_accuracy", try model.accuracy(on: train)), ("test_accuracy", try model.accuracy(on: test)),
+                          ("train_loss", losses.last ?? .nan), ("test_loss", Double(testLoss))],
+                seconds: Date().timeIntervalSince(start), details: [("epochs", .integer(epochs))])
+        }
+        let ovr = try OneVersusRest<LogisticRegression<Float>>(training: train, options: options)
+        return RunSummary(
+            chapter: 1, model: "logistic", dataset: dataset.rawValue,
+            metrics: [("train_accuracy", try ovr.accuracy(on: train)), ("test_accuracy", try ovr.accuracy(on: test))],
+            seconds: Date().timeIntervalSince(start),
+            details: [("strategy", .string("one-versus-rest")), ("epochs", .integer(epochs))])
+    }
+
+    /// Linear regression on a noisy line: normal equations against gradient descent.
+    public static func linear(epochs: Int, learningRate: Double, seed: UInt64) throws -> RunSummary {
+        let start = Date()
+        let train = try SyntheticData.noisyLine(count: 100, seed: seed)
+        let test = try SyntheticData.noisyLine(count: 100, seed: seed &+ 1)
+        let exact = try NormalEquations.fit(train.x, train.y)
+        var model = try LinearRegression<Float>(features: 1)
+        let history = try model.fit(train.x, train.y, epochs: epochs, learningRate: Float(learningRate))
+        let prediction = try model.predict(test.x)
+        let testMSE = try MeanSquaredError.forward(prediction, try test.y.reshaped(prediction.shape))
+        let gap = max(abs(Double(model.weight.scalars[0]) - exact.weights[0]), abs(Double(model.bias.scalars[0]) - exact.bias))
+        return RunSummary(
+            chapter: 1, model: "linear", dataset: "line",
+            metrics: [("train_loss", Double(history.last ?? .nan)), ("test_loss", Double(testMSE))],
+            seconds: Date().timeIntervalSince(start),
+            details: [("slope", .number(Double(model.weight.scalars[0]))), ("intercept", .number(Double(model.bias.scalars[0]))),
+                      ("exact_slope", .number(exact.weights[0])), ("exact_intercept", .number(exact.bias)),
+                      ("gap_to_normal_equations", .number(gap)), ("epochs", .integer(epochs))])
+    }
+
+    /// Every chapter-1 run the tour shows, with default settings.
+    public static func tour(seed: UInt64) throws -> [RunSummary] {
+        let p = defaults["perceptron"]!, l = defaults["logistic"]!, r = defaults["linear"]!
+        return [
+            try linear(epochs: r.epochs, learningRate: r.learningRate, seed: seed),
+            try perceptron(dataset: .blobs, epochs: p.epochs, learningRate: p.learningRate, seed: seed),
+            try perceptron(dataset: .irisSetosa, epochs: p.epochs, learningRate: p.learningRate, seed: seed),
+            try perceptron(dataset: .xor, epochs: p.epochs, learningRate: p.learningRate, seed: seed),
+            try logistic(dataset: .xor, epochs: l.epochs, learningRate: l.learningRate, seed: seed),
+            try logistic(dataset: .iris, epochs: l.epochs, learningRate: l.learningRate, seed: seed),
+        ]
+    }
+}

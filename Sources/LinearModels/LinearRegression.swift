@@ -1,0 +1,69 @@
+// Linear regression y ≈ x·wᵀ + b, fitted two ways that must agree:
+// exactly by the normal equations (NormalEquations.swift) and iteratively by
+// full-batch gradient descent on the mean squared error:
+//     ŷ = x·Wᵀ + b,  L = (1/n) Σ (ŷᵢ − yᵢ)²,
+//     ∂L/∂W = (2/n)(ŷ − y)ᵀ·x,  ∂L/∂b = (2/n) Σ (ŷᵢ − yᵢ).
+// For a learning rate below 2/λ_max of the Hessian (2/n)AᵀA, gradient
+// descent converges to the normal-equations solution.
+
+import BackpropCore
+
+/// A linear model with one output, trained by gradient descent.
+public struct LinearRegression<T: TensorScalar>: Sendable {
+    /// [1, d]
+    public var weight: Tensor<T>
+    /// [1]
+    public var bias: Tensor<T>
+    public var kernels: any KernelSet.Type
+
+    /// A model with zero weights for `features` inputs.
+    public init(features: Int, kernels: any KernelSet.Type = SIMDKernels.self) throws {
+        weight = try .zeros([1, features])
+        bias = try .zeros([1])
+        self.kernels = kernels
+    }
+
+    /// Predictions ŷ [n, 1] for inputs x [n, d].
+    public func predict(_ x: Tensor<T>) throws -> Tensor<T> {
+        try Affine.forward(x, weight: weight, bias: bias, kernels: kernels)
+    }
+
+    /// The MSE loss and its gradients with respect to W and b.
+    public func lossAndGradients(_ x: Tensor<T>, _ y: Tensor<T>) throws -> (loss: T, dWeight: Tensor<T>, dBias: Tensor<T>) {
+        let prediction = try predict(x)
+        let target = try y.reshaped(prediction.shape)
+        let loss = try MeanSquaredError.forward(prediction, target)
+        let dy = try MeanSquaredError.backward(prediction, target)
+        let g = try Affine.backward(dy, x: x, weight: weight, kernels: kernels)
+        return (loss, g.dWeight, g.dBias)
+    }
+
+    /// Full-batch gradient descent; returns the loss before each epoch's step.
+    /// - Throws: `TrainingError` for a bad option or a diverging run.
+    @discardableResult
+    public mutating func fit(_ x: Tensor<T>, _ y: Tensor<T>, epochs: Int, learningRate: T) throws -> [T] {
+        try TrainingOptions.validate(epochs: epochs, learningRate: Double(learningRate))
+        var history: [T] = []
+        for epoch in 0..<epochs {
+            let (loss, dW, db) = try lossAndGradients(x, y)
+            try TrainingError.requireFinite(loss, "loss", step: epoch)
+            history.append(loss)
+            weight = try weight.addingScaled(dW, by: -learningRate, kernels: kernels)
+            bias = try bias.addingScaled(db, by: -learningRate, kernels: kernels)
+            try TrainingError.requireFinite(weight, "weight", step: epoch)
+        }
+        return history
+    }
+}
+
+/// Checks shared by chapter 1's training loops.
+public enum TrainingOptions {
+    public static func validate(epochs: Int, learningRate: Double) throws {
+        guard epochs >= 1 else {
+            throw TrainingError.invalidOption(name: "epochs", value: "\(epochs)", reason: "must be at least 1")
+        }
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw TrainingError.invalidOption(name: "learning rate", value: "\(learningRate)", reason: "must be positive and finite")
+        }
+    }
+}
