@@ -37,6 +37,9 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         s = (mix.next(), mix.next(), mix.next(), mix.next())
     }
 
+    /// Starts from an explicit state (for checking published test vectors).
+    init(state: (UInt64, UInt64, UInt64, UInt64)) { s = state }
+
     @inline(__always)
     private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
