@@ -18,7 +18,7 @@ enum FiguresCommand {
         }
         guard args.positionals.isEmpty else { throw UsageError("backprop figures: unexpected argument '\(args.positionals[0])'") }
         let dir = URL(fileURLWithPath: args.string("out") ?? "chapters/figures")
-        for (name, svg) in [(String, SVGDocument)]() { // TODO chapter figures
+        for (name, svg) in try Chapter1Figures.all() {
             let url = dir.appendingPathComponent(name)
             try svg.write(to: url)
             print("wrote \(url.path)")
