@@ -22,8 +22,19 @@ enum TourCommand {
         guard args.positionals.isEmpty else { throw UsageError("backprop tour: unexpected argument '\(args.positionals[0])'") }
         let seed = try args.seed()
         let start = Date()
-        print("Chapter 1: linear models and the perceptron")
-        let results = try Chapter1.tour(seed: seed)
+        let chapters: [(title: String, runs: [(name: String, run: () throws -> RunSummary)])] = [
+            ("Chapter 1: linear models and the perceptron", Chapter1.tour(seed: seed)),
+        ]
+        var results: [RunSummary] = []
+        for (number, chapter) in chapters.enumerated() {
+            print(chapter.title)
+            let progress = ProgressLine("  chapter \(number + 1)", total: chapter.runs.count, unit: "runs")
+            for (i, item) in chapter.runs.enumerated() {
+                progress.update(i, note: item.name)
+                results.append(try item.run())
+            }
+            progress.finish()
+        }
         print("")
         print(table(results))
         print(String(format: "\n%d runs in %.1f s (seed %llu)", results.count, Date().timeIntervalSince(start), seed))

@@ -125,16 +125,19 @@ public enum Chapter1 {
                       ("gap_to_normal_equations", .number(gap)), ("epochs", .integer(epochs))])
     }
 
-    /// Every chapter-1 run the tour shows, with default settings.
-    public static func tour(seed: UInt64) throws -> [RunSummary] {
+    /// Every chapter-1 run the tour shows, with default settings, as named
+    /// closures so a caller can report progress between them.
+    public static func tour(seed: UInt64) -> [(name: String, run: () throws -> RunSummary)] {
         let p = defaults["perceptron"]!, l = defaults["logistic"]!, r = defaults["linear"]!
         return [
-            try linear(epochs: r.epochs, learningRate: r.learningRate, seed: seed),
-            try perceptron(dataset: .blobs, epochs: p.epochs, learningRate: p.learningRate, seed: seed),
-            try perceptron(dataset: .irisSetosa, epochs: p.epochs, learningRate: p.learningRate, seed: seed),
-            try perceptron(dataset: .xor, epochs: p.epochs, learningRate: p.learningRate, seed: seed),
-            try logistic(dataset: .xor, epochs: l.epochs, learningRate: l.learningRate, seed: seed),
-            try logistic(dataset: .iris, epochs: l.epochs, learningRate: l.learningRate, seed: seed),
+            ("linear regression", { try linear(epochs: r.epochs, learningRate: r.learningRate, seed: seed) }),
+            ("perceptron on blobs", { try perceptron(dataset: .blobs, epochs: p.epochs, learningRate: p.learningRate, seed: seed) }),
+            ("perceptron on iris-setosa", {
+                try perceptron(dataset: .irisSetosa, epochs: p.epochs, learningRate: p.learningRate, seed: seed)
+            }),
+            ("perceptron on xor", { try perceptron(dataset: .xor, epochs: p.epochs, learningRate: p.learningRate, seed: seed) }),
+            ("logistic on xor", { try logistic(dataset: .xor, epochs: l.epochs, learningRate: l.learningRate, seed: seed) }),
+            ("logistic on iris", { try logistic(dataset: .iris, epochs: l.epochs, learningRate: l.learningRate, seed: seed) }),
         ]
     }
 }
