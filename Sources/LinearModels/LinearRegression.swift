@@ -9,7 +9,7 @@
 import BackpropCore
 
 /// A linear model with one output, trained by gradient descent.
-public struct LinearRegression<T: TensorScalar>: Sendable {
+public struct LinearRegression<T: TensorScalar>: GradientDescentModel {
     /// [1, d]
     public var weight: Tensor<T>
     /// [1]
@@ -37,23 +37,6 @@ public struct LinearRegression<T: TensorScalar>: Sendable {
         let g = try Affine.backward(dy, x: x, weight: weight, kernels: kernels)
         return (loss, g.dWeight, g.dBias)
     }
-
-    /// Full-batch gradient descent; returns the loss before each epoch's step.
-    /// - Throws: `TrainingError` for a bad option or a diverging run.
-    @discardableResult
-    public mutating func fit(_ x: Tensor<T>, _ y: Tensor<T>, epochs: Int, learningRate: T) throws -> [T] {
-        try TrainingOptions.validate(epochs: epochs, learningRate: Double(learningRate))
-        var history: [T] = []
-        for epoch in 0..<epochs {
-            let (loss, dW, db) = try lossAndGradients(x, y)
-            try TrainingError.requireFinite(loss, "loss", step: epoch)
-            history.append(loss)
-            weight = try weight.addingScaled(dW, by: -learningRate, kernels: kernels)
-            bias = try bias.addingScaled(db, by: -learningRate, kernels: kernels)
-            try TrainingError.requireFinite(weight, "weight", step: epoch)
-        }
-        return history
-    }
 }
 
 /// Checks shared by chapter 1's training loops.
@@ -65,5 +48,38 @@ public enum TrainingOptions {
         guard learningRate.isFinite, learningRate > 0 else {
             throw TrainingError.invalidOption(name: "learning rate", value: "\(learningRate)", reason: "must be positive and finite")
         }
+    }
+}
+
+/// A model with an affine map W, b trained by full-batch gradient descent:
+/// linear and logistic regression differ only in their loss.
+public protocol GradientDescentModel: Sendable {
+    associatedtype T: TensorScalar
+    var weight: Tensor<T> { get set }
+    var bias: Tensor<T> { get set }
+    var kernels: any KernelSet.Type { get }
+    /// The loss on (x, y) and its gradients with respect to W and b.
+    func lossAndGradients(_ x: Tensor<T>, _ y: Tensor<T>) throws -> (loss: T, dWeight: Tensor<T>, dBias: Tensor<T>)
+}
+
+extension GradientDescentModel {
+    /// Full-batch gradient descent, θ ← θ − η·∇L(θ); returns the loss before
+    /// each step.
+    /// - Throws: `TrainingError` for a bad option, or when the loss or a
+    ///   gradient stops being finite (the step and tensor are named).
+    @discardableResult
+    public mutating func fit(_ x: Tensor<T>, _ y: Tensor<T>, epochs: Int, learningRate: T) throws -> [T] {
+        try TrainingOptions.validate(epochs: epochs, learningRate: Double(learningRate))
+        var history: [T] = []
+        for epoch in 0..<epochs {
+            let (loss, dW, db) = try lossAndGradients(x, y)
+            try TrainingError.requireFinite(loss, "loss", step: epoch)
+            try TrainingError.requireFinite(dW, "weight gradient", step: epoch)
+            try TrainingError.requireFinite(db, "bias gradient", step: epoch)
+            history.append(loss)
+            weight = try weight.addingScaled(dW, by: -learningRate, kernels: kernels)
+            bias = try bias.addingScaled(db, by: -learningRate, kernels: kernels)
+        }
+        return history
     }
 }

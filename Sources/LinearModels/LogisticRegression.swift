@@ -9,7 +9,7 @@
 import BackpropCore
 
 /// A binary linear classifier with a probabilistic output.
-public struct LogisticRegression<T: TensorScalar>: Sendable {
+public struct LogisticRegression<T: TensorScalar>: GradientDescentModel {
     /// [1, d]
     public var weight: Tensor<T>
     /// [1]
@@ -43,22 +43,6 @@ public struct LogisticRegression<T: TensorScalar>: Sendable {
         let dz = try BinaryCrossEntropy.backward(logits: z, targets: y)
         let g = try Affine.backward(try dz.reshaped([dz.count, 1]), x: x, weight: weight, kernels: kernels)
         return (loss, g.dWeight, g.dBias)
-    }
-
-    /// Full-batch gradient descent; returns the loss before each step.
-    @discardableResult
-    public mutating func fit(_ x: Tensor<T>, _ y: Tensor<T>, epochs: Int, learningRate: T) throws -> [T] {
-        try TrainingOptions.validate(epochs: epochs, learningRate: Double(learningRate))
-        var history: [T] = []
-        for epoch in 0..<epochs {
-            let (loss, dW, db) = try lossAndGradients(x, y)
-            try TrainingError.requireFinite(loss, "loss", step: epoch)
-            try TrainingError.requireFinite(dW, "weight gradient", step: epoch)
-            history.append(loss)
-            weight = try weight.addingScaled(dW, by: -learningRate, kernels: kernels)
-            bias = try bias.addingScaled(db, by: -learningRate, kernels: kernels)
-        }
-        return history
     }
 }
 
