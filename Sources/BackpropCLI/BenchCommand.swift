@@ -28,8 +28,8 @@ enum BenchCommand {
         let selected = args.positionals.isEmpty ? names : args.positionals
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let quick = args.has("quick")
-        let peak = Peak.measureFMAGflops(threads: threads, seconds: quick ? 0.05 : 0.5)
-        let peak1 = Peak.measureFMAGflops(threads: 1, seconds: quick ? 0.05 : 0.3)
+        let peak = Peak.bestFMAGflops(threads: threads, trials: quick ? 1 : 5, secondsEach: quick ? 0.02 : 0.1)
+        let peak1 = Peak.bestFMAGflops(threads: 1, trials: quick ? 1 : 3, secondsEach: quick ? 0.02 : 0.1)
         let json = args.has("json")
         if json {
             print(JSONValue.object([("kernel", .string("fma_peak")), ("shape", .string("\(threads) threads")),

@@ -1,0 +1,370 @@
+// SIMDMatmul: a blocked, packed matrix product (GEMM) for the SIMD twin.
+//
+// Contract
+// - `PackedGEMM.run(layout, m:n:k:, a, b, c, accumulate:)` computes
+//   C[m×n] = op(A)·op(B), or C += op(A)·op(B), for Float or Double, with the
+//   same storage conventions as `Naive.matmul` (row-major, no padding).
+//   Any m, n, k ≥ 0 is valid; k = 0 gives C = 0 (or leaves C unchanged).
+// - C must not alias A or B. Results match the naive i-j-k loop up to
+//   floating-point reassociation: each cᵢⱼ is still a sum over p in order
+//   p = 0, 1, …, k−1 within each k-block, but with fused multiply-adds, so
+//   |simd − naive| ≤ k·ε·Σₚ|aᵢₚ bₚⱼ| (both are within (k/2)·ε of the truth).
+//
+// The design is the Goto/BLIS one:
+//   for jc (NC columns of B)           B block stays in L3
+//     for pc (KC of the k dimension)   pack B[pc, jc] into NR-wide panels
+//       for ic (MC rows of A)          pack A[ic, pc] into MR-tall panels (L2)
+//         for jr, ir                   MR×NR micro-kernel, B panel in L1
+// The micro-kernel keeps an MR×NR tile of C in 12 vector registers
+// (Float: 6×16 = 6 rows × 2 SIMD8; Double: 6×8 = 6 rows × 2 SIMD4) and does
+// 12 FMAs per step of p from one row of packed A (6 broadcasts) and one row
+// of packed B (2 vector loads). The three layouts only differ in how the
+// packing routines read A and B; the micro-kernel is the same for all.
+// Edge tiles are zero-padded when packed, computed in full into a scratch
+// tile, and only the valid part is written back.
+//
+// Threads: large problems split the MR-row panels of C into one contiguous
+// chunk per core (`concurrentPerform`); the packed B block is shared, packed
+// by all threads first. Problems below `parallelThreshold` multiply-adds
+// (e.g. a 64×256×256 MLP layer) run on the calling thread alone.
+
+import Dispatch
+import Foundation
+
+/// The packed GEMM behind `SIMDKernels.matmul`.
+enum PackedGEMM {
+    /// Rows of the micro-tile (both precisions).
+    static let mr = 6
+    /// Depth of a packed block: a KC×NR panel of B is 16 KiB (Float and
+    /// Double), half of the 32 KiB L1 data cache.
+    static let kcBlock = 256
+    /// Rows of A packed at once: MC×KC scalars ≈ 144 KiB, well inside L2.
+    static func mcBlock<T>(_: T.Type) -> Int { MemoryLayout<T>.size == 4 ? 144 : 72 }
+    /// Columns of B packed at once (KC×NC ≈ 4 MiB Float, in the shared L3).
+    static let ncBlock = 4096
+    /// Below this many multiply-adds (m·n·k ≈ 8.4 M, e.g. 256×256×128) the
+    /// product runs on the calling thread. A 64×256×256 layer (4.2 M, ~0.1 ms
+    /// at ~80 GFLOP/s) thus stays single-threaded, leaving the other core
+    /// free: two threads measured ~1.4× faster on an idle machine, nothing
+    /// when the other core is busy. Lower it to trade one for the other.
+    static let parallelThreshold = 1 << 23
+
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// C = op(A)·op(B) (or +=) for Float or Double. Dispatches on the concrete
+    /// type so the hot code is always specialised. `threads` overrides the
+    /// automatic choice (tests use it to exercise the parallel split).
+    static func run<T: TensorScalar>(
+        _ layout: MatmulLayout, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>,
+        accumulate: Bool, threads: Int? = nil
+    ) {
+        if m <= 0 || n <= 0 { return }
+        if k <= 0 {
+            if !accumulate { c.update(repeating: 0, count: m * n) }
+            return
+        }
+        if T.self == Float.self {
+            gemm(layout, m: m, n: n, k: k, rebind(a, Float.self), rebind(b, Float.self),
+                 rebindMutable(c, Float.self), accumulate: accumulate, nr: 16, threads: threads)
+        } else if T.self == Double.self {
+            gemm(layout, m: m, n: n, k: k, rebind(a, Double.self), rebind(b, Double.self),
+                 rebindMutable(c, Double.self), accumulate: accumulate, nr: 8, threads: threads)
+        } else {
+            Naive.matmul(layout, m: m, n: n, k: k, a, b, c, accumulate: accumulate)
+        }
+    }
+
+    @inline(__always)
+    static func rebind<T, U>(_ p: UnsafePointer<T>, _: U.Type) -> UnsafePointer<U> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: U.self)
+    }
+
+    @inline(__always)
+    static func rebindMutable<T, U>(_ p: UnsafeMutablePointer<T>, _: U.Type) -> UnsafeMutablePointer<U> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
+    }
+
+    /// The blocked driver (specialised for Float and Double by its callers).
+    @inline(__always)
+    static func gemm<S: TensorScalar>(
+        _ layout: MatmulLayout, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
+        accumulate: Bool, nr: Int, threads: Int?
+    ) {
+        let kcMax = min(kcBlock, k), mcMax = mcBlock(S.self)
+        let ncMax = min(ncBlock, (n + nr - 1) / nr * nr)
+        let panels = (m + mr - 1) / mr
+        let threads = max(1, min(threads ?? (m * n * k >= parallelThreshold ? cores : 1), panels))
+        let aStride = mcMax * kcMax + mr * nr  // a packed A block, then a scratch tile
+        let bPack = allocate(S.self, count: kcMax * ncMax)
+        let aPacks = allocate(S.self, count: threads * aStride)
+        defer {
+            bPack.deallocate()
+            aPacks.deallocate()
+        }
+        var job = Block(
+            layout: layout, m: m, n: n, k: k, a: a, b: b, c: c, nr: nr, mcMax: mcMax,
+            threads: threads, bPack: bPack, aPacks: aPacks, aStride: aStride)
+        for jc in stride(from: 0, to: n, by: ncMax) {
+            for pc in stride(from: 0, to: k, by: kcMax) {
+                job.jc = jc; job.nc = min(ncMax, n - jc)
+                job.pc = pc; job.kc = min(kcMax, k - pc)
+                job.overwrite = !accumulate && pc == 0
+                if threads == 1 {
+                    job.packB(0)
+                    job.compute(0)
+                } else {
+                    let block = job
+                    DispatchQueue.concurrentPerform(iterations: threads) { block.packB($0) }
+                    DispatchQueue.concurrentPerform(iterations: threads) { block.compute($0) }
+                }
+            }
+        }
+    }
+
+    /// 64-byte aligned scratch memory (one cache line, any AVX load).
+    static func allocate<S>(_: S.Type, count: Int) -> UnsafeMutablePointer<S> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<S>.stride, alignment: 64)
+            .assumingMemoryBound(to: S.self)
+    }
+
+    /// One (jc, pc) block of the product: everything a thread needs, by value.
+    /// `@unchecked Sendable` because threads share the pointers; they write
+    /// disjoint panels of `bPack`, disjoint rows of C and their own A buffer.
+    struct Block<S: TensorScalar>: @unchecked Sendable {
+        let layout: MatmulLayout
+        let m: Int, n: Int, k: Int
+        let a: UnsafePointer<S>, b: UnsafePointer<S>, c: UnsafeMutablePointer<S>
+        let nr: Int, mcMax: Int, threads: Int
+        let bPack: UnsafeMutablePointer<S>, aPacks: UnsafeMutablePointer<S>, aStride: Int
+        var jc = 0, nc = 0, pc = 0, kc = 0, overwrite = true
+
+        /// Packs thread t's share of the NR-wide panels of B[pc..<pc+kc, jc..<jc+nc].
+        func packB(_ t: Int) {
+            let bPanels = (nc + nr - 1) / nr
+            for q in bPanels * t / threads..<bPanels * (t + 1) / threads {
+                let j0 = q * nr
+                packBPanel(layout, n: n, k: k, b, row: pc, col: jc + j0, kc: kc,
+                           nr: nr, cols: min(nr, nc - j0), bPack + q * kc * nr)
+            }
+        }
+
+        /// Thread t's contiguous chunk of MR-row panels of C, times packed B.
+        func compute(_ t: Int) {
+            let panels = (m + mr - 1) / mr, bPanels = (nc + nr - 1) / nr
+            let lo = panels * t / threads * mr, hi = min(m, panels * (t + 1) / threads * mr)
+            let aPack = aPacks + t * aStride
+            let tile = aPack + mcMax * kc
+            for ic in stride(from: lo, to: hi, by: mcMax) {
+                let mc = min(mcMax, hi - ic)
+                packABlock(layout, m: m, k: k, a, row: ic, col: pc, mc: mc, kc: kc, aPack)
+                for q in 0..<bPanels {
+                    let j0 = q * nr, cols = min(nr, nc - j0)
+                    let bp = UnsafePointer(bPack + q * kc * nr)
+                    for i0 in stride(from: 0, to: mc, by: mr) {
+                        let rows = min(mr, mc - i0)
+                        let ap = UnsafePointer(aPack + i0 * kc)
+                        let cp = c + (ic + i0) * n + jc + j0
+                        if rows == mr && cols == nr {
+                            kernel(kc, ap, bp, cp, n, overwrite)
+                        } else {
+                            // Edge tile: compute all MR×NR, keep the valid part.
+                            kernel(kc, ap, bp, tile, nr, true)
+                            for r in 0..<rows {
+                                for j in 0..<cols {
+                                    let v = tile[r * nr + j]
+                                    cp[r * n + j] = overwrite ? v : cp[r * n + j] + v
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Calls the micro-kernel of the concrete scalar type.
+        @inline(__always)
+        func kernel(
+            _ kc: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
+            _ c: UnsafeMutablePointer<S>, _ ldc: Int, _ overwrite: Bool
+        ) {
+            if S.self == Float.self {
+                kernelF(kc, rebind(a, Float.self), rebind(b, Float.self),
+                        rebindMutable(c, Float.self), ldc, overwrite)
+            } else {
+                kernelD(kc, rebind(a, Double.self), rebind(b, Double.self),
+                        rebindMutable(c, Double.self), ldc, overwrite)
+            }
+        }
+    }
+
+    /// Packs rows `row..<row+mc`, depth `col..<col+kc` of op(A) into MR-tall
+    /// panels: panel i holds op(A)[i·MR + r, p] at index p·MR + r, zero-padded
+    /// below row m. nn/nt read MR row streams of A; tn reads MR contiguous
+    /// scalars of row p of the stored Aᵀ.
+    @inline(__always)
+    static func packABlock<S: TensorScalar>(
+        _ layout: MatmulLayout, m: Int, k: Int, _ a: UnsafePointer<S>,
+        row: Int, col: Int, mc: Int, kc: Int, _ dst: UnsafeMutablePointer<S>
+    ) {
+        let mr = Self.mr
+        for i0 in stride(from: 0, to: mc, by: mr) {
+            let rows = min(mr, mc - i0)
+            let d = dst + i0 * kc
+            if rows < mr { d.update(repeating: 0, count: kc * mr) }
+            if layout == .tn {
+                var src = a + col * m + row + i0
+                for p in 0..<kc {
+                    for r in 0..<rows { d[p * mr + r] = src[r] }
+                    src += m
+                }
+            } else {
+                for r in 0..<rows {
+                    let src = a + (row + i0 + r) * k + col
+                    for p in 0..<kc { d[p * mr + r] = src[p] }
+                }
+            }
+        }
+    }
+
+    /// Packs depth `row..<row+kc`, columns `col..<col+cols` of op(B) into one
+    /// NR-wide panel: op(B)[p, col + j] at index p·NR + j, zero-padded right
+    /// of column n. nn/tn copy contiguous row pieces; nt gathers from the
+    /// stored Bᵀ, reading `cols` rows sequentially.
+    @inline(__always)
+    static func packBPanel<S: TensorScalar>(
+        _ layout: MatmulLayout, n: Int, k: Int, _ b: UnsafePointer<S>,
+        row: Int, col: Int, kc: Int, nr: Int, cols: Int, _ dst: UnsafeMutablePointer<S>
+    ) {
+        if cols < nr { dst.update(repeating: 0, count: kc * nr) }
+        if layout == .nt {
+            var p0 = 0
+            if S.self == Float.self && cols == nr {
+                // Float fast path: 8×8 transposes, two per step of 8 in p.
+                let src = rebind(b + col * k + row, Float.self)
+                let d = rebindMutable(dst, Float.self)
+                while p0 + 8 <= kc {
+                    transpose8x8(src + p0, k, d + p0 * 16, 16)
+                    transpose8x8(src + 8 * k + p0, k, d + p0 * 16 + 8, 16)
+                    p0 += 8
+                }
+            }
+            for j in 0..<cols where p0 < kc {
+                let src = b + (col + j) * k + row
+                for p in p0..<kc { dst[p * nr + j] = src[p] }
+            }
+        } else {
+            var src = b + row * n + col
+            var d = dst
+            if cols == nr {
+                // NR = two vectors: copy each row piece with two loads/stores.
+                let half = nr / 2 * MemoryLayout<S>.stride
+                for _ in 0..<kc {
+                    let s = UnsafeRawPointer(src), t = UnsafeMutableRawPointer(d)
+                    t.storeBytes(of: s.loadUnaligned(as: S.Vector.self), as: S.Vector.self)
+                    t.storeBytes(of: s.loadUnaligned(fromByteOffset: half, as: S.Vector.self),
+                                 toByteOffset: half, as: S.Vector.self)
+                    src += n; d += nr
+                }
+            } else {
+                for _ in 0..<kc {
+                    d.update(from: src, count: cols)
+                    src += n; d += nr
+                }
+            }
+        }
+    }
+
+    /// d[q·ldd + r] = s[r·lds + q] for r, q < 8: eight row loads, eight
+    /// vector stores (LLVM turns the lane gathers into shuffles and blends),
+    /// about twice as fast as scalar copying.
+    @inline(__always)
+    static func transpose8x8(
+        _ s: UnsafePointer<Float>, _ lds: Int, _ d: UnsafeMutablePointer<Float>, _ ldd: Int
+    ) {
+        typealias V = SIMD8<Float>
+        let r0 = UnsafeRawPointer(s).loadUnaligned(as: V.self)
+        let r1 = UnsafeRawPointer(s + lds).loadUnaligned(as: V.self)
+        let r2 = UnsafeRawPointer(s + 2 * lds).loadUnaligned(as: V.self)
+        let r3 = UnsafeRawPointer(s + 3 * lds).loadUnaligned(as: V.self)
+        let r4 = UnsafeRawPointer(s + 4 * lds).loadUnaligned(as: V.self)
+        let r5 = UnsafeRawPointer(s + 5 * lds).loadUnaligned(as: V.self)
+        let r6 = UnsafeRawPointer(s + 6 * lds).loadUnaligned(as: V.self)
+        let r7 = UnsafeRawPointer(s + 7 * lds).loadUnaligned(as: V.self)
+        for q in 0..<8 {
+            UnsafeMutableRawPointer(d + q * ldd).storeBytes(
+                of: V(r0[q], r1[q], r2[q], r3[q], r4[q], r5[q], r6[q], r7[q]), as: V.self)
+        }
+    }
+
+    // MARK: Micro-kernels
+
+    /// Float 6×16 micro-kernel (12 SIMD8 accumulators).
+    @inline(never)
+    static func kernelF(
+        _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ overwrite: Bool
+    ) {
+        microKernel(SIMD8<Float>.self, kc, a, b, c, ldc, overwrite)
+    }
+
+    /// Double 6×8 micro-kernel (12 SIMD4 accumulators).
+    @inline(never)
+    static func kernelD(
+        _ kc: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+        _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ overwrite: Bool
+    ) {
+        microKernel(SIMD4<Double>.self, kc, a, b, c, ldc, overwrite)
+    }
+
+    /// C[6 × 2w] (+)= Σₚ a[p·6 + r] · b[p·2w + j], w = V.scalarCount.
+    /// Each step of p: two vector loads of B, six broadcasts of A, twelve FMAs
+    /// into independent accumulators (FMA latency 4 × 2 pipes = 8 in flight
+    /// needed). No call happens inside the loop, so all 12 stay in registers.
+    @inline(__always)
+    static func microKernel<V: SIMD>(
+        _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, _ ldc: Int, _ overwrite: Bool
+    ) where V.Scalar: BinaryFloatingPoint {
+        let w = V.scalarCount
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var pa = a, pb = UnsafeRawPointer(b)
+        let bStep = 2 * w * MemoryLayout<V.Scalar>.stride
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: bStep / 2, as: V.self)
+            var ai = V(repeating: pa[0]); c00.addProduct(ai, b0); c01.addProduct(ai, b1)
+            ai = V(repeating: pa[1]); c10.addProduct(ai, b0); c11.addProduct(ai, b1)
+            ai = V(repeating: pa[2]); c20.addProduct(ai, b0); c21.addProduct(ai, b1)
+            ai = V(repeating: pa[3]); c30.addProduct(ai, b0); c31.addProduct(ai, b1)
+            ai = V(repeating: pa[4]); c40.addProduct(ai, b0); c41.addProduct(ai, b1)
+            ai = V(repeating: pa[5]); c50.addProduct(ai, b0); c51.addProduct(ai, b1)
+            pa += 6
+            pb += bStep
+        }
+        store(c00, c01, c, overwrite, w)
+        store(c10, c11, c + ldc, overwrite, w)
+        store(c20, c21, c + 2 * ldc, overwrite, w)
+        store(c30, c31, c + 3 * ldc, overwrite, w)
+        store(c40, c41, c + 4 * ldc, overwrite, w)
+        store(c50, c51, c + 5 * ldc, overwrite, w)
+    }
+
+    /// Writes (or adds) two vectors to c[0..<2w].
+    @inline(__always)
+    static func store<V: SIMD>(
+        _ x0: V, _ x1: V, _ c: UnsafeMutablePointer<V.Scalar>, _ overwrite: Bool, _ w: Int
+    ) where V.Scalar: BinaryFloatingPoint {
+        let p = UnsafeMutableRawPointer(c)
+        let off = w * MemoryLayout<V.Scalar>.stride
+        if overwrite {
+            p.storeBytes(of: x0, as: V.self)
+            p.storeBytes(of: x1, toByteOffset: off, as: V.self)
+        } else {
+            p.storeBytes(of: p.loadUnaligned(as: V.self) + x0, as: V.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: off, as: V.self) + x1, toByteOffset: off, as: V.self)
+        }
+    }
+}
