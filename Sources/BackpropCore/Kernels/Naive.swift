@@ -7,6 +7,8 @@
 // and specialised for Float and Double with `@_specialize`, so they run at
 // compiled speed from any module.
 
+import Foundation
+
 /// Reference kernels that mirror the math line by line.
 public enum Naive: KernelSet {
     public static let name = "naive"
@@ -79,9 +81,96 @@ public enum Naive: KernelSet {
     public static func apply<T: TensorScalar>(_ f: UnaryFunction, _ x: T) -> T {
         switch f {
         case .relu: return x > 0 ? x : 0
+        case .leakyRelu(let slope): return x > 0 ? x : T(slope) * x
         case .sigmoid: return 1 / (1 + T.exp(-x))
         case .tanh: return T.tanh(x)
         case .exp: return T.exp(x)
+        case .gelu: return x * Naive.normalCDF(x)
+        case .geluTanh:
+            let inner = T(0.7978845608028654) * (x + T(0.044715) * x * x * x)  // √(2/π)(x + 0.044715x³)
+            return T(0.5) * x * (1 + T.tanh(inner))
+        }
+    }
+
+    /// f′(x), from x or from y = f(x), written from each derivative's formula.
+    @inlinable
+    public static func derivative<T: TensorScalar>(_ f: UnaryFunction, x: T, y: T) -> T {
+        switch f {
+        case .relu: return x > 0 ? 1 : 0
+        case .leakyRelu(let slope): return x > 0 ? 1 : T(slope)
+        case .sigmoid: return y * (1 - y)
+        case .tanh: return 1 - y * y
+        case .exp: return y
+        case .gelu:
+            // d/dx [x·Φ(x)] = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)
+            return Naive.normalCDF(x) + x * T.exp(-x * x / 2) * T(0.3989422804014327)
+        case .geluTanh:
+            // u = √(2/π)(x + 0.044715x³), y = ½x(1 + tanh u):
+            // y′ = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)
+            let c = T(0.7978845608028654)
+            let t = T.tanh(c * (x + T(0.044715) * x * x * x))
+            return T(0.5) * (1 + t) + T(0.5) * x * (1 - t * t) * c * (1 + 3 * T(0.044715) * x * x)
+        }
+    }
+
+    /// Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF, via libm's erf.
+    @inlinable
+    public static func normalCDF<T: TensorScalar>(_ x: T) -> T {
+        T(0.5 * (1 + Foundation.erf(Double(x) * 0.7071067811865476)))
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func mapBackward<T: TensorScalar>(
+        _ f: UnaryFunction, count: Int, x: UnsafePointer<T>, y: UnsafePointer<T>,
+        dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>
+    ) {
+        for i in 0..<count { dx[i] = dy[i] * derivative(f, x: x[i], y: y[i]) }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func softmaxRowsBackward<T: TensorScalar>(
+        rows: Int, cols: Int, y: UnsafePointer<T>, dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>
+    ) {
+        for i in 0..<rows {
+            let row = i * cols
+            var dot: T = 0
+            for j in 0..<cols { dot += dy[row + j] * y[row + j] }
+            for j in 0..<cols { dx[row + j] = y[row + j] * (dy[row + j] - dot) }
+        }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func adamStep<T: TensorScalar>(
+        count: Int, _ s: AdamStep<T>, parameter p: UnsafeMutablePointer<T>, gradient g: UnsafePointer<T>,
+        m: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>
+    ) {
+        for i in 0..<count {
+            var grad = g[i]
+            if s.decoupled { p[i] = p[i] * (1 - s.learningRate * s.weightDecay) } else { grad = grad + s.weightDecay * p[i] }
+            m[i] = s.beta1 * m[i] + (1 - s.beta1) * grad
+            v[i] = s.beta2 * v[i] + (1 - s.beta2) * grad * grad
+            let mHat = m[i] / s.correction1
+            let vHat = v[i] / s.correction2
+            p[i] = p[i] - s.learningRate * mHat / (vHat.squareRoot() + s.epsilon)
+        }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func sgdStep<T: TensorScalar>(
+        count: Int, _ s: SGDStep<T>, parameter p: UnsafeMutablePointer<T>, gradient g: UnsafePointer<T>,
+        buffer b: UnsafeMutablePointer<T>
+    ) {
+        for i in 0..<count {
+            var d = g[i] + s.weightDecay * p[i]
+            if s.momentum != 0 {
+                b[i] = s.firstStep ? d : s.momentum * b[i] + (1 - s.dampening) * d
+                d = s.nesterov ? d + s.momentum * b[i] : b[i]
+            }
+            p[i] = p[i] - s.learningRate * d
         }
     }
 

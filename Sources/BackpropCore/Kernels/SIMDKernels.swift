@@ -126,6 +126,7 @@ public enum SIMDKernels: KernelSet {
         case .sigmoid: mapLoop(count, x, y) { VectorMath.sigmoid($0) }
         case .tanh: mapLoop(count, x, y) { VectorMath.tanh($0) }
         case .relu: mapLoop(count, x, y) { relu($0) }
+        default: for i in 0..<count { y[i] = Naive.apply(f, x[i]) }  // PLACEHOLDER
         }
     }
 
