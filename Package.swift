@@ -7,6 +7,7 @@
 //   BackpropCore   tensor, kernel twins (Naive / SIMDKernels), RNG, gradient
 //                  checker, fixtures loader, SVG figures, benchmark harness
 //   LinearModels   chapter 1: linear/logistic regression, the perceptron
+//   NeuralNetworks chapter 2: layers, losses, optimizers, the training loop
 //   BackpropCLI    the command table and flag parser of the `backprop` tool
 //   backprop       the executable: main.swift calls BackpropCLI.main()
 //
@@ -36,15 +37,19 @@ var targets: [Target] = [
     .target(
         name: "BackpropCore",
         exclude: ["Data/README.md"],
-        resources: [.copy("Data/iris.csv")],
+        resources: [.copy("Data/iris.csv"), .copy("Data/digits.csv")],
         swiftSettings: vectorFlags),
     .target(
         name: "LinearModels",
         dependencies: ["BackpropCore"],
         swiftSettings: vectorFlags),
     .target(
+        name: "NeuralNetworks",
+        dependencies: ["BackpropCore", "LinearModels"],
+        swiftSettings: vectorFlags),
+    .target(
         name: "BackpropCLI",
-        dependencies: ["BackpropCore", "LinearModels"]),
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"]),
     .executableTarget(
         name: "backprop",
         dependencies: ["BackpropCLI"]),
@@ -63,6 +68,9 @@ var targets: [Target] = [
     .testTarget(
         name: "LinearModelsTests",
         dependencies: ["LinearModels", "BackpropCore"]),
+    .testTarget(
+        name: "NeuralNetworksTests",
+        dependencies: ["NeuralNetworks", "LinearModels", "BackpropCore"]),
     .testTarget(
         name: "BackpropCLITests",
         dependencies: ["BackpropCLI"]),
@@ -89,6 +97,7 @@ let package = Package(
         .executable(name: "backprop", targets: ["backprop"]),
         .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .library(name: "LinearModels", targets: ["LinearModels"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
     ],
     targets: targets
 )

@@ -3,6 +3,7 @@
 
 import BackpropCore
 import Foundation
+import NeuralNetworks
 
 enum BenchCommand {
     static let flags = [
@@ -12,7 +13,7 @@ enum BenchCommand {
 
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "bench", words: words, flags: flags)
-        let names = KernelBenchmarks.names
+        let names = KernelBenchmarks.names + ["mlp"]
         if args.wantsHelp {
             print(helpText(usage: "backprop bench [\(names.joined(separator: "|"))…] [--json] [--quick]",
                            summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all.",
@@ -40,9 +41,12 @@ enum BenchCommand {
         }
         var rows: [[String]] = []
         for name in selected {
-            for row in KernelBenchmarks.run(name, peakGflops: peak, quick: quick) {
+            let results = name == "mlp" ? try MLPBenchmark.run(peakGflops: peak, quick: quick)
+                : KernelBenchmarks.run(name, peakGflops: peak, quick: quick)
+            for row in results {
                 if json { print(row.json) } else {
-                    rows.append([row.kernel, row.shape, row.variant, String(format: "%.2f", row.gflops ?? 0),
+                    rows.append([row.kernel, row.shape, row.variant,
+                                 String(format: "%.2f", row.gflops ?? 0) + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? ""),
                                  String(format: "%.1f×", row.vsNaive ?? 0), String(format: "%.1f%%", (row.vsPeak ?? 0) * 100)])
                 }
             }

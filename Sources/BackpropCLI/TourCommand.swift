@@ -4,6 +4,7 @@
 import BackpropCore
 import Foundation
 import LinearModels
+import NeuralNetworks
 
 enum TourCommand {
     static let flags = [
@@ -24,6 +25,7 @@ enum TourCommand {
         let start = Date()
         let chapters: [(title: String, runs: [(name: String, run: () throws -> RunSummary)])] = [
             ("Chapter 1: linear models and the perceptron", Chapter1.tour(seed: seed)),
+            ("Chapter 2: the multilayer perceptron and backpropagation", Chapter2.tour(seed: seed)),
         ]
         var results: [RunSummary] = []
         for (number, chapter) in chapters.enumerated() {

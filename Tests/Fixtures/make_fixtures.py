@@ -9,6 +9,10 @@ What it writes
          "tensors": {"x": {"shape": [4, 3], "data": [flat row-major floats]}},
          "scalars": {"loss": 0.123}}
 
+    Chapter 1's files are named after their case (seeds 101–108); chapter 2's
+    all start with "ch2_" (seeds 201 on). Integer class targets are stored as
+    float tensors of whole numbers.
+
     Every value is computed in float64 on the CPU and written with Python's
     shortest round-trip `repr`, so the Swift loader (BackpropCore's
     Checking/Fixture.swift) reads back exactly the bits PyTorch produced.
@@ -269,6 +273,519 @@ def matmul_layouts():
          "C_nn": A @ B, "C_tn": At.T @ B, "C_nt": A @ Bt.T})
 
 
+# ---------------------------------------------------------------- chapter 2
+#
+# Chapter 2 cases write files named ch2_<case>.json and seed from 201 on.
+# Integer class targets are stored as float tensors holding whole numbers
+# (0.0, 1.0, ...), since a fixture holds only floats.
+
+
+def ch2_linear():
+    torch.manual_seed(201)
+    layer = torch.nn.Linear(4, 3)
+    x = torch.randn(5, 4, requires_grad=True)
+    dy = torch.randn(5, 3)
+
+    y = layer(x)
+    y.backward(dy)
+
+    W, b = layer.weight.detach(), layer.bias.detach()
+    assert close(y.detach(), x.detach() @ W.T + b)
+    assert close(x.grad, dy @ W)
+    assert close(layer.weight.grad, dy.T @ x.detach())
+    assert close(layer.bias.grad, dy.sum(0))
+    write_fixture(
+        "ch2_linear",
+        "nn.Linear(4, 3) with its default initialisation (seed 201): "
+        "y = x·weightᵀ + bias for x [5,4], weight [3,4], bias [3], and the "
+        "gradients from y.backward(dy): dx = dy·weight, dweight = dyᵀ·x, "
+        "dbias = column sums of dy.",
+        {"x": x, "weight": W, "bias": b, "dy": dy,
+         "y": y, "dx": x.grad, "dweight": layer.weight.grad,
+         "dbias": layer.bias.grad})
+
+
+def activation_input():
+    """A [4,5] input: N(0, 1.5²) values, four tiny ones and four large ones."""
+    x = torch.randn(4, 5) * 1.5
+    flat = x.view(-1)
+    flat[[1, 7, 12, 18]] = torch.tensor([1e-6, -1e-6, 3e-3, -3e-3])
+    flat[[3, 9, 14, 16]] = torch.tensor([8.5, -8.5, 20.0, -20.0])
+    assert (x != 0).all()
+    return x
+
+
+def activation_case(name, seed, forward, closed_y, closed_slope, description,
+                    scalars=None):
+    """Records y = forward(x) and dx = dy ⊙ f′(x), checked against closed forms."""
+    torch.manual_seed(seed)
+    x = activation_input().requires_grad_(True)
+    dy = torch.randn(4, 5)
+
+    y = forward(x)
+    y.backward(dy)
+
+    z = x.detach()
+    assert close(y.detach(), closed_y(z))
+    assert close(x.grad, dy * closed_slope(z))
+    write_fixture(
+        f"ch2_activation_{name}",
+        description + " x [4,5] holds N(0, 1.5²) values plus ±1e-6, ±3e-3, "
+        "±8.5 and ±20 (no exact zeros); dx = dy ⊙ f′(x) from y.backward(dy).",
+        {"x": x, "dy": dy, "y": y, "dx": x.grad}, scalars)
+
+
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def normal_cdf(z):
+    return 0.5 * (1 + torch.erf(z / math.sqrt(2)))
+
+
+def normal_pdf(z):
+    return torch.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+def gelu_tanh_inner(z):
+    return SQRT_2_OVER_PI * (z + 0.044715 * z ** 3)
+
+
+def ch2_activations():
+    activation_case(
+        "relu", 211, F.relu,
+        lambda z: z.clamp(min=0),
+        lambda z: (z > 0).to(DTYPE),
+        "ReLU y = max(x, 0), f′(x) = 1 for x > 0 else 0.")
+    slope = 0.1
+    activation_case(
+        "leaky_relu", 212, lambda t: F.leaky_relu(t, negative_slope=slope),
+        lambda z: torch.where(z > 0, z, slope * z),
+        lambda z: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, slope)),
+        "Leaky ReLU y = x for x > 0 else slope·x, slope 0.1 (scalar 'slope'); "
+        "f′(x) = 1 for x > 0 else slope.",
+        {"slope": slope})
+    activation_case(
+        "tanh", 213, torch.tanh,
+        torch.tanh,
+        lambda z: 1 - torch.tanh(z) ** 2,
+        "tanh, f′(x) = 1 − tanh(x)².")
+    activation_case(
+        "sigmoid", 214, torch.sigmoid,
+        lambda z: 1 / (1 + torch.exp(-z)),
+        lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)),
+        "Logistic sigmoid σ(x) = 1/(1 + e^−x), f′(x) = σ(x)(1 − σ(x)).")
+    activation_case(
+        "gelu", 215, lambda t: F.gelu(t, approximate="none"),
+        lambda z: z * normal_cdf(z),
+        lambda z: normal_cdf(z) + z * normal_pdf(z),
+        "Exact GELU (approximate='none') y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)); "
+        "f′(x) = Φ(x) + x·φ(x), φ(x) = exp(−x²/2)/√(2π).")
+    activation_case(
+        "gelu_tanh", 216, lambda t: F.gelu(t, approximate="tanh"),
+        lambda z: 0.5 * z * (1 + torch.tanh(gelu_tanh_inner(z))),
+        lambda z: (0.5 * (1 + torch.tanh(gelu_tanh_inner(z)))
+                   + 0.5 * z * (1 - torch.tanh(gelu_tanh_inner(z)) ** 2)
+                   * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * z * z)),
+        "tanh-approximate GELU (approximate='tanh') y = ½x(1 + tanh(u)), "
+        "u = √(2/π)(x + 0.044715x³); f′(x) = ½(1 + tanh u) + "
+        "½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²).")
+
+
+def ch2_softmax():
+    torch.manual_seed(221)
+    x = (torch.randn(3, 6) * 2).requires_grad_(True)
+    dy = torch.randn(3, 6)
+
+    y = torch.softmax(x, dim=1)
+    y.backward(dy)
+
+    e = torch.exp(x.detach() - x.detach().max(1, keepdim=True).values)
+    p = e / e.sum(1, keepdim=True)
+    assert close(y.detach(), p)
+    assert close(x.grad, p * (dy - (dy * p).sum(1, keepdim=True)))
+    write_fixture(
+        "ch2_softmax",
+        "Row-wise softmax(x, dim=1) of x [3,6] and its gradient from "
+        "y.backward(dy): dx = y ⊙ (dy − Σ_j dy_j·y_j), the sum taken per row.",
+        {"x": x, "dy": dy, "y": y, "dx": x.grad})
+
+
+def cross_entropy_case(name, seed, label_smoothing, description):
+    torch.manual_seed(seed)
+    logits = (torch.randn(6, 4) * 2).requires_grad_(True)
+    targets = torch.randint(0, 4, (6,))
+
+    loss = F.cross_entropy(logits, targets, reduction="mean",
+                           label_smoothing=label_smoothing)
+    loss.backward()
+
+    # Closed form: q = (1 − ε)·onehot + ε/C, loss = mean_i(−Σ_c q_ic log p_ic),
+    # dlogits = (p − q)/N.
+    z = logits.detach()
+    n, c = z.shape
+    log_p = z - torch.logsumexp(z, dim=1, keepdim=True)
+    q = (1 - label_smoothing) * F.one_hot(targets, c).to(DTYPE) + label_smoothing / c
+    assert close(loss.detach(), -(q * log_p).sum(1).mean())
+    assert close(logits.grad, (torch.exp(log_p) - q) / n)
+    scalars = {"loss": loss.item()}
+    if label_smoothing:
+        scalars["label_smoothing"] = label_smoothing
+    write_fixture(
+        name, description,
+        {"logits": logits, "targets": targets.to(DTYPE), "dlogits": logits.grad},
+        scalars)
+
+
+def ch2_cross_entropy():
+    cross_entropy_case(
+        "ch2_cross_entropy", 231, 0.0,
+        "Cross-entropy F.cross_entropy(logits, targets), mean over the batch: "
+        "logits [6,4], targets [6] are class indices 0..3 stored as whole-number "
+        "floats. loss = mean_i(logsumexp(z_i) − z_i,t_i), "
+        "dlogits = (softmax(z) − onehot(t))/6.")
+
+
+def ch2_cross_entropy_smoothing():
+    cross_entropy_case(
+        "ch2_cross_entropy_smoothing", 232, 0.1,
+        "Cross-entropy with label_smoothing ε = 0.1 (scalar 'label_smoothing'), "
+        "mean over the batch: logits [6,4], targets [6] are class indices 0..3 "
+        "stored as whole-number floats. With C = 4 classes the target "
+        "distribution is q = (1 − ε)·onehot(t) + ε/C; loss = "
+        "mean_i(−Σ_c q_ic·log softmax(z)_ic), dlogits = (softmax(z) − q)/6.")
+
+
+def ch2_bce_with_logits():
+    torch.manual_seed(241)
+    logits = (torch.randn(6) * 2).requires_grad_(True)
+    targets = torch.tensor([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+
+    loss = F.binary_cross_entropy_with_logits(logits, targets, reduction="mean")
+    loss.backward()
+
+    z = logits.detach()
+    stable = (z.clamp(min=0) - z * targets + torch.log1p(torch.exp(-z.abs()))).mean()
+    assert close(loss.detach(), stable)
+    assert close(logits.grad, (torch.sigmoid(z) - targets) / 6)
+    write_fixture(
+        "ch2_bce_with_logits",
+        "Binary cross-entropy with logits, mean over 6 elements: logits [6], "
+        "hard targets [6] in {0, 1}. loss = mean(max(z, 0) − z·t + "
+        "log(1 + e^−|z|)), dlogits = (sigmoid(z) − t)/6.",
+        {"logits": logits, "targets": targets, "dlogits": logits.grad},
+        {"loss": loss.item()})
+
+
+def ch2_mse():
+    torch.manual_seed(251)
+    prediction = torch.randn(4, 3, requires_grad=True)
+    target = torch.randn(4, 3)
+
+    loss = F.mse_loss(prediction, target, reduction="mean")
+    loss.backward()
+
+    diff = prediction.detach() - target
+    assert close(loss.detach(), (diff * diff).mean())
+    assert close(prediction.grad, 2 * diff / 12)
+    write_fixture(
+        "ch2_mse",
+        "Mean squared error over all 12 elements of prediction [4,3] and "
+        "target [4,3]: loss = mean((p − t)²), dprediction = 2(p − t)/12.",
+        {"prediction": prediction, "target": target,
+         "dprediction": prediction.grad},
+        {"loss": loss.item()})
+
+
+# Optimizers: three steps on one parameter p [3,4] with given gradients.
+
+
+def optimizer_case(name, seed, make_optimizer, reference_step, state_keys,
+                   description, scalars):
+    """Runs three optimizer.step() calls with p.grad = g1, g2, g3 in turn.
+
+    reference_step(p, g, state, t) is the closed-form update (t = 1, 2, 3),
+    returning the new p and updating the dict `state` in place."""
+    torch.manual_seed(seed)
+    p0 = torch.randn(3, 4)
+    grads = [torch.randn(3, 4) for _ in range(3)]
+
+    p = torch.nn.Parameter(p0.clone())
+    optimizer = make_optimizer([p])
+    ref_p, ref_state = p0.clone(), {}
+    tensors = {"p0": p0, "g1": grads[0], "g2": grads[1], "g3": grads[2]}
+    for t, g in enumerate(grads, start=1):
+        p.grad = g.clone()
+        optimizer.step()
+        ref_p = reference_step(ref_p, g, ref_state, t)
+        assert close(p.detach(), ref_p), (name, t)
+        tensors[f"p{t}"] = p.detach().clone()
+
+    state = optimizer.state[p]
+    for key in state_keys:
+        assert close(state[key], ref_state[key]), (name, key)
+        tensors[key] = state[key]
+    write_fixture(name, description, tensors, scalars)
+
+
+def sgd_reference(lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                  nesterov=False):
+    def step(p, g, state, t):
+        d = g + weight_decay * p
+        if momentum:
+            if "momentum_buffer" not in state:
+                buf = d.clone()  # first step: the buffer is the gradient, undamped
+            else:
+                buf = momentum * state["momentum_buffer"] + (1 - dampening) * d
+            state["momentum_buffer"] = buf
+            d = d + momentum * buf if nesterov else buf
+        return p - lr * d
+    return step
+
+
+def adam_reference(lr, beta1, beta2, eps, weight_decay, decoupled):
+    def step(p, g, state, t):
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+        m = beta1 * state.get("exp_avg", torch.zeros_like(p)) + (1 - beta1) * g
+        v = beta2 * state.get("exp_avg_sq", torch.zeros_like(p)) + (1 - beta2) * g * g
+        state["exp_avg"], state["exp_avg_sq"] = m, v
+        m_hat = m / (1 - beta1 ** t)
+        v_hat = v / (1 - beta2 ** t)
+        return p - lr * m_hat / (torch.sqrt(v_hat) + eps)
+    return step
+
+
+OPTIMIZER_SHAPE_NOTE = (
+    " Tensors: p0 [3,4] the starting parameter; g1, g2, g3 [3,4] the gradients "
+    "set as p.grad before steps 1, 2, 3; p1, p2, p3 the parameter after each step.")
+
+
+def ch2_sgd():
+    lr, wd = 0.1, 0.01
+    optimizer_case(
+        "ch2_sgd", 261,
+        lambda ps: torch.optim.SGD(ps, lr=lr, weight_decay=wd),
+        sgd_reference(lr, weight_decay=wd), [],
+        "torch.optim.SGD, lr 0.1, weight_decay 0.01, no momentum: "
+        "p ← p − lr·(g + wd·p)." + OPTIMIZER_SHAPE_NOTE,
+        {"lr": lr, "weight_decay": wd})
+
+
+def ch2_sgd_momentum():
+    lr, mu, tau, wd = 0.1, 0.9, 0.1, 0.01
+    optimizer_case(
+        "ch2_sgd_momentum", 262,
+        lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu, dampening=tau,
+                                   weight_decay=wd),
+        sgd_reference(lr, momentum=mu, dampening=tau, weight_decay=wd),
+        ["momentum_buffer"],
+        "torch.optim.SGD with momentum μ 0.9, dampening τ 0.1, lr 0.1, "
+        "weight_decay 0.01: d = g + wd·p; buffer b = d on the FIRST step "
+        "(PyTorch applies no dampening there), afterwards b ← μ·b + (1 − τ)·d; "
+        "p ← p − lr·b. momentum_buffer [3,4] is b after step 3."
+        + OPTIMIZER_SHAPE_NOTE,
+        {"lr": lr, "momentum": mu, "dampening": tau, "weight_decay": wd})
+
+
+def ch2_sgd_nesterov():
+    lr, mu, wd = 0.1, 0.9, 0.01
+    optimizer_case(
+        "ch2_sgd_nesterov", 263,
+        lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu, nesterov=True,
+                                   weight_decay=wd),
+        sgd_reference(lr, momentum=mu, weight_decay=wd, nesterov=True),
+        ["momentum_buffer"],
+        "torch.optim.SGD with Nesterov momentum μ 0.9 (dampening 0), lr 0.1, "
+        "weight_decay 0.01: d = g + wd·p; b = d on the first step, afterwards "
+        "b ← μ·b + d; p ← p − lr·(d + μ·b). momentum_buffer [3,4] is b after "
+        "step 3. Scalar nesterov = 1 means true." + OPTIMIZER_SHAPE_NOTE,
+        {"lr": lr, "momentum": mu, "dampening": 0.0, "weight_decay": wd,
+         "nesterov": 1.0})
+
+
+def ch2_adam():
+    lr, b1, b2, eps, wd = 0.01, 0.9, 0.999, 1e-8, 0.01
+    optimizer_case(
+        "ch2_adam", 264,
+        lambda ps: torch.optim.Adam(ps, lr=lr, betas=(b1, b2), eps=eps,
+                                    weight_decay=wd),
+        adam_reference(lr, b1, b2, eps, wd, decoupled=False),
+        ["exp_avg", "exp_avg_sq"],
+        "torch.optim.Adam, lr 0.01, betas (0.9, 0.999), eps 1e-8, "
+        "weight_decay 0.01 as an L2 term added to the gradient: at step "
+        "t = 1, 2, 3: d = g + wd·p; m ← β1·m + (1 − β1)·d; v ← β2·v + (1 − β2)·d²; "
+        "p ← p − lr·(m/(1 − β1^t)) / (√(v/(1 − β2^t)) + eps), m and v starting "
+        "at 0. exp_avg = m and exp_avg_sq = v [3,4] after step 3."
+        + OPTIMIZER_SHAPE_NOTE,
+        {"lr": lr, "beta1": b1, "beta2": b2, "eps": eps, "weight_decay": wd})
+
+
+def ch2_adamw():
+    lr, b1, b2, eps, wd = 0.01, 0.9, 0.999, 1e-8, 0.1
+    optimizer_case(
+        "ch2_adamw", 265,
+        lambda ps: torch.optim.AdamW(ps, lr=lr, betas=(b1, b2), eps=eps,
+                                     weight_decay=wd),
+        adam_reference(lr, b1, b2, eps, wd, decoupled=True),
+        ["exp_avg", "exp_avg_sq"],
+        "torch.optim.AdamW, lr 0.01, betas (0.9, 0.999), eps 1e-8, decoupled "
+        "weight_decay 0.1: at step t = 1, 2, 3: first p ← p·(1 − lr·wd), then "
+        "the Adam update with the raw gradient g: m ← β1·m + (1 − β1)·g; "
+        "v ← β2·v + (1 − β2)·g²; p ← p − lr·(m/(1 − β1^t)) / "
+        "(√(v/(1 − β2^t)) + eps), m and v starting at 0. exp_avg = m and "
+        "exp_avg_sq = v [3,4] after step 3." + OPTIMIZER_SHAPE_NOTE,
+        {"lr": lr, "beta1": b1, "beta2": b2, "eps": eps, "weight_decay": wd})
+
+
+def ch2_clip_grad_norm():
+    torch.manual_seed(271)
+    max_norm = 5.0
+    a = torch.randn(3, 4)
+    b = torch.randn(5)
+    scale = 7.0 / torch.sqrt((a * a).sum() + (b * b).sum())
+    a, b = a * scale, b * scale  # total norm ≈ 7 > max_norm
+
+    pa = torch.nn.Parameter(torch.zeros(3, 4))
+    pb = torch.nn.Parameter(torch.zeros(5))
+    pa.grad, pb.grad = a.clone(), b.clone()
+    total_norm = torch.nn.utils.clip_grad_norm_([pa, pb], max_norm=max_norm)
+
+    norm = torch.sqrt((a * a).sum() + (b * b).sum())
+    assert close(total_norm, norm) and abs(norm.item() - 7.0) < 1e-12
+    coef = min(1.0, max_norm / (norm.item() + 1e-6))
+    assert close(pa.grad, a * coef) and close(pb.grad, b * coef)
+    write_fixture(
+        "ch2_clip_grad_norm",
+        "torch.nn.utils.clip_grad_norm_ over two gradients a [3,4] and b [5] "
+        "with max_norm 5 (L2): total_norm = √(Σa² + Σb²) ≈ 7 (the norm BEFORE "
+        "clipping, as returned), then every gradient is multiplied by "
+        "min(1, max_norm/(total_norm + 1e-6)); note PyTorch's 1e-6 in the "
+        "denominator. a_clipped, b_clipped are the gradients after clipping.",
+        {"a": a, "b": b, "a_clipped": pa.grad, "b_clipped": pb.grad},
+        {"max_norm": max_norm, "total_norm": total_norm.item()})
+
+
+def ch2_schedules():
+    torch.manual_seed(281)  # nothing random; seeded for uniformity
+
+    # StepLR: the lr in effect during epochs 0..9.
+    base, step_size, gamma, epochs = 0.1, 3, 0.5, 10
+    p = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([p], lr=base)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size,
+                                                gamma=gamma)
+    step_lr = []
+    for epoch in range(epochs):
+        step_lr.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()  # p.grad is None: no update, keeps the call order valid
+        scheduler.step()
+    step_lr = torch.tensor(step_lr)
+    assert close(step_lr, torch.tensor([base * gamma ** (e // step_size)
+                                        for e in range(epochs)]))
+
+    # Linear warm-up then cosine decay, as a LambdaLR multiplier of base.
+    min_lr, warmup, total = 0.001, 5, 20
+
+    def closed_form(t):
+        if t < warmup:
+            return base * (t + 1) / warmup
+        progress = (t - warmup) / (total - warmup)
+        return min_lr + 0.5 * (base - min_lr) * (1 + math.cos(math.pi * progress))
+
+    p = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([p], lr=base)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda=lambda t: closed_form(t) / base)
+    cosine = []
+    for t in range(total):
+        cosine.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    cosine = torch.tensor(cosine)
+    assert close(cosine, torch.tensor([closed_form(t) for t in range(total)]))
+
+    write_fixture(
+        "ch2_schedules",
+        "Learning-rate schedules, each value the lr in effect at 0-based step "
+        "(epoch) t, read from optimizer.param_groups[0]['lr'] before the t-th "
+        "scheduler.step(). step_lr [10]: torch.optim.lr_scheduler.StepLR("
+        "step_size=3, gamma=0.5) from lr 0.1, i.e. 0.1·0.5^⌊t/3⌋ for t = 0..9. "
+        "cosine_warmup [20]: LambdaLR on SGD with base lr 0.1 and multiplier "
+        "lr(t)/base, where lr(t) = base·(t+1)/warmup for t < warmup, else "
+        "min + ½(base − min)(1 + cos(π·(t − warmup)/(total − warmup))), with "
+        "base 0.1, min 0.001, warmup 5, total 20, t = 0..19 (so t = 4 reaches "
+        "base, t = 5 is base again, and t = 19 is still above min).",
+        {"step_lr": step_lr, "cosine_warmup": cosine},
+        {"step_lr_base": base, "step_size": step_size, "gamma": gamma,
+         "base_lr": base, "min_lr": min_lr, "warmup_steps": warmup,
+         "total_steps": total})
+
+
+def ch2_mlp():
+    torch.manual_seed(291)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.Tanh(),
+        torch.nn.Linear(8, 8), torch.nn.ReLU(),
+        torch.nn.Linear(8, 3))
+    x = torch.randn(6, 4)
+    targets = torch.randint(0, 3, (6,))
+    params = {k: v.detach().clone() for k, v in model.named_parameters()}
+
+    logits = model(x)
+    loss = F.cross_entropy(logits, targets, reduction="mean")
+    loss.backward()
+    grads = {k: v.grad.detach().clone() for k, v in model.named_parameters()}
+
+    lr = 0.01
+    torch.optim.Adam(model.parameters(), lr=lr).step()
+    after = {k: v.detach().clone() for k, v in model.named_parameters()}
+
+    # Closed form: hand-written forward and backward.
+    P = params
+    h1 = x @ P["0.weight"].T + P["0.bias"]
+    a1 = torch.tanh(h1)
+    h2 = a1 @ P["2.weight"].T + P["2.bias"]
+    a2 = h2.clamp(min=0)
+    z = a2 @ P["4.weight"].T + P["4.bias"]
+    assert close(logits.detach(), z)
+    log_p = z - torch.logsumexp(z, dim=1, keepdim=True)
+    onehot = F.one_hot(targets, 3).to(DTYPE)
+    assert close(loss.detach(), -(onehot * log_p).sum(1).mean())
+    dz = (torch.exp(log_p) - onehot) / 6
+    dh2 = (dz @ P["4.weight"]) * (h2 > 0).to(DTYPE)
+    dh1 = (dh2 @ P["2.weight"]) * (1 - a1 * a1)
+    expected = {"4.weight": dz.T @ a2, "4.bias": dz.sum(0),
+                "2.weight": dh2.T @ a1, "2.bias": dh2.sum(0),
+                "0.weight": dh1.T @ x, "0.bias": dh1.sum(0)}
+    for k in params:
+        assert close(grads[k], expected[k]), k
+        # Adam's first step: m̂ = g, v̂ = g², so p ← p − lr·g/(|g| + eps).
+        g = grads[k]
+        assert close(after[k], params[k] - lr * g / (g.abs() + 1e-8)), k
+
+    tensors = {"x": x, "targets": targets.to(DTYPE)}
+    tensors.update(params)
+    tensors["logits"] = logits
+    tensors.update({f"grad.{k}": v for k, v in grads.items()})
+    tensors.update({f"after_adam.{k}": v for k, v in after.items()})
+    write_fixture(
+        "ch2_mlp",
+        "A whole model, nn.Sequential(Linear(4,8), Tanh(), Linear(8,8), ReLU(), "
+        "Linear(8,3)) with default initialisation (seed 291), parameters named "
+        "as PyTorch names them ('0.weight' [8,4], '0.bias' [8], '2.weight' "
+        "[8,8], '2.bias' [8], '4.weight' [3,8], '4.bias' [3]). x [6,4]; "
+        "targets [6] are class indices 0..2 stored as whole-number floats; "
+        "logits [6,3]; loss = F.cross_entropy mean; 'grad.<name>' is each "
+        "parameter's gradient; 'after_adam.<name>' is each parameter after one "
+        "torch.optim.Adam step (lr 0.01, betas (0.9, 0.999), eps 1e-8, no "
+        "weight decay), which on the first step is p − lr·g/(|g| + eps).",
+        tensors,
+        {"loss": loss.item(), "lr": lr, "beta1": 0.9, "beta2": 0.999,
+         "eps": 1e-8})
+
+
 CASES = [
     linear_forward_backward,
     mse_loss,
@@ -278,6 +795,22 @@ CASES = [
     linear_regression_normal_equations,
     softmax_rows,
     matmul_layouts,
+    # chapter 2
+    ch2_linear,
+    ch2_activations,
+    ch2_softmax,
+    ch2_cross_entropy,
+    ch2_cross_entropy_smoothing,
+    ch2_bce_with_logits,
+    ch2_mse,
+    ch2_sgd,
+    ch2_sgd_momentum,
+    ch2_sgd_nesterov,
+    ch2_adam,
+    ch2_adamw,
+    ch2_clip_grad_norm,
+    ch2_schedules,
+    ch2_mlp,
 ]
 
 

@@ -35,6 +35,17 @@ public enum BundledData {
     public static func iris() throws -> Dataset {
         try CSV.loadLabelled(try url("iris.csv"), name: "iris", header: .countsAndClassNames)
     }
+
+    /// Handwritten digits: 1,797 images of 8×8 pixels with values 0–16
+    /// (row-major, 64 features), labels 0–9.
+    public static func digits() throws -> Dataset {
+        var d = try CSV.loadLabelled(try url("digits.csv"), name: "digits", header: .none)
+        guard d.featureCount == 64, d.classNames.count == 10 else {
+            throw DataError.malformed(path: "digits.csv", line: 1, reason: "expected 64 pixels and 10 classes")
+        }
+        d.classNames = (0..<10).map(String.init)
+        return d
+    }
 }
 
 /// Reads comma-separated numeric tables whose last column is a class label.

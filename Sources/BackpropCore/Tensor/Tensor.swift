@@ -13,8 +13,9 @@
 
 /// A row-major, contiguous n-dimensional array of `Float` or `Double`.
 public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
+    @usableFromInline internal(set) var _shape: [Int]
     /// The dimensions, outermost first. A scalar tensor has shape `[]`.
-    public private(set) var shape: [Int]
+    @inlinable public var shape: [Int] { _shape }
     /// The elements in row-major order.
     public var scalars: [Scalar]
 
@@ -27,18 +28,20 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
         guard count == scalars.count else {
             throw TensorError.countMismatch(shape: shape, expected: count, got: scalars.count)
         }
-        self.shape = shape
+        self._shape = shape
         self.scalars = scalars
     }
 
     /// Creates a tensor of the given shape with every element equal to `value`.
+    @inlinable
     public init(shape: [Int], repeating value: Scalar) throws {
         try Tensor.validate(shape: shape)
-        self.shape = shape
+        self._shape = shape
         self.scalars = Array(repeating: value, count: shape.reduce(1, *))
     }
 
     /// Creates a tensor of zeros.
+    @inlinable
     public static func zeros(_ shape: [Int]) throws -> Tensor {
         try Tensor(shape: shape, repeating: 0)
     }
@@ -56,17 +59,18 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
 
     /// Creates a rank-1 tensor.
     public init(_ vector: [Scalar]) {
-        self.shape = [vector.count]
+        self._shape = [vector.count]
         self.scalars = vector
     }
 
     /// Internal constructor for kernels that already guarantee the count.
     @usableFromInline init(uncheckedShape shape: [Int], scalars: [Scalar]) {
         precondition(shape.reduce(1, *) == scalars.count, "Tensor: count does not match shape")
-        self.shape = shape
+        self._shape = shape
         self.scalars = scalars
     }
 
+    @usableFromInline
     static func validate(shape: [Int]) throws {
         if let bad = shape.first(where: { $0 < 0 }) {
             throw TensorError.invalidShape(
@@ -83,6 +87,7 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
 
     /// The two dimensions of a matrix.
     /// - Throws: `TensorError.invalidShape` if the tensor is not rank 2.
+    @inlinable
     public func matrixShape(_ operation: String) throws -> (rows: Int, cols: Int) {
         guard shape.count == 2 else {
             throw TensorError.invalidShape(
@@ -92,6 +97,7 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
     }
 
     /// The same elements seen with another shape of equal element count.
+    @inlinable
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         try Tensor.validate(shape: newShape)
         guard newShape.reduce(1, *) == count else {
@@ -103,6 +109,7 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
     }
 
     /// Throws unless `other` has exactly this shape.
+    @inlinable
     public func requireSameShape<S>(_ other: Tensor<S>, _ operation: String) throws {
         guard shape == other.shape else {
             throw TensorError.shapeMismatch(
@@ -137,6 +144,7 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
     }
 
     /// The rows with the given indices, stacked into a new matrix (a minibatch).
+    @inlinable
     public func rows<C: Collection>(_ indices: C) -> Tensor where C.Element == Int {
         precondition(rank == 2, "Tensor.rows: not a matrix")
         let cols = shape[1]
@@ -147,6 +155,7 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
     }
 
     /// The same values converted to another scalar type (e.g. `Float` → `Double`).
+    @inlinable
     public func converted<T: TensorScalar>(to: T.Type = T.self) -> Tensor<T> {
         Tensor<T>(uncheckedShape: shape, scalars: scalars.map { T($0) })
     }

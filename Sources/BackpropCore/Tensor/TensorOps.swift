@@ -10,6 +10,7 @@ extension Tensor {
     /// - `.nn`: A [m, k] · B [k, n]
     /// - `.tn`: Aᵀ with A [k, m], times B [k, n]
     /// - `.nt`: A [m, k] times Bᵀ with B [n, k]
+    @inlinable
     public static func matmul(
         _ a: Tensor, _ b: Tensor, _ layout: MatmulLayout = .nn,
         kernels: any KernelSet.Type = SIMDKernels.self
@@ -31,6 +32,7 @@ extension Tensor {
     }
 
     /// Checks that two matrices can be multiplied in `layout`; returns (m, n, k).
+    @usableFromInline
     static func matmulDimensions(
         _ a: Tensor, _ b: Tensor, _ layout: MatmulLayout
     ) throws -> (Int, Int, Int) {
@@ -52,6 +54,7 @@ extension Tensor {
     }
 
     /// The elementwise sum of two tensors of equal shape.
+    @inlinable
     public func adding(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         try requireSameShape(other, "add")
         var out = self
@@ -65,6 +68,7 @@ extension Tensor {
     }
 
     /// The elementwise (Hadamard) product of two tensors of equal shape.
+    @inlinable
     public func multiplying(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         try requireSameShape(other, "multiply")
         var out = self
@@ -78,6 +82,7 @@ extension Tensor {
     }
 
     /// self + α·x, for tensors of equal shape (the `axpy` of BLAS).
+    @inlinable
     public func addingScaled(_ x: Tensor, by alpha: Scalar, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         try requireSameShape(x, "axpy")
         var out = self
@@ -91,6 +96,7 @@ extension Tensor {
     }
 
     /// α·self.
+    @inlinable
     public func scaled(by alpha: Scalar, kernels: any KernelSet.Type = SIMDKernels.self) -> Tensor {
         var out = self
         out.withUnsafeMutableBufferPointer { po in
@@ -101,6 +107,7 @@ extension Tensor {
     }
 
     /// f applied to every element.
+    @inlinable
     public func mapped(_ f: UnaryFunction, kernels: any KernelSet.Type = SIMDKernels.self) -> Tensor {
         var out = self
         out.withUnsafeMutableBufferPointer { po in
@@ -111,6 +118,7 @@ extension Tensor {
     }
 
     /// A matrix [rows, cols] with the vector `v` [cols] added to every row.
+    @inlinable
     public func addingRowVector(_ v: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         let (rows, cols) = try matrixShape("addRowVector")
         guard v.shape == [cols] else {
@@ -129,6 +137,7 @@ extension Tensor {
     }
 
     /// The sum of each row of a matrix: [rows, cols] → [rows].
+    @inlinable
     public func rowSums(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         let (rows, cols) = try matrixShape("rowSums")
         var out = Tensor(Array(repeating: 0, count: rows))
@@ -142,6 +151,7 @@ extension Tensor {
     }
 
     /// The largest element of each row: [rows, cols] → [rows] (cols ≥ 1).
+    @inlinable
     public func rowMaxima(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         let (rows, cols) = try matrixShape("rowMaxima")
         guard cols > 0 else {
@@ -157,6 +167,7 @@ extension Tensor {
     }
 
     /// The sum of each column of a matrix: [rows, cols] → [cols].
+    @inlinable
     public func columnSums(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         let (rows, cols) = try matrixShape("columnSums")
         var out = Tensor(Array(repeating: 0, count: cols))
@@ -170,6 +181,7 @@ extension Tensor {
     }
 
     /// Softmax of each row, computed stably (see `KernelSet.softmaxRows`).
+    @inlinable
     public func softmaxRows(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
         let (rows, cols) = try matrixShape("softmaxRows")
         guard cols > 0 else {
@@ -183,6 +195,7 @@ extension Tensor {
     }
 
     /// The transpose of a matrix.
+    @inlinable
     public func transposed() throws -> Tensor {
         let (rows, cols) = try matrixShape("transposed")
         var out = [Scalar](repeating: 0, count: count)
@@ -193,6 +206,7 @@ extension Tensor {
     }
 
     /// The sum of all elements (accumulated in Double for accuracy).
+    @inlinable
     public func sum() -> Scalar {
         var total = 0.0
         for x in scalars { total += Double(x) }
@@ -200,10 +214,20 @@ extension Tensor {
     }
 
     /// The mean of all elements.
+    @inlinable
     public func mean() -> Scalar {
         count == 0 ? 0 : Scalar(Double(sum()) / Double(count))
     }
 
     /// True if every element is finite (no NaN, no ±∞).
-    public var isFinite: Bool { scalars.allSatisfy { $0.isFinite } }
+    @inlinable
+    public var isFinite: Bool {
+        scalars.withUnsafeBufferPointer { p in
+            // x − x is 0 for finite x and NaN for NaN or ±∞; the sum of these
+            // is 0 exactly when all are finite, and the loop has no branches.
+            var acc: Scalar = 0
+            for x in p { acc += x - x }
+            return acc == 0
+        }
+    }
 }

@@ -1,0 +1,72 @@
+// Elementwise activations as layers: y = f(x), and in backward
+// dx = dy ⊙ f′(x). One class serves ReLU, LeakyReLU, tanh, sigmoid and both
+// GELUs; the functions and their derivatives live in the kernels
+// (Naive.apply / Naive.derivative and their SIMD twins). Derivations:
+// chapters/02-backpropagation.md, "Activations".
+
+import BackpropCore
+
+/// An elementwise nonlinearity.
+public final class Activation<Scalar: TensorScalar>: Layer {
+    public let function: UnaryFunction
+    public var kernels: any KernelSet.Type
+    public var parameters: [Parameter<Scalar>] { [] }
+    public var summary: String { function.name }
+
+    public init(_ function: UnaryFunction, kernels: any KernelSet.Type = SIMDKernels.self) {
+        self.function = function
+        self.kernels = kernels
+    }
+
+    /// The cache is (x, y): sigmoid and tanh take f′ from y, the others from x.
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) {
+        let y = x.mapped(function, kernels: kernels)
+        return (y, (x, y))
+    }
+
+    public func backward(_ dy: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) throws -> Tensor<Scalar> {
+        let (x, y) = cache
+        try dy.requireSameShape(x, "\(function.name).backward")
+        var dx = dy
+        let f = function, k = kernels
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                dx.withUnsafeMutableBufferPointer { pd in
+                    guard let d = pd.baseAddress else { return }
+                    k.mapBackward(f, count: pd.count, x: px.baseAddress!, y: py.baseAddress!, dy: UnsafePointer(d), dx: d)
+                }
+            }
+        }
+        return dx
+    }
+}
+
+/// Row softmax as a layer (for models that output probabilities; training
+/// uses the fused `SoftmaxCrossEntropy` instead, which is cheaper and stabler).
+///   y = softmax(x) per row;  dx = y ⊙ (dy − Σⱼ dyⱼ yⱼ)
+public final class Softmax<Scalar: TensorScalar>: Layer {
+    public var kernels: any KernelSet.Type
+    public var parameters: [Parameter<Scalar>] { [] }
+    public var summary: String { "softmax" }
+
+    public init(kernels: any KernelSet.Type = SIMDKernels.self) { self.kernels = kernels }
+
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Tensor<Scalar>) {
+        let y = try x.softmaxRows(kernels: kernels)
+        return (y, y)
+    }
+
+    public func backward(_ dy: Tensor<Scalar>, cache y: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        try dy.requireSameShape(y, "softmax.backward")
+        let (rows, cols) = try y.matrixShape("softmax.backward")
+        var dx = dy
+        let k = kernels
+        y.withUnsafeBufferPointer { py in
+            dx.withUnsafeMutableBufferPointer { pd in
+                guard let d = pd.baseAddress else { return }
+                k.softmaxRowsBackward(rows: rows, cols: cols, y: py.baseAddress!, dy: UnsafePointer(d), dx: d)
+            }
+        }
+        return dx
+    }
+}

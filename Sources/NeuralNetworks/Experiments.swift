@@ -1,0 +1,116 @@
+// Chapter 2's experiments: an MLP on XOR, two spirals and the digits.
+// Splits: spirals and digits are shuffled with the run's seed and split
+// 60/20/20 into train/validation/test; digits' pixels are standardised on
+// the training part. XOR's four points are both train and test: the
+// question is whether the model can represent XOR at all.
+
+import BackpropCore
+import Foundation
+import LinearModels
+
+/// The optimizers `train mlp --optimizer` offers.
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case sgd, momentum, nesterov, adam, adamw
+
+    public func make<T: TensorScalar>(_ parameters: [Parameter<T>], learningRate: Double, kernels: any KernelSet.Type) throws -> any Optimizer {
+        switch self {
+        case .sgd: return try SGD(parameters, learningRate: learningRate, kernels: kernels)
+        case .momentum: return try SGD(parameters, learningRate: learningRate, momentum: 0.9, kernels: kernels)
+        case .nesterov: return try SGD(parameters, learningRate: learningRate, momentum: 0.9, nesterov: true, kernels: kernels)
+        case .adam: return try Adam(parameters, learningRate: learningRate, kernels: kernels)
+        case .adamw: return try Adam.adamW(parameters, learningRate: learningRate, kernels: kernels)
+        }
+    }
+}
+
+/// Everything `backprop train mlp` can set.
+public struct MLPRunOptions: Sendable {
+    public var dataset: String
+    public var hidden: [Int]
+    public var activation: UnaryFunction
+    public var optimizer: OptimizerKind
+    public var learningRate: Double
+    public var epochs: Int
+    public var batchSize: Int
+    public var dropout: Double = 0
+    public var seed: UInt64
+    public var kernels: any KernelSet.Type = SIMDKernels.self
+
+    /// The chapter's settings for each dataset.
+    public static func defaults(for dataset: String, seed: UInt64 = 42) -> MLPRunOptions? {
+        switch dataset {
+        case "xor":
+            return MLPRunOptions(dataset: "xor", hidden: [4], activation: .tanh, optimizer: .adam, learningRate: 0.05,
+                                 epochs: 300, batchSize: 4, seed: seed)
+        case "spirals":
+            return MLPRunOptions(dataset: "spirals", hidden: [64, 64], activation: .relu, optimizer: .adam, learningRate: 0.01,
+                                 epochs: 200, batchSize: 32, seed: seed)
+        case "digits":
+            return MLPRunOptions(dataset: "digits", hidden: [256, 256], activation: .relu, optimizer: .adam, learningRate: 1e-3,
+                                 epochs: 40, batchSize: 64, dropout: 0.1, seed: seed)
+        default:
+            return nil
+        }
+    }
+}
+
+/// The data of one chapter-2 run.
+public struct SplitData: Sendable {
+    public var train: Dataset
+    public var validation: Dataset
+    public var test: Dataset
+}
+
+public enum Chapter2 {
+    public static let datasets = ["xor", "spirals", "digits"]
+
+    /// Loads and splits a dataset by name.
+    public static func data(_ name: String, seed: UInt64) throws -> SplitData {
+        switch name {
+        case "xor":
+            let d = try SyntheticData.xor()
+            return SplitData(train: d, validation: d, test: d)
+        case "spirals":
+            let parts = try Chapter2Data.spirals(seed: seed).split(trainFraction: 0.6, validationFraction: 0.2, seed: seed)
+            return SplitData(train: parts.train, validation: parts.validation, test: parts.test)
+        case "digits":
+            let parts = try BundledData.digits().split(trainFraction: 0.6, validationFraction: 0.2, seed: seed)
+            let scaler = try Standardizer(fitting: parts.train.features)
+            return SplitData(train: try scaler.transform(parts.train), validation: try scaler.transform(parts.validation),
+                             test: try scaler.transform(parts.test))
+        default:
+            throw TrainingError.unsuitableData("unknown dataset '\(name)'; chapter 2 has \(datasets.joined(separator: ", "))")
+        }
+    }
+
+    /// Trains an MLP and reports its test accuracy.
+    public static func run(
+        _ o: MLPRunOptions, onEpoch: (EpochReport) -> Void = { _ in }
+    ) throws -> (summary: RunSummary, trainer: ClassifierTrainer<Float>, data: SplitData) {
+        let start = Date()
+        let data = try data(o.dataset, seed: o.seed)
+        let model: Sequential<Float> = try MultilayerPerceptron.make(
+            inputs: data.train.featureCount, hidden: o.hidden, outputs: data.train.classNames.count,
+            activation: o.activation, dropout: o.dropout, seed: o.seed, kernels: o.kernels)
+        let optimizer = try o.optimizer.make(model.parameters, learningRate: o.learningRate, kernels: o.kernels)
+        let trainer = ClassifierTrainer(model: model, optimizer: optimizer)
+        var options = TrainingOptions(epochs: o.epochs, batchSize: o.batchSize, seed: o.seed)
+        options.schedule = o.dataset == "xor" ? .constant : .cosine(warmup: 0, total: o.epochs, minimum: o.learningRate / 20)
+        try trainer.fit(train: data.train, validation: data.validation, options: options, onEpoch: onEpoch)
+        let test = try trainer.evaluate(data.test)
+        let train = try trainer.evaluate(data.train)
+        let summary = RunSummary(
+            chapter: 2, model: "mlp", dataset: o.dataset,
+            metrics: [("train_accuracy", train.accuracy), ("test_accuracy", test.accuracy), ("test_loss", test.loss)],
+            seconds: Date().timeIntervalSince(start),
+            details: [("hidden", .array(o.hidden.map { .integer($0) })), ("activation", .string(o.activation.name)),
+                      ("optimizer", .string(o.optimizer.rawValue)), ("epochs", .integer(o.epochs)),
+                      ("parameters", .integer(model.parameterCount)), ("kernels", .string(o.kernels.name))])
+        return (summary, trainer, data)
+    }
+
+    /// The tour's chapter-2 runs.
+    public static func tour(seed: UInt64) -> [(name: String, run: () throws -> RunSummary)] {
+        datasets.map { name in ("MLP on \(name)", { try run(MLPRunOptions.defaults(for: name, seed: seed)!).summary }) }
+    }
+}

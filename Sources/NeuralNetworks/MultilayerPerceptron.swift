@@ -1,0 +1,63 @@
+// Building multilayer perceptrons: Linear layers with a nonlinearity between
+// them. Without the nonlinearity the stack would collapse into a single
+// affine map (W₂(W₁x + b₁) + b₂ = (W₂W₁)x + (W₂b₁ + b₂)) and could not learn
+// XOR; with it, one hidden layer can already approximate any continuous
+// function on a bounded set (Cybenko, 1989; Hornik, 1991).
+
+import BackpropCore
+
+/// Factory for MLPs.
+public enum MultilayerPerceptron {
+    /// inputs → hidden[0] → … → outputs, with `activation` after each hidden
+    /// Linear layer (and dropout after it, if p > 0). He initialisation for
+    /// ReLU-like activations, Xavier for tanh and sigmoid.
+    public static func make<T: TensorScalar>(
+        inputs: Int, hidden: [Int], outputs: Int, activation: UnaryFunction = .relu,
+        dropout: Double = 0, seed: UInt64, kernels: any KernelSet.Type = SIMDKernels.self
+    ) throws -> Sequential<T> {
+        for width in [inputs] + hidden + [outputs] where width < 1 {
+            throw TrainingError.invalidOption(name: "layer width", value: "\(width)", reason: "every layer needs at least one unit")
+        }
+        var rng = SeededRandom(seed: seed)
+        let initializer: Initializer
+        switch activation {
+        case .tanh, .sigmoid: initializer = .xavierUniform
+        default: initializer = .heUniform
+        }
+        var layers: [any Layer<T>] = []
+        var width = inputs
+        for (i, h) in hidden.enumerated() {
+            layers.append(try Linear<T>(width, h, initializer: initializer, rng: &rng, kernels: kernels))
+            layers.append(Activation<T>(activation, kernels: kernels))
+            if dropout > 0 { layers.append(try Dropout<T>(dropout, seed: seed &+ UInt64(i + 1), kernels: kernels)) }
+            width = h
+        }
+        // The output layer feeds a softmax: Xavier keeps its logits near unit scale.
+        layers.append(try Linear<T>(width, outputs, initializer: .xavierUniform, rng: &rng, kernels: kernels))
+        return Sequential(layers)
+    }
+}
+
+/// Generated data for chapter 2.
+public enum Chapter2Data {
+    /// Two interleaved spirals: class k ∈ {0, 1} at angle θ = 2π·turns·t + kπ
+    /// and radius r = t for t uniform in (0.05, 1], plus Gaussian noise.
+    public static func spirals(count: Int = 1000, turns: Double = 1.5, noise: Double = 0.04, seed: UInt64) throws -> Dataset {
+        var rng = SeededRandom(seed: seed)
+        var x: [Float] = [], labels: [Int] = []
+        for i in 0..<count {
+            let k = i % 2
+            let t = 0.05 + 0.95 * rng.uniform()
+            let angle = 2 * Double.pi * turns * t + Double(k) * Double.pi
+            x.append(Float(t * cosine(angle) + rng.normal(mean: 0, std: noise)))
+            x.append(Float(t * sine(angle) + rng.normal(mean: 0, std: noise)))
+            labels.append(k)
+        }
+        return try Dataset(name: "spirals", features: Tensor(shape: [count, 2], scalars: x), labels: labels,
+                           classNames: ["spiral A", "spiral B"])
+    }
+}
+
+import Foundation
+private func cosine(_ x: Double) -> Double { Foundation.cos(x) }
+private func sine(_ x: Double) -> Double { Foundation.sin(x) }

@@ -1,0 +1,68 @@
+// Softmax cross-entropy, fused with its gradient.
+//
+// For logits z [n, C], integer labels yᵢ and label smoothing ε, the target
+// distribution of row i is qᵢⱼ = (1 − ε)·[j = yᵢ] + ε/C, and
+//   L = −(1/n) Σᵢ Σⱼ qᵢⱼ log pᵢⱼ,   pᵢ = softmax(zᵢ)
+//     = (1/n) Σᵢ [ lseᵢ − Σⱼ qᵢⱼ zᵢⱼ ],   lseᵢ = mᵢ + log Σⱼ e^(zᵢⱼ − mᵢ)
+// (using Σⱼ qᵢⱼ = 1). Its gradient is the famous
+//   ∂L/∂zᵢⱼ = (pᵢⱼ − qᵢⱼ)/n,
+// derived in chapters/02-backpropagation.md, "Softmax and cross-entropy
+// together". Computing log p through lse never takes log 0, so the loss
+// stays finite for any finite logits; mᵢ = maxⱼ zᵢⱼ keeps e^(·) ≤ 1.
+
+import BackpropCore
+
+/// Cross-entropy on logits, with the softmax folded in.
+public enum SoftmaxCrossEntropy {
+    /// The mean loss and ∂L/∂logits.
+    /// - Throws: `TensorError` if logits is not [n, C] with n = labels.count,
+    ///   a label is outside 0..<C, or ε is outside [0, 1].
+    public static func lossAndGradient<T: TensorScalar>(
+        logits z: Tensor<T>, labels: [Int], labelSmoothing: Double = 0,
+        kernels: any KernelSet.Type = SIMDKernels.self
+    ) throws -> (loss: T, gradient: Tensor<T>) {
+        let (n, c) = try z.matrixShape("SoftmaxCrossEntropy")
+        guard n == labels.count, n > 0, c > 0 else {
+            throw TensorError.shapeMismatch(
+                operation: "SoftmaxCrossEntropy", lhs: z.shape, rhs: [labels.count],
+                reason: "one label per row of logits is needed")
+        }
+        if let bad = labels.first(where: { $0 < 0 || $0 >= c }) {
+            throw TensorError.invalidValue(operation: "SoftmaxCrossEntropy", reason: "label \(bad) is outside 0..<\(c)")
+        }
+        guard labelSmoothing >= 0, labelSmoothing <= 1 else {
+            throw TensorError.invalidValue(operation: "SoftmaxCrossEntropy", reason: "label smoothing \(labelSmoothing) is outside [0, 1]")
+        }
+        let p = try z.softmaxRows(kernels: kernels)
+        let off = labelSmoothing / Double(c), on = 1 - labelSmoothing + off
+        var total = 0.0
+        var grad = p
+        let scale = 1 / Double(n)
+        for i in 0..<n {
+            let row = i * c
+            var m = z.scalars[row]
+            for j in 1..<c where z.scalars[row + j] > m { m = z.scalars[row + j] }
+            var sum = 0.0, qz = 0.0
+            for j in 0..<c {
+                let zij = Double(z.scalars[row + j])
+                sum += Foundation_exp(zij - Double(m))
+                let q = j == labels[i] ? on : off
+                qz += q * zij
+                grad.scalars[row + j] = T((Double(p.scalars[row + j]) - q) * scale)
+            }
+            total += Double(m) + Foundation_log(sum) - qz
+        }
+        return (T(total * scale), grad)
+    }
+
+    /// The mean loss alone (for evaluation).
+    public static func loss<T: TensorScalar>(
+        logits: Tensor<T>, labels: [Int], labelSmoothing: Double = 0, kernels: any KernelSet.Type = SIMDKernels.self
+    ) throws -> T {
+        try lossAndGradient(logits: logits, labels: labels, labelSmoothing: labelSmoothing, kernels: kernels).loss
+    }
+}
+
+import Foundation
+private func Foundation_exp(_ x: Double) -> Double { Foundation.exp(x) }
+private func Foundation_log(_ x: Double) -> Double { Foundation.log(x) }
