@@ -41,3 +41,23 @@ import Testing
         try BackpropCLI.run([command, "--help"])
     }
 }
+
+@Suite struct TrainMLPCLITests {
+    @Test("bad `train mlp` command lines are usage errors", arguments: [
+        (["train", "mlp", "--dataset", "mnist"], "--dataset must be one of xor, spirals, digits"),
+        (["train", "mlp", "--hidden", "256,x"], "--hidden expects positive widths"),
+        (["train", "mlp", "--hidden", "0"], "--hidden expects positive widths"),
+        (["train", "mlp", "--optimizer", "lbfgs"], "--optimizer must be one of"),
+        (["train", "mlp", "--activation", "swish"], "--activation must be one of"),
+        (["train", "mlp", "--dropout", "1"], "--dropout expects a number in [0, 1)"),
+        (["train", "mlp", "--kernels", "gpu"], "--kernels must be one of naive, simd"),
+        (["train", "mlp", "--batch", "0"], "--batch expects an integer"),
+        (["train", "mlp", "digits"], "unexpected argument 'digits'"),
+    ])
+    func usageErrors(words: [String], message: String) {
+        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
+    }
+
+    @Test func helpWorks() throws { try BackpropCLI.run(["train", "mlp", "--help"]) }
+}
