@@ -19,11 +19,15 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     }
 
     /// The cache is (x, y): sigmoid and tanh take f′ from y, the others from x.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) {
         let y = x.mapped(function, kernels: kernels)
         return (y, (x, y))
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) throws -> Tensor<Scalar> {
         let (x, y) = cache
         try dy.requireSameShape(x, "\(function.name).backward")
@@ -51,11 +55,15 @@ public final class Softmax<Scalar: TensorScalar>: Layer {
 
     public init(kernels: any KernelSet.Type = SIMDKernels.self) { self.kernels = kernels }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Tensor<Scalar>) {
         let y = try x.softmaxRows(kernels: kernels)
         return (y, y)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache y: Tensor<Scalar>) throws -> Tensor<Scalar> {
         try dy.requireSameShape(y, "softmax.backward")
         let (rows, cols) = try y.matrixShape("softmax.backward")

@@ -27,6 +27,8 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     }
 
     /// The cache is the mask (nil in inference, or when p = 0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Tensor<Scalar>?) {
         guard mode == .training, probability > 0 else { return (x, nil) }
         var mask = x
@@ -35,6 +37,8 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
         return (try x.multiplying(mask, kernels: kernels), mask)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache mask: Tensor<Scalar>?) throws -> Tensor<Scalar> {
         guard let mask else { return dy }
         return try dy.multiplying(mask, kernels: kernels)

@@ -42,10 +42,14 @@ public final class Linear<Scalar: TensorScalar>: Layer {
         self.kernels = kernels
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Tensor<Scalar>) {
         (try Affine.forward(x, weight: weight.value, bias: bias.value, kernels: kernels), x)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let n = x.shape[0]
         guard dy.shape == [n, outputs] else {

@@ -53,6 +53,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         self.buffers = parameters.map { Tensor(uncheckedZerosLike: $0.value) }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         let s = SGDStep<Scalar>(
             learningRate: Scalar(learningRate), momentum: Scalar(momentum), dampening: Scalar(dampening),
@@ -116,6 +118,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         try Adam(parameters, learningRate: learningRate, weightDecay: weightDecay, decoupled: true, kernels: kernels)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         steps += 1
         let s = AdamStep<Scalar>(

@@ -36,6 +36,8 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     /// Sets every parameter's gradient to zero.
     public func zeroGrad() { parameters.forEach { $0.zeroGrad() } }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: [Any]) {
         var h = x
         var caches: [Any] = []
@@ -48,6 +50,8 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         return (h, caches)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache: [Any]) throws -> Tensor<Scalar> {
         precondition(cache.count == layers.count, "Sequential.backward: cache from another model")
         var g = dy

@@ -17,6 +17,8 @@ public enum SoftmaxCrossEntropy {
     /// The mean loss and ∂L/∂logits.
     /// - Throws: `TensorError` if logits is not [n, C] with n = labels.count,
     ///   a label is outside 0..<C, or ε is outside [0, 1].
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func lossAndGradient<T: TensorScalar>(
         logits z: Tensor<T>, labels: [Int], labelSmoothing: Double = 0,
         kernels: any KernelSet.Type = SIMDKernels.self

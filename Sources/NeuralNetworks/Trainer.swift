@@ -65,6 +65,8 @@ public final class ClassifierTrainer<Scalar: TensorScalar> {
 
     /// One step on one minibatch; returns the batch loss and its predictions.
     @discardableResult
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ x: Tensor<Scalar>, _ labels: [Int], options: TrainingOptions) throws -> (loss: Double, predictions: [Int]) {
         optimizer.zeroGrad()
         let (logits, cache) = try model.forward(x, mode: .training)
@@ -83,6 +85,8 @@ public final class ClassifierTrainer<Scalar: TensorScalar> {
 
     /// Trains for `options.epochs` epochs (fewer with early stopping).
     /// - Parameter onEpoch: called after every epoch (for progress lines).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func fit(
         train: Dataset, validation: Dataset? = nil, options: TrainingOptions,
         onEpoch: (EpochReport) -> Void = { _ in }
@@ -137,6 +141,8 @@ public final class ClassifierTrainer<Scalar: TensorScalar> {
     }
 
     /// Loss, accuracy and predictions in inference mode, in batches of 512.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func evaluate(_ data: Dataset, labelSmoothing: Double = 0) throws -> Evaluation {
         let x: Tensor<Scalar> = data.features.converted()
         var lossSum = 0.0
