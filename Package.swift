@@ -32,6 +32,9 @@ let vectorFlags: [SwiftSetting] = {
 /// and the package still builds (the graders' self-tests are then skipped).
 let solutionsPresent = FileManager.default.fileExists(
     atPath: Context.packageDirectory + "/exercises/solutions/01-linear-models")
+/// The same check for chapter 2's solutions (each chapter's folder separately).
+let solutions02Present = FileManager.default.fileExists(
+    atPath: Context.packageDirectory + "/exercises/solutions/02-backpropagation")
 
 var targets: [Target] = [
     .target(
@@ -60,6 +63,10 @@ var targets: [Target] = [
         name: "Exercises01",
         dependencies: ["ExerciseKit", "BackpropCore", "LinearModels"],
         path: "exercises/01-linear-models"),
+    .target(
+        name: "Exercises02",
+        dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks"],
+        path: "exercises/02-backpropagation"),
 
     .testTarget(
         name: "BackpropCoreTests",
@@ -79,6 +86,7 @@ var targets: [Target] = [
 var exerciseTestDependencies: [Target.Dependency] = [
     "ExerciseKit", "BackpropCore", "LinearModels", "Exercises01",
 ]
+exerciseTestDependencies += ["NeuralNetworks", "Exercises02"]
 if solutionsPresent {
     targets.append(
         .target(
@@ -86,6 +94,14 @@ if solutionsPresent {
             dependencies: ["ExerciseKit", "BackpropCore", "LinearModels"],
             path: "exercises/solutions/01-linear-models"))
     exerciseTestDependencies.append("Solutions01")
+}
+if solutions02Present {
+    targets.append(
+        .target(
+            name: "Solutions02",
+            dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks"],
+            path: "exercises/solutions/02-backpropagation"))
+    exerciseTestDependencies.append("Solutions02")
 }
 targets.append(
     .testTarget(name: "ExercisesTests", dependencies: exerciseTestDependencies))
