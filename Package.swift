@@ -8,6 +8,7 @@
 //                  checker, fixtures loader, SVG figures, benchmark harness
 //   LinearModels   chapter 1: linear/logistic regression, the perceptron
 //   NeuralNetworks chapter 2: layers, losses, optimizers, the training loop
+//   ConvolutionalNetworks  chapter 4: Conv2D, pooling, batch norm, the digits CNN
 //   BackpropCLI    the command table and flag parser of the `backprop` tool
 //   backprop       the executable: main.swift calls BackpropCLI.main()
 //
@@ -51,8 +52,12 @@ var targets: [Target] = [
         dependencies: ["BackpropCore", "LinearModels"],
         swiftSettings: vectorFlags),
     .target(
+        name: "ConvolutionalNetworks",
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
+        swiftSettings: vectorFlags),
+    .target(
         name: "BackpropCLI",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"]),
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"]),
     .executableTarget(
         name: "backprop",
         dependencies: ["BackpropCLI"]),
@@ -78,6 +83,9 @@ var targets: [Target] = [
     .testTarget(
         name: "NeuralNetworksTests",
         dependencies: ["NeuralNetworks", "LinearModels", "BackpropCore"]),
+    .testTarget(
+        name: "ConvolutionalNetworksTests",
+        dependencies: ["ConvolutionalNetworks", "NeuralNetworks", "BackpropCore"]),
     .testTarget(
         name: "BackpropCLITests",
         dependencies: ["BackpropCLI"]),
@@ -114,6 +122,7 @@ let package = Package(
         .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .library(name: "LinearModels", targets: ["LinearModels"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "ConvolutionalNetworks", targets: ["ConvolutionalNetworks"]),
     ],
     targets: targets
 )

@@ -8,7 +8,7 @@ import Foundation
 public enum BackpropCLI {
     static let commands: [(name: String, summary: String, run: @Sendable ([String]) throws -> Void)] = [
         ("tour", "train every chapter on its shipped data and print a results table", TourCommand.run),
-        ("train", "train one model (perceptron, logistic, linear, mlp)", TrainCommand.run),
+        ("train", "train one model (perceptron, logistic, linear, mlp, cnn)", TrainCommand.run),
         ("bench", "benchmark kernels naive vs SIMD against this CPU's FMA peak", BenchCommand.run),
         ("figures", "regenerate every chapter's figures into chapters/figures/", FiguresCommand.run),
     ]

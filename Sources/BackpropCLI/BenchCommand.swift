@@ -4,6 +4,7 @@
 import BackpropCore
 import Foundation
 import NeuralNetworks
+import ConvolutionalNetworks
 
 enum BenchCommand {
     static let flags = [
@@ -13,7 +14,7 @@ enum BenchCommand {
 
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "bench", words: words, flags: flags)
-        let names = KernelBenchmarks.names + ["mlp"]
+        let names = KernelBenchmarks.names + ["mlp", "conv"]
         if args.wantsHelp {
             print(helpText(usage: "backprop bench [\(names.joined(separator: "|"))…] [--json] [--quick]",
                            summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all.",
@@ -41,8 +42,12 @@ enum BenchCommand {
         }
         var rows: [[String]] = []
         for name in selected {
-            let results = name == "mlp" ? try MLPBenchmark.run(peakGflops: peak, quick: quick)
-                : KernelBenchmarks.run(name, peakGflops: peak, quick: quick)
+            let results: [BenchRow]
+            switch name {
+            case "mlp": results = try MLPBenchmark.run(peakGflops: peak, quick: quick)
+            case "conv": results = try CNNBenchmark.run(peakGflops: peak, quick: quick)
+            default: results = KernelBenchmarks.run(name, peakGflops: peak, quick: quick)
+            }
             for row in results {
                 if json { print(row.json) } else {
                     rows.append([row.kernel, row.shape, row.variant,

@@ -5,6 +5,7 @@ import BackpropCore
 import Foundation
 import LinearModels
 import NeuralNetworks
+import ConvolutionalNetworks
 
 enum TourCommand {
     static let flags = [
@@ -26,11 +27,12 @@ enum TourCommand {
         let chapters: [(title: String, runs: [(name: String, run: () throws -> RunSummary)])] = [
             ("Chapter 1: linear models and the perceptron", Chapter1.tour(seed: seed)),
             ("Chapter 2: the multilayer perceptron and backpropagation", Chapter2.tour(seed: seed)),
+            ("Chapter 4: convolutional networks", Chapter4.tour(seed: seed)),
         ]
         var results: [RunSummary] = []
-        for (number, chapter) in chapters.enumerated() {
+        for chapter in chapters {
             print(chapter.title)
-            let progress = ProgressLine("  chapter \(number + 1)", total: chapter.runs.count, unit: "runs")
+            let progress = ProgressLine("  ", total: chapter.runs.count, unit: "runs")
             for (i, item) in chapter.runs.enumerated() {
                 progress.update(i, note: item.name)
                 results.append(try item.run())

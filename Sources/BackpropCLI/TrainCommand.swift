@@ -5,7 +5,7 @@ import BackpropCore
 import LinearModels
 
 enum TrainCommand {
-    static let models = ["perceptron", "logistic", "linear", "mlp"]
+    static let models = ["perceptron", "logistic", "linear", "mlp", "cnn"]
 
     static let flags = [
         Flag(name: "dataset", value: "NAME", help: "blobs, xor, iris, iris-setosa, iris-virginica (linear: line)"),
@@ -17,7 +17,7 @@ enum TrainCommand {
 
     static let help = helpText(
         usage: "backprop train <\(models.joined(separator: "|"))> [--dataset NAME] [--epochs N] [--lr X] [--seed S] [--json]",
-        summary: "Train one model and report its accuracy or loss (see `backprop train mlp --help` for chapter 2).",
+        summary: "Train one model and report its accuracy or loss (see `backprop train mlp --help` and `backprop train cnn --help` for chapters 2 and 4).",
         flags: flags,
         details: """
             defaults: perceptron on blobs (100 epochs, lr 1), logistic on iris (500 epochs, lr 0.5),
@@ -26,6 +26,7 @@ enum TrainCommand {
 
     static func run(_ words: [String]) throws {
         if words.first == "mlp" { return try TrainMLPCommand.run(Array(words.dropFirst())) }
+        if words.first == "cnn" { return try TrainCNNCommand.run(Array(words.dropFirst())) }
         let args = try Arguments(command: "train", words: words, flags: flags)
         if args.wantsHelp { print(help); return }
         guard let model = args.positionals.first else {

@@ -59,6 +59,12 @@ public struct SplitData: Sendable {
     public var train: Dataset
     public var validation: Dataset
     public var test: Dataset
+
+    public init(train: Dataset, validation: Dataset, test: Dataset) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
 }
 
 public enum Chapter2 {

@@ -786,6 +786,436 @@ def ch2_mlp():
          "eps": 1e-8})
 
 
+# ---------------------------------------------------------------- chapter 4
+#
+# Chapter 4 cases write files named ch4_<case>.json and seed from 401 on.
+# Layout is NCHW ([batch, channels, height, width]); convolution weights are
+# [C_out, C_in, kernel_h, kernel_w] and PyTorch's conv2d is a cross-correlation
+# (the kernel is not flipped). Every result is cross-checked below against
+# plain-Python loops over nested lists (no torch in the reference path), so a
+# mistake in how a fixture drives PyTorch cannot agree with itself.
+
+
+def nested(t):
+    """A tensor as nested Python lists of floats."""
+    return t.detach().tolist()
+
+
+def zeros_nested(*shape):
+    if len(shape) == 1:
+        return [0.0] * shape[0]
+    return [zeros_nested(*shape[1:]) for _ in range(shape[0])]
+
+
+def pad_nested(x, pad, value):
+    """Pads the last two axes of an [N][C][H][W] list by `pad` on every side."""
+    out = []
+    for xn in x:
+        channels = []
+        for xc in xn:
+            width = len(xc[0]) + 2 * pad
+            rows = [[value] * width for _ in range(pad)]
+            rows += [[value] * pad + list(r) + [value] * pad for r in xc]
+            rows += [[value] * width for _ in range(pad)]
+            channels.append(rows)
+        out.append(channels)
+    return out
+
+
+def output_size(size, kernel, stride, padding, dilation=1):
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def loop_conv2d(x, w, b, stride, padding, dilation, dy):
+    """Forward and backward of conv2d by explicit loops over every term.
+
+    y[n,o,i,j] = b[o] + Σ_c Σ_a Σ_b w[o,c,a,b]·xpad[n,c,i·s + a·d, j·s + b·d].
+    Returns (y, dx, dw, db) as float64 tensors (db None when b is None).
+    """
+    N, C, H, W = x.shape
+    O, _, KH, KW = w.shape
+    Ho = output_size(H, KH, stride, padding, dilation)
+    Wo = output_size(W, KW, stride, padding, dilation)
+    xp = pad_nested(nested(x), padding, 0.0)
+    wl, dyl = nested(w), nested(dy)
+    bl = nested(b) if b is not None else [0.0] * O
+    y = zeros_nested(N, O, Ho, Wo)
+    dxp = zeros_nested(N, C, H + 2 * padding, W + 2 * padding)
+    dw = zeros_nested(O, C, KH, KW)
+    db = [0.0] * O
+    for n in range(N):
+        for o in range(O):
+            for i in range(Ho):
+                for j in range(Wo):
+                    acc = bl[o]
+                    g = dyl[n][o][i][j]
+                    db[o] += g
+                    for c in range(C):
+                        for a in range(KH):
+                            r = i * stride + a * dilation
+                            for bb in range(KW):
+                                q = j * stride + bb * dilation
+                                acc += wl[o][c][a][bb] * xp[n][c][r][q]
+                                dxp[n][c][r][q] += g * wl[o][c][a][bb]
+                                dw[o][c][a][bb] += g * xp[n][c][r][q]
+                    y[n][o][i][j] = acc
+    dx = [[[row[padding:padding + W] for row in ch[padding:padding + H]]
+           for ch in dn] for dn in dxp]
+    return (torch.tensor(y), torch.tensor(dx), torch.tensor(dw),
+            torch.tensor(db) if b is not None else None)
+
+
+def loop_maxpool2d(x, kernel, stride, padding, dy):
+    """Max pooling by loops; padding is −inf; gradient goes to the argmax.
+
+    Asserts that every window's maximum is unique (no ties), so the routed
+    gradient does not depend on a tie-breaking rule.
+    """
+    N, C, H, W = x.shape
+    Ho = output_size(H, kernel, stride, padding)
+    Wo = output_size(W, kernel, stride, padding)
+    xp = pad_nested(nested(x), padding, -math.inf)
+    dyl = nested(dy)
+    y = zeros_nested(N, C, Ho, Wo)
+    dxp = zeros_nested(N, C, H + 2 * padding, W + 2 * padding)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = [(xp[n][c][i * stride + a][j * stride + bb],
+                               i * stride + a, j * stride + bb)
+                              for a in range(kernel) for bb in range(kernel)]
+                    best = max(window)
+                    assert sum(v == best[0] for v, _, _ in window) == 1, "tie"
+                    assert math.isfinite(best[0])
+                    y[n][c][i][j] = best[0]
+                    dxp[n][c][best[1]][best[2]] += dyl[n][c][i][j]
+    dx = [[[row[padding:padding + W] for row in ch[padding:padding + H]]
+           for ch in dn] for dn in dxp]
+    return torch.tensor(y), torch.tensor(dx)
+
+
+def loop_avgpool2d(x, kernel, stride, padding, dy):
+    """Average pooling by loops, zero padding counted (divisor kernel²)."""
+    N, C, H, W = x.shape
+    Ho = output_size(H, kernel, stride, padding)
+    Wo = output_size(W, kernel, stride, padding)
+    xp = pad_nested(nested(x), padding, 0.0)
+    dyl = nested(dy)
+    k2 = kernel * kernel
+    y = zeros_nested(N, C, Ho, Wo)
+    dxp = zeros_nested(N, C, H + 2 * padding, W + 2 * padding)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    total = 0.0
+                    for a in range(kernel):
+                        for bb in range(kernel):
+                            r, q = i * stride + a, j * stride + bb
+                            total += xp[n][c][r][q]
+                            dxp[n][c][r][q] += dyl[n][c][i][j] / k2
+                    y[n][c][i][j] = total / k2
+    dx = [[[row[padding:padding + W] for row in ch[padding:padding + H]]
+           for ch in dn] for dn in dxp]
+    return torch.tensor(y), torch.tensor(dx)
+
+
+def conv_case(name, seed, c_in, c_out, kernel, stride, padding, dilation,
+              bias, x_shape, description):
+    torch.manual_seed(seed)
+    layer = torch.nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding,
+                            dilation=dilation, bias=bias)
+    x = torch.randn(*x_shape, requires_grad=True)
+    y = layer(x)
+    dy = torch.randn(*y.shape)
+    y.backward(dy)
+
+    weight = layer.weight.detach()
+    b = layer.bias.detach() if bias else None
+    ry, rdx, rdw, rdb = loop_conv2d(x.detach(), weight, b, stride, padding,
+                                    dilation, dy)
+    assert y.shape == ry.shape, (y.shape, ry.shape)
+    assert close(y.detach(), ry) and close(x.grad, rdx)
+    assert close(layer.weight.grad, rdw)
+    # An unfold (im2col) formulation agrees too: y = W·cols + b.
+    cols = F.unfold(x.detach(), weight.shape[2:], dilation=dilation,
+                    padding=padding, stride=stride)
+    y_cols = (weight.reshape(c_out, -1) @ cols).reshape(y.shape)
+    if bias:
+        y_cols = y_cols + b.reshape(1, -1, 1, 1)
+        assert close(layer.bias.grad, rdb)
+    assert close(y.detach(), y_cols)
+
+    kh, kw = weight.shape[2], weight.shape[3]
+    tensors = {"x": x, "weight": weight}
+    if bias:
+        tensors["bias"] = b
+    tensors.update({"dy": dy, "y": y, "dx": x.grad, "dweight": layer.weight.grad})
+    if bias:
+        tensors["dbias"] = layer.bias.grad
+    write_fixture(
+        name,
+        description + " Layout NCHW, weight [C_out, C_in, kernel_h, kernel_w]; "
+        "y[n,o,i,j] = bias[o] + Σ_c,a,b weight[o,c,a,b]·xpad[n,c, i·stride + "
+        "a·dilation, j·stride + b·dilation] (cross-correlation, no kernel flip; "
+        "xpad is x zero-padded by `padding` on all four sides). Output size per "
+        "axis ⌊(size + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1. "
+        "Default nn.Conv2d initialisation (seed "
+        f"{seed}); dy is random of y's shape; dx, dweight"
+        + (", dbias" if bias else "") + " from y.backward(dy).",
+        tensors,
+        {"stride": stride, "padding": padding, "dilation": dilation,
+         "kernel_h": kh, "kernel_w": kw, "has_bias": 1.0 if bias else 0.0})
+
+
+def ch4_convs():
+    conv_case(
+        "ch4_conv_basic", 401, 1, 2, 3, 1, 0, 1, True, (2, 1, 5, 5),
+        "nn.Conv2d(1, 2, 3, stride 1, padding 0, bias): x [2,1,5,5] → "
+        "y [2,2,3,3].")
+    conv_case(
+        "ch4_conv_stride_pad", 402, 3, 4, 3, 2, 1, 1, True, (2, 3, 7, 6),
+        "nn.Conv2d(3, 4, 3, stride 2, padding 1, bias): x [2,3,7,6] → "
+        "y [2,4,4,3] (odd and even input sizes; the last input row/column is "
+        "not reached by every stride alignment).")
+    conv_case(
+        "ch4_conv_rect_pad2", 403, 2, 3, (2, 3), 1, 2, 1, True, (1, 2, 4, 5),
+        "nn.Conv2d(2, 3, kernel (2, 3), stride 1, padding 2, bias): a "
+        "rectangular kernel (kernel_h 2, kernel_w 3); PyTorch pads BOTH axes "
+        "by 2. x [1,2,4,5] → y [1,3,7,7].")
+    conv_case(
+        "ch4_conv_dilation", 404, 2, 2, 3, 1, 2, 2, True, (1, 2, 6, 6),
+        "nn.Conv2d(2, 2, 3, stride 1, padding 2, dilation 2, bias): kernel taps "
+        "2 apart (effective extent 5). x [1,2,6,6] → y [1,2,6,6].")
+    conv_case(
+        "ch4_conv_nobias", 405, 3, 2, 3, 1, 1, 1, False, (2, 3, 4, 4),
+        "nn.Conv2d(3, 2, 3, padding 1, bias=False): no 'bias'/'dbias' tensors, "
+        "scalar has_bias 0. x [2,3,4,4] → y [2,2,4,4].")
+
+
+def pool_case(name, seed, module, loop, kernel, stride, padding, x_shape,
+              description):
+    torch.manual_seed(seed)
+    x = torch.randn(*x_shape, requires_grad=True)
+    y = module(x)
+    dy = torch.randn(*y.shape)
+    y.backward(dy)
+
+    ry, rdx = loop(x.detach(), kernel, stride, padding, dy)
+    assert y.shape == ry.shape, (y.shape, ry.shape)
+    assert close(y.detach(), ry) and close(x.grad, rdx)
+    write_fixture(
+        name,
+        description + " Layout NCHW; output size per axis "
+        "⌊(size + 2·padding − kernel)/stride⌋ + 1 (ceil_mode False). x random "
+        "normal, dy random of y's shape, dx from y.backward(dy).",
+        {"x": x, "dy": dy, "y": y, "dx": x.grad},
+        {"kernel": kernel, "stride": stride, "padding": padding})
+
+
+def ch4_pools():
+    pool_case(
+        "ch4_maxpool", 411, torch.nn.MaxPool2d(2), loop_maxpool2d, 2, 2, 0,
+        (2, 3, 6, 6),
+        "nn.MaxPool2d(2) (stride defaults to the kernel, 2): x [2,3,6,6] → "
+        "y [2,3,3,3]. Each window's maximum is unique (checked), and dx is dy "
+        "routed to the position of its window's maximum, zero elsewhere.")
+    pool_case(
+        "ch4_maxpool_stride1_pad", 412,
+        torch.nn.MaxPool2d(3, stride=1, padding=1), loop_maxpool2d, 3, 1, 1,
+        (1, 2, 5, 5),
+        "nn.MaxPool2d(3, stride 1, padding 1): padding acts as −∞ (never the "
+        "maximum). x [1,2,5,5] → y [1,2,5,5]. Windows overlap, so one input can "
+        "be the maximum of several windows and its dx is the SUM of those "
+        "windows' dy. Each window's maximum is unique (checked).")
+    pool_case(
+        "ch4_avgpool", 413, torch.nn.AvgPool2d(2), loop_avgpool2d, 2, 2, 0,
+        (2, 2, 4, 6),
+        "nn.AvgPool2d(2) (stride 2): x [2,2,4,6] → y [2,2,2,3]; "
+        "dx = dy/4 spread over each window.")
+    pool_case(
+        "ch4_avgpool_pad", 414,
+        torch.nn.AvgPool2d(3, stride=2, padding=1), loop_avgpool2d, 3, 2, 1,
+        (1, 2, 5, 5),
+        "nn.AvgPool2d(3, stride 2, padding 1) with count_include_pad=True "
+        "(PyTorch's default): zero padding counts, so every window divides by "
+        "kernel² = 9, even windows overlapping the border. x [1,2,5,5] → "
+        "y [1,2,3,3]; overlapping windows accumulate dy/9 into dx.")
+
+
+def ch4_batchnorm():
+    torch.manual_seed(421)
+    eps, momentum = 1e-5, 0.1
+    bn = torch.nn.BatchNorm2d(3, eps=eps, momentum=momentum)
+    with torch.no_grad():
+        bn.weight.copy_(torch.randn(3))
+        bn.bias.copy_(torch.randn(3))
+    gamma, beta = bn.weight.detach().clone(), bn.bias.detach().clone()
+    x = (torch.randn(4, 3, 3, 3) * 2 + 0.5).requires_grad_(True)
+    dy = torch.randn(4, 3, 3, 3)
+
+    bn.train()
+    y = bn(x)
+    y.backward(dy)
+    running_mean = bn.running_mean.detach().clone()
+    running_var = bn.running_var.detach().clone()
+
+    x2 = torch.randn(2, 3, 3, 3) * 2 + 0.5
+    bn.eval()
+    with torch.no_grad():
+        y_eval = bn(x2)
+
+    # The formula, per channel over m = N·H·W = 36 values.
+    z = x.detach()
+    m = z.shape[0] * z.shape[2] * z.shape[3]
+    g, bt = gamma.reshape(1, -1, 1, 1), beta.reshape(1, -1, 1, 1)
+    mu = z.mean(dim=(0, 2, 3), keepdim=True)
+    var = ((z - mu) ** 2).mean(dim=(0, 2, 3), keepdim=True)  # biased
+    inv = 1 / torch.sqrt(var + eps)
+    xhat = (z - mu) * inv
+    assert close(y.detach(), g * xhat + bt)
+    assert close(bn.bias.grad, dy.sum(dim=(0, 2, 3)))
+    assert close(bn.weight.grad, (dy * xhat).sum(dim=(0, 2, 3)))
+    dy_mean = dy.mean(dim=(0, 2, 3), keepdim=True)
+    dyx_mean = (dy * xhat).mean(dim=(0, 2, 3), keepdim=True)
+    assert close(x.grad, g * inv * (dy - dy_mean - xhat * dyx_mean))
+    unbiased = var.reshape(-1) * m / (m - 1)
+    assert close(running_mean, momentum * mu.reshape(-1))
+    assert close(running_var, (1 - momentum) * 1.0 + momentum * unbiased)
+    rm, rv = running_mean.reshape(1, -1, 1, 1), running_var.reshape(1, -1, 1, 1)
+    assert close(y_eval, g * (x2 - rm) / torch.sqrt(rv + eps) + bt)
+
+    write_fixture(
+        "ch4_batchnorm",
+        "nn.BatchNorm2d(3, eps 1e-5, momentum 0.1) with weight (γ) [3] and bias "
+        "(β) [3] set to random values. TRAINING mode on x [4,3,3,3]: per channel "
+        "c over the m = N·H·W = 36 values, μ = mean, σ² = BIASED variance "
+        "(÷m), x̂ = (x − μ)/√(σ² + eps), y = γ·x̂ + β. Gradients from "
+        "y.backward(dy): dbias = Σ dy, dweight = Σ dy·x̂, dx = γ/√(σ² + eps)·"
+        "(dy − mean(dy) − x̂·mean(dy·x̂)) (sums and means per channel). "
+        "Running stats start at mean 0, var 1 and after this one forward are "
+        "running_mean_after = (1 − momentum)·0 + momentum·μ and "
+        "running_var_after = (1 − momentum)·1 + momentum·σ²·m/(m − 1) (PyTorch "
+        "uses the UNBIASED variance here, but the biased one to normalise). "
+        "Then EVAL mode on a new x2 [2,3,3,3]: y_eval = γ·(x2 − running_mean_after)"
+        "/√(running_var_after + eps) + β (no batch statistics, stats unchanged).",
+        {"x": x, "weight": gamma, "bias": beta, "dy": dy, "y": y,
+         "dx": x.grad, "dweight": bn.weight.grad, "dbias": bn.bias.grad,
+         "running_mean_after": running_mean, "running_var_after": running_var,
+         "x2": x2, "y_eval": y_eval},
+        {"eps": eps, "momentum": momentum})
+
+
+def ch4_global_avgpool():
+    torch.manual_seed(431)
+    x = torch.randn(2, 3, 4, 5, requires_grad=True)
+    y = torch.flatten(torch.nn.AdaptiveAvgPool2d(1)(x), 1)
+    dy = torch.randn(2, 3)
+    y.backward(dy)
+
+    xl = nested(x)
+    ref = [[sum(sum(row) for row in ch) / 20 for ch in xn] for xn in xl]
+    assert close(y.detach(), torch.tensor(ref))
+    assert close(x.grad, (dy / 20).reshape(2, 3, 1, 1).expand(2, 3, 4, 5))
+    write_fixture(
+        "ch4_global_avgpool",
+        "Global average pooling: nn.AdaptiveAvgPool2d(1) then flatten, i.e. "
+        "y[n,c] = mean over H, W of x[n,c] for x [2,3,4,5] → y [2,3]. dy [2,3] "
+        "random; dx[n,c,h,w] = dy[n,c]/(H·W) = dy[n,c]/20.",
+        {"x": x, "dy": dy, "y": y, "dx": x.grad})
+
+
+def ch4_cnn():
+    torch.manual_seed(441)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
+        torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(6 * 4 * 4, 10))
+    x = torch.randn(3, 1, 8, 8)
+    targets = torch.randint(0, 10, (3,))
+    params = {k: v.detach().clone() for k, v in model.named_parameters()}
+
+    logits = model(x)
+    loss = F.cross_entropy(logits, targets, reduction="mean")
+    loss.backward()
+    grads = {k: v.grad.detach().clone() for k, v in model.named_parameters()}
+
+    # Hand-written forward and backward through the loop references.
+    P = params
+    n = x.shape[0]
+    # Forward: loop_conv2d also runs a backward; a zero dy makes it idle.
+    h1, _, _, _ = loop_conv2d(x, P["0.weight"], P["0.bias"], 1, 1, 1,
+                              torch.zeros(n, 4, 8, 8))
+    a1 = h1.clamp(min=0)
+    h2, _, _, _ = loop_conv2d(a1, P["2.weight"], P["2.bias"], 1, 1, 1,
+                              torch.zeros(n, 6, 8, 8))
+    a2 = h2.clamp(min=0)
+    # ReLU makes exact ties (zeros) possible in a window, so max pooling is
+    # checked with a tie-tolerant loop here: take the first maximum, and
+    # require that any tied window has maximum 0 with zero gradient either way
+    # (the upstream ReLU kills it), so the choice cannot matter.
+    a2l = nested(a2)
+    pooled = zeros_nested(n, 6, 4, 4)
+    arg = {}
+    for b_ in range(n):
+        for c in range(6):
+            for i in range(4):
+                for j in range(4):
+                    window = [(a2l[b_][c][2 * i + u][2 * j + v], 2 * i + u, 2 * j + v)
+                              for u in range(2) for v in range(2)]
+                    best = max(w[0] for w in window)
+                    first = next(w for w in window if w[0] == best)
+                    if sum(w[0] == best for w in window) > 1:
+                        assert best == 0.0
+                    pooled[b_][c][i][j] = best
+                    arg[(b_, c, i, j)] = first[1:]
+    flat = torch.tensor(pooled).reshape(n, -1)
+    z = flat @ P["6.weight"].T + P["6.bias"]
+    assert close(logits.detach(), z)
+    log_p = z - torch.logsumexp(z, dim=1, keepdim=True)
+    onehot = F.one_hot(targets, 10).to(DTYPE)
+    assert close(loss.detach(), -(onehot * log_p).sum(1).mean())
+
+    dz = (torch.exp(log_p) - onehot) / n
+    d6w, d6b = dz.T @ flat, dz.sum(0)
+    dpool = nested((dz @ P["6.weight"]).reshape(n, 6, 4, 4))
+    da2 = zeros_nested(n, 6, 8, 8)
+    for (b_, c, i, j), (r, q) in arg.items():
+        da2[b_][c][r][q] += dpool[b_][c][i][j]
+    dh2 = torch.tensor(da2) * (h2 > 0).to(DTYPE)
+    _, da1, d2w, d2b = loop_conv2d(a1, P["2.weight"], P["2.bias"], 1, 1, 1, dh2)
+    dh1 = da1 * (h1 > 0).to(DTYPE)
+    _, _, d0w, d0b = loop_conv2d(x, P["0.weight"], P["0.bias"], 1, 1, 1, dh1)
+    expected = {"0.weight": d0w, "0.bias": d0b, "2.weight": d2w,
+                "2.bias": d2b, "6.weight": d6w, "6.bias": d6b}
+    for k in params:
+        assert close(grads[k], expected[k]), k
+
+    tensors = {"x": x, "targets": targets.to(DTYPE)}
+    tensors.update(params)
+    tensors["logits"] = logits
+    tensors.update({f"grad.{k}": v for k, v in grads.items()})
+    write_fixture(
+        "ch4_cnn",
+        "The digits CNN, nn.Sequential(Conv2d(1,4,3,padding=1), ReLU(), "
+        "Conv2d(4,6,3,padding=1), ReLU(), MaxPool2d(2), Flatten(), "
+        "Linear(6·4·4, 10)) with default initialisation (seed 441), parameters "
+        "named as PyTorch names them: '0.weight' [4,1,3,3], '0.bias' [4], "
+        "'2.weight' [6,4,3,3], '2.bias' [6], '6.weight' [10,96], '6.bias' [10]. "
+        "x [3,1,8,8] (NCHW); Flatten turns the pooled [3,6,4,4] into [3,96] in "
+        "(channel, row, column) order. targets [3] are class indices 0..9 "
+        "stored as whole-number floats; logits [3,10]; loss = F.cross_entropy "
+        "mean over the batch; 'grad.<name>' is each parameter's gradient. "
+        "Some 2×2 pooling windows are all zeros after the ReLU (exact ties); "
+        "whichever position the pool routes their gradient to, the ReLU's "
+        "backward zeroes it, so the parameter gradients do not depend on the "
+        "tie-breaking rule.",
+        tensors,
+        {"loss": loss.item()})
+
+
 CASES = [
     linear_forward_backward,
     mse_loss,
@@ -811,6 +1241,12 @@ CASES = [
     ch2_clip_grad_norm,
     ch2_schedules,
     ch2_mlp,
+    # chapter 4
+    ch4_convs,
+    ch4_pools,
+    ch4_batchnorm,
+    ch4_global_avgpool,
+    ch4_cnn,
 ]
 
 

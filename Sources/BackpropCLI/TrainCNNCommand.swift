@@ -1,0 +1,48 @@
+// `backprop train cnn`: chapter 4's convolutional network on the digits.
+
+import BackpropCore
+import ConvolutionalNetworks
+import Foundation
+
+enum TrainCNNCommand {
+    static let flags = [
+        Flag(name: "dataset", value: "NAME", help: "digits (the only image dataset)"),
+        Flag(name: "epochs", value: "N", help: "passes over the training data (default 40)"),
+        Flag(name: "batch", value: "N", help: "minibatch size (default 64)"),
+        Flag(name: "lr", value: "X", help: "Adam learning rate, peak of the cosine schedule (default 0.002)"),
+        Flag(name: "batch-norm", value: nil, help: "insert BatchNorm2D after each convolution"),
+        Flag(name: "dropout", value: "P", help: "dropout before the last layer (default 0.25)"),
+        Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
+        Flag(name: "seed", value: "S", help: "random seed (default 42)"),
+        Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
+    ]
+
+    static func run(_ words: [String]) throws {
+        let args = try Arguments(command: "train cnn", words: words, flags: flags)
+        if args.wantsHelp {
+            print(helpText(usage: "backprop train cnn --dataset digits [--epochs N] [--batch N] [--lr X] [--seed S] [--json]",
+                           summary: "Train chapter 4's CNN (conv 16 → conv 32 → max-pool → linear) on the 8×8 digits.",
+                           flags: flags))
+            return
+        }
+        guard args.positionals.isEmpty else { throw UsageError("backprop train cnn: unexpected argument '\(args.positionals[0])'") }
+        _ = try args.choice("dataset", from: ["digits"], default: "digits")
+        var o = CNNRunOptions(seed: try args.seed())
+        o.epochs = try args.int("epochs", default: o.epochs)
+        o.batchSize = try args.int("batch", default: o.batchSize)
+        o.learningRate = try args.double("lr", default: o.learningRate)
+        o.batchNorm = args.has("batch-norm")
+        if let p = args.string("dropout") {
+            guard let v = Double(p), v >= 0, v < 1 else { throw UsageError("backprop train cnn: --dropout expects a number in [0, 1), got '\(p)'") }
+            o.dropout = v
+        }
+        if let k = try args.choice("kernels", from: Backend.allCases.map(\.rawValue), default: nil) { o.kernels = Backend(rawValue: k)!.kernels }
+        let progress = ProgressLine("  epoch", total: o.epochs, unit: "epochs")
+        let result = try Chapter4.run(o) { e in
+            progress.update(e.epoch + 1, note: String(format: "loss %.4f  val acc %.1f%%", e.trainLoss, (e.validationAccuracy ?? 0) * 100))
+        }
+        progress.finish()
+        print(TourCommand.table([result.summary]))
+        if args.has("json") { print(result.summary.json) }
+    }
+}
