@@ -61,3 +61,19 @@ import Testing
 
     @Test func helpWorks() throws { try BackpropCLI.run(["train", "mlp", "--help"]) }
 }
+
+@Suite struct TrainCNNCLITests {
+    @Test("bad `train cnn` command lines are usage errors", arguments: [
+        (["train", "cnn", "--dataset", "cifar"], "--dataset must be one of digits"),
+        (["train", "cnn", "--epochs", "-2"], "--epochs expects an integer"),
+        (["train", "cnn", "--dropout", "x"], "--dropout expects a number in [0, 1)"),
+        (["train", "cnn", "--batch-norm=yes"], "--batch-norm takes no value"),
+        (["bench", "conv3d"], "unknown benchmark 'conv3d'"),
+    ])
+    func usageErrors(words: [String], message: String) {
+        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
+    }
+
+    @Test func helpWorks() throws { try BackpropCLI.run(["train", "cnn", "--help"]) }
+}
