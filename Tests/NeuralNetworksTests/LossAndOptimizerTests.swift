@@ -2,6 +2,7 @@
 // gradients against finite differences.
 
 import BackpropCore
+import LinearModels
 import NeuralNetworks
 import Testing
 
@@ -130,5 +131,23 @@ import Testing
         for (t, want) in try f.tensor("cosine_warmup", as: Double.self).scalars.enumerated() {
             #expect(abs(cosine.rate(at: t, base: try f.scalar("base_lr")) - want) < 1e-12, "cosine t = \(t)")
         }
+    }
+}
+
+/// Chapter 2 trains with chapter 1's MSE and BCE too; these fixtures hold
+/// them to PyTorch on matrices and hard targets.
+@Suite struct ReusedLossTests {
+    @Test func mseMatchesPyTorch() throws {
+        let f = try fixture("ch2_mse")
+        let p: Tensor<Double> = try f.tensor("prediction"), t: Tensor<Double> = try f.tensor("target")
+        #expect(abs(try MeanSquaredError.forward(p, t) - (try f.scalar("loss"))) < 1e-12)
+        #expect(maxRelativeDifference(try MeanSquaredError.backward(p, t), try f.tensor("dprediction")) < 1e-12)
+    }
+
+    @Test func bceMatchesPyTorch() throws {
+        let f = try fixture("ch2_bce_with_logits")
+        let z: Tensor<Double> = try f.tensor("logits"), y: Tensor<Double> = try f.tensor("targets")
+        #expect(abs(try BinaryCrossEntropy.forward(logits: z, targets: y) - (try f.scalar("loss"))) < 1e-12)
+        #expect(maxRelativeDifference(try BinaryCrossEntropy.backward(logits: z, targets: y), try f.tensor("dlogits")) < 1e-12)
     }
 }
