@@ -8,6 +8,7 @@
 //                  checker, fixtures loader, SVG figures, benchmark harness
 //   LinearModels   chapter 1: linear/logistic regression, the perceptron
 //   NeuralNetworks chapter 2: layers, losses, optimizers, the training loop
+//   WordEmbeddings chapter 3: word2vec (skip-gram and CBOW with negative sampling)
 //   ConvolutionalNetworks  chapter 4: Conv2D, pooling, batch norm, the digits CNN
 //   BackpropCLI    the command table and flag parser of the `backprop` tool
 //   backprop       the executable: main.swift calls BackpropCLI.main()
@@ -36,12 +37,15 @@ let solutionsPresent = FileManager.default.fileExists(
 /// The same check for chapter 2's solutions (each chapter's folder separately).
 let solutions02Present = FileManager.default.fileExists(
     atPath: Context.packageDirectory + "/exercises/solutions/02-backpropagation")
+/// The same check for chapter 4's solutions.
+let solutions04Present = FileManager.default.fileExists(
+    atPath: Context.packageDirectory + "/exercises/solutions/04-convolutional-networks")
 
 var targets: [Target] = [
     .target(
         name: "BackpropCore",
         exclude: ["Data/README.md"],
-        resources: [.copy("Data/iris.csv"), .copy("Data/digits.csv")],
+        resources: [.copy("Data/iris.csv"), .copy("Data/digits.csv"), .copy("Data/tinyshakespeare.txt")],
         swiftSettings: vectorFlags),
     .target(
         name: "LinearModels",
@@ -52,12 +56,16 @@ var targets: [Target] = [
         dependencies: ["BackpropCore", "LinearModels"],
         swiftSettings: vectorFlags),
     .target(
+        name: "WordEmbeddings",
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
+        swiftSettings: vectorFlags),
+    .target(
         name: "ConvolutionalNetworks",
         dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
         swiftSettings: vectorFlags),
     .target(
         name: "BackpropCLI",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"]),
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks"]),
     .executableTarget(
         name: "backprop",
         dependencies: ["BackpropCLI"]),
@@ -72,6 +80,10 @@ var targets: [Target] = [
         name: "Exercises02",
         dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks"],
         path: "exercises/02-backpropagation"),
+    .target(
+        name: "Exercises04",
+        dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"],
+        path: "exercises/04-convolutional-networks"),
 
     .testTarget(
         name: "BackpropCoreTests",
@@ -84,6 +96,9 @@ var targets: [Target] = [
         name: "NeuralNetworksTests",
         dependencies: ["NeuralNetworks", "LinearModels", "BackpropCore"]),
     .testTarget(
+        name: "WordEmbeddingsTests",
+        dependencies: ["WordEmbeddings", "BackpropCore"]),
+    .testTarget(
         name: "ConvolutionalNetworksTests",
         dependencies: ["ConvolutionalNetworks", "NeuralNetworks", "BackpropCore"]),
     .testTarget(
@@ -95,6 +110,7 @@ var exerciseTestDependencies: [Target.Dependency] = [
     "ExerciseKit", "BackpropCore", "LinearModels", "Exercises01",
 ]
 exerciseTestDependencies += ["NeuralNetworks", "Exercises02"]
+exerciseTestDependencies += ["ConvolutionalNetworks", "Exercises04"]
 if solutionsPresent {
     targets.append(
         .target(
@@ -111,6 +127,14 @@ if solutions02Present {
             path: "exercises/solutions/02-backpropagation"))
     exerciseTestDependencies.append("Solutions02")
 }
+if solutions04Present {
+    targets.append(
+        .target(
+            name: "Solutions04",
+            dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"],
+            path: "exercises/solutions/04-convolutional-networks"))
+    exerciseTestDependencies.append("Solutions04")
+}
 targets.append(
     .testTarget(name: "ExercisesTests", dependencies: exerciseTestDependencies))
 
@@ -122,6 +146,7 @@ let package = Package(
         .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .library(name: "LinearModels", targets: ["LinearModels"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
         .library(name: "ConvolutionalNetworks", targets: ["ConvolutionalNetworks"]),
     ],
     targets: targets

@@ -36,6 +36,15 @@ public enum BundledData {
         try CSV.loadLabelled(try url("iris.csv"), name: "iris", header: .countsAndClassNames)
     }
 
+    /// About 40,000 lines of Shakespeare's plays (1,115,394 bytes of plain
+    /// text, 65 distinct characters), for word embeddings and language models.
+    public static func shakespeare() throws -> String {
+        let u = try url("tinyshakespeare.txt")
+        do { return try String(contentsOf: u, encoding: .utf8) } catch {
+            throw DataError.unreadable(path: u.path, reason: error.localizedDescription)
+        }
+    }
+
     /// Handwritten digits: 1,797 images of 8×8 pixels with values 0–16
     /// (row-major, 64 features), labels 0–9.
     public static func digits() throws -> Dataset {
