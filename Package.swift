@@ -85,22 +85,27 @@ var targets: [Target] = [
         dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"],
         path: "exercises/04-convolutional-networks"),
 
+    // Helpers shared by the test targets (fixture loader, layer gradient check).
+    .target(
+        name: "TestSupport",
+        dependencies: ["BackpropCore", "NeuralNetworks"],
+        path: "Tests/TestSupport"),
     .testTarget(
         name: "BackpropCoreTests",
         dependencies: ["BackpropCore"],
         swiftSettings: vectorFlags),
     .testTarget(
         name: "LinearModelsTests",
-        dependencies: ["LinearModels", "BackpropCore"]),
+        dependencies: ["LinearModels", "BackpropCore", "TestSupport"]),
     .testTarget(
         name: "NeuralNetworksTests",
-        dependencies: ["NeuralNetworks", "LinearModels", "BackpropCore"]),
+        dependencies: ["NeuralNetworks", "LinearModels", "BackpropCore", "TestSupport"]),
     .testTarget(
         name: "WordEmbeddingsTests",
-        dependencies: ["WordEmbeddings", "BackpropCore"]),
+        dependencies: ["WordEmbeddings", "BackpropCore", "TestSupport"]),
     .testTarget(
         name: "ConvolutionalNetworksTests",
-        dependencies: ["ConvolutionalNetworks", "NeuralNetworks", "BackpropCore"]),
+        dependencies: ["ConvolutionalNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
     .testTarget(
         name: "BackpropCLITests",
         dependencies: ["BackpropCLI"]),

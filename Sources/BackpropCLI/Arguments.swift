@@ -93,6 +93,21 @@ struct Arguments {
         return v
     }
 
+    /// A probability in [0, 1), such as a dropout rate.
+    func probability(_ name: String, default value: Double) throws -> Double {
+        guard let text = values[name] else { return value }
+        guard let v = Double(text), v >= 0, v < 1 else {
+            throw UsageError("backprop \(command): --\(name) expects a number in [0, 1), got '\(text)'")
+        }
+        return v
+    }
+
+    /// The kernel set named by --kernels (naive or simd), or the default.
+    func kernels(default value: any KernelSet.Type = SIMDKernels.self) throws -> any KernelSet.Type {
+        guard let name = try choice("kernels", from: Backend.allCases.map(\.rawValue), default: nil) else { return value }
+        return Backend(rawValue: name)!.kernels
+    }
+
     /// The value of an option restricted to a list of choices.
     func choice(_ name: String, from options: [String], default value: String?) throws -> String? {
         guard let text = values[name] else { return value }

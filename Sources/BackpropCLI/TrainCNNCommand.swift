@@ -32,11 +32,8 @@ enum TrainCNNCommand {
         o.batchSize = try args.int("batch", default: o.batchSize)
         o.learningRate = try args.double("lr", default: o.learningRate)
         o.batchNorm = args.has("batch-norm")
-        if let p = args.string("dropout") {
-            guard let v = Double(p), v >= 0, v < 1 else { throw UsageError("backprop train cnn: --dropout expects a number in [0, 1), got '\(p)'") }
-            o.dropout = v
-        }
-        if let k = try args.choice("kernels", from: Backend.allCases.map(\.rawValue), default: nil) { o.kernels = Backend(rawValue: k)!.kernels }
+        o.dropout = try args.probability("dropout", default: o.dropout)
+        o.kernels = try args.kernels()
         let progress = ProgressLine("  epoch", total: o.epochs, unit: "epochs")
         let result = try Chapter4.run(o) { e in
             progress.update(e.epoch + 1, note: String(format: "loss %.4f  val acc %.1f%%", e.trainLoss, (e.validationAccuracy ?? 0) * 100))

@@ -54,11 +54,8 @@ enum TrainMLPCommand {
         o.learningRate = try args.double("lr", default: o.learningRate)
         o.epochs = try args.int("epochs", default: o.epochs)
         o.batchSize = try args.int("batch", default: o.batchSize)
-        if let p = args.string("dropout") {
-            guard let v = Double(p), v >= 0, v < 1 else { throw UsageError("backprop train mlp: --dropout expects a number in [0, 1), got '\(p)'") }
-            o.dropout = v
-        }
-        if let k = try args.choice("kernels", from: Backend.allCases.map(\.rawValue), default: nil) { o.kernels = Backend(rawValue: k)!.kernels }
+        o.dropout = try args.probability("dropout", default: o.dropout)
+        o.kernels = try args.kernels()
 
         let progress = ProgressLine("  epoch", total: o.epochs, unit: "epochs")
         let result = try Chapter2.run(o) { e in

@@ -24,6 +24,7 @@
 import BackpropCore
 import ConvolutionalNetworks
 import Foundation
+import TestSupport
 import Testing
 
 /// One convolution shape for the twin tests.
@@ -60,12 +61,13 @@ struct ConvolutionCase: Sendable, CustomTestStringConvertible {
                 }
             }
         }
-        // Several images per GEMM and two threads (≥ 2¹⁹ multiply-adds).
-        cases.append(ConvolutionCase(batch: 5, inChannels: 8, outChannels: 16, height: 12, width: 11,
+        // Two threads (≥ 2¹⁹ multiply-adds): chunks of one and two images, the
+        // second chunk one two-image GEMM.
+        cases.append(ConvolutionCase(batch: 3, inChannels: 8, outChannels: 16, height: 12, width: 13,
                                      kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1, dilation: 1))
-        // One image per GEMM (H_out·W_out > 512), stride 2, dilation 2.
-        cases.append(ConvolutionCase(batch: 3, inChannels: 3, outChannels: 5, height: 49, width: 47,
-                                     kernelHeight: 3, kernelWidth: 2, stride: 2, padding: 2, dilation: 2))
+        // One image per GEMM (H_out·W_out = 25·25 > 512), dilation 2.
+        cases.append(ConvolutionCase(batch: 2, inChannels: 2, outChannels: 3, height: 25, width: 23,
+                                     kernelHeight: 3, kernelWidth: 2, stride: 1, padding: 2, dilation: 2))
         return cases
     }()
 }

@@ -3,6 +3,7 @@
 import BackpropCore
 import ConvolutionalNetworks
 import NeuralNetworks
+import TestSupport
 import Testing
 
 @Suite struct ConvolutionLayerTests {

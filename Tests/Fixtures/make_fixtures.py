@@ -9,9 +9,16 @@ What it writes
          "tensors": {"x": {"shape": [4, 3], "data": [flat row-major floats]}},
          "scalars": {"loss": 0.123}}
 
-    Chapter 1's files are named after their case (seeds 101–108); chapter 2's
-    all start with "ch2_" (seeds 201 on). Integer class targets are stored as
-    float tensors of whole numbers.
+    File names and seeds by chapter (each case calls torch.manual_seed with
+    its own seed):
+
+        chapter 1   no prefix, named after the case   seeds 101–108
+        chapter 2   "ch2_<case>.json"                  seeds 201 on
+        chapter 3   "ch3_<case>.json"                  seeds 301 on
+        chapter 4   "ch4_<case>.json"                  seeds 401 on
+
+    Integer class targets and word ids are stored as float tensors of whole
+    numbers.
 
     Every value is computed in float64 on the CPU and written with Python's
     shortest round-trip `repr`, so the Swift loader (BackpropCore's
@@ -786,6 +793,194 @@ def ch2_mlp():
          "eps": 1e-8})
 
 
+# ---------------------------------------------------------------- chapter 3
+#
+# Chapter 3 cases write files named ch3_<case>.json and seed from 301 on.
+# Word ids are stored as float tensors of whole numbers. The embedding tables
+# are [V, D]: 'input_vectors' holds the "v" (centre / input) embeddings and
+# 'output_vectors' the "u" (context / output) embeddings; a row is one word.
+# Every loss and gradient is cross-checked against a plain-Python loop over
+# nested lists with the analytic gradients (no torch in the reference path).
+
+
+def py_log_sigmoid(x):
+    """log σ(x), computed without overflow for large |x|."""
+    return -math.log1p(math.exp(-x)) if x >= 0 else x - math.log1p(math.exp(x))
+
+
+def py_sigmoid(x):
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def py_dot(a, b):
+    return sum(p * q for p, q in zip(a, b))
+
+
+def loop_negative_sampling(v_in, u_out, hidden_ids, targets, negatives):
+    """Plain-Python loss and table gradients of the mean negative-sampling loss.
+
+    Example i has hidden vector h_i = mean of v_in rows hidden_ids[i] (one id
+    for skip-gram, the window for CBOW), positive word targets[i] and negative
+    words negatives[i]. Loss_i = −log σ(u_t·h) − Σ_k log σ(−u_k·h), averaged
+    over the batch; returns (loss, grad_in, grad_out) as nested lists.
+    """
+    B = len(targets)
+    V, D = len(v_in), len(v_in[0])
+    grad_in = [[0.0] * D for _ in range(V)]
+    grad_out = [[0.0] * D for _ in range(V)]
+    total = 0.0
+    for i in range(B):
+        ids = hidden_ids[i]
+        h = [sum(v_in[w][d] for w in ids) / len(ids) for d in range(D)]
+        t = targets[i]
+        s_pos = py_dot(u_out[t], h)
+        total += -py_log_sigmoid(s_pos)
+        # ∂/∂h = −(1 − σ(u_t·h))·u_t + Σ_k σ(u_k·h)·u_k
+        coef = -(1 - py_sigmoid(s_pos))
+        dh = [coef * u for u in u_out[t]]
+        for d in range(D):  # ∂/∂u_t = −(1 − σ(u_t·h))·h
+            grad_out[t][d] += coef * h[d] / B
+        for k in negatives[i]:
+            s_neg = py_dot(u_out[k], h)
+            total += -py_log_sigmoid(-s_neg)
+            sig = py_sigmoid(s_neg)
+            for d in range(D):
+                dh[d] += sig * u_out[k][d]
+                grad_out[k][d] += sig * h[d] / B  # ∂/∂u_k = σ(u_k·h)·h
+        for w in ids:  # h is the mean of the window, so each id gets dh/len
+            for d in range(D):
+                grad_in[w][d] += dh[d] / len(ids) / B
+    return total / B, grad_in, grad_out
+
+
+def ids_tensor(rows):
+    return torch.tensor(rows, dtype=torch.long)
+
+
+def ch3_sgns():
+    torch.manual_seed(301)
+    V, D = 12, 5
+    input_vectors = (torch.randn(V, D) * 0.5).requires_grad_(True)
+    output_vectors = (torch.randn(V, D) * 0.5).requires_grad_(True)
+    center = [3, 7, 3, 9]
+    context = [5, 2, 11, 0]
+    negatives = [[8, 1, 8],    # 8 twice in one row
+                 [3, 10, 4],   # 3 is also a centre (examples 0 and 2)
+                 [6, 1, 9],    # 9 is also a centre (example 3)
+                 [2, 5, 10]]   # 2 and 5 are also contexts
+    B, K = len(center), len(negatives[0])
+
+    v = F.embedding(ids_tensor(center), input_vectors)            # [B, D]
+    u_o = F.embedding(ids_tensor(context), output_vectors)        # [B, D]
+    u_k = F.embedding(ids_tensor(negatives), output_vectors)      # [B, K, D]
+    pos = (u_o * v).sum(-1)                                       # [B]
+    neg = (u_k * v.unsqueeze(1)).sum(-1)                          # [B, K]
+    loss = (-F.logsigmoid(pos) - F.logsigmoid(-neg).sum(1)).mean()
+    loss.backward()
+
+    ref_loss, ref_in, ref_out = loop_negative_sampling(
+        nested(input_vectors), nested(output_vectors),
+        [[c] for c in center], context, negatives)
+    assert close(loss.detach(), torch.tensor(ref_loss))
+    assert close(input_vectors.grad, torch.tensor(ref_in))
+    assert close(output_vectors.grad, torch.tensor(ref_out))
+    assert (output_vectors.grad[7] == 0).all() and (input_vectors.grad[0] == 0).all()
+
+    write_fixture(
+        "ch3_sgns",
+        f"Skip-gram with negative sampling (seed 301), V = {V} words, D = {D}, "
+        f"batch B = {B}, K = {K} negatives per example. input_vectors [V,D] are "
+        "the centre ('v') embeddings and output_vectors [V,D] the context ('u') "
+        "embeddings, one row per word, both random N(0, 0.5²). center [B], "
+        "context [B] and negatives [B,K] are word ids (row indices) stored as "
+        "whole-number floats. loss = (1/B)·Σ_i [ −log σ(u_{context_i}·v_{center_i}) "
+        "− Σ_k log σ(−u_{negatives_ik}·v_{center_i}) ] (torch "
+        "F.logsigmoid on rows gathered with F.embedding; the mean is over the "
+        "B examples only, not over the 1 + K terms). grad_input [V,D] and "
+        "grad_output [V,D] are the gradients of that mean loss w.r.t. the FULL "
+        "tables: per example, ∂/∂v_c = −(1 − σ(u_o·v_c))·u_o + Σ_k σ(u_k·v_c)·u_k, "
+        "∂/∂u_o = −(1 − σ(u_o·v_c))·v_c, ∂/∂u_k = σ(u_k·v_c)·v_c, each ÷B, "
+        "ACCUMULATED (summed) into the row of every occurrence; rows never "
+        "used are zero. The ids exercise accumulation: centre 3 occurs twice; "
+        "negative 8 occurs twice in row 0 (it counts twice in the loss and "
+        "the gradient, no deduplication); 1 and 10 are negatives in two rows; "
+        "2 and 5 are both a context and a negative; 3 and 9 are centres and "
+        "also negatives (different tables: input row for the centre, output "
+        "row for the negative). grad_input is nonzero only in rows 3, 7, 9; "
+        "grad_output is zero in row 7 only.",
+        {"input_vectors": input_vectors, "output_vectors": output_vectors,
+         "center": torch.tensor(center, dtype=DTYPE),
+         "context": torch.tensor(context, dtype=DTYPE),
+         "negatives": torch.tensor(negatives, dtype=DTYPE),
+         "grad_input": input_vectors.grad, "grad_output": output_vectors.grad},
+        {"loss": loss.item()})
+
+
+def ch3_cbow():
+    torch.manual_seed(302)
+    V, D = 12, 5
+    input_vectors = (torch.randn(V, D) * 0.5).requires_grad_(True)
+    output_vectors = (torch.randn(V, D) * 0.5).requires_grad_(True)
+    context_windows = [[1, 4, 6, 9],
+                       [0, 4, 4, 11],   # 4 twice in one window
+                       [2, 7, 9, 10]]   # 9 also in window 0
+    target = [5, 8, 3]
+    negatives = [[10, 2, 10],  # 10 twice in one row
+                 [5, 7, 1],    # 5 is also the target of example 0
+                 [0, 6, 8]]    # 8 is also the target of example 1
+    B, K, C = len(target), len(negatives[0]), len(context_windows[0])
+
+    windows = F.embedding(ids_tensor(context_windows), input_vectors)  # [B, C, D]
+    h = windows.mean(1)                                                 # [B, D]
+    u_t = F.embedding(ids_tensor(target), output_vectors)               # [B, D]
+    u_k = F.embedding(ids_tensor(negatives), output_vectors)            # [B, K, D]
+    pos = (u_t * h).sum(-1)
+    neg = (u_k * h.unsqueeze(1)).sum(-1)
+    loss = (-F.logsigmoid(pos) - F.logsigmoid(-neg).sum(1)).mean()
+    loss.backward()
+
+    ref_loss, ref_in, ref_out = loop_negative_sampling(
+        nested(input_vectors), nested(output_vectors),
+        context_windows, target, negatives)
+    assert close(loss.detach(), torch.tensor(ref_loss))
+    assert close(input_vectors.grad, torch.tensor(ref_in))
+    assert close(output_vectors.grad, torch.tensor(ref_out))
+    for w in (3, 5, 8):
+        assert (input_vectors.grad[w] == 0).all()
+    for w in (4, 9, 11):
+        assert (output_vectors.grad[w] == 0).all()
+
+    write_fixture(
+        "ch3_cbow",
+        f"CBOW with negative sampling (seed 302), V = {V} words, D = {D}, "
+        f"batch B = {B}, window of C = {C} context ids, K = {K} negatives per "
+        "example. input_vectors [V,D] ('v', the context-word embeddings that "
+        "are averaged) and output_vectors [V,D] ('u', the target/output "
+        "embeddings), one row per word, both random N(0, 0.5²) (drawn afresh "
+        "from seed 302, so different values from ch3_sgns). context_windows "
+        "[B,C], target [B] and negatives [B,K] are word ids stored as "
+        "whole-number floats. h_i = (1/C)·Σ_j v_{context_windows_ij} (a plain "
+        "mean; a repeated id counts once per occurrence). loss = (1/B)·Σ_i "
+        "[ −log σ(u_{target_i}·h_i) − Σ_k log σ(−u_{negatives_ik}·h_i) ] "
+        "(torch F.logsigmoid on rows gathered with F.embedding; mean over the "
+        "B examples only). grad_input [V,D] and grad_output [V,D] are the "
+        "gradients of that mean loss w.r.t. the FULL tables: per example "
+        "∂/∂h = −(1 − σ(u_t·h))·u_t + Σ_k σ(u_k·h)·u_k and each window "
+        "occurrence of a word gets (∂/∂h)/C; ∂/∂u_t = −(1 − σ(u_t·h))·h, "
+        "∂/∂u_k = σ(u_k·h)·h; all ÷B and ACCUMULATED into the row of every "
+        "occurrence; rows never used are zero. The ids exercise accumulation: "
+        "4 occurs twice in window 1 (gets 2·(∂/∂h)/C) and 4, 9 occur in two "
+        "windows; negative 10 occurs twice in row 0 (no deduplication); 5 and "
+        "8 are each a target and a negative elsewhere. grad_input is zero in "
+        "rows 3, 5, 8; grad_output is zero in rows 4, 9, 11.",
+        {"input_vectors": input_vectors, "output_vectors": output_vectors,
+         "context_windows": torch.tensor(context_windows, dtype=DTYPE),
+         "target": torch.tensor(target, dtype=DTYPE),
+         "negatives": torch.tensor(negatives, dtype=DTYPE),
+         "grad_input": input_vectors.grad, "grad_output": output_vectors.grad},
+        {"loss": loss.item()})
+
+
 # ---------------------------------------------------------------- chapter 4
 #
 # Chapter 4 cases write files named ch4_<case>.json and seed from 401 on.
@@ -1241,6 +1436,9 @@ CASES = [
     ch2_clip_grad_norm,
     ch2_schedules,
     ch2_mlp,
+    # chapter 3
+    ch3_sgns,
+    ch3_cbow,
     # chapter 4
     ch4_convs,
     ch4_pools,

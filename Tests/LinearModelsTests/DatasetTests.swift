@@ -2,6 +2,7 @@
 
 import BackpropCore
 import LinearModels
+import TestSupport
 import Testing
 
 @Suite struct DatasetTests {

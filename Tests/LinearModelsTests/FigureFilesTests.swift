@@ -4,6 +4,7 @@
 import BackpropCore
 import Foundation
 import LinearModels
+import TestSupport
 import Testing
 
 @Suite struct FigureFilesTests {

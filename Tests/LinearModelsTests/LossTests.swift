@@ -3,6 +3,7 @@
 
 import BackpropCore
 import LinearModels
+import TestSupport
 import Testing
 
 @Suite struct LossTests {

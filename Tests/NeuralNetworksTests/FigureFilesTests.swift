@@ -6,6 +6,7 @@
 import BackpropCore
 import Foundation
 import NeuralNetworks
+import TestSupport
 import Testing
 
 @Suite struct FigureFilesTests {

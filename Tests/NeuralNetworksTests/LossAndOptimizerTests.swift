@@ -4,6 +4,7 @@
 import BackpropCore
 import LinearModels
 import NeuralNetworks
+import TestSupport
 import Testing
 
 @Suite struct LossTests {

@@ -1,0 +1,55 @@
+// Helpers shared by every chapter's tests: the PyTorch fixture loader,
+// seeded random tensors, a relative-difference measure, and the layer
+// gradient check (finite differences of L = Σ y ⊙ R for a fixed random R,
+// so ∂L/∂y = R is what backward receives).
+
+import BackpropCore
+import Foundation
+import NeuralNetworks
+
+/// Loads `Tests/Fixtures/<name>.json`.
+public func fixture(_ name: String) throws -> Fixture {
+    try Fixture.load(
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/\(name).json"))
+}
+
+/// The largest |a − b| / max(1, |b|) over two tensors of equal shape.
+public func maxRelativeDifference<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Double {
+    precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape) differ")
+    return zip(a.scalars, b.scalars).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max() ?? 0
+}
+
+/// A seeded random Double tensor with entries uniform in [−scale, scale).
+public func randomTensor(_ shape: [Int], seed: UInt64, scale: Double = 1) -> Tensor<Double> {
+    var rng = SeededRandom(seed: seed)
+    return try! Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.uniform(-scale, scale) })
+}
+
+/// Class labels that fixtures store as whole-number floats.
+public func labels(_ t: Tensor<Double>) -> [Int] { t.scalars.map { Int($0) } }
+
+/// Both kernel sets, for tests that compare them.
+public let bothKernelSets: [any KernelSet.Type] = [Naive.self, SIMDKernels.self]
+
+/// Finite-difference reports for a layer's backward: the input gradient and
+/// every parameter's, for L = Σ y ⊙ R with a seeded random R.
+public func checkLayer<L: Layer>(
+    _ layer: L, input x: Tensor<Double>, seed: UInt64 = 99, mode: Mode = .training
+) throws -> [String: GradientCheckReport] where L.Scalar == Double {
+    let (y, cache) = try layer.forward(x, mode: mode)
+    let r = randomTensor(y.shape, seed: seed)
+    for p in layer.parameters { p.zeroGrad() }
+    let dx = try layer.backward(r, cache: cache)
+    func loss(_ input: Tensor<Double>) throws -> Double { try layer.forward(input, mode: mode).output.multiplying(r).sum() }
+    var reports = ["input": try GradientCheck.check(loss, at: x, analytic: dx)]
+    for p in layer.parameters {
+        let saved = p.value
+        reports[p.name] = try GradientCheck.check({ v in
+            p.value = v
+            defer { p.value = saved }
+            return try loss(x)
+        }, at: saved, analytic: p.grad)
+    }
+    return reports
+}
