@@ -1,6 +1,8 @@
 // Exercise 4.2 — a two-dimensional convolution, one channel
-// (chapters/04-convolutional-networks.md, "Output size"; why the kernel is
-// not flipped: "The backward pass of a convolution").
+// (chapters/04-convolutional-networks.md, "Multiple channels, and the forward
+// pass" and "Output size"; why the kernel is not flipped: "Convolution or
+// cross-correlation?"; where a flip does appear: "The backward pass of a
+// convolution").
 //
 // image is H × W (H rows of W values), kernel is k_h × k_w. Pad the image
 // with `padding` zeros on every side, slide the kernel over it `stride`

@@ -1,5 +1,5 @@
 // Exercise 4.3 — the backward pass of max pooling
-// (chapters/04-convolutional-networks.md, "Pooling").
+// (chapters/04-convolutional-networks.md, "Pooling", "Max pooling").
 //
 // Max pooling with a size × size window and stride = size (windows do not
 // overlap, no padding) maps the H × W input x to an H_out × W_out output,

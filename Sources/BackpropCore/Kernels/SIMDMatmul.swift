@@ -97,11 +97,15 @@ enum PackedGEMM {
         let panels = (m + mr - 1) / mr
         let threads = max(1, min(threads ?? (m * n * k >= parallelThreshold ? cores : 1), panels))
         let aStride = mcMax * kcMax + mr * nr  // a packed A block, then a scratch tile
-        let bPack = allocate(S.self, count: kcMax * ncMax)
-        let aPacks = allocate(S.self, count: threads * aStride)
+        // Packing buffers come from the shared pool: a fresh allocation of this
+        // size would be returned to the kernel on free and fault on every call.
+        let bBlock = ScratchPool.shared.take(bytes: kcMax * ncMax * MemoryLayout<S>.stride)
+        let aBlock = ScratchPool.shared.take(bytes: threads * aStride * MemoryLayout<S>.stride)
+        let bPack = bBlock.pointer.assumingMemoryBound(to: S.self)
+        let aPacks = aBlock.pointer.assumingMemoryBound(to: S.self)
         defer {
-            bPack.deallocate()
-            aPacks.deallocate()
+            ScratchPool.shared.give(bBlock)
+            ScratchPool.shared.give(aBlock)
         }
         var job = Block(
             layout: layout, m: m, n: n, k: k, a: a, b: b, c: c, nr: nr, mcMax: mcMax,
@@ -121,12 +125,6 @@ enum PackedGEMM {
                 }
             }
         }
-    }
-
-    /// 64-byte aligned scratch memory (one cache line, any AVX load).
-    static func allocate<S>(_: S.Type, count: Int) -> UnsafeMutablePointer<S> {
-        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<S>.stride, alignment: 64)
-            .assumingMemoryBound(to: S.self)
     }
 
     /// One (jc, pc) block of the product: everything a thread needs, by value.
