@@ -37,6 +37,9 @@ let solutionsPresent = FileManager.default.fileExists(
 /// The same check for chapter 2's solutions (each chapter's folder separately).
 let solutions02Present = FileManager.default.fileExists(
     atPath: Context.packageDirectory + "/exercises/solutions/02-backpropagation")
+/// The same check for chapter 3's solutions.
+let solutions03Present = FileManager.default.fileExists(
+    atPath: Context.packageDirectory + "/exercises/solutions/03-word-embeddings")
 /// The same check for chapter 4's solutions.
 let solutions04Present = FileManager.default.fileExists(
     atPath: Context.packageDirectory + "/exercises/solutions/04-convolutional-networks")
@@ -81,6 +84,10 @@ var targets: [Target] = [
         dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks"],
         path: "exercises/02-backpropagation"),
     .target(
+        name: "Exercises03",
+        dependencies: ["ExerciseKit", "BackpropCore"],
+        path: "exercises/03-word-embeddings"),
+    .target(
         name: "Exercises04",
         dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"],
         path: "exercises/04-convolutional-networks"),
@@ -115,6 +122,7 @@ var exerciseTestDependencies: [Target.Dependency] = [
     "ExerciseKit", "BackpropCore", "LinearModels", "Exercises01",
 ]
 exerciseTestDependencies += ["NeuralNetworks", "Exercises02"]
+exerciseTestDependencies += ["Exercises03"]
 exerciseTestDependencies += ["ConvolutionalNetworks", "Exercises04"]
 if solutionsPresent {
     targets.append(
@@ -131,6 +139,14 @@ if solutions02Present {
             dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks"],
             path: "exercises/solutions/02-backpropagation"))
     exerciseTestDependencies.append("Solutions02")
+}
+if solutions03Present {
+    targets.append(
+        .target(
+            name: "Solutions03",
+            dependencies: ["ExerciseKit", "BackpropCore"],
+            path: "exercises/solutions/03-word-embeddings"))
+    exerciseTestDependencies.append("Solutions03")
 }
 if solutions04Present {
     targets.append(

@@ -5,6 +5,7 @@ import BackpropCore
 import Foundation
 import NeuralNetworks
 import ConvolutionalNetworks
+import WordEmbeddings
 
 enum BenchCommand {
     static let flags = [
@@ -14,7 +15,7 @@ enum BenchCommand {
 
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "bench", words: words, flags: flags)
-        let names = KernelBenchmarks.names + ["mlp", "conv"]
+        let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec"]
         if args.wantsHelp {
             print(helpText(usage: "backprop bench [\(names.joined(separator: "|"))…] [--json] [--quick]",
                            summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all.",
@@ -46,12 +47,14 @@ enum BenchCommand {
             switch name {
             case "mlp": results = try MLPBenchmark.run(peakGflops: peak, quick: quick)
             case "conv": results = try CNNBenchmark.run(peakGflops: peak, quick: quick)
+            case "word2vec": results = try Word2VecBenchmark.run(peakGflops: peak, quick: quick)
             default: results = KernelBenchmarks.run(name, peakGflops: peak, quick: quick)
             }
             for row in results {
                 if json { print(row.json) } else {
                     rows.append([row.kernel, row.shape, row.variant,
-                                 String(format: "%.2f", row.gflops ?? 0) + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? ""),
+                                 String(format: "%.2f", row.gflops ?? 0) + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? "")
+                                     + (row.wordsPerSecond.map { String(format: " (%.0f words/s)", $0) } ?? ""),
                                  String(format: "%.1f×", row.vsNaive ?? 0), String(format: "%.1f%%", (row.vsPeak ?? 0) * 100)])
                 }
             }

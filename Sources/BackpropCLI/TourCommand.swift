@@ -6,6 +6,7 @@ import Foundation
 import LinearModels
 import NeuralNetworks
 import ConvolutionalNetworks
+import WordEmbeddings
 
 enum TourCommand {
     static let flags = [
@@ -27,6 +28,7 @@ enum TourCommand {
         let chapters: [(title: String, runs: [(name: String, run: () throws -> RunSummary)])] = [
             ("Chapter 1: linear models and the perceptron", Chapter1.tour(seed: seed)),
             ("Chapter 2: the multilayer perceptron and backpropagation", Chapter2.tour(seed: seed)),
+            ("Chapter 3: word embeddings", Chapter3.tour(seed: seed)),
             ("Chapter 4: convolutional networks", Chapter4.tour(seed: seed)),
         ]
         var results: [RunSummary] = []
@@ -54,6 +56,9 @@ enum TourCommand {
             if case .bool(let c)? = r.details.first(where: { $0.0 == "converged" })?.1 { note = c ? "converged" : "did not converge" }
             if case .number(let g)? = r.details.first(where: { $0.0 == "gap_to_normal_equations" })?.1 {
                 note = String(format: "GD within %.1e of normal equations", g)
+            }
+            if let a = r.metric("analogy_accuracy"), let m = r.metric("related_margin") {
+                note = String(format: "analogies %.0f%%, related-pair margin %.2f", a * 100, m)
             }
             return ["\(r.chapter)", r.model, r.dataset, pct(r.metric("train_accuracy")), pct(r.metric("test_accuracy")),
                     num(r.metric("test_loss")), String(format: "%.2f", r.seconds), note]

@@ -22,11 +22,15 @@ public struct BenchRow: Sendable {
     public var msPerStep: Double?
     public var vsNaive: Double?
     public var vsPeak: Double?
+    /// Training throughput for word2vec (tokens per second), when it applies.
+    public var wordsPerSecond: Double?
 
     public init(kernel: String, shape: String, variant: String, gflops: Double? = nil,
-                msPerStep: Double? = nil, vsNaive: Double? = nil, vsPeak: Double? = nil) {
+                msPerStep: Double? = nil, vsNaive: Double? = nil, vsPeak: Double? = nil,
+                wordsPerSecond: Double? = nil) {
         self.kernel = kernel; self.shape = shape; self.variant = variant
         self.gflops = gflops; self.msPerStep = msPerStep; self.vsNaive = vsNaive; self.vsPeak = vsPeak
+        self.wordsPerSecond = wordsPerSecond
     }
 
     /// `{"kernel":…,"shape":…,"variant":…,"gflops":…,"vs_naive":…,"vs_peak":…}`
@@ -39,6 +43,7 @@ public struct BenchRow: Sendable {
         if let ms = msPerStep { fields.append(("ms_per_step", r(ms))) }
         if let v = vsNaive { fields.append(("vs_naive", r(v))) }
         if let p = vsPeak { fields.append(("vs_peak", r(p, 10000))) }
+        if let w = wordsPerSecond { fields.append(("words_per_second", .number(w.rounded()))) }
         return JSONValue.object(fields).rendered
     }
 }

@@ -1,1 +1,0 @@
-// Chapter 3: word embeddings (being written).
