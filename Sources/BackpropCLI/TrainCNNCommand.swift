@@ -14,13 +14,14 @@ enum TrainCNNCommand {
         Flag(name: "dropout", value: "P", help: "dropout before the last layer (default 0.25)"),
         Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed (default 42)"),
+        Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
     ]
 
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "train cnn", words: words, flags: flags)
         if args.wantsHelp {
-            print(helpText(usage: "backprop train cnn --dataset digits [--epochs N] [--batch N] [--lr X] [--seed S] [--json]",
+            print(helpText(usage: "backprop train cnn --dataset digits [--epochs N] [--batch N] [--lr X] [--seed S] [--save PATH] [--json]",
                            summary: "Train chapter 4's CNN (conv 16 → conv 32 → max-pool → linear) on the 8×8 digits.",
                            flags: flags))
             return
@@ -39,6 +40,10 @@ enum TrainCNNCommand {
             progress.update(e.epoch + 1, note: String(format: "loss %.4f  val acc %.1f%%", e.trainLoss, (e.validationAccuracy ?? 0) * 100))
         }
         progress.finish()
+        if let path = args.string("save") {
+            try result.trainer.model.checkpoint(model: "cnn", config: [("batch_norm", .bool(o.batchNorm)), ("dropout", .number(o.dropout))]).write(to: URL(fileURLWithPath: path))
+            print("saved the model to \(path)")
+        }
         print(TourCommand.table([result.summary]))
         if args.has("json") { print(result.summary.json) }
     }

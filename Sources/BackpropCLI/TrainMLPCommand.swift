@@ -16,6 +16,7 @@ enum TrainMLPCommand {
         Flag(name: "dropout", value: "P", help: "dropout probability after each hidden layer"),
         Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed for data split, initialisation and order (default 42)"),
+        Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
     ]
 
@@ -28,7 +29,7 @@ enum TrainMLPCommand {
         let args = try Arguments(command: "train mlp", words: words, flags: flags)
         if args.wantsHelp {
             print(helpText(
-                usage: "backprop train mlp --dataset xor|spirals|digits [--hidden 256,256] [--optimizer sgd|momentum|adam|adamw] [--lr X] [--epochs N] [--batch N] [--seed S] [--json]",
+                usage: "backprop train mlp --dataset xor|spirals|digits [--hidden 256,256] [--optimizer sgd|momentum|adam|adamw] [--lr X] [--epochs N] [--batch N] [--seed S] [--save PATH] [--json]",
                 summary: "Train chapter 2's multilayer perceptron and report its test accuracy.", flags: flags,
                 details: "Defaults per dataset: xor 2-4-2 tanh; spirals 2-64-64-2 relu; digits 64-256-256-10 relu, dropout 0.1;\nall with Adam and a cosine learning-rate decay."))
             return
@@ -62,6 +63,10 @@ enum TrainMLPCommand {
             progress.update(e.epoch + 1, note: String(format: "loss %.4f  val acc %.1f%%", e.trainLoss, (e.validationAccuracy ?? 0) * 100))
         }
         progress.finish()
+        if let path = args.string("save") {
+            try result.trainer.model.checkpoint(model: "mlp", config: [("dataset", .string(o.dataset)), ("hidden", .array(o.hidden.map { .integer($0) })), ("activation", .string(o.activation.name)), ("dropout", .number(o.dropout))]).write(to: URL(fileURLWithPath: path))
+            print("saved the model to \(path)")
+        }
         print(TourCommand.table([result.summary]))
         if args.has("json") { print(result.summary.json) }
     }

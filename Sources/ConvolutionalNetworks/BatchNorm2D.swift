@@ -135,3 +135,19 @@ public final class BatchNorm2D<Scalar: TensorScalar>: Layer {
         return dx
     }
 }
+
+extension BatchNorm2D: StatefulLayer {
+    /// The running statistics, saved with the parameters.
+    public var state: [(name: String, tensor: Tensor<Double>)] {
+        [("running_mean", runningMean.converted()), ("running_var", runningVariance.converted())]
+    }
+
+    public func setState(_ name: String, _ tensor: Tensor<Double>) throws {
+        try tensor.requireSameShape(runningMean, "BatchNorm2D.setState")
+        switch name {
+        case "running_mean": runningMean = tensor.converted()
+        case "running_var": runningVariance = tensor.converted()
+        default: throw TensorError.invalidValue(operation: "BatchNorm2D.setState", reason: "no state named '\(name)'")
+        }
+    }
+}

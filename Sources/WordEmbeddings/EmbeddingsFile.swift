@@ -17,6 +17,7 @@
 //   wrong number of values, a non-numeric or non-finite value, a repeated
 //   word, or fewer/more words than the header promises.
 
+import BackpropCore
 import Foundation
 
 extension Embeddings {
@@ -34,17 +35,10 @@ extension Embeddings {
     /// Writes the embeddings atomically (temporary file + rename).
     /// - Throws: `EmbeddingsError.unwritable`.
     public func save(to url: URL) throws {
-        let tmp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
-            try Data(textFormat().utf8).write(to: tmp)
-        } catch {
-            throw EmbeddingsError.unwritable(path: url.path, reason: error.localizedDescription)
-        }
-        guard rename(tmp.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw EmbeddingsError.unwritable(path: url.path, reason: reason)
+            try AtomicFile.write(Data(textFormat().utf8), to: url)
+        } catch let error as FileWriteError {
+            throw EmbeddingsError.unwritable(path: url.path, reason: error.reason)
         }
     }
 

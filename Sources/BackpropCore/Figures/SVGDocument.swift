@@ -168,13 +168,6 @@ public enum SVGFormat {
     }
 }
 
-/// The error `SVGDocument.write(to:)` throws when the final rename fails.
-public struct SVGWriteError: Error, CustomStringConvertible {
-    public var path: String
-    public var code: Int32
-    public var description: String { "could not move SVG into place at \(path) (errno \(code))" }
-}
-
 /// An SVG image under construction.
 public struct SVGDocument: Sendable, Equatable {
     public var width: Double
@@ -212,23 +205,10 @@ public struct SVGDocument: Sendable, Equatable {
         return out
     }
 
-    /// Writes `render()` to `url` atomically, creating parent directories.
+    /// Writes `render()` to `url` atomically, creating parent directories
+    /// (see AtomicFile.swift).
     public func write(to url: URL) throws {
-        let fileManager = FileManager.default
-        let directory = url.deletingLastPathComponent()
-        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
-        // The temporary name only has to be unique; it never appears in output.
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try Data(render().utf8).write(to: temporary)
-            // rename(2) replaces the target in one step on the same file system.
-            guard rename(temporary.path, url.path) == 0 else {
-                throw SVGWriteError(path: url.path, code: errno)
-            }
-        } catch {
-            try? fileManager.removeItem(at: temporary)
-            throw error
-        }
+        try AtomicFile.write(Data(render().utf8), to: url)
     }
 }
 

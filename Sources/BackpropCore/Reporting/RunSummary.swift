@@ -20,6 +20,7 @@ public enum JSONValue: Sendable, Equatable {
         switch self {
         case .number(let x):
             guard x.isFinite else { return "null" }
+            if x == 0, x.sign == .minus { return "-0.0" }  // keep the sign: checkpoints are bit-exact
             if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
             return "\(x)"
         case .integer(let i): return String(i)

@@ -1,0 +1,95 @@
+// Checkpoints: a bit-exact round trip (parameters and batch-norm running
+// statistics), typed errors for every kind of bad file, and atomic saves.
+
+import BackpropCore
+import ConvolutionalNetworks
+import Foundation
+import NeuralNetworks
+import Testing
+
+@Suite struct CheckpointTests {
+    func scratchDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-ckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// A trained-looking model: a few steps so running statistics move.
+    func trainedModel(seed: UInt64) throws -> Sequential<Float> {
+        let model: Sequential<Float> = try DigitsCNN.make(channels: (4, 8), batchNorm: true, dropout: 0, seed: seed)
+        let data = try Chapter4.digits(seed: 1).train
+        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 0.01))
+        for _ in 0..<3 { try trainer.step(data.features.rows(0..<16), Array(data.labels[0..<16]), options: TrainingOptions(epochs: 1, batchSize: 16, seed: 0)) }
+        return model
+    }
+
+    @Test("save then load gives a model with identical tensors and identical predictions")
+    func roundTrip() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("cnn.json")
+        let model = try trainedModel(seed: 1)
+        try model.checkpoint(model: "cnn").write(to: url)
+        let other: Sequential<Float> = try DigitsCNN.make(channels: (4, 8), batchNorm: true, dropout: 0, seed: 99)
+        try other.load(try Checkpoint.load(url), path: url.path)
+        for (a, b) in zip(model.namedTensors, other.namedTensors) {
+            #expect(a.name == b.name)
+            #expect(a.tensor.scalars.map(\.bitPattern) == b.tensor.scalars.map(\.bitPattern), "\(a.name) differs")
+        }
+        #expect(model.namedTensors.contains { $0.name.hasSuffix("running_var") })
+        let x = try Chapter4.digits(seed: 1).test.features.rows(0..<8)
+        #expect(try model(x) == other(x))
+    }
+
+    @Test("bad checkpoints are typed errors that name the problem", arguments: [
+        ("{\"format\": \"backprop-checkpoint\", \"version\": 1, \"model\": \"cnn\", \"tensors\": [", "not a JSON object"),
+        ("[1, 2]", "not a JSON object"),
+        ("{\"format\": \"pickle\", \"version\": 1}", "missing \"format\""),
+        ("{\"format\": \"backprop-checkpoint\", \"version\": 7, \"model\": \"cnn\", \"tensors\": []}", "version 7"),
+        ("{\"format\": \"backprop-checkpoint\", \"version\": 1, \"model\": \"cnn\", \"tensors\": [{\"name\": \"a\", \"shape\": [2, 2], \"data\": [1, 2, 3]}]}", "shape [2, 2] but 3 values"),
+        ("{\"format\": \"backprop-checkpoint\", \"version\": 1, \"model\": \"cnn\", \"tensors\": [{\"name\": \"a\", \"shape\": [1], \"data\": [\"x\"]}]}", "not a finite number"),
+        ("{\"format\": \"backprop-checkpoint\", \"version\": 1, \"model\": \"cnn\", \"tensors\": [{\"name\": \"a\", \"shape\": [1], \"data\": [1]}, {\"name\": \"a\", \"shape\": [1], \"data\": [1]}]}", "appears twice"),
+    ])
+    func badFiles(text: String, message: String) throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("bad.json")
+        try Data(text.utf8).write(to: url)
+        let error = #expect(throws: CheckpointError.self) { try Checkpoint.load(url) }
+        #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(dir.appendingPathComponent("missing.json")) }
+    }
+
+    @Test("a checkpoint for another architecture is refused before anything changes")
+    func wrongShapes() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("small.json")
+        try trainedModel(seed: 2).checkpoint(model: "cnn").write(to: url)
+        let big: Sequential<Float> = try DigitsCNN.make(batchNorm: true, dropout: 0, seed: 3)
+        let before = big.namedTensors.map(\.tensor)
+        let error = #expect(throws: CheckpointError.self) { try big.load(try Checkpoint.load(url)) }
+        guard case .shapeMismatch? = error else { Issue.record("expected a shape mismatch, got \(String(describing: error))"); return }
+        #expect(big.namedTensors.map(\.tensor) == before)
+        let mlp: Sequential<Float> = try MultilayerPerceptron.make(inputs: 64, hidden: [8], outputs: 10, seed: 1)
+        #expect(throws: CheckpointError.self) { try mlp.load(try Checkpoint.load(url)) }
+    }
+
+    @Test("a failed save leaves what was there intact and no temporary file behind")
+    func atomicSave() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The target is a non-empty directory: the final rename must fail.
+        let target = dir.appendingPathComponent("model.json")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: target.appendingPathComponent("inside.txt"))
+        #expect(throws: FileWriteError.self) { try trainedModel(seed: 4).checkpoint(model: "cnn").write(to: target) }
+        #expect(try String(contentsOf: target.appendingPathComponent("inside.txt"), encoding: .utf8) == "keep me")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.json"])
+        // A successful save replaces an old file completely.
+        let file = dir.appendingPathComponent("other.json")
+        try Data(String(repeating: "x", count: 10_000_000).utf8).write(to: file)
+        try trainedModel(seed: 5).checkpoint(model: "cnn").write(to: file)
+        #expect(try Checkpoint.load(file).model == "cnn")
+    }
+}
