@@ -64,6 +64,34 @@ struct LoopContext {
         return (alpha, min(history.points - 1, Int(p * Double(history.points))))
     }
 
+    /// The negative-sampling step shared by skip-gram and CBOW: for the
+    /// positive target and `negatives` draws from the noise table (skipping a
+    /// draw equal to the positive), with s = u·h and label 1 or 0,
+    ///   e += g·u  and  u += g·h,   g = α·(label − σ(s)),
+    /// so `error` collects the step for h. Returns the loss of this example
+    /// when `track` is set (only every 8th example is scored, to save time).
+    @inline(__always)
+    func contrast<K: Word2VecKernels>(
+        _: K.Type, hidden h: UnsafeMutablePointer<Float>, positive: Int, negatives: Int, alpha: Float,
+        error: UnsafeMutablePointer<Float>, rng: inout SeededRandom, track: Bool
+    ) -> Float {
+        let d = dimension
+        var loss: Float = 0
+        var target = positive, label: Float = 1
+        for k in 0...negatives {
+            if k > 0 {
+                target = negative(rng.next())
+                if target == positive { continue }
+                label = 0
+            }
+            let u = output + target * d
+            let s = K.dot(h, u, count: d)
+            K.step((label - NegativeSampling.sigmoid(s)) * alpha, hidden: h, output: u, error: error, count: d)
+            if track { loss -= NegativeSampling.logSigmoid(label == 1 ? s : -s) }
+        }
+        return loss
+    }
+
     /// Skip-gram: returns the number of (centre, context) examples trained.
     func skipGram<K: Word2VecKernels>(_: K.Type, thread t: Int) -> Int {
         let d = dimension, window = options.window, negatives = options.negative
@@ -88,19 +116,8 @@ struct LoopContext {
                 for j in max(0, pos - b)...min(m - 1, pos + b) where j != pos {
                     let context = Int(sentence[j])
                     error.update(repeating: 0, count: d)
-                    var loss: Float = 0
-                    var target = context, label: Float = 1
-                    for k in 0...negatives {
-                        if k > 0 {
-                            target = negative(rng.next())
-                            if target == context { continue }
-                            label = 0
-                        }
-                        let u = output + target * d
-                        let s = K.dot(h, u, count: d)
-                        K.step((label - NegativeSampling.sigmoid(s)) * alpha, hidden: h, output: u, error: error, count: d)
-                        if track { loss -= NegativeSampling.logSigmoid(label == 1 ? s : -s) }
-                    }
+                    let loss = contrast(K.self, hidden: h, positive: context, negatives: negatives, alpha: alpha,
+                                        error: error, rng: &rng, track: track)
                     K.axpy(1, error, h, count: d)
                     if track { sums[segment] += Double(loss); counts[segment] += 1 }
                     examples += 1
@@ -138,19 +155,8 @@ struct LoopContext {
                 hidden.update(repeating: 0, count: d)
                 for j in lo...hi where j != pos { K.axpy(inverse, input + Int(sentence[j]) * d, hidden, count: d) }
                 error.update(repeating: 0, count: d)
-                var loss: Float = 0
-                var target = center, label: Float = 1
-                for k in 0...negatives {
-                    if k > 0 {
-                        target = negative(rng.next())
-                        if target == center { continue }
-                        label = 0
-                    }
-                    let u = output + target * d
-                    let s = K.dot(hidden, u, count: d)
-                    K.step((label - NegativeSampling.sigmoid(s)) * alpha, hidden: hidden, output: u, error: error, count: d)
-                    if pos & 7 == 0 { loss -= NegativeSampling.logSigmoid(label == 1 ? s : -s) }
-                }
+                let loss = contrast(K.self, hidden: hidden, positive: center, negatives: negatives, alpha: alpha,
+                                    error: error, rng: &rng, track: pos & 7 == 0)
                 // word2vec's rule: every context vector receives all of e, not
                 // e/C (see the file header).
                 for j in lo...hi where j != pos { K.axpy(1, error, input + Int(sentence[j]) * d, count: d) }
