@@ -26,16 +26,14 @@
 // times h to u and times u to h: exactly the trainer's update.
 
 import BackpropCore
+import LinearModels
 
 /// Negative-sampling loss and gradients (reference implementation).
 public enum NegativeSampling {
-    /// σ(x) = 1/(1 + e^(−x)), without overflow for either sign.
+    /// σ(x) = 1/(1 + e^(−x)), without overflow for either sign: chapter 1's
+    /// `BinaryCrossEntropy.sigmoid` (inlinable, so the hot loop inlines it).
     @inline(__always)
-    public static func sigmoid<T: TensorScalar>(_ x: T) -> T {
-        if x >= 0 { return 1 / (1 + T.exp(-x)) }
-        let e = T.exp(x)
-        return e / (1 + e)
-    }
+    public static func sigmoid<T: TensorScalar>(_ x: T) -> T { BinaryCrossEntropy.sigmoid(x) }
 
     /// log σ(x) = −log(1 + e^(−x)), stable for large |x|.
     @inline(__always)

@@ -86,6 +86,13 @@ import Testing
         }
     }
 
+    @Test("Flatten and Unflatten pass the gradient check (backward undoes the reshape)")
+    func reshapeGradientCheck() throws {
+        #expect(try checkLayer(Flatten<Double>(), input: randomTensor([2, 3, 2, 2], seed: 6))["input"]!.passes(1e-8))
+        #expect(try checkLayer(Unflatten<Double>([3, 2, 2]), input: randomTensor([2, 12], seed: 7))["input"]!.passes(1e-8))
+        #expect(throws: TensorError.self) { try Unflatten<Double>([3, 2, 2]).forward(randomTensor([2, 10], seed: 8), mode: .training) }
+    }
+
     @Test func globalAveragePoolMatchesPyTorch() throws {
         let f = try fixture("ch4_global_avgpool")
         let layer = GlobalAvgPool<Double>()

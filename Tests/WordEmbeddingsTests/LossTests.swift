@@ -3,6 +3,7 @@
 
 import BackpropCore
 import Foundation
+import TestSupport
 import Testing
 @testable import WordEmbeddings
 

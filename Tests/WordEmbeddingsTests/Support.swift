@@ -4,13 +4,6 @@ import BackpropCore
 import Foundation
 @testable import WordEmbeddings
 
-/// Loads a PyTorch fixture from Tests/Fixtures.
-func fixture(_ name: String) throws -> Fixture {
-    try Fixture.load(
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/\(name).json"))
-}
-
 /// Ids stored by the fixtures as whole-number floats.
 func ids(_ t: Tensor<Double>) -> [Int] { t.scalars.map { Int($0) } }
 
@@ -18,12 +11,6 @@ func ids(_ t: Tensor<Double>) -> [Int] { t.scalars.map { Int($0) } }
 func idRows(_ t: Tensor<Double>) -> [[Int]] {
     let k = t.shape[1]
     return (0..<t.shape[0]).map { i in (0..<k).map { Int(t.scalars[i * k + $0]) } }
-}
-
-/// A seeded random Double tensor with entries uniform in [−scale, scale).
-func randomTensor(_ shape: [Int], seed: UInt64, scale: Double = 1) -> Tensor<Double> {
-    var rng = SeededRandom(seed: seed)
-    return try! Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.uniform(-scale, scale) })
 }
 
 /// The largest |a − b| / max(1, |b|).

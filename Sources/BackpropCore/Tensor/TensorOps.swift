@@ -53,46 +53,40 @@ extension Tensor {
         return (m, n, ka)
     }
 
-    /// The elementwise sum of two tensors of equal shape.
+    /// A copy of self updated in place by `body(out, other, count)`, for
+    /// elementwise operations on two tensors of equal shape.
     @inlinable
-    public func adding(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
-        try requireSameShape(other, "add")
+    func combined(
+        with other: Tensor, _ operation: String,
+        _ body: (UnsafeMutablePointer<Scalar>, UnsafePointer<Scalar>, Int) -> Void
+    ) throws -> Tensor {
+        try requireSameShape(other, operation)
         var out = self
         out.withUnsafeMutableBufferPointer { po in
             other.withUnsafeBufferPointer { px in
                 guard let o = po.baseAddress, let x = px.baseAddress else { return }
-                kernels.add(count: count, UnsafePointer(o), x, o)
+                body(o, x, po.count)
             }
         }
         return out
+    }
+
+    /// The elementwise sum of two tensors of equal shape.
+    @inlinable
+    public func adding(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+        try combined(with: other, "add") { o, x, n in kernels.add(count: n, UnsafePointer(o), x, o) }
     }
 
     /// The elementwise (Hadamard) product of two tensors of equal shape.
     @inlinable
     public func multiplying(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
-        try requireSameShape(other, "multiply")
-        var out = self
-        out.withUnsafeMutableBufferPointer { po in
-            other.withUnsafeBufferPointer { px in
-                guard let o = po.baseAddress, let x = px.baseAddress else { return }
-                kernels.multiply(count: count, UnsafePointer(o), x, o)
-            }
-        }
-        return out
+        try combined(with: other, "multiply") { o, x, n in kernels.multiply(count: n, UnsafePointer(o), x, o) }
     }
 
     /// self + α·x, for tensors of equal shape (the `axpy` of BLAS).
     @inlinable
     public func addingScaled(_ x: Tensor, by alpha: Scalar, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
-        try requireSameShape(x, "axpy")
-        var out = self
-        out.withUnsafeMutableBufferPointer { po in
-            x.withUnsafeBufferPointer { px in
-                guard let o = po.baseAddress, let xp = px.baseAddress else { return }
-                kernels.axpy(count: count, alpha: alpha, xp, o)
-            }
-        }
-        return out
+        try combined(with: x, "axpy") { o, xp, n in kernels.axpy(count: n, alpha: alpha, xp, o) }
     }
 
     /// α·self.
