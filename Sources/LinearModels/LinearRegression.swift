@@ -40,7 +40,7 @@ public struct LinearRegression<T: TensorScalar>: GradientDescentModel {
 }
 
 /// Checks shared by chapter 1's training loops.
-public enum TrainingOptions {
+public enum OptionChecks {
     public static func validate(epochs: Int, learningRate: Double) throws {
         guard epochs >= 1 else {
             throw TrainingError.invalidOption(name: "epochs", value: "\(epochs)", reason: "must be at least 1")
@@ -69,7 +69,7 @@ extension GradientDescentModel {
     ///   gradient stops being finite (the step and tensor are named).
     @discardableResult
     public mutating func fit(_ x: Tensor<T>, _ y: Tensor<T>, epochs: Int, learningRate: T) throws -> [T] {
-        try TrainingOptions.validate(epochs: epochs, learningRate: Double(learningRate))
+        try OptionChecks.validate(epochs: epochs, learningRate: Double(learningRate))
         var history: [T] = []
         for epoch in 0..<epochs {
             let (loss, dW, db) = try lossAndGradients(x, y)

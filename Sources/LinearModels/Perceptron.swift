@@ -43,7 +43,7 @@ public struct Perceptron: Sendable {
     public mutating func fit(
         _ data: Dataset, epochs: Int, learningRate: Float = 1, seed: UInt64, recordSnapshots: Bool = false
     ) throws -> Report {
-        try TrainingOptions.validate(epochs: epochs, learningRate: Double(learningRate))
+        try OptionChecks.validate(epochs: epochs, learningRate: Double(learningRate))
         guard data.classNames.count == 2 else {
             throw TrainingError.unsuitableData("the perceptron separates two classes, \(data.name) has \(data.classNames.count)")
         }
