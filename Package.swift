@@ -10,6 +10,9 @@
 //   NeuralNetworks chapter 2: layers, losses, optimizers, the training loop
 //   WordEmbeddings chapter 3: word2vec (skip-gram and CBOW with negative sampling)
 //   ConvolutionalNetworks  chapter 4: Conv2D, pooling, batch norm, the digits CNN
+//   RecurrentNetworks      chapter 5: embeddings, RNN/LSTM/GRU cells, BPTT, char-level LM
+//   Transformers           chapter 6: attention, the Transformer block, a small GPT
+//   ModelServing           chapter 7: checkpoints, inference, an HTTP service
 //   BackpropCLI    the command table and flag parser of the `backprop` tool
 //   backprop       the executable: main.swift calls BackpropCLI.main()
 //
@@ -43,6 +46,13 @@ let solutions03Present = FileManager.default.fileExists(
 /// The same check for chapter 4's solutions.
 let solutions04Present = FileManager.default.fileExists(
     atPath: Context.packageDirectory + "/exercises/solutions/04-convolutional-networks")
+/// Chapters 5–7's solutions, each checked separately.
+let solutions05Present = FileManager.default.fileExists(
+    atPath: Context.packageDirectory + "/exercises/solutions/05-recurrent-networks")
+let solutions06Present = FileManager.default.fileExists(
+    atPath: Context.packageDirectory + "/exercises/solutions/06-transformer")
+let solutions07Present = FileManager.default.fileExists(
+    atPath: Context.packageDirectory + "/exercises/solutions/07-model-as-a-service")
 
 var targets: [Target] = [
     .target(
@@ -67,8 +77,21 @@ var targets: [Target] = [
         dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
         swiftSettings: vectorFlags),
     .target(
+        name: "RecurrentNetworks",
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
+        swiftSettings: vectorFlags),
+    .target(
+        name: "Transformers",
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "RecurrentNetworks"],
+        swiftSettings: vectorFlags),
+    .target(
+        name: "ModelServing",
+        dependencies: ["BackpropCore", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks",
+                       "RecurrentNetworks", "Transformers"]),
+    .target(
         name: "BackpropCLI",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks"]),
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks",
+                       "RecurrentNetworks", "Transformers", "ModelServing"]),
     .executableTarget(
         name: "backprop",
         dependencies: ["BackpropCLI"]),
@@ -91,6 +114,18 @@ var targets: [Target] = [
         name: "Exercises04",
         dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"],
         path: "exercises/04-convolutional-networks"),
+    .target(
+        name: "Exercises05",
+        dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
+        path: "exercises/05-recurrent-networks"),
+    .target(
+        name: "Exercises06",
+        dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
+        path: "exercises/06-transformer"),
+    .target(
+        name: "Exercises07",
+        dependencies: ["ExerciseKit", "BackpropCore"],
+        path: "exercises/07-model-as-a-service"),
 
     // Helpers shared by the test targets (fixture loader, layer gradient check).
     .target(
@@ -114,6 +149,15 @@ var targets: [Target] = [
         name: "ConvolutionalNetworksTests",
         dependencies: ["ConvolutionalNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
     .testTarget(
+        name: "RecurrentNetworksTests",
+        dependencies: ["RecurrentNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
+    .testTarget(
+        name: "TransformersTests",
+        dependencies: ["Transformers", "RecurrentNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
+    .testTarget(
+        name: "ModelServingTests",
+        dependencies: ["ModelServing", "BackpropCore", "NeuralNetworks", "ConvolutionalNetworks", "TestSupport"]),
+    .testTarget(
         name: "BackpropCLITests",
         dependencies: ["BackpropCLI"]),
 ]
@@ -124,6 +168,7 @@ var exerciseTestDependencies: [Target.Dependency] = [
 exerciseTestDependencies += ["NeuralNetworks", "Exercises02"]
 exerciseTestDependencies += ["Exercises03"]
 exerciseTestDependencies += ["ConvolutionalNetworks", "Exercises04"]
+exerciseTestDependencies += ["Exercises05", "Exercises06", "Exercises07"]
 if solutionsPresent {
     targets.append(
         .target(
@@ -156,6 +201,30 @@ if solutions04Present {
             path: "exercises/solutions/04-convolutional-networks"))
     exerciseTestDependencies.append("Solutions04")
 }
+if solutions05Present {
+    targets.append(
+        .target(
+            name: "Solutions05",
+            dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
+            path: "exercises/solutions/05-recurrent-networks"))
+    exerciseTestDependencies.append("Solutions05")
+}
+if solutions06Present {
+    targets.append(
+        .target(
+            name: "Solutions06",
+            dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
+            path: "exercises/solutions/06-transformer"))
+    exerciseTestDependencies.append("Solutions06")
+}
+if solutions07Present {
+    targets.append(
+        .target(
+            name: "Solutions07",
+            dependencies: ["ExerciseKit", "BackpropCore"],
+            path: "exercises/solutions/07-model-as-a-service"))
+    exerciseTestDependencies.append("Solutions07")
+}
 targets.append(
     .testTarget(name: "ExercisesTests", dependencies: exerciseTestDependencies))
 
@@ -169,6 +238,9 @@ let package = Package(
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
         .library(name: "ConvolutionalNetworks", targets: ["ConvolutionalNetworks"]),
+        .library(name: "RecurrentNetworks", targets: ["RecurrentNetworks"]),
+        .library(name: "Transformers", targets: ["Transformers"]),
+        .library(name: "ModelServing", targets: ["ModelServing"]),
     ],
     targets: targets
 )

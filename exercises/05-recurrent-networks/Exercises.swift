@@ -1,0 +1,1 @@
+// Exercises for chapter 05 (see exercises/README.md).
