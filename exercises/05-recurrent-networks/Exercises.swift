@@ -1,1 +1,0 @@
-// Exercises for chapter 05 (see exercises/README.md).

@@ -1,1 +1,0 @@
-// Exercises for chapter 06 (see exercises/README.md).

@@ -1,1 +1,0 @@
-// Exercises for chapter 07 (see exercises/README.md).
