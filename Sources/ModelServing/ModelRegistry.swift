@@ -92,3 +92,18 @@ public enum ModelRegistry {
         try load(try Checkpoint.decode(data, path: path), path: path)
     }
 }
+
+extension ModelRegistry {
+    /// What a fuzz case does with a corrupted file: decode it (and require a
+    /// loaded checkpoint to survive a save), load the model, and run it once.
+    /// Any error must be a `CheckpointError`.
+    public static func fuzzLoad(_ data: Data) throws {
+        try CheckpointFuzz.decodeAndRoundTrip(data)
+        switch try decodeAndLoad(data) {
+        case .classifier(let c): _ = try c.predict([Array(repeating: 0.5, count: c.inputWidth)])
+        case .regressor(let r): _ = try r.predict([Array(repeating: 0.5, count: r.inputWidth)])
+        case .embeddings(let e): if let w = e.words.first { _ = try e.neighbors(of: w, count: 3) }
+        case .generator: break
+        }
+    }
+}

@@ -15,6 +15,9 @@
 //   table      edit one field of the tensor table (offset, bytes, shape,
 //              dtype, name) to a random or extreme value, re-assemble the
 //              file and fix the checksum: bounds, overlap and size checks
+//   config     replace, drop or retype one config value (a width, a list of
+//              class names, the activation…), re-assemble, fix the
+//              checksum: the model loaders' checks are exercised
 //   preamble   set the header or data length to a random value, fix the checksum
 //   data       overwrite tensor bytes and fix the checksum (NaNs appear)
 // `backprop fuzz-checkpoint` runs many more cases than `swift test` does.
@@ -45,7 +48,7 @@ public struct CheckpointFuzzReport: Sendable {
 }
 
 public enum CheckpointFuzz {
-    public static let mutationNames = ["flip", "overwrite", "truncate", "extend", "splice", "header", "table", "preamble", "data"]
+    public static let mutationNames = ["flip", "overwrite", "truncate", "extend", "splice", "header", "table", "config", "preamble", "data"]
 
     /// Runs `cases` seeded corruptions of `seeds` through `load`, which must
     /// either succeed or throw `CheckpointError`. The default `load` decodes
@@ -137,6 +140,8 @@ public enum CheckpointFuzz {
             reseal(&b)
         case "table":
             b = editTable(b, headerLength: headerLength, rng: &rng)
+        case "config":
+            b = editConfig(b, headerLength: headerLength, rng: &rng)
         case "preamble":
             let field = rng.integer(below: 3)
             let extremes: [UInt64] = [0, 1, 63, 64, UInt64(n), UInt64(UInt32.max), UInt64.max, UInt64(Int.max), UInt64(Int.max) - 3]
@@ -158,17 +163,59 @@ public enum CheckpointFuzz {
         return b
     }
 
+    /// Replaces, drops or retypes one config value and re-assembles the file.
+    static func editConfig(_ b: [UInt8], headerLength: Int, rng: inout SeededRandom) -> [UInt8] {
+        let pre = CheckpointFormat.preambleSize
+        guard b.count >= pre + headerLength + 4,
+              case .object(var root) = (try? JSONParser.parse(Array(b[pre..<(pre + headerLength)]))) ?? .bool(false),
+              let configIndex = root.firstIndex(where: { $0.0 == "config" }),
+              case .object(var config) = root[configIndex].1, !config.isEmpty
+        else { return b }
+        let k = rng.integer(below: config.count)
+        let values: [JSONValue] = [
+            .integer(0), .integer(-1), .integer(1), .integer(3), .integer(1 << 40), .integer(Int.max), .number(0.5), .number(-2),
+            .number(1e300), .string("tanh"), .string("standardize"), .string("scale"), .string(""), .bool(true),
+            .array([]), .array([.integer(1 << 30), .integer(1 << 30)]), .array([.string("a"), .string("a")]),
+            .array([.integer(2), .integer(3)]), .object([]),
+        ]
+        switch rng.integer(below: 4) {
+        case 0: config.remove(at: k)
+        case 1: config.append(("unexpected", values[rng.integer(below: values.count)]))
+        default: config[k].1 = values[rng.integer(below: values.count)]
+        }
+        if rng.integer(below: 8) == 0, let m = root.firstIndex(where: { $0.0 == "model" }) {
+            root[m].1 = [.string("gpt"), .string("mlp"), .string("cnn"), .string("logistic"), .string("")][rng.integer(below: 5)]
+        }
+        root[configIndex].1 = .object(config)
+        return reassemble(b, root: root, headerLength: headerLength)
+    }
+
+    /// The file with a new header and the old data section, checksum fixed.
+    static func reassemble(_ b: [UInt8], root: [(String, JSONValue)], headerLength: Int) -> [UInt8] {
+        let pre = CheckpointFormat.preambleSize
+        let header = Array(JSONValue.object(root).rendered.utf8)
+        let oldDataStart = CheckpointFormat.aligned(pre + headerLength)
+        var out = Array(b[0..<12])
+        let h = UInt32(header.count)
+        out += (0..<4).map { UInt8(truncatingIfNeeded: h >> (8 * UInt32($0))) }
+        out += b[16..<24]
+        out += header
+        out += [UInt8](repeating: 0, count: CheckpointFormat.aligned(out.count) - out.count)
+        out += b[min(oldDataStart, b.count)...]
+        reseal(&out)
+        return out
+    }
+
     /// Rewrites one field of one tensor-table entry and re-assembles the file.
     static func editTable(_ b: [UInt8], headerLength: Int, rng: inout SeededRandom) -> [UInt8] {
         let pre = CheckpointFormat.preambleSize
         guard b.count >= pre + headerLength + 4,
               case .object(var root) = (try? JSONParser.parse(Array(b[pre..<(pre + headerLength)]))) ?? .bool(false),
               let tableIndex = root.firstIndex(where: { $0.0 == "tensors" }),
-              case .array(var table) = root[tableIndex].1, !table.isEmpty,
-              case .object(var entry) = table[rng.integer(below: table.count)]
+              case .array(var table) = root[tableIndex].1, !table.isEmpty
         else { return b }
         let t = rng.integer(below: table.count)
-        if case .object(let e) = table[t] { entry = e }
+        guard case .object(var entry) = table[t] else { return b }
         let extremes: [JSONValue] = [.integer(0), .integer(1), .integer(-1), .integer(63), .integer(64), .integer(4096),
                                      .integer(Int.max), .integer(Int.max / 4 + 1), .integer(1 << 40), .number(1.5), .string("x")]
         let pick = extremes[rng.integer(below: extremes.count)]
@@ -188,17 +235,7 @@ public enum CheckpointFuzz {
         }
         table[t] = .object(entry)
         root[tableIndex].1 = .array(table)
-        let header = Array(JSONValue.object(root).rendered.utf8)
-        let oldDataStart = CheckpointFormat.aligned(pre + headerLength)
-        var out = Array(b[0..<12])
-        let h = UInt32(header.count)
-        out += (0..<4).map { UInt8(truncatingIfNeeded: h >> (8 * UInt32($0))) }
-        out += b[16..<24]
-        out += header
-        out += [UInt8](repeating: 0, count: CheckpointFormat.aligned(out.count) - out.count)
-        out += b[min(oldDataStart, b.count)...]
-        reseal(&out)
-        return out
+        return reassemble(b, root: root, headerLength: headerLength)
     }
 
     static func set(_ entry: inout [(String, JSONValue)], _ key: String, _ value: JSONValue) {
