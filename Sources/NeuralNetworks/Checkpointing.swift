@@ -124,7 +124,7 @@ extension MultilayerPerceptron {
         let widths = [inputs] + hidden + [outputs]
         var parameters: Int? = 0
         for (a, b) in zip(widths, widths.dropFirst()) {
-            let (ab, o1) = a.multipliedReportingOverflow(by: b + 1)
+            let (ab, o1) = b.multipliedReportingOverflow(by: a + 1)  // weights b·a + biases b
             let (sum, o2) = (parameters ?? 0).addingReportingOverflow(ab)
             parameters = o1 || o2 || parameters == nil ? nil : sum
         }
