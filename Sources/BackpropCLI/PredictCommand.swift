@@ -55,11 +55,15 @@ enum PredictCommand {
                 throw UsageError("backprop predict: cannot read \(source) as UTF-8 text")
             }
         }
-        let model = try ModelRegistry.open(URL(fileURLWithPath: path))
-        for line in try outputLines(model: model, text: text, source: source == "-" ? "standard input" : source,
+        for line in try outputLines(modelPath: path, text: text, source: source == "-" ? "standard input" : source,
                                     json: args.has("json"), neighbors: count) {
             print(line)
         }
+    }
+
+    /// What `predict` prints for the model at `modelPath` and input `text`.
+    static func outputLines(modelPath: String, text: String, source: String = "input", json: Bool = false, neighbors: Int = 10) throws -> [String] {
+        try outputLines(model: try ModelRegistry.open(URL(fileURLWithPath: modelPath)), text: text, source: source, json: json, neighbors: neighbors)
     }
 
     /// The non-blank, non-comment lines of `text` with their 1-based numbers.

@@ -106,6 +106,11 @@ enum CheckpointSamples {
         #expect((#expect(throws: CheckpointError.self) { try twice.encoded() })?.description.contains("appears twice") == true)
         let config = Checkpoint(model: "toy", config: [("p", .number(.infinity))], tensors: [])
         #expect((#expect(throws: CheckpointError.self) { try config.encoded() })?.kind == "badConfig")
+        let repeated = Checkpoint(model: "toy", config: [("p", .integer(1)), ("p", .integer(2))], tensors: [])
+        #expect((#expect(throws: CheckpointError.self) { try repeated.encoded() })?.description.contains("'p' appears twice") == true)
+        // Metadata is informational: a repeated key keeps its first value and the file stays readable.
+        let meta = Checkpoint(model: "toy", metadata: [("seed", .integer(1)), ("seed", .string("2"))], tensors: [])
+        #expect(try Checkpoint.decode(try meta.encoded()).metadata.count == 1)
     }
 
     static let good = (try? [UInt8](CheckpointSamples.float32().encoded())) ?? []

@@ -82,31 +82,44 @@ public enum CheckpointWriter {
         return out
     }
 
-    /// Config numbers must be finite (JSON cannot hold NaN; the model needs them).
+    /// Config numbers must be finite (JSON cannot hold NaN; the model needs
+    /// them) and no object may repeat a key (the reader refuses both).
     static func requireFinite(_ fields: [(String, JSONValue)], path: String) throws {
         func check(_ v: JSONValue, _ key: String) throws {
             switch v {
             case .number(let x) where !x.isFinite:
                 throw CheckpointError.badConfig(path: path, key: key, reason: "is not a finite number")
             case .array(let a): for item in a { try check(item, key) }
-            case .object(let o): for (k, item) in o { try check(item, key + "." + k) }
+            case .object(let o): try checkObject(o, prefix: key + ".")
             default: break
             }
         }
-        for (k, v) in fields { try check(v, k) }
+        func checkObject(_ o: [(String, JSONValue)], prefix: String) throws {
+            var seen: Set<String> = []
+            for (k, item) in o {
+                guard seen.insert(k).inserted else { throw CheckpointError.badConfig(path: path, key: prefix + k, reason: "appears twice") }
+                try check(item, prefix + k)
+            }
+        }
+        try checkObject(fields, prefix: "")
     }
 
-    /// Metadata is informational: a non-finite metric is stored as its name.
+    /// Metadata is informational: a non-finite metric is stored as its name,
+    /// and of a repeated key only the first is kept.
     static func sanitized(_ fields: [(String, JSONValue)]) -> [(String, JSONValue)] {
         func clean(_ v: JSONValue) -> JSONValue {
             switch v {
             case .number(let x) where !x.isFinite: return .string("\(x)")
             case .array(let a): return .array(a.map(clean))
-            case .object(let o): return .object(o.map { ($0.0, clean($0.1)) })
+            case .object(let o): return .object(unique(o).map { ($0.0, clean($0.1)) })
             default: return v
             }
         }
-        return fields.map { ($0.0, clean($0.1)) }
+        func unique(_ o: [(String, JSONValue)]) -> [(String, JSONValue)] {
+            var seen: Set<String> = []
+            return o.filter { seen.insert($0.0).inserted }
+        }
+        return unique(fields).map { ($0.0, clean($0.1)) }
     }
 }
 
