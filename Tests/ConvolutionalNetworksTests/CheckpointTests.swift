@@ -27,7 +27,7 @@ import Testing
     func roundTrip() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("cnn.json")
+        let url = dir.appendingPathComponent("cnn.ckpt")
         let model = try trainedModel(seed: 1)
         try model.checkpoint(model: "cnn").write(to: url)
         let other: Sequential<Float> = try DigitsCNN.make(channels: (4, 8), batchNorm: true, dropout: 0, seed: 99)
@@ -54,14 +54,14 @@ import Testing
         try Data(text.utf8).write(to: url)
         let error = #expect(throws: CheckpointError.self) { try Checkpoint.load(url) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
-        #expect(throws: CheckpointError.self) { try Checkpoint.load(dir.appendingPathComponent("missing.json")) }
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(dir.appendingPathComponent("missing.ckpt")) }
     }
 
     @Test("a checkpoint for another architecture is refused before anything changes")
     func wrongShapes() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("small.json")
+        let url = dir.appendingPathComponent("small.ckpt")
         try trainedModel(seed: 2).checkpoint(model: "cnn").write(to: url)
         let big: Sequential<Float> = try DigitsCNN.make(batchNorm: true, dropout: 0, seed: 3)
         let before = big.namedTensors.map(\.tensor)
@@ -77,14 +77,14 @@ import Testing
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         // The target is a non-empty directory: the final rename must fail.
-        let target = dir.appendingPathComponent("model.json")
+        let target = dir.appendingPathComponent("model.ckpt")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: target.appendingPathComponent("inside.txt"))
         #expect(throws: FileWriteError.self) { try trainedModel(seed: 4).checkpoint(model: "cnn").write(to: target) }
         #expect(try String(contentsOf: target.appendingPathComponent("inside.txt"), encoding: .utf8) == "keep me")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.ckpt"])
         // A successful save replaces an old file completely.
-        let file = dir.appendingPathComponent("other.json")
+        let file = dir.appendingPathComponent("other.ckpt")
         try Data(String(repeating: "x", count: 10_000_000).utf8).write(to: file)
         try trainedModel(seed: 5).checkpoint(model: "cnn").write(to: file)
         #expect(try Checkpoint.load(file).model == "cnn")
