@@ -86,7 +86,7 @@ var targets: [Target] = [
         swiftSettings: vectorFlags),
     .target(
         name: "ModelServing",
-        dependencies: ["BackpropCore", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks",
+        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks",
                        "RecurrentNetworks", "Transformers"]),
     .target(
         name: "BackpropCLI",
@@ -156,7 +156,8 @@ var targets: [Target] = [
         dependencies: ["Transformers", "RecurrentNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
     .testTarget(
         name: "ModelServingTests",
-        dependencies: ["ModelServing", "BackpropCore", "NeuralNetworks", "ConvolutionalNetworks", "TestSupport"]),
+        dependencies: ["ModelServing", "BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings",
+                       "ConvolutionalNetworks", "TestSupport"]),
     .testTarget(
         name: "BackpropCLITests",
         dependencies: ["BackpropCLI"]),

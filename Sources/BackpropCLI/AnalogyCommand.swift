@@ -6,7 +6,7 @@ import WordEmbeddings
 
 enum AnalogyCommand {
     static let flags = [
-        Flag(name: "embeddings", value: "PATH", help: "a word2vec text file (from `backprop train word2vec --save`)"),
+        Flag(name: "embeddings", value: "PATH", help: "a word2vec text file or checkpoint (from `backprop train word2vec --save`)"),
         Flag(name: "count", value: "N", help: "answers to show (default 5)"),
     ]
 

@@ -13,6 +13,8 @@ public enum BackpropCLI {
         ("figures", "regenerate every chapter's figures into chapters/figures/", FiguresCommand.run),
         ("neighbors", "nearest words by cosine in saved word embeddings", NeighborsCommand.run),
         ("analogy", "a : b :: c : ? by vector offset in saved word embeddings", AnalogyCommand.run),
+        ("predict", "run a saved model (checkpoint) on inputs, one per line", PredictCommand.run),
+        ("fuzz-checkpoint", "corrupt checkpoints in many ways; every case must load or fail with a typed error", FuzzCheckpointCommand.run),
     ]
 
     static var help: String {

@@ -7,7 +7,7 @@ import WordEmbeddings
 
 enum NeighborsCommand {
     static let flags = [
-        Flag(name: "embeddings", value: "PATH", help: "a word2vec text file (from `backprop train word2vec --save`)"),
+        Flag(name: "embeddings", value: "PATH", help: "a word2vec text file or checkpoint (from `backprop train word2vec --save`)"),
         Flag(name: "count", value: "N", help: "neighbours per word (default 10)"),
     ]
 
@@ -33,6 +33,14 @@ enum NeighborsCommand {
         guard let path = args.string("embeddings") else {
             throw UsageError("backprop \(command): --embeddings PATH is required (a file from `backprop train word2vec --save PATH`)")
         }
-        return try Embeddings.load(URL(fileURLWithPath: path))
+        let url = URL(fileURLWithPath: path)
+        // A checkpoint starts with its magic bytes; anything else is read as text.
+        if let handle = try? FileHandle(forReadingFrom: url) {
+            defer { try? handle.close() }
+            if let head = try? handle.read(upToCount: CheckpointFormat.magic.count), Array(head) == CheckpointFormat.magic {
+                return try Embeddings(checkpoint: try Checkpoint.load(url), path: path)
+            }
+        }
+        return try Embeddings.load(url)
     }
 }

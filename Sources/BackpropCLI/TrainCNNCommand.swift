@@ -21,7 +21,7 @@ enum TrainCNNCommand {
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "train cnn", words: words, flags: flags)
         if args.wantsHelp {
-            print(helpText(usage: "backprop train cnn --dataset digits [--epochs N] [--batch N] [--lr X] [--seed S] [--save PATH] [--json]",
+            print(helpText(usage: "backprop train cnn --dataset digits [--epochs N] [--batch N] [--lr X] [--batch-norm] [--seed S] [--save PATH] [--json]",
                            summary: "Train chapter 4's CNN (conv 16 → conv 32 → max-pool → linear) on the 8×8 digits.",
                            flags: flags))
             return
@@ -41,7 +41,8 @@ enum TrainCNNCommand {
         }
         progress.finish()
         if let path = args.string("save") {
-            try result.trainer.model.checkpoint(model: "cnn", config: [("batch_norm", .bool(o.batchNorm)), ("dropout", .number(o.dropout))]).write(to: URL(fileURLWithPath: path))
+            try Chapter4.checkpoint(o, model: result.trainer.model, data: result.data, summary: result.summary)
+                .write(to: URL(fileURLWithPath: path))
             print("saved the model to \(path)")
         }
         print(TourCommand.table([result.summary]))

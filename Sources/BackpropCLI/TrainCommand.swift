@@ -2,6 +2,7 @@
 // last line holding one JSON object.
 
 import BackpropCore
+import Foundation
 import LinearModels
 
 enum TrainCommand {
@@ -12,11 +13,12 @@ enum TrainCommand {
         Flag(name: "epochs", value: "N", help: "passes over the training data"),
         Flag(name: "lr", value: "X", help: "learning rate"),
         Flag(name: "seed", value: "S", help: "random seed for data, split and order (default 42)"),
+        Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
     ]
 
     static let help = helpText(
-        usage: "backprop train <\(models.joined(separator: "|"))> [--dataset NAME] [--epochs N] [--lr X] [--seed S] [--json]",
+        usage: "backprop train <\(models.joined(separator: "|"))> [--dataset NAME] [--epochs N] [--lr X] [--seed S] [--save PATH] [--json]",
         summary: "Train one model and report its accuracy or loss (see `backprop train mlp --help` and `backprop train cnn --help` for chapters 2 and 4).",
         flags: flags,
         details: """
@@ -43,18 +45,20 @@ enum TrainCommand {
         let epochs = try args.int("epochs", default: defaults.epochs)
         let lr = try args.double("lr", default: defaults.learningRate)
         let seed = try args.seed()
+        let save = args.string("save").map { URL(fileURLWithPath: $0) }
         let summary: RunSummary
         if model == "linear" {
             _ = try args.choice("dataset", from: ["line"], default: "line")
-            summary = try Chapter1.linear(epochs: epochs, learningRate: lr, seed: seed)
+            summary = try Chapter1.linear(epochs: epochs, learningRate: lr, seed: seed, saveTo: save)
         } else {
             let names = Chapter1Dataset.allCases.filter { $0 != .line }.map(\.rawValue)
             let name = try args.choice("dataset", from: names, default: model == "perceptron" ? "blobs" : "iris")!
             let dataset = Chapter1Dataset(rawValue: name)!
             summary = model == "perceptron"
-                ? try Chapter1.perceptron(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed)
-                : try Chapter1.logistic(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed)
+                ? try Chapter1.perceptron(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed, saveTo: save)
+                : try Chapter1.logistic(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed, saveTo: save)
         }
+        if let save { print("saved the model to \(save.path)") }
         print(TourCommand.table([summary]))
         if args.has("json") { print(summary.json) }
     }

@@ -64,7 +64,8 @@ enum TrainMLPCommand {
         }
         progress.finish()
         if let path = args.string("save") {
-            try result.trainer.model.checkpoint(model: "mlp", config: [("dataset", .string(o.dataset)), ("hidden", .array(o.hidden.map { .integer($0) })), ("activation", .string(o.activation.name)), ("dropout", .number(o.dropout))]).write(to: URL(fileURLWithPath: path))
+            try Chapter2.checkpoint(o, model: result.trainer.model, data: result.data, summary: result.summary)
+                .write(to: URL(fileURLWithPath: path))
             print("saved the model to \(path)")
         }
         print(TourCommand.table([result.summary]))

@@ -19,7 +19,7 @@ enum TrainWord2VecCommand {
         Flag(name: "threads", value: "N", help: "training threads, Hogwild (default 2; 1 is bit-reproducible)"),
         Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed (default 42)"),
-        Flag(name: "save", value: "PATH", help: "write the embeddings in word2vec text format"),
+        Flag(name: "save", value: "PATH", help: "write the embeddings: word2vec text format if PATH ends in .txt or .vec, else a checkpoint"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
     ]
 
@@ -56,7 +56,12 @@ enum TrainWord2VecCommand {
         let (text, name) = try Chapter3.corpus(path: args.string("corpus"))
         let run = try Chapter3.run(o, text: text, dataset: name)
         if let path = args.string("save") {
-            try run.result.embeddings.save(to: URL(fileURLWithPath: path))
+            let url = URL(fileURLWithPath: path)
+            if ["txt", "vec"].contains(url.pathExtension.lowercased()) {
+                try run.result.embeddings.save(to: url)
+            } else {
+                try run.result.embeddings.checkpoint(metadata: run.summary.checkpointMetadata(seed: o.seed)).write(to: url)
+            }
             print("saved \(run.result.embeddings.count) vectors of dimension \(o.dimension) to \(path)")
         }
         let e = run.evaluation

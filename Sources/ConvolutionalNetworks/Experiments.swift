@@ -24,12 +24,14 @@ public enum Chapter4 {
     /// Digits split as in chapter 2, pixels scaled to [0, 1].
     public static func digits(seed: UInt64) throws -> SplitData {
         let parts = try BundledData.digits().split(trainFraction: 0.6, validationFraction: 0.2, seed: seed)
-        func scaled(_ d: Dataset) -> Dataset {
+        let preprocessing = InputPreprocessing.scale(1.0 / 16)
+        func scaled(_ d: Dataset) throws -> Dataset {
             var out = d
-            out.features = d.features.scaled(by: 1.0 / 16)
+            out.features = try preprocessing.apply(d.features)
             return out
         }
-        return SplitData(train: scaled(parts.train), validation: scaled(parts.validation), test: scaled(parts.test))
+        return SplitData(train: try scaled(parts.train), validation: try scaled(parts.validation), test: try scaled(parts.test),
+                         preprocessing: preprocessing)
     }
 
     /// Trains the digits CNN with Adam and a cosine schedule.
@@ -52,6 +54,13 @@ public enum Chapter4 {
             details: [("parameters", .integer(model.parameterCount)), ("epochs", .integer(o.epochs)),
                       ("batch_norm", .bool(o.batchNorm)), ("kernels", .string(o.kernels.name))])
         return (summary, trainer, data)
+    }
+
+    /// The checkpoint of a finished `run` (architecture, class names, pixel
+    /// scale, batch-norm running statistics, the run's summary as metadata).
+    public static func checkpoint(_ o: CNNRunOptions, model: Sequential<Float>, data: SplitData, summary: RunSummary) -> Checkpoint {
+        DigitsCNN.checkpoint(model, batchNorm: o.batchNorm, dropout: o.dropout, classNames: data.train.classNames,
+                             preprocessing: data.preprocessing, metadata: summary.checkpointMetadata(seed: o.seed))
     }
 
     /// The tour's chapter-4 run.

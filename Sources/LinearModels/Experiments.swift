@@ -23,23 +23,30 @@ public enum Chapter1Dataset: String, CaseIterable, Sendable {
 
     /// The train and test parts, standardised where the features need it.
     public func load(seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        let p = try prepared(seed: seed)
+        return (p.train, p.test)
+    }
+
+    /// The train and test parts and the preprocessing applied to raw
+    /// features (saved in checkpoints, so a served model sees what it saw).
+    public func prepared(seed: UInt64) throws -> (train: Dataset, test: Dataset, preprocessing: InputPreprocessing) {
         switch self {
         case .blobs:
             let all = try SyntheticData.blobs(count: 200, seed: seed)
             let parts = try all.split(trainFraction: 0.7, validationFraction: 0, seed: seed)
-            return (parts.train, parts.test)
+            return (parts.train, parts.test, .none)
         case .xor:
             // Four points: we "test" on the training set, since the question is
             // whether a line can fit them at all.
             let all = try SyntheticData.xor()
-            return (all, all)
+            return (all, all, .none)
         case .iris, .irisSetosa, .irisVirginica:
             var all = try BundledData.iris()
             if self == .irisSetosa { all = all.oneVersusRest(positive: 0) }
             if self == .irisVirginica { all = all.oneVersusRest(positive: 2) }
             let parts = try all.split(trainFraction: 0.6, validationFraction: 0.2, seed: seed)
             let scaler = try Standardizer(fitting: parts.train.features)
-            return (try scaler.transform(parts.train), try scaler.transform(parts.test))
+            return (try scaler.transform(parts.train), try scaler.transform(parts.test), .standardize(scaler))
         case .line:
             throw TrainingError.unsuitableData("'line' is a regression dataset; use it with `train linear`")
         }
@@ -53,60 +60,79 @@ public enum Chapter1 {
         "perceptron": (100, 1), "logistic": (500, 0.5), "linear": (200, 0.1),
     ]
 
-    /// The perceptron on a dataset (one-versus-rest when it has three classes).
+    /// Writes a chapter-1 classifier's checkpoint with the run's summary as metadata.
+    static func save<M: SavableLinearModel>(_ models: [M], train: Dataset, preprocessing: InputPreprocessing,
+                                            summary: RunSummary, seed: UInt64, to url: URL?) throws {
+        guard let url else { return }
+        try LinearCheckpoint.make(models, classNames: train.classNames, preprocessing: preprocessing,
+                                  metadata: summary.checkpointMetadata(seed: seed)).write(to: url)
+    }
+
+    /// The perceptron on a dataset (one-versus-rest when it has three classes);
+    /// `saveTo` writes the trained model's checkpoint.
     public static func perceptron(
-        dataset: Chapter1Dataset, epochs: Int, learningRate: Double, seed: UInt64
+        dataset: Chapter1Dataset, epochs: Int, learningRate: Double, seed: UInt64, saveTo: URL? = nil
     ) throws -> RunSummary {
         let start = Date()
-        let (train, test) = try dataset.load(seed: seed)
+        let (train, test, preprocessing) = try dataset.prepared(seed: seed)
         let options = ClassifierOptions(epochs: epochs, learningRate: learningRate, seed: seed)
         if train.classNames.count == 2 {
             let (model, mistakes) = try Perceptron.train(on: train, options: options)
             let converged = mistakes.last == 0
-            return RunSummary(
+            let summary = RunSummary(
                 chapter: 1, model: "perceptron", dataset: dataset.rawValue,
                 metrics: [("train_accuracy", try model.accuracy(on: train)), ("test_accuracy", try model.accuracy(on: test))],
                 seconds: Date().timeIntervalSince(start),
                 details: [("epochs", .integer(mistakes.count)), ("converged", .bool(converged)),
                           ("updates", .integer(Int(mistakes.reduce(0, +))))])
+            try save([model], train: train, preprocessing: preprocessing, summary: summary, seed: seed, to: saveTo)
+            return summary
         }
         let ovr = try OneVersusRest<Perceptron>(training: train, options: options)
-        return RunSummary(
+        let summary = RunSummary(
             chapter: 1, model: "perceptron", dataset: dataset.rawValue,
             metrics: [("train_accuracy", try ovr.accuracy(on: train)), ("test_accuracy", try ovr.accuracy(on: test))],
             seconds: Date().timeIntervalSince(start),
             details: [("strategy", .string("one-versus-rest")),
                       ("converged", .array(ovr.histories.map { .bool($0.last == 0) }))])
+        try save(ovr.models, train: train, preprocessing: preprocessing, summary: summary, seed: seed, to: saveTo)
+        return summary
     }
 
-    /// Logistic regression (one-versus-rest when the dataset has three classes).
+    /// Logistic regression (one-versus-rest when the dataset has three classes);
+    /// `saveTo` writes the trained model's checkpoint.
     public static func logistic(
         dataset: Chapter1Dataset, epochs: Int, learningRate: Double, seed: UInt64,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        kernels: any KernelSet.Type = SIMDKernels.self, saveTo: URL? = nil
     ) throws -> RunSummary {
         let start = Date()
-        let (train, test) = try dataset.load(seed: seed)
+        let (train, test, preprocessing) = try dataset.prepared(seed: seed)
         let options = ClassifierOptions(epochs: epochs, learningRate: learningRate, seed: seed, kernels: kernels)
         if train.classNames.count == 2 {
             let (model, losses) = try LogisticRegression<Float>.train(on: train, options: options)
             let y = Tensor(test.labels.map { Float($0) })
             let testLoss = try BinaryCrossEntropy.forward(logits: try model.logits(test.features), targets: y)
-            return RunSummary(
+            let summary = RunSummary(
                 chapter: 1, model: "logistic", dataset: dataset.rawValue,
                 metrics: [("train_accuracy", try model.accuracy(on: train)), ("test_accuracy", try model.accuracy(on: test)),
                           ("train_loss", losses.last ?? .nan), ("test_loss", Double(testLoss))],
                 seconds: Date().timeIntervalSince(start), details: [("epochs", .integer(epochs))])
+            try save([model], train: train, preprocessing: preprocessing, summary: summary, seed: seed, to: saveTo)
+            return summary
         }
         let ovr = try OneVersusRest<LogisticRegression<Float>>(training: train, options: options)
-        return RunSummary(
+        let summary = RunSummary(
             chapter: 1, model: "logistic", dataset: dataset.rawValue,
             metrics: [("train_accuracy", try ovr.accuracy(on: train)), ("test_accuracy", try ovr.accuracy(on: test))],
             seconds: Date().timeIntervalSince(start),
             details: [("strategy", .string("one-versus-rest")), ("epochs", .integer(epochs))])
+        try save(ovr.models, train: train, preprocessing: preprocessing, summary: summary, seed: seed, to: saveTo)
+        return summary
     }
 
-    /// Linear regression on a noisy line: normal equations against gradient descent.
-    public static func linear(epochs: Int, learningRate: Double, seed: UInt64) throws -> RunSummary {
+    /// Linear regression on a noisy line: normal equations against gradient
+    /// descent; `saveTo` writes the gradient-descent model's checkpoint.
+    public static func linear(epochs: Int, learningRate: Double, seed: UInt64, saveTo: URL? = nil) throws -> RunSummary {
         let start = Date()
         let train = try SyntheticData.noisyLine(count: 100, seed: seed)
         let test = try SyntheticData.noisyLine(count: 100, seed: seed &+ 1)
@@ -116,13 +142,15 @@ public enum Chapter1 {
         let prediction = try model.predict(test.x)
         let testMSE = try MeanSquaredError.forward(prediction, try test.y.reshaped(prediction.shape))
         let gap = max(abs(Double(model.weight.scalars[0]) - exact.weights[0]), abs(Double(model.bias.scalars[0]) - exact.bias))
-        return RunSummary(
+        let summary = RunSummary(
             chapter: 1, model: "linear", dataset: "line",
             metrics: [("train_loss", Double(history.last ?? .nan)), ("test_loss", Double(testMSE))],
             seconds: Date().timeIntervalSince(start),
             details: [("slope", .number(Double(model.weight.scalars[0]))), ("intercept", .number(Double(model.bias.scalars[0]))),
                       ("exact_slope", .number(exact.weights[0])), ("exact_intercept", .number(exact.bias)),
                       ("gap_to_normal_equations", .number(gap)), ("epochs", .integer(epochs))])
+        if let saveTo { try LinearCheckpoint.make(model, metadata: summary.checkpointMetadata(seed: seed)).write(to: saveTo) }
+        return summary
     }
 
     /// Every chapter-1 run the tour shows, with default settings, as named

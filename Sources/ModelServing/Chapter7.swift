@@ -1,5 +1,6 @@
-// Chapter 7: the model as a service: checkpoints, offline inference and an
-// HTTP service. (Under construction: see issue 9.)
+// Chapter 7: the model as a service: checkpoints (BackpropCore/Storage),
+// loading any of them (ModelRegistry.swift), offline inference
+// (Classifier.swift) and an HTTP service.
 
 import BackpropCore
 

@@ -59,11 +59,14 @@ public struct SplitData: Sendable {
     public var train: Dataset
     public var validation: Dataset
     public var test: Dataset
+    /// What was done to the raw features (saved in checkpoints).
+    public var preprocessing: InputPreprocessing
 
-    public init(train: Dataset, validation: Dataset, test: Dataset) {
+    public init(train: Dataset, validation: Dataset, test: Dataset, preprocessing: InputPreprocessing = .none) {
         self.train = train
         self.validation = validation
         self.test = test
+        self.preprocessing = preprocessing
     }
 }
 
@@ -83,7 +86,7 @@ public enum Chapter2 {
             let parts = try BundledData.digits().split(trainFraction: 0.6, validationFraction: 0.2, seed: seed)
             let scaler = try Standardizer(fitting: parts.train.features)
             return SplitData(train: try scaler.transform(parts.train), validation: try scaler.transform(parts.validation),
-                             test: try scaler.transform(parts.test))
+                             test: try scaler.transform(parts.test), preprocessing: .standardize(scaler))
         default:
             throw TrainingError.unsuitableData("unknown dataset '\(name)'; chapter 2 has \(datasets.joined(separator: ", "))")
         }
@@ -113,6 +116,15 @@ public enum Chapter2 {
                       ("optimizer", .string(o.optimizer.rawValue)), ("epochs", .integer(o.epochs)),
                       ("parameters", .integer(model.parameterCount)), ("kernels", .string(o.kernels.name))])
         return (summary, trainer, data)
+    }
+
+    /// The checkpoint of a finished `run`: the model, its architecture, class
+    /// names, input standardisation and the run's summary as metadata.
+    public static func checkpoint(_ o: MLPRunOptions, model: Sequential<Float>, data: SplitData, summary: RunSummary) -> Checkpoint {
+        MultilayerPerceptron.checkpoint(
+            model, inputs: data.train.featureCount, hidden: o.hidden, outputs: data.train.classNames.count,
+            activation: o.activation, dropout: o.dropout, classNames: data.train.classNames, preprocessing: data.preprocessing,
+            metadata: summary.checkpointMetadata(seed: o.seed))
     }
 
     /// The tour's chapter-2 runs.

@@ -111,6 +111,19 @@ public struct Standardizer: Sendable {
         }
     }
 
+    /// A standardizer with known statistics (e.g. read from a checkpoint).
+    /// - Throws: `TensorError` unless both lists have the same length and every σ is positive and finite.
+    public init(mean: [Float], std: [Float]) throws {
+        guard mean.count == std.count else {
+            throw TensorError.shapeMismatch(operation: "Standardizer", lhs: [mean.count], rhs: [std.count], reason: "one σ per mean is needed")
+        }
+        guard mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw TensorError.invalidValue(operation: "Standardizer", reason: "means must be finite and standard deviations positive")
+        }
+        self.mean = mean
+        self.std = std
+    }
+
     /// Applies (x − μ) / σ column by column.
     public func transform(_ x: Tensor<Float>) throws -> Tensor<Float> {
         let (rows, cols) = try x.matrixShape("Standardizer.transform")

@@ -83,6 +83,15 @@ public struct RunSummary: Sendable {
     }
 }
 
+extension RunSummary {
+    /// The run as a checkpoint's training metadata: chapter, dataset, seed,
+    /// the metrics and details, and the training time.
+    public func checkpointMetadata(seed: UInt64) -> [(String, JSONValue)] {
+        [("chapter", .integer(chapter)), ("dataset", .string(dataset)), ("seed", .string(String(seed)))]
+            + metrics.map { ($0.0, .number($0.1)) } + details + [("training_seconds", .number((seconds * 1000).rounded() / 1000))]
+    }
+}
+
 /// Renders rows as an aligned plain-text table.
 public enum TextTable {
     public static func render(header: [String], rows: [[String]]) -> String {

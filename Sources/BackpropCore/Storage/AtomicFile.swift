@@ -20,6 +20,20 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically, creating missing parent folders.
     /// - Throws: `FileWriteError`; the previous file at `url`, if any, is untouched.
     public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { handle in
+            do { try handle.write(contentsOf: data) } catch {
+                throw FileWriteError(path: url.path, reason: error.localizedDescription)
+            }
+        }
+    }
+
+    /// Writes whatever `produce` writes into the handle, atomically: the
+    /// destination changes only if `produce` returns and the bytes reach the
+    /// disk. If `produce` throws halfway, the temporary file is removed, the
+    /// previous file at `url` is untouched, and `produce`'s own error is
+    /// rethrown unchanged.
+    /// - Throws: `FileWriteError` for a file-system failure, or `produce`'s error.
+    public static func write(to url: URL, producing produce: (FileHandle) throws -> Void) throws {
         let fileManager = FileManager.default
         let directory = url.deletingLastPathComponent()
         do {
@@ -28,23 +42,25 @@ public enum AtomicFile {
             throw FileWriteError(path: url.path, reason: "cannot create the folder \(directory.path)")
         }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        guard fileManager.createFile(atPath: temporary.path, contents: nil) else {
+            throw FileWriteError(path: url.path, reason: "cannot create a temporary file in \(directory.path)")
+        }
         do {
-            guard fileManager.createFile(atPath: temporary.path, contents: nil) else {
-                throw FileWriteError(path: url.path, reason: "cannot create a temporary file in \(directory.path)")
+            let handle: FileHandle
+            do { handle = try FileHandle(forWritingTo: temporary) } catch {
+                throw FileWriteError(path: url.path, reason: error.localizedDescription)
             }
-            let handle = try FileHandle(forWritingTo: temporary)
             defer { try? handle.close() }
-            try handle.write(contentsOf: data)
-            try handle.synchronize()  // fsync: the bytes are on disk before the rename
+            try produce(handle)  // the producer's errors pass through unchanged
+            do { try handle.synchronize() } catch {  // fsync: the bytes are on disk before the rename
+                throw FileWriteError(path: url.path, reason: error.localizedDescription)
+            }
             guard rename(temporary.path, url.path) == 0 else {
                 throw FileWriteError(path: url.path, reason: String(cString: strerror(errno)))
             }
-        } catch let error as FileWriteError {
-            try? fileManager.removeItem(at: temporary)
-            throw error
         } catch {
             try? fileManager.removeItem(at: temporary)
-            throw FileWriteError(path: url.path, reason: error.localizedDescription)
+            throw error
         }
     }
 }

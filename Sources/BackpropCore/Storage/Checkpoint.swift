@@ -1,55 +1,39 @@
-// Checkpoint: a trained model's named tensors in one self-describing JSON
-// file, written atomically (AtomicFile.swift) and validated on load.
+// Checkpoint: a trained model's named tensors plus everything needed to
+// rebuild it (the model kind, its architecture config, training metadata),
+// stored in one self-describing binary file (CheckpointFormat.swift has the
+// byte layout), written atomically (AtomicFile.swift) and validated on load
+// (CheckpointReader.swift).
 //
-//   {"format": "backprop-checkpoint", "version": 1, "model": "cnn",
-//    "config": {…}, "tensors": [{"name": "1.weight", "shape": [16, 1, 3, 3],
-//                                "data": [...]}, ...]}
-//
-// Values are written as the shortest decimal that reads back as the same
-// Float or Double, so a save/load round trip is bit-exact. Loading checks the
-// format name, the version, every shape against its data, and that every
-// value is finite; any problem is a `CheckpointError` naming it. (Chapter 7
-// turns this into a binary format with a checksum for serving.)
+// Tensors travel as Double, which holds every Float exactly; `dtype` says how
+// they are stored on disk: f32 for models trained in Float (4 bytes each, the
+// same bits), f64 for Double. A save → load round trip is bit-exact.
 
 import Foundation
-
-/// Why a checkpoint could not be read or used.
-public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
-    case unreadable(path: String, reason: String)
-    case malformed(path: String, reason: String)
-    case unsupportedVersion(path: String, found: Int, supported: Int)
-    case wrongModel(path: String, found: String, expected: String)
-    case missingTensor(path: String, name: String)
-    case shapeMismatch(path: String, name: String, found: [Int], expected: [Int])
-
-    public var description: String {
-        switch self {
-        case let .unreadable(path, reason): return "cannot read checkpoint \(path): \(reason)"
-        case let .malformed(path, reason): return "checkpoint \(path) is malformed: \(reason)"
-        case let .unsupportedVersion(path, found, supported):
-            return "checkpoint \(path) has version \(found); this build reads version \(supported) (was it written by a newer backprop?)"
-        case let .wrongModel(path, found, expected): return "checkpoint \(path) holds a '\(found)' model, not '\(expected)'"
-        case let .missingTensor(path, name): return "checkpoint \(path) has no tensor '\(name)'"
-        case let .shapeMismatch(path, name, found, expected):
-            return "checkpoint \(path): tensor '\(name)' has shape \(found), the model needs \(expected)"
-        }
-    }
-}
 
 /// Named tensors plus what they belong to.
 public struct Checkpoint: Sendable {
     public static let formatName = "backprop-checkpoint"
-    public static let version = 1
+    /// The file format version this build writes and reads.
+    public static let version = Int(CheckpointFormat.version)
 
+    /// The kind of model ("mlp", "cnn", "logistic", …): the loader's key.
     public var model: String
-    /// Free-form settings needed to rebuild the model (widths, options…).
+    /// Settings needed to rebuild the model (widths, activation, class names…).
     public var config: [(String, JSONValue)]
+    /// How the model was trained (dataset, seed, metrics); informational.
+    public var metadata: [(String, JSONValue)]
+    /// How tensors are stored on disk. A loaded file whose tensors are all
+    /// f32 reports `.float32`, otherwise `.float64`.
+    public var dtype: CheckpointDType
     /// Tensors in order, as Double (exact for Float values).
     public var tensors: [(name: String, tensor: Tensor<Double>)]
 
-    public init(model: String, config: [(String, JSONValue)] = [], tensors: [(name: String, tensor: Tensor<Double>)]) {
+    public init(model: String, config: [(String, JSONValue)] = [], metadata: [(String, JSONValue)] = [],
+                dtype: CheckpointDType = .float64, tensors: [(name: String, tensor: Tensor<Double>)]) {
         self.model = model
         self.config = config
+        self.metadata = metadata
+        self.dtype = dtype
         self.tensors = tensors
     }
 
@@ -62,63 +46,131 @@ public struct Checkpoint: Sendable {
         return t.converted()
     }
 
-    /// The file's JSON text.
-    public func rendered() -> String {
-        let entries: [JSONValue] = tensors.map { entry in
-            .object([("name", .string(entry.name)), ("shape", .array(entry.tensor.shape.map { .integer($0) })),
-                     ("data", .array(entry.tensor.scalars.map { .number($0) }))])
+    /// Writes the checkpoint atomically: a save that fails halfway (a value
+    /// that cannot be stored, a full disk) leaves any previous file intact.
+    /// - Throws: `CheckpointError` for a value that cannot be stored,
+    ///   `FileWriteError` for a file-system failure.
+    public func write(to url: URL) throws {
+        try AtomicFile.write(to: url) { handle in
+            try CheckpointWriter.write(self, path: url.path) { chunk in
+                do { try handle.write(contentsOf: chunk) } catch {
+                    throw FileWriteError(path: url.path, reason: error.localizedDescription)
+                }
+            }
         }
-        return JSONValue.object([
-            ("format", .string(Self.formatName)), ("version", .integer(Self.version)), ("model", .string(model)),
-            ("config", .object(config)), ("tensors", .array(entries)),
-        ]).rendered + "\n"
     }
 
-    /// Writes the checkpoint atomically.
-    public func write(to url: URL) throws { try AtomicFile.write(Data(rendered().utf8), to: url) }
+    /// The file's bytes.
+    public func encoded() throws -> Data {
+        var out = Data()
+        try CheckpointWriter.write(self) { out.append($0) }
+        return out
+    }
 
     /// Reads and validates a checkpoint file.
+    /// - Throws: `CheckpointError` naming the file and the problem.
     public static func load(_ url: URL) throws -> Checkpoint {
         let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.unreadable(path: path, reason: "no such file") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw CheckpointError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? error.localizedDescription : "no such file")
+            throw CheckpointError.unreadable(path: path, reason: error.localizedDescription)
         }
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CheckpointError.malformed(path: path, reason: "not a JSON object")
+        return try CheckpointReader.decode(data, path: path)
+    }
+
+    /// Validates and reads a checkpoint's bytes; `path` names it in errors.
+    public static func decode(_ data: Data, path: String = "<memory>") throws -> Checkpoint {
+        try CheckpointReader.decode(data, path: path)
+    }
+}
+
+// MARK: - Reading the config
+
+extension Checkpoint {
+    /// Throws `.wrongModel` unless this checkpoint holds a `kind` model.
+    public func require(model kind: String, path: String = "") throws {
+        guard model == kind else { throw CheckpointError.wrongModel(path: path, found: model, expected: kind) }
+    }
+
+    /// The config value of `key`, or nil.
+    public func configValue(_ key: String) -> JSONValue? { config.first { $0.0 == key }?.1 }
+
+    /// The config value of `key`. - Throws: `.badConfig` if it is missing.
+    public func requireConfig(_ key: String, path: String = "") throws -> JSONValue {
+        guard let v = configValue(key) else { throw CheckpointError.badConfig(path: path, key: key, reason: "is missing") }
+        return v
+    }
+
+    /// An integer config value within `range`.
+    public func configInt(_ key: String, in range: ClosedRange<Int> = 0...Int.max, path: String = "") throws -> Int {
+        guard let i = try requireConfig(key, path: path).intValue, range.contains(i) else {
+            throw CheckpointError.badConfig(path: path, key: key, reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
-        guard root["format"] as? String == formatName else {
-            throw CheckpointError.malformed(path: path, reason: "missing \"format\": \"\(formatName)\"")
+        return i
+    }
+
+    /// A list of integers, each within `range`.
+    public func configInts(_ key: String, in range: ClosedRange<Int> = 0...Int.max, path: String = "") throws -> [Int] {
+        guard let a = try requireConfig(key, path: path).arrayValue else {
+            throw CheckpointError.badConfig(path: path, key: key, reason: "must be a list of integers")
         }
-        guard let version = root["version"] as? Int else { throw CheckpointError.malformed(path: path, reason: "missing version") }
-        guard version == Self.version else { throw CheckpointError.unsupportedVersion(path: path, found: version, supported: Self.version) }
-        guard let model = root["model"] as? String else { throw CheckpointError.malformed(path: path, reason: "missing model kind") }
-        guard let list = root["tensors"] as? [[String: Any]] else { throw CheckpointError.malformed(path: path, reason: "missing tensors") }
-        var tensors: [(name: String, tensor: Tensor<Double>)] = []
-        for (i, entry) in list.enumerated() {
-            guard let name = entry["name"] as? String, let shape = entry["shape"] as? [Int],
-                  let values = entry["data"] as? [Any] else {
-                throw CheckpointError.malformed(path: path, reason: "tensor \(i) needs a name, a shape and data")
+        return try a.map { v in
+            guard let i = v.intValue, range.contains(i) else {
+                throw CheckpointError.badConfig(path: path, key: key, reason: "must hold integers in \(range.lowerBound)...\(range.upperBound)")
             }
-            let numbers = values.compactMap { ($0 as? NSNumber)?.doubleValue }
-            guard numbers.count == values.count, numbers.allSatisfy({ $0.isFinite }) else {
-                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' holds a value that is not a finite number")
-            }
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == numbers.count else {
-                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' has shape \(shape) but \(numbers.count) values")
-            }
-            guard !tensors.contains(where: { $0.name == name }) else {
-                throw CheckpointError.malformed(path: path, reason: "tensor '\(name)' appears twice")
-            }
-            tensors.append((name, try Tensor(shape: shape, scalars: numbers)))
+            return i
         }
-        let config = (root["config"] as? [String: Any] ?? [:]).keys.sorted().compactMap { key -> (String, JSONValue)? in
-            let value = (root["config"] as! [String: Any])[key]!
-            if let s = value as? String { return (key, .string(s)) }
-            if let n = value as? NSNumber { return (key, .number(n.doubleValue)) }
-            if let a = value as? [NSNumber] { return (key, .array(a.map { .number($0.doubleValue) })) }
-            return nil
+    }
+
+    /// A finite number.
+    public func configDouble(_ key: String, path: String = "") throws -> Double {
+        guard let x = try requireConfig(key, path: path).doubleValue, x.isFinite else {
+            throw CheckpointError.badConfig(path: path, key: key, reason: "must be a finite number")
         }
-        return Checkpoint(model: model, config: config, tensors: tensors)
+        return x
+    }
+
+    public func configBool(_ key: String, path: String = "") throws -> Bool {
+        guard let b = try requireConfig(key, path: path).boolValue else {
+            throw CheckpointError.badConfig(path: path, key: key, reason: "must be true or false")
+        }
+        return b
+    }
+
+    public func configString(_ key: String, path: String = "") throws -> String {
+        guard let s = try requireConfig(key, path: path).stringValue else {
+            throw CheckpointError.badConfig(path: path, key: key, reason: "must be a string")
+        }
+        return s
+    }
+
+    /// A list of strings.
+    public func configStrings(_ key: String, path: String = "") throws -> [String] {
+        guard let a = try requireConfig(key, path: path).arrayValue else {
+            throw CheckpointError.badConfig(path: path, key: key, reason: "must be a list of strings")
+        }
+        return try a.map { v in
+            guard let s = v.stringValue else { throw CheckpointError.badConfig(path: path, key: key, reason: "must hold only strings") }
+            return s
+        }
+    }
+
+    /// The number of stored scalars: an upper bound on the parameters any
+    /// config may describe, so a corrupted width cannot allocate gigabytes.
+    public var storedScalarCount: Int { tensors.reduce(0) { $0 + $1.tensor.count } }
+
+    /// Throws unless a model with `parameters` scalars fits in the stored tensors.
+    public func requireStored(parameters: Int?, key: String, path: String = "") throws {
+        guard let parameters, parameters <= storedScalarCount else {
+            throw CheckpointError.badConfig(path: path, key: key, reason: "describes a model larger than the tensors stored in the file")
+        }
+    }
+
+    /// A dropout probability in [0, 1).
+    public func configDropout(path: String = "") throws -> Double {
+        let p = configValue("dropout") == nil ? 0 : try configDouble("dropout", path: path)
+        guard (0..<1).contains(p) else { throw CheckpointError.badConfig(path: path, key: "dropout", reason: "must be in [0, 1)") }
+        return p
     }
 }

@@ -1,0 +1,77 @@
+// Chapter 1's models behind the serving interfaces.
+//
+// Probabilities: logistic regression gives σ(z) = P(class 1) for a binary
+// model, [1 − σ(z), σ(z)]; one-versus-rest gives K independent σ(z_k), which
+// are normalised to sum to 1 (the class is still the largest score). The
+// perceptron has no probabilities, only a decision: its prediction puts
+// probability 1 on the class it chose.
+
+import BackpropCore
+import Foundation
+import LinearModels
+
+/// A chapter-1 classifier (perceptron or logistic regression).
+public struct LinearModelClassifier<Model: SavableLinearModel>: Classifier {
+    public let models: LinearClassifierModels<Model>
+    public let classNames: [String]
+    public let inputWidth: Int
+    public let preprocessing: InputPreprocessing
+
+    public init(checkpoint: Checkpoint, path: String = "") throws {
+        let r = try LinearCheckpoint.classifier(checkpoint, as: Model.self, path: path)
+        (models, classNames, inputWidth, preprocessing) = (r.models, r.classNames, r.inputs, r.preprocessing)
+    }
+
+    public var kind: String { Model.checkpointKind }
+
+    public var parameterCount: Int {
+        switch models {
+        case .binary: return inputWidth + 1
+        case .oneVersusRest(let o): return o.models.count * (inputWidth + 1)
+        }
+    }
+
+    /// σ(z) for the logistic model; nil for the perceptron (no probability).
+    private func probability(_ score: Float) -> Double? {
+        Model.checkpointKind == "logistic" ? 1 / (1 + Foundation.exp(-Double(score))) : nil
+    }
+
+    public func predict(_ inputs: [[Double]]) throws -> [ClassPrediction] {
+        let x = try preprocessing.apply(try InferenceInput.matrix(inputs, width: inputWidth))
+        switch models {
+        case .binary(let m):
+            let scores = try m.scores(x)
+            let classes = try m.predict(x)
+            return zip(scores, classes).map { s, k in
+                let p: [Double] = probability(s).map { [1 - $0, $0] } ?? (k == 1 ? [0, 1] : [1, 0])
+                return ClassPrediction(class: k, label: classNames[k], probabilities: p)
+            }
+        case .oneVersusRest(let ovr):
+            let scores = try ovr.models.map { try $0.scores(x) }
+            let classes = try ovr.predict(x)
+            return classes.enumerated().map { i, k in
+                var p = (0..<scores.count).map { j in probability(scores[j][i]) ?? (j == k ? 1 : 0) }
+                let total = p.reduce(0, +)
+                if total > 0 { p = p.map { $0 / total } }
+                return ClassPrediction(class: k, label: classNames[k], probabilities: p)
+            }
+        }
+    }
+}
+
+/// Chapter 1's linear regression: one number per input row.
+public struct LinearRegressor: Sendable {
+    public let model: LinearRegression<Float>
+    public var inputWidth: Int { model.weight.shape[1] }
+    public var parameterCount: Int { inputWidth + 1 }
+
+    public init(checkpoint: Checkpoint, path: String = "") throws {
+        model = try LinearCheckpoint.linearRegression(checkpoint, path: path)
+    }
+
+    /// ŷ for each row. - Throws: `InferenceError` for a row of the wrong width.
+    public func predict(_ inputs: [[Double]]) throws -> [Double] {
+        let x = try InferenceInput.matrix(inputs, width: inputWidth)
+        return try model.predict(x).scalars.map(Double.init)
+    }
+}

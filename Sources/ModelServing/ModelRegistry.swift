@@ -1,0 +1,109 @@
+// ModelRegistry: opens any checkpoint and returns the model it holds, typed
+// by what it can do. The registry maps a checkpoint's model kind to a loader;
+// adding a kind (chapter 5's char-rnn, chapter 6's gpt) is one entry in
+// `loaders` (and, for a new capability, one case of `LoadedModel`).
+//
+// Loading is all or nothing: the checkpoint is validated (CheckpointReader),
+// then the loader checks the config and every tensor's shape before the model
+// is returned. Errors are `CheckpointError`s naming the file and the problem.
+
+import BackpropCore
+import Foundation
+import LinearModels
+import WordEmbeddings
+
+/// A text model that continues a prompt (chapters 5 and 6).
+public protocol TextGenerator: Sendable {
+    var kind: String { get }
+    var parameterCount: Int { get }
+    /// Up to `maxTokens` tokens after `prompt`, sampled with `temperature`
+    /// and `topK` from a generator seeded with `seed`.
+    func generate(prompt: String, maxTokens: Int, temperature: Double, topK: Int?, seed: UInt64) throws -> String
+}
+
+/// A model loaded from a checkpoint, by what it offers.
+public enum LoadedModel: Sendable {
+    /// Chapters 1, 2 and 4: inputs → class and probabilities.
+    case classifier(any Classifier)
+    /// Chapter 1's linear regression: inputs → a number.
+    case regressor(LinearRegressor)
+    /// Chapter 3's word vectors: words → nearest neighbours.
+    case embeddings(Embeddings)
+    /// Chapters 5 and 6: prompt → text.
+    case generator(any TextGenerator)
+
+    /// The checkpoint's model kind.
+    public var kind: String {
+        switch self {
+        case .classifier(let c): return c.kind
+        case .regressor: return "linear"
+        case .embeddings: return "word2vec"
+        case .generator(let g): return g.kind
+        }
+    }
+
+    /// Trainable scalars (for embeddings: the vectors).
+    public var parameterCount: Int {
+        switch self {
+        case .classifier(let c): return c.parameterCount
+        case .regressor(let r): return r.parameterCount
+        case .embeddings(let e): return e.vectors.count
+        case .generator(let g): return g.parameterCount
+        }
+    }
+}
+
+public enum ModelRegistry {
+    /// One loader per model kind.
+    public static let loaders: [(kind: String, load: @Sendable (Checkpoint, String) throws -> LoadedModel)] = [
+        ("perceptron", { .classifier(try LinearModelClassifier<Perceptron>(checkpoint: $0, path: $1)) }),
+        ("logistic", { .classifier(try LinearModelClassifier<LogisticRegression<Float>>(checkpoint: $0, path: $1)) }),
+        ("linear", { .regressor(try LinearRegressor(checkpoint: $0, path: $1)) }),
+        ("mlp", { .classifier(try NetworkClassifier.mlp($0, path: $1)) }),
+        ("cnn", { .classifier(try NetworkClassifier.cnn($0, path: $1)) }),
+        ("word2vec", { .embeddings(try Embeddings(checkpoint: $0, path: $1)) }),
+    ]
+
+    /// The kinds this build can load.
+    public static var kinds: [String] { loaders.map(\.kind) }
+
+    /// The model a checkpoint holds.
+    /// - Throws: `CheckpointError.unknownModelKind`, or the loader's `CheckpointError`.
+    public static func load(_ checkpoint: Checkpoint, path: String = "") throws -> LoadedModel {
+        guard let loader = loaders.first(where: { $0.kind == checkpoint.model }) else {
+            throw CheckpointError.unknownModelKind(path: path, found: checkpoint.model, known: kinds)
+        }
+        return try loader.load(checkpoint, path)
+    }
+
+    /// Reads, validates and loads a checkpoint file.
+    public static func open(_ url: URL) throws -> LoadedModel {
+        try openWithCheckpoint(url).model
+    }
+
+    /// The loaded model and the checkpoint it came from (for its config and metadata).
+    public static func openWithCheckpoint(_ url: URL) throws -> (model: LoadedModel, checkpoint: Checkpoint) {
+        let checkpoint = try Checkpoint.load(url)
+        return (try load(checkpoint, path: url.path), checkpoint)
+    }
+
+    /// Loads checkpoint bytes (used by the fuzz test and `backprop fuzz-checkpoint`).
+    public static func decodeAndLoad(_ data: Data, path: String = "<memory>") throws -> LoadedModel {
+        try load(try Checkpoint.decode(data, path: path), path: path)
+    }
+}
+
+extension ModelRegistry {
+    /// What a fuzz case does with a corrupted file: decode it (and require a
+    /// loaded checkpoint to survive a save), load the model, and run it once.
+    /// Any error must be a `CheckpointError`.
+    public static func fuzzLoad(_ data: Data) throws {
+        try CheckpointFuzz.decodeAndRoundTrip(data)
+        switch try decodeAndLoad(data) {
+        case .classifier(let c): _ = try c.predict([Array(repeating: 0.5, count: c.inputWidth)])
+        case .regressor(let r): _ = try r.predict([Array(repeating: 0.5, count: r.inputWidth)])
+        case .embeddings(let e): if let w = e.words.first { _ = try e.neighbors(of: w, count: 3) }
+        case .generator: break
+        }
+    }
+}
