@@ -13,6 +13,7 @@ public enum BackpropCLI {
         ("figures", "regenerate every chapter's figures into chapters/figures/", FiguresCommand.run),
         ("neighbors", "nearest words by cosine in saved word embeddings", NeighborsCommand.run),
         ("analogy", "a : b :: c : ? by vector offset in saved word embeddings", AnalogyCommand.run),
+        ("serve", "serve a model over HTTP: predict, generate, health (chapter 7)", ServeCommand.run),
     ]
 
     static var help: String {
