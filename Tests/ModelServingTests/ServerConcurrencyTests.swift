@@ -27,6 +27,17 @@ import Testing
         #expect(server.batcher!.statistics.largestBatch == sizes.max())
     }
 
+    @Test func aLoneClientDoesNotWaitForABatch() throws {
+        let (server, port) = try startServer {
+            $0.batching = DynamicBatcher.Policy(maxBatchRows: 64, maxWait: 2, workers: 1)  // would wait 2 s for company
+        }
+        defer { server.stop() }
+        let client = try HTTPClient(port: port)
+        let start = Date()
+        for seed in 0..<3 { #expect(try client.post("/v1/predict", json: predictBody(randomRows(1, seed: UInt64(730 + seed)))).status == 200) }
+        #expect(Date().timeIntervalSince(start) < 1.5)  // every open connection had its request queued: no wait
+    }
+
     @Test func batchesRespectTheRowBoundAndKeepRequestsWhole() throws {
         let recorder = InstrumentedPredictor(try tinyClassifier(), delay: 0.01)
         let (server, port) = try startServer(predictor: recorder) {

@@ -112,6 +112,9 @@ public final class HTTPServer: @unchecked Sendable {
 
     public var statistics: HTTPServerStatistics { lock.withLock { stats } }
 
+    /// Connections open now.
+    public var openConnectionCount: Int { lock.withLock { openConnections.count } }
+
     /// Binds host:port (0 = an ephemeral port), starts the accept thread and
     /// returns the port bound.
     /// - Throws: `SocketError` (address in use, bad host…).

@@ -11,6 +11,9 @@
 //   when the oldest request has waited `maxWait` seconds, whichever is first.
 //   So a lone request waits at most `maxWait` extra; under load batches fill
 //   up at once and nobody waits.
+// - Waiting stops early when every client that could add to the batch is
+//   already in it: `senders()` (the server's open connections) is at most
+//   the requests queued or computing. A lone client then pays no wait at all.
 // - Requests are taken in arrival order while their rows fit; a request with
 //   more rows than `maxBatchRows` runs alone. maxBatchRows = 1 (or
 //   maxWait = 0 with one-row requests) is "no batching".
@@ -64,6 +67,10 @@ public final class DynamicBatcher: @unchecked Sendable {
 
     public let predictor: any BatchPredictor
     public let policy: Policy
+    /// How many clients could send a request now (nil: unknown, always wait).
+    let senders: (@Sendable () -> Int)?
+    /// Requests taken by workers and not yet answered.
+    private var running = 0
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var queuedRows = 0
@@ -71,9 +78,10 @@ public final class DynamicBatcher: @unchecked Sendable {
     private var stats = Statistics()
     private let finished = DispatchGroup()
 
-    public init(predictor: any BatchPredictor, policy: Policy = .init()) {
+    public init(predictor: any BatchPredictor, policy: Policy = .init(), senders: (@Sendable () -> Int)? = nil) {
         self.predictor = predictor
         self.policy = policy
+        self.senders = senders
         for i in 0..<policy.workers {
             finished.enter()
             let thread = Thread { [self] in
@@ -128,7 +136,8 @@ public final class DynamicBatcher: @unchecked Sendable {
             if queue.isEmpty { return nil }
             // Wait for more rows until the oldest request's deadline.
             let deadline = queue[0].enqueued + UInt64(policy.maxWait * 1e9)
-            while !stopping, !queue.isEmpty, queuedRows < policy.maxBatchRows {
+            while !stopping, !queue.isEmpty, queuedRows < policy.maxBatchRows,
+                  senders.map({ queue.count + running < $0() }) ?? true {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if now >= deadline { break }
                 _ = condition.wait(until: Date().addingTimeInterval(Double(deadline - now) / 1e9))
@@ -143,6 +152,7 @@ public final class DynamicBatcher: @unchecked Sendable {
             let batch = Array(queue[0..<take])
             queue.removeFirst(take)
             queuedRows -= rows
+            running += take
             stats.batches += 1
             stats.rows += rows
             stats.largestBatch = max(stats.largestBatch, rows)
@@ -162,6 +172,7 @@ public final class DynamicBatcher: @unchecked Sendable {
         } catch {
             for job in batch { job.result = .failure(error) }
         }
+        condition.withLock { running -= batch.count }
         for job in batch { job.done.signal() }
     }
 }

@@ -55,9 +55,13 @@ public final class ModelServer: @unchecked Sendable {
         self.predictor = predictor
         self.generator = generator
         self.configuration = configuration
-        batcher = predictor.map { DynamicBatcher(predictor: $0, policy: configuration.batching) }
+        let connections = LockedValue<HTTPServer?>(nil)
+        batcher = predictor.map {
+            DynamicBatcher(predictor: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
+        }
         generations = AdmissionGate(maxActive: configuration.maxActiveGenerations, maxWaiting: configuration.maxWaitingGenerations)
         http = HTTPServer(configuration: configuration.http) { [unowned self] request in self.handle(request) }
+        connections.set(http)
     }
 
     /// Starts listening (port 0 = ephemeral) and returns the port.
