@@ -151,6 +151,22 @@ import Testing
         #expect(try client.get("/healthz").status == 200)
     }
 
+    @Test func expectContinueGetsAnInterimAnswerBeforeTheBody() throws {
+        let (server, port) = try startServer()
+        defer { server.stop() }
+        let body = predictBody(randomRows(1, seed: 745))
+        let fd = try Socket.connect(host: "127.0.0.1", port: port)
+        defer { Socket.close(fd) }
+        try Socket.sendAll(fd, Array("POST /v1/predict HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n".utf8))
+        var received: [UInt8] = []
+        #expect(Socket.waitReadable(fd, seconds: 2) && Socket.receive(fd, into: &received) > 0)
+        #expect(String(decoding: received, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+        try Socket.sendAll(fd, Array(body.utf8))
+        received = []
+        #expect(Socket.waitReadable(fd, seconds: 2) && Socket.receive(fd, into: &received) > 0)
+        #expect(String(decoding: received, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+    }
+
     @Test func aServerWithoutAClassifierSaysSo() throws {
         let server = ModelServer(generator: ToyTextGenerator())
         let port = try server.start()

@@ -126,12 +126,13 @@ public enum Socket {
 
     /// Reads what is available (up to `maximum` bytes) and appends it.
     /// Returns the count read: 0 means the peer closed, −1 an error.
-    public static func receive(_ fd: Int32, into buffer: inout [UInt8], maximum: Int = 65536) -> Int {
-        var chunk = [UInt8](repeating: 0, count: maximum)
-        var n: Int
-        repeat { n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maximum, 0) } } while n < 0 && errno == EINTR
-        if n > 0 { buffer.append(contentsOf: chunk[0..<n]) }
-        return n
+    public static func receive(_ fd: Int32, into buffer: inout [UInt8], maximum: Int = 16384) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximum) { chunk in
+            var n: Int
+            repeat { n = recv(fd, chunk.baseAddress, maximum, 0) } while n < 0 && errno == EINTR
+            if n > 0 { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n])) }
+            return n
+        }
     }
 
     /// Writes every byte, or throws (peer gone, send timeout).

@@ -96,9 +96,19 @@ public enum ServingBenchmark {
         return (load, stats)
     }
 
-    /// The predict and generate rows.
-    public static func run(quick: Bool, digits given: DemoModels.Digits? = nil) throws -> [ServingBenchRow] {
-        let digits = try given ?? DemoModels.digits(epochs: quick ? 1 : 10)
+    /// The predict rows for the chapter's digits MLP (and any other models
+    /// given, e.g. a wider one whose weights no longer fit in cache), then
+    /// the generate rows.
+    public static func run(quick: Bool, models given: [DemoModels.Digits]? = nil) throws -> [ServingBenchRow] {
+        let models = try given ?? [DemoModels.digits(epochs: quick ? 1 : 10)]
+        var rows: [ServingBenchRow] = []
+        for digits in models { rows += try predict(quick: quick, digits: digits) }
+        rows += try generate(quick: quick)
+        return rows
+    }
+
+    /// Predict at concurrency 1, 8 and 64, batched and unbatched.
+    public static func predict(quick: Bool, digits: DemoModels.Digits) throws -> [ServingBenchRow] {
         let workload = try PredictWorkload(digits)
         let shape = "digits MLP \(digits.architecture), 1 row/request"
         var rows: [ServingBenchRow] = []
@@ -110,7 +120,6 @@ public enum ServingBenchmark {
                                             load: load, meanBatch: Double(stats.rows) / Double(max(stats.batches, 1))))
             }
         }
-        rows += try generate(quick: quick)
         return rows
     }
 

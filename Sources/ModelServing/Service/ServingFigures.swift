@@ -39,17 +39,21 @@ public struct StackedFigure: Figure, Sendable {
 }
 
 public enum ServingFigures {
-    /// Requests/s (top) and p50/p99 latency (bottom) against log₂ of the maximum batch size.
-    public static func batching(_ points: [BatchSweepPoint], concurrency: Int = 64) -> StackedFigure {
-        let x = points.map { log2(Double($0.maxBatch)) }
+    /// Requests/s (top) and p50/p99 latency (bottom) against log₂ of the
+    /// maximum batch size, one curve per model.
+    public static func batching(_ sweeps: [(model: String, points: [BatchSweepPoint])], concurrency: Int = 64) -> StackedFigure {
         let xLabel = "log₂ of the maximum batch size (0 = 1 row, no batching … 6 = 64 rows)"
+        func x(_ points: [BatchSweepPoint]) -> [Double] { points.map { log2(Double($0.maxBatch)) } }
         let throughput = LinePlot(
-            title: "Predict throughput with dynamic batching (\(concurrency) clients, digits MLP)", xLabel: xLabel,
-            yLabel: "requests per second", series: [.init(name: "", x: x, y: points.map(\.requestsPerSecond))], height: 320)
+            title: "Predict throughput with dynamic batching (\(concurrency) clients, 1 row each)", xLabel: xLabel,
+            yLabel: "requests per second",
+            series: sweeps.map { .init(name: $0.model, x: x($0.points), y: $0.points.map(\.requestsPerSecond)) }, height: 320)
         let latency = LinePlot(
-            title: "Latency per request", xLabel: xLabel, yLabel: "milliseconds",
-            series: [.init(name: "p50", x: x, y: points.map(\.p50Ms)), .init(name: "p99", x: x, y: points.map(\.p99Ms), dashed: true)],
-            height: 320)
+            title: "Latency per request: p50 (solid) and p99 (dashed)", xLabel: xLabel, yLabel: "milliseconds",
+            series: sweeps.flatMap { sweep -> [LinePlot.Series] in
+                [.init(name: "\(sweep.model) p50", x: x(sweep.points), y: sweep.points.map(\.p50Ms)),
+                 .init(name: "\(sweep.model) p99", x: x(sweep.points), y: sweep.points.map(\.p99Ms), dashed: true)]
+            }, logY: true, height: 320)
         return StackedFigure([throughput, latency])
     }
 }
