@@ -64,7 +64,7 @@ enum BenchCommand {
                 }
             }
         }
-        if !json {
+        if !json && !rows.isEmpty {
             print(TextTable.render(header: ["kernel", "shape", "variant", "GFLOP/s", "vs naive", "vs peak"], rows: rows))
         }
     }

@@ -68,8 +68,8 @@ import Testing
         let points = [1, 2, 4].map { BatchSweepPoint(maxBatch: $0, requestsPerSecond: Double(100 * $0), p50Ms: 1, p99Ms: 2) }
         let figure = ServingFigures.batching([("A", points), ("B", points)])
         let svg = figure.render()
-        #expect(svg.contains("Predict throughput") && svg.contains("Latency per request"))
-        #expect(figure.document().height == 640)
+        #expect(svg.contains("Predict throughput") && svg.contains("Median latency") && svg.contains("Tail latency"))
+        #expect(figure.document().height == 3 * 280)
         // The second panel's elements are moved down by the first panel's height.
         let line = SVGElement.line(x1: 0, y1: 5, x2: 1, y2: 6)
         #expect(StackedFigure.shift(.group([line]), dy: 320) == .group([.line(x1: 0, y1: 325, x2: 1, y2: 326)]))

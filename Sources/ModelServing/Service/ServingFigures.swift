@@ -39,21 +39,21 @@ public struct StackedFigure: Figure, Sendable {
 }
 
 public enum ServingFigures {
-    /// Requests/s (top) and p50/p99 latency (bottom) against log₂ of the
-    /// maximum batch size, one curve per model.
+    /// Requests/s, p50 and p99 latency (three panels, one colour per model)
+    /// against log₂ of the maximum batch size.
     public static func batching(_ sweeps: [(model: String, points: [BatchSweepPoint])], concurrency: Int = 64) -> StackedFigure {
-        let xLabel = "log₂ of the maximum batch size (0 = 1 row, no batching … 6 = 64 rows)"
-        func x(_ points: [BatchSweepPoint]) -> [Double] { points.map { log2(Double($0.maxBatch)) } }
-        let throughput = LinePlot(
-            title: "Predict throughput with dynamic batching (\(concurrency) clients, 1 row each)", xLabel: xLabel,
-            yLabel: "requests per second",
-            series: sweeps.map { .init(name: $0.model, x: x($0.points), y: $0.points.map(\.requestsPerSecond)) }, height: 320)
-        let latency = LinePlot(
-            title: "Latency per request: p50 (solid) and p99 (dashed)", xLabel: xLabel, yLabel: "milliseconds",
-            series: sweeps.flatMap { sweep -> [LinePlot.Series] in
-                [.init(name: "\(sweep.model) p50", x: x(sweep.points), y: sweep.points.map(\.p50Ms)),
-                 .init(name: "\(sweep.model) p99", x: x(sweep.points), y: sweep.points.map(\.p99Ms), dashed: true)]
-            }, logY: true, height: 320)
-        return StackedFigure([throughput, latency])
+        let xLabel = "maximum batch size, log₂ rows (0 = no batching … 6 = 64 rows)"
+        func panel(_ title: String, _ yLabel: String, logY: Bool = false, _ y: (BatchSweepPoint) -> Double) -> LinePlot {
+            LinePlot(title: title, xLabel: xLabel, yLabel: yLabel,
+                     series: sweeps.map { .init(name: $0.model, x: $0.points.map { log2(Double($0.maxBatch)) }, y: $0.points.map(y)) },
+                     logY: logY, height: 280)
+        }
+        return StackedFigure([
+            panel("Predict throughput with dynamic batching (\(concurrency) clients, 1 row each)", "requests per second") {
+                $0.requestsPerSecond
+            },
+            panel("Median latency (p50)", "milliseconds", logY: true) { $0.p50Ms },
+            panel("Tail latency (p99)", "milliseconds", logY: true) { $0.p99Ms },
+        ])
     }
 }
