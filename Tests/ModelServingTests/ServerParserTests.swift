@@ -42,6 +42,8 @@ import Testing
         ("GET / HTTP/1.1\r\nHost a\r\n\r\n", 400, "without a colon"),
         ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, "invalid header name"),
         ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400, "line folding"),
+        ("GET / HTTP/1.1\r\nHost: a\u{1}b\r\n\r\n", 400, "control character"),
+        ("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, "bare CR or LF"),
         ("GET / HTTP/1.1\nHost: a\r\n\r\n", 400, "bare CR or LF"),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", 400, "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, "invalid Content-Length"),

@@ -19,7 +19,8 @@
 //   Transfer-Encoding) are refused with 411 Length Required: JSON requests
 //   are small and their length is known, and not decoding chunks removes a
 //   classic request-smuggling hazard. A POST without Content-Length is 411.
-// - Strict framing: CRLF line ends, no obsolete line folding, no space
+// - Strict framing: CRLF line ends, ASCII methods, targets and header names,
+//   no control characters in header values (other bytes are read as UTF-8), no obsolete line folding, no space
 //   before a header's colon, one Content-Length (or repeated equal values),
 //   a Host header in HTTP/1.1: otherwise 400. Versions other than HTTP/1.0
 //   and HTTP/1.1 are 505.
@@ -53,11 +54,15 @@ public struct HTTPLimits: Sendable {
 public enum HTTPParser {
     static let crlfcrlf: [UInt8] = [13, 10, 13, 10]
 
-    /// Characters allowed in a method or header name (RFC 9110 "tchar").
-    static func isTokenCharacter(_ c: Character) -> Bool {
-        guard c.isASCII, let v = c.asciiValue, v > 32, v < 127 else { return false }
-        return !"\"(),/:;<=>?@[\\]{}".contains(c)
+    /// Bytes allowed in a method or header name (RFC 9110 "tchar").
+    static let tokenBytes: [Bool] = (0..<256).map { b in
+        guard b > 32, b < 127 else { return false }
+        return !"\"(),/:;<=>?@[\\]{}".utf8.contains(UInt8(b))
     }
+
+    static func isToken(_ bytes: ArraySlice<UInt8>) -> Bool { !bytes.isEmpty && bytes.allSatisfy { tokenBytes[Int($0)] } }
+
+    static func text(_ bytes: ArraySlice<UInt8>, limit: Int = 60) -> String { String(decoding: bytes.prefix(limit), as: UTF8.self) }
 
     /// The index where the head's CRLFCRLF starts, searching at most `limit` bytes.
     static func endOfHead(_ buffer: [UInt8], limit: Int) -> Int? {
@@ -82,27 +87,40 @@ public enum HTTPParser {
             }
             return nil
         }
-        guard let head = String(bytes: buffer[0..<end], encoding: .utf8) else {
-            throw HTTPError(400, "request header is not valid UTF-8 text")
+        // Split the head into lines at CRLF; a CR or LF on its own is refused.
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = 0
+        var i = 0
+        while i < end {
+            let byte = buffer[i]
+            if byte == 13 {
+                guard buffer[i + 1] == 10 else { throw HTTPError(400, "bare CR or LF in the request header (lines must end in CRLF)") }
+                lines.append(buffer[lineStart..<i])
+                i += 2
+                lineStart = i
+                continue
+            }
+            if byte == 10 { throw HTTPError(400, "bare CR or LF in the request header (lines must end in CRLF)") }
+            i += 1
         }
-        let lines = head.components(separatedBy: "\r\n")
-        if lines.contains(where: { $0.contains("\r") || $0.contains("\n") }) {
-            throw HTTPError(400, "bare CR or LF in the request header (lines must end in CRLF)")
-        }
+        lines.append(buffer[lineStart..<end])
         var request = try requestLine(lines[0])
         for line in lines.dropFirst() {
-            if line.first == " " || line.first == "\t" {
-                throw HTTPError(400, "obsolete line folding in header line '\(line.prefix(40))'")
+            if line.first == 32 || line.first == 9 {
+                throw HTTPError(400, "obsolete line folding in header line '\(text(line, limit: 40))'")
             }
-            guard let colon = line.firstIndex(of: ":") else {
-                throw HTTPError(400, "header line without a colon: '\(line.prefix(40))'")
+            guard let colon = line.firstIndex(of: 58) else {
+                throw HTTPError(400, "header line without a colon: '\(text(line, limit: 40))'")
             }
-            let name = String(line[..<colon])
-            guard !name.isEmpty, name.allSatisfy(isTokenCharacter) else {
-                throw HTTPError(400, "invalid header name '\(name.prefix(40))'")
+            let name = line[line.startIndex..<colon]
+            guard isToken(name) else { throw HTTPError(400, "invalid header name '\(text(name, limit: 40))'") }
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 32 || first == 9 { value = value.dropFirst() }
+            while let last = value.last, last == 32 || last == 9 { value = value.dropLast() }
+            if value.contains(where: { ($0 < 32 && $0 != 9) || $0 == 127 }) {
+                throw HTTPError(400, "control character in the value of header '\(text(name, limit: 40))'")
             }
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
-            request.headers.append((name, value))
+            request.headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         if request.minorVersion == 1 && request.header("Host") == nil {
             throw HTTPError(400, "missing Host header (required in HTTP/1.1)")
@@ -124,26 +142,26 @@ public enum HTTPParser {
         return (request, total)
     }
 
-    static func requestLine(_ line: String) throws -> HTTPRequest {
-        let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+    static func requestLine(_ line: ArraySlice<UInt8>) throws -> HTTPRequest {
+        let parts = line.split(separator: 32, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
-            throw HTTPError(400, "malformed request line '\(line.prefix(60))' (expected METHOD SP /path SP HTTP/1.1)")
+            throw HTTPError(400, "malformed request line '\(text(line))' (expected METHOD SP /path SP HTTP/1.1)")
         }
-        let method = String(parts[0]), target = String(parts[1]), version = String(parts[2])
-        guard !method.isEmpty, method.allSatisfy(isTokenCharacter) else {
-            throw HTTPError(400, "invalid method '\(method.prefix(20))'")
+        let method = parts[0], target = parts[1], version = parts[2]
+        guard isToken(method) else { throw HTTPError(400, "invalid method '\(text(method, limit: 20))'") }
+        guard target.first == UInt8(ascii: "/"), target.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw HTTPError(400, "invalid request target '\(text(target))' (expected an absolute path)")
         }
-        guard target.hasPrefix("/"), target.allSatisfy({ $0.isASCII && $0 > " " && $0 != "\u{7F}" }) else {
-            throw HTTPError(400, "invalid request target '\(target.prefix(60))' (expected an absolute path)")
-        }
-        guard version.hasPrefix("HTTP/") else { throw HTTPError(400, "invalid protocol '\(version.prefix(20))'") }
+        let versionText = String(decoding: version, as: UTF8.self)
+        guard versionText.hasPrefix("HTTP/") else { throw HTTPError(400, "invalid protocol '\(text(version, limit: 20))'") }
         let minor: Int
-        switch version {
+        switch versionText {
         case "HTTP/1.1": minor = 1
         case "HTTP/1.0": minor = 0
-        default: throw HTTPError(505, "\(version.prefix(20)) is not supported; use HTTP/1.1")
+        default: throw HTTPError(505, "\(versionText.prefix(20)) is not supported; use HTTP/1.1")
         }
-        return HTTPRequest(method: method, target: target, minorVersion: minor)
+        return HTTPRequest(method: String(decoding: method, as: UTF8.self), target: String(decoding: target, as: UTF8.self),
+                           minorVersion: minor)
     }
 
     static func contentLength(_ request: HTTPRequest) throws -> Int? {
@@ -152,7 +170,7 @@ public enum HTTPParser {
         guard values.allSatisfy({ $0 == first }) else {
             throw HTTPError(400, "conflicting Content-Length headers")
         }
-        guard !first.isEmpty, first.count <= 18, first.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(first) else {
+        guard !first.isEmpty, first.utf8.count <= 18, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(first) else {
             throw HTTPError(400, "invalid Content-Length '\(first.prefix(20))'")
         }
         return n
@@ -163,8 +181,7 @@ extension HTTPParser {
     /// True when the buffer holds a complete head with `Expect: 100-continue`
     /// (curl sends it before larger bodies and waits for "100 Continue").
     static func expectsContinue(_ buffer: [UInt8]) -> Bool {
-        guard let end = endOfHead(buffer, limit: buffer.count),
-              let head = String(bytes: buffer[0..<end], encoding: .utf8)?.lowercased() else { return false }
-        return head.contains("\r\nexpect: 100-continue")
+        guard let end = endOfHead(buffer, limit: buffer.count) else { return false }
+        return String(decoding: buffer[0..<end], as: UTF8.self).lowercased().contains("\r\nexpect: 100-continue")
     }
 }
