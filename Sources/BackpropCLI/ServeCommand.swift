@@ -33,6 +33,7 @@ enum ServeCommand {
             return
         }
         guard args.positionals.isEmpty else { throw UsageError("backprop serve: unexpected argument '\(args.positionals[0])'") }
+        setvbuf(stdout, nil, _IOLBF, 0)  // a server's log lines should appear as they happen, also in a file
         var configuration = ModelServerConfiguration()
         configuration.batching.maxBatchRows = try args.int("max-batch", default: 64, range: 1...4096)
         configuration.batching.maxWait = try args.string("max-wait-ms") == nil ? 0.002 : args.double("max-wait-ms", default: 2) / 1000

@@ -41,6 +41,10 @@ public final class MLPClassifier: BatchPredictor, @unchecked Sendable {
                                                 ("layers", .string(model.summary))])
     }
 
+    /// The Double whose shortest decimal is the Float's (0.1 rather than
+    /// 0.10000000149011612): same Float when read back, half the JSON.
+    static func shortestDouble(_ x: Float) -> Double { Double(x.description) ?? Double(x) }
+
     public func predict(_ batch: [[Double]]) throws -> [Prediction] {
         var x = try Tensor<Float>(shape: [batch.count, inputWidth], scalars: batch.flatMap { $0.map { Float($0) } })
         if let standardizer { x = try standardizer.transform(x) }
@@ -48,7 +52,7 @@ public final class MLPClassifier: BatchPredictor, @unchecked Sendable {
         let p = try logits.softmaxRows(kernels: model.kernels)
         let classes = p.shape[1]
         return (0..<batch.count).map { i in
-            Prediction(probabilities: p.scalars[(i * classes)..<((i + 1) * classes)].map { Double($0) })
+            Prediction(probabilities: p.scalars[(i * classes)..<((i + 1) * classes)].map(Self.shortestDouble))
         }
     }
 }
