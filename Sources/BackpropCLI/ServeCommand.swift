@@ -33,7 +33,6 @@ enum ServeCommand {
             return
         }
         guard args.positionals.isEmpty else { throw UsageError("backprop serve: unexpected argument '\(args.positionals[0])'") }
-        setvbuf(stdout, nil, _IOLBF, 0)  // a server's log lines should appear as they happen, also in a file
         var configuration = ModelServerConfiguration()
         configuration.batching.maxBatchRows = try args.int("max-batch", default: 64, range: 1...4096)
         configuration.batching.maxWait = try args.string("max-wait-ms") == nil ? 0.002 : args.double("max-wait-ms", default: 2) / 1000
@@ -58,8 +57,10 @@ enum ServeCommand {
         let server = ModelServer(predictor: predictor, generator: generator, configuration: configuration)
         let bound = try server.start(host: host, port: port)
         print("serving \((predictor?.info ?? generator!.info).kind) on http://\(host):\(bound) (Ctrl-C to stop)")
+        fflush(nil)  // the log lines should appear as they happen, also when stdout is a file
         let signal = ShutdownSignal.wait()
         print("\nreceived \(signal == SIGINT ? "SIGINT" : "SIGTERM"): finishing requests in flight…")
+        fflush(nil)
         server.stop()
         let stats = server.statistics
         print("stopped after \(stats.requests) requests on \(stats.connectionsAccepted) connections (\(stats.connectionsRejected) refused)")
