@@ -48,6 +48,7 @@ enum ServeCommand {
             (predictor, generator) = try loadModel(path: path)
         case (nil, true):
             print("training a digits MLP for the demo…")
+            fflush(nil)
             let digits = try DemoModels.digits(seed: try args.seed())
             print(String(format: "test accuracy %.1f%%; inputs are 64 raw pixel values 0…16 (8×8 digits)", digits.testAccuracy * 100))
             (predictor, generator) = (digits.classifier, ToyTextGenerator())
