@@ -10,7 +10,8 @@
 //   thread per connection keep the code straight-line; the cost is a thread
 //   (and its stack) per open connection, so their number is bounded by
 //   `maxConnections`. Beyond it a new connection is answered 503 at once
-//   (on Dispatch's global pool, briefly) and closed.
+//   (on Dispatch's global pool, at most 32 such answers at a time; beyond
+//   that, excess connections are closed unanswered) and closed.
 // - Heavy work is not done on connection threads: the handler hands it to
 //   bounded queues (DynamicBatcher, AdmissionGate) that answer 503 when full.
 //
@@ -98,6 +99,9 @@ public final class HTTPServer: @unchecked Sendable {
     private var listener: Int32 = -1
     private var openConnections: Set<Int32> = []
     private var stats = HTTPServerStatistics()
+    /// Refusals being answered now; beyond `maxRejecting`, excess connections are closed unanswered.
+    private var rejecting = 0
+    static let maxRejecting = 32
     private let connections = DispatchGroup()
     private let acceptLoopDone = DispatchSemaphore(value: 0)
     public private(set) var port: Int?
@@ -157,6 +161,10 @@ public final class HTTPServer: @unchecked Sendable {
                 stats.connectionsAccepted += 1
                 return true
             }
+            if !admitted && lock.withLock({ rejecting >= Self.maxRejecting }) {
+                Socket.close(fd)  // a flood: do not even answer
+                continue
+            }
             connections.enter()
             if admitted {
                 let thread = Thread { [self] in
@@ -169,32 +177,23 @@ public final class HTTPServer: @unchecked Sendable {
                 thread.start()
             } else {
                 let limit = configuration.maxConnections
+                lock.withLock { rejecting += 1 }
                 DispatchQueue.global().async { [self] in
                     // Read what the client sent, so closing does not reset the connection before it reads our answer.
                     if Socket.waitReadable(fd, seconds: 0.1) { var sink: [UInt8] = []; _ = Socket.receive(fd, into: &sink) }
                     let response = HTTPResponse.error(503, "the server is at its limit of \(limit) open connections; retry later",
                                                       headers: [("Retry-After", "1")])
                     try? Socket.sendAll(fd, response.serialized(keepAlive: false))
-                    lingeringClose(fd)
+                    Socket.shutdownWrite(fd)
+                    drain(fd)
+                    Socket.close(fd)
+                    lock.withLock { rejecting -= 1 }
                     connections.leave()
                 }
             }
         }
         Socket.close(listener)
         acceptLoopDone.signal()
-    }
-
-    /// Half-closes, then reads (and drops) what the client still sends for a
-    /// moment, so it receives our last response instead of a reset.
-    private func lingeringClose(_ fd: Int32) {
-        Socket.shutdownWrite(fd)
-        let until = Date().addingTimeInterval(0.5)
-        var sink: [UInt8] = []
-        while Date() < until, Socket.waitReadable(fd, seconds: 0.1) {
-            sink.removeAll(keepingCapacity: true)
-            if Socket.receive(fd, into: &sink) <= 0 { break }
-        }
-        Socket.close(fd)
     }
 
     /// Serves requests on one connection until it should close. (The caller closes fd.)
@@ -260,7 +259,8 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    /// After an error response: drop what the client still sends, briefly.
+    /// After a last response (and a half-close): read and drop what the client
+    /// still sends for a moment, so it receives our answer instead of a reset.
     private func drain(_ fd: Int32) {
         let until = Date().addingTimeInterval(0.5)
         var sink: [UInt8] = []
