@@ -9,6 +9,12 @@
 //                      events over chunked encoding: `data: {"token": "…"}` per token, then
 //                      `event: done` with the whole text (or `event: error`).
 //
+// Threads: HTTPServer's connection threads call `handle`. A predict request
+// waits on its connection thread while the DynamicBatcher's workers run the
+// model; a generate request runs on its connection thread once the
+// AdmissionGate lets it in (at most one per core by default). Call `stop()`
+// before dropping a server: it ends the accept, connection and worker threads.
+//
 // Errors are JSON `{"error": "…"}`: 400 bad body or parameters, 404 unknown
 // path, 405 wrong method (with Allow), 503 queue full or stopping (with
 // Retry-After), 500 anything else. Connection-level errors (411, 413, 408,
@@ -60,7 +66,9 @@ public final class ModelServer: @unchecked Sendable {
             DynamicBatcher(predictor: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
         }
         generations = AdmissionGate(maxActive: configuration.maxActiveGenerations, maxWaiting: configuration.maxWaitingGenerations)
-        http = HTTPServer(configuration: configuration.http) { [unowned self] request in self.handle(request) }
+        http = HTTPServer(configuration: configuration.http) { [weak self] request in
+            self?.handle(request) ?? .response(.error(503, ServingError.stopping.description))
+        }
         connections.set(http)
     }
 
