@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct ServerConcurrencyTests {
     @Test func concurrentRequestsShareForwardPasses() throws {
-        let recorder = InstrumentedPredictor(try tinyClassifier(), delay: 0.01)
+        let recorder = InstrumentedPredictor(try tinyClassifier(), delay: 0.05)
         let (server, port) = try startServer(predictor: recorder) {
             $0.batching = DynamicBatcher.Policy(maxBatchRows: 64, maxWait: 0.05, workers: 1)
         }
@@ -117,7 +117,7 @@ import Testing
             done.leave()
         }.start()
         #expect(slow.started.wait(timeout: .now() + 5) == .success)  // the predict is in the model now
-        for _ in 0..<100 where server.statistics.requests < 3 { Thread.sleep(forTimeInterval: 0.01) }  // and the generate arrived
+        for _ in 0..<500 where server.statistics.requests < 3 { Thread.sleep(forTimeInterval: 0.01) }  // and the generate arrived
         #expect(server.statistics.requests == 3)
         server.stop()
         #expect(done.wait(timeout: .now() + 5) == .success)

@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test func aFullQueueAnswers503InsteadOfGrowing() throws {
-        let slow = InstrumentedPredictor(try tinyClassifier(), delay: 0.3)
+        let slow = InstrumentedPredictor(try tinyClassifier(), delay: 0.5)
         let (server, port) = try startServer(predictor: slow) {
             $0.batching = DynamicBatcher.Policy(maxBatchRows: 1, maxWait: 0, maxQueuedRequests: 1, workers: 1)
         }
@@ -124,7 +124,7 @@ import Testing
         }
         defer { server.stop() }
         let responses = try concurrently(3) { _ in
-            try HTTPClient(port: port).post("/v1/generate", json: #"{"prompt": "a", "max_tokens": 10, "seed": 1}"#)
+            try HTTPClient(port: port).post("/v1/generate", json: #"{"prompt": "a", "max_tokens": 25, "seed": 1}"#)
         }
         #expect(responses.contains { $0.status == 200 })
         #expect(responses.contains { $0.status == 503 && ($0.json?["error"] as? String)?.contains("generation slots") == true })
