@@ -147,3 +147,24 @@ import Testing
         #expect(delivered && got.get() == SIGUSR2)
     }
 }
+
+/// A predictor that answers one prediction too few (a bug the server must survive).
+struct ShortPredictor: BatchPredictor {
+    var inputWidth: Int { 8 }
+    var info: ModelInfo { ModelInfo(kind: "broken", parameterCount: 0) }
+    func predict(_ batch: [[Double]]) throws -> [Prediction] {
+        Array(repeating: Prediction(probabilities: [1]), count: batch.count - 1)
+    }
+}
+
+@Suite struct ServerFaultTests {
+    @Test func aBrokenPredictorIsA500NotACrash() throws {
+        let (server, port) = try startServer(predictor: ShortPredictor())
+        defer { server.stop() }
+        let client = try HTTPClient(port: port)
+        let response = try client.post("/v1/predict", json: predictBody(randomRows(2, seed: 750)))
+        #expect(response.status == 500)
+        #expect((response.json?["error"] as? String)?.contains("returned 1 predictions for 2 rows") == true)
+        #expect(try client.get("/healthz").status == 200)
+    }
+}

@@ -163,7 +163,11 @@ public final class DynamicBatcher: @unchecked Sendable {
     /// One forward pass over the stacked rows; each job gets its slice.
     private func run(_ batch: [Job]) {
         do {
-            let outputs = try predictor.predict(batch.flatMap(\.rows))
+            let inputs = batch.flatMap(\.rows)
+            let outputs = try predictor.predict(inputs)
+            guard outputs.count == inputs.count else {
+                throw PredictorContractError(rows: inputs.count, predictions: outputs.count)
+            }
             var start = 0
             for job in batch {
                 job.result = .success(Array(outputs[start..<(start + job.rows.count)]))
@@ -175,4 +179,11 @@ public final class DynamicBatcher: @unchecked Sendable {
         condition.withLock { running -= batch.count }
         for job in batch { job.done.signal() }
     }
+}
+
+/// A predictor that broke its contract (a bug, answered 500).
+struct PredictorContractError: Error, CustomStringConvertible {
+    let rows: Int
+    let predictions: Int
+    var description: String { "the model returned \(predictions) predictions for \(rows) rows" }
 }
