@@ -15,6 +15,7 @@ public enum BackpropCLI {
         ("analogy", "a : b :: c : ? by vector offset in saved word embeddings", AnalogyCommand.run),
         ("predict", "run a saved model (checkpoint) on inputs, one per line", PredictCommand.run),
         ("fuzz-checkpoint", "corrupt checkpoints in many ways; every case must load or fail with a typed error", FuzzCheckpointCommand.run),
+        ("serve", "serve a model over HTTP: predict, generate, health (chapter 7)", ServeCommand.run),
     ]
 
     static var help: String {

@@ -11,11 +11,12 @@ enum BenchCommand {
     static let flags = [
         Flag(name: "json", value: nil, help: "one JSON object per line instead of a table"),
         Flag(name: "quick", value: nil, help: "small shapes and short timings (a smoke test)"),
+        Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/07-batching.svg"),
     ]
 
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "bench", words: words, flags: flags)
-        let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec"]
+        let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "serve"]
         if args.wantsHelp {
             print(helpText(usage: "backprop bench [\(names.joined(separator: "|"))…] [--json] [--quick]",
                            summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all.",
@@ -43,6 +44,10 @@ enum BenchCommand {
         }
         var rows: [[String]] = []
         for name in selected {
+            if name == "serve" {
+                try ServeBenchCommand.run(quick: quick, json: json, figure: args.has("figure"))
+                continue
+            }
             let results: [BenchRow]
             switch name {
             case "mlp": results = try MLPBenchmark.run(peakGflops: peak, quick: quick)
@@ -59,7 +64,7 @@ enum BenchCommand {
                 }
             }
         }
-        if !json {
+        if !json && !rows.isEmpty {
             print(TextTable.render(header: ["kernel", "shape", "variant", "GFLOP/s", "vs naive", "vs peak"], rows: rows))
         }
     }

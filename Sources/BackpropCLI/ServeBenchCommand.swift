@@ -1,0 +1,38 @@
+// `backprop bench serve`: the service's throughput and latency (see
+// ModelServing/Service/ServingBenchmark.swift), as a table or JSON lines,
+// and with --figure the measured chapters/figures/07-batching.svg.
+
+import BackpropCore
+import Foundation
+import ModelServing
+
+enum ServeBenchCommand {
+    static func run(quick: Bool, json: Bool, figure: Bool) throws {
+        // The chapter's digits MLP, and a wider one (8 MB of weights, beyond the
+        // L2 cache) where reading the weights once per batch matters more.
+        let digits = try DemoModels.digits(epochs: quick ? 1 : 10)
+        let wide = try DemoModels.digits(hidden: [1024, 1024], epochs: quick ? 1 : 3)
+        let rows = try ServingBenchmark.run(quick: quick, models: [digits, wide])
+        if json {
+            for row in rows { print(row.json) }
+        } else {
+            print(TextTable.render(header: ServingBenchRow.tableHeader, rows: rows.map(\.tableRow)) + "\n")
+        }
+        guard figure else { return }
+        var sweeps: [(model: String, points: [BatchSweepPoint])] = []
+        for model in [digits, wide] {
+            let sweep = try ServingBenchmark.batchSweep(quick: quick, digits: model)
+            sweeps.append(("MLP \(model.architecture)", sweep))
+            for p in sweep where json {
+                print(JSONValue.object([("kernel", .string("serve_batch_sweep")), ("shape", .string("digits MLP \(model.architecture), 64 clients")),
+                                        ("variant", .string("max_batch=\(p.maxBatch)")), ("rps", .number((p.requestsPerSecond * 10).rounded() / 10)),
+                                        ("p50_ms", .number((p.p50Ms * 1000).rounded() / 1000)), ("p99_ms", .number((p.p99Ms * 1000).rounded() / 1000))]).rendered)
+            }
+        }
+        // A --quick sweep is too short to publish: it goes to the temporary folder.
+        let url = quick ? FileManager.default.temporaryDirectory.appendingPathComponent("07-batching.svg")
+                        : URL(fileURLWithPath: "chapters/figures/07-batching.svg")
+        try ServingFigures.batching(sweeps).write(to: url)
+        if !json { print("wrote \(url.path)") }
+    }
+}

@@ -1,0 +1,107 @@
+// HTTP/1.1 messages as the server sees them (RFC 9110, RFC 9112): a parsed
+// request, and a response that serialises itself into one buffer (head and
+// body written with a single send, so small responses leave in one packet).
+//
+// Contract
+// - Header names compare case-insensitively; values are kept as sent, minus
+//   surrounding spaces.
+// - A request keeps its connection open by default in HTTP/1.1 and closes
+//   it by default in HTTP/1.0; `Connection: close` / `keep-alive` override.
+// - Every response carries Content-Length (or, when streamed, chunked
+//   Transfer-Encoding) and a Connection header saying what the server will do.
+
+import BackpropCore
+import Foundation
+
+/// One parsed request.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The request target as sent, e.g. "/v1/predict?verbose=1".
+    public var target: String
+    /// HTTP/1.x: the minor version (0 or 1).
+    public var minorVersion: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(method: String, target: String, minorVersion: Int = 1,
+                headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.method = method
+        self.target = target
+        self.minorVersion = minorVersion
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The target without its query string.
+    public var path: String { String(target.prefix { $0 != "?" }) }
+
+    /// The first value of a header, by case-insensitive name.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// Whether the client wants the connection kept open after this request.
+    public var wantsKeepAlive: Bool {
+        let tokens = (header("Connection") ?? "").lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if tokens.contains("close") { return false }
+        return minorVersion >= 1 || tokens.contains("keep-alive")
+    }
+}
+
+/// One response: status, headers, body.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response (`Content-Type: application/json`).
+    public static func json(_ status: Int, _ value: JSONValue, headers: [(name: String, value: String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers,
+                     body: Array((value.rendered + "\n").utf8))
+    }
+
+    /// `{"error": message}` with the given status.
+    public static func error(_ status: Int, _ message: String, headers: [(name: String, value: String)] = []) -> HTTPResponse {
+        json(status, .object([("error", .string(message))]), headers: headers)
+    }
+
+    /// The status line and headers, ending in the blank line. Adds
+    /// Content-Length unless the headers already frame the body (chunked).
+    public func head(keepAlive: Bool) -> [UInt8] {
+        var text = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
+        let chunked = headers.contains { $0.name.lowercased() == "transfer-encoding" }
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        if !chunked { text += "Content-Length: \(body.count)\r\n" }
+        text += "Connection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
+        return Array(text.utf8)
+    }
+
+    /// Head and body in one buffer.
+    public func serialized(keepAlive: Bool) -> [UInt8] { head(keepAlive: keepAlive) + body }
+}
+
+/// Reason phrases for the statuses this server sends.
+public enum HTTPStatus {
+    public static func reason(_ code: Int) -> String {
+        switch code {
+        case 200: return "OK"
+        case 400: return "Bad Request"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 411: return "Length Required"
+        case 413: return "Content Too Large"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 503: return "Service Unavailable"
+        case 505: return "HTTP Version Not Supported"
+        default: return "Status \(code)"
+        }
+    }
+}

@@ -1,0 +1,272 @@
+// HTTPServer: accepts connections and speaks HTTP/1.1 on them; what to
+// answer is the handler's business (ModelServer supplies the routes).
+//
+// Threads
+// - One accept thread polls the listening socket (waking every 50 ms to see
+//   whether `stop` was called) and accepts connections.
+// - Each accepted connection gets its own thread, which reads requests,
+//   calls the handler and writes responses until the client closes, asks
+//   to close, times out, or sends something malformed. Blocking reads on a
+//   thread per connection keep the code straight-line; the cost is a thread
+//   (and its stack) per open connection, so their number is bounded by
+//   `maxConnections`. Beyond it a new connection is answered 503 at once
+//   (on Dispatch's global pool, at most 32 such answers at a time; beyond
+//   that, excess connections are closed unanswered) and closed.
+// - Heavy work is not done on connection threads: the handler hands it to
+//   bounded queues (DynamicBatcher, AdmissionGate) that answer 503 when full.
+//
+// Limits and timeouts (defaults in `HTTPServerConfiguration`)
+// - Header and body sizes: see HTTPParser (413).
+// - `readTimeout`: a request must arrive completely within this many
+//   seconds of the server starting to wait for it. A client that sent part
+//   of a request gets 408 and is disconnected; an idle keep-alive connection
+//   is closed silently. Sends give up after the same time (SO_SNDTIMEO).
+//
+// Graceful stop
+// - `stop()` stops accepting, lets every request already received finish
+//   and be answered (with `Connection: close`), closes idle connections, and
+//   returns when all connection threads have ended, or after `drainTimeout`
+//   seconds, when the remaining sockets are shut down.
+
+import BackpropCore
+import Dispatch
+import Foundation
+
+/// What a handler answers to one request.
+public enum HTTPReply: Sendable {
+    /// A complete response.
+    case response(HTTPResponse)
+    /// A streamed response: the head (which must say `Transfer-Encoding:
+    /// chunked`) goes out with the first chunk `produce` writes. `produce` is
+    /// always called, even if the client has gone (its first write then throws).
+    case stream(HTTPResponse, produce: @Sendable (ChunkWriter) throws -> Void)
+}
+
+/// Writes one HTTP/1.1 chunk per call: `size-in-hex CRLF bytes CRLF`. The
+/// response head goes out with the first chunk (or with the end).
+public final class ChunkWriter {
+    let fd: Int32
+    private var pendingHead: [UInt8]?
+
+    init(fd: Int32, head: [UInt8]) {
+        self.fd = fd
+        pendingHead = head
+    }
+
+    /// Sends `bytes` as one chunk (nothing for an empty array: an empty chunk ends the body).
+    /// - Throws: `SocketError` when the client has gone away.
+    public func write(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        let chunk = Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + [13, 10]
+        try Socket.sendAll(fd, takeHead() + chunk)
+    }
+
+    /// The terminating empty chunk.
+    func finish() throws { try Socket.sendAll(fd, takeHead() + Array("0\r\n\r\n".utf8)) }
+
+    private func takeHead() -> [UInt8] {
+        defer { pendingHead = nil }
+        return pendingHead ?? []
+    }
+}
+
+/// Connection-level settings.
+public struct HTTPServerConfiguration: Sendable {
+    public var limits = HTTPLimits()
+    /// Seconds for a whole request to arrive (408 after), and for idle keep-alive.
+    public var readTimeout = 10.0
+    /// Open connections at most; more are answered 503.
+    public var maxConnections = 256
+    /// Seconds `stop()` waits for in-flight requests before cutting connections.
+    public var drainTimeout = 10.0
+
+    public init() {}
+}
+
+/// Counters for a running server.
+public struct HTTPServerStatistics: Sendable {
+    public var connectionsAccepted = 0
+    public var connectionsRejected = 0
+    public var requests = 0
+}
+
+public final class HTTPServer: @unchecked Sendable {
+    public let configuration: HTTPServerConfiguration
+    let handler: @Sendable (HTTPRequest) -> HTTPReply
+
+    private let lock = NSLock()
+    private var stopping = false
+    private var listener: Int32 = -1
+    private var openConnections: Set<Int32> = []
+    private var stats = HTTPServerStatistics()
+    /// Refusals being answered now; beyond `maxRejecting`, excess connections are closed unanswered.
+    private var rejecting = 0
+    static let maxRejecting = 32
+    private let connections = DispatchGroup()
+    private let acceptLoopDone = DispatchSemaphore(value: 0)
+    public private(set) var port: Int?
+
+    public init(configuration: HTTPServerConfiguration = .init(), handler: @escaping @Sendable (HTTPRequest) -> HTTPReply) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// True once `stop` has been called.
+    public var isStopping: Bool { lock.withLock { stopping } }
+
+    public var statistics: HTTPServerStatistics { lock.withLock { stats } }
+
+    /// Connections open now.
+    public var openConnectionCount: Int { lock.withLock { openConnections.count } }
+
+    /// Binds host:port (0 = an ephemeral port), starts the accept thread and
+    /// returns the port bound.
+    /// - Throws: `SocketError` (address in use, bad host…).
+    @discardableResult
+    public func start(host: String = "127.0.0.1", port: Int = 0) throws -> Int {
+        precondition(self.port == nil, "HTTPServer.start called twice")
+        let (fd, bound) = try Socket.listen(host: host, port: port)
+        listener = fd
+        self.port = bound
+        signal(SIGPIPE, SIG_IGN)  // belt and braces: sends already use MSG_NOSIGNAL
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "http-accept"
+        thread.start()
+        return bound
+    }
+
+    /// Stops gracefully (see the file header). Safe to call more than once.
+    public func stop() {
+        let first: Bool = lock.withLock {
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first, port != nil else { return }
+        acceptLoopDone.wait()
+        if connections.wait(timeout: .now() + configuration.drainTimeout) == .timedOut {
+            lock.withLock { for fd in openConnections { Socket.shutdownBoth(fd) } }
+            _ = connections.wait(timeout: .now() + 2)
+        }
+    }
+
+    private func acceptLoop() {
+        while !isStopping {
+            guard Socket.waitReadable(listener, seconds: 0.05), let fd = Socket.accept(listener) else { continue }
+            let admitted: Bool = lock.withLock {
+                guard openConnections.count < configuration.maxConnections else {
+                    stats.connectionsRejected += 1
+                    return false
+                }
+                openConnections.insert(fd)
+                stats.connectionsAccepted += 1
+                return true
+            }
+            if !admitted && lock.withLock({ rejecting >= Self.maxRejecting }) {
+                Socket.close(fd)  // a flood: do not even answer
+                continue
+            }
+            connections.enter()
+            if admitted {
+                let thread = Thread { [self] in
+                    serve(fd)
+                    lock.withLock { _ = openConnections.remove(fd) }
+                    Socket.close(fd)
+                    connections.leave()
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
+            } else {
+                let limit = configuration.maxConnections
+                lock.withLock { rejecting += 1 }
+                DispatchQueue.global().async { [self] in
+                    // Read what the client sent, so closing does not reset the connection before it reads our answer.
+                    if Socket.waitReadable(fd, seconds: 0.1) { var sink: [UInt8] = []; _ = Socket.receive(fd, into: &sink) }
+                    let response = HTTPResponse.error(503, "the server is at its limit of \(limit) open connections; retry later",
+                                                      headers: [("Retry-After", "1")])
+                    try? Socket.sendAll(fd, response.serialized(keepAlive: false))
+                    Socket.shutdownWrite(fd)
+                    drain(fd)
+                    Socket.close(fd)
+                    lock.withLock { rejecting -= 1 }
+                    connections.leave()
+                }
+            }
+        }
+        Socket.close(listener)
+        acceptLoopDone.signal()
+    }
+
+    /// Serves requests on one connection until it should close. (The caller closes fd.)
+    private func serve(_ fd: Int32) {
+        Socket.setNoDelay(fd)
+        Socket.setSendTimeout(fd, seconds: configuration.readTimeout)
+        var buffer: [UInt8] = []
+        while true {
+            // 1. Read one complete request, within the read timeout.
+            let deadline = Date().addingTimeInterval(configuration.readTimeout)
+            var sentContinue = false
+            var parsed: HTTPRequest?
+            while parsed == nil {
+                do {
+                    if let (request, used) = try HTTPParser.parse(buffer, limits: configuration.limits) {
+                        parsed = request
+                        buffer.removeFirst(used)
+                        break
+                    }
+                } catch let error as HTTPError {
+                    try? Socket.sendAll(fd, HTTPResponse.error(error.status, error.message).serialized(keepAlive: false))
+                    Socket.shutdownWrite(fd)
+                    return drain(fd)
+                } catch {
+                    return
+                }
+                if buffer.isEmpty && isStopping { return }
+                if !sentContinue && HTTPParser.expectsContinue(buffer) {
+                    sentContinue = true
+                    try? Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                }
+                let remaining = deadline.timeIntervalSinceNow
+                if remaining <= 0 {
+                    guard !buffer.isEmpty else { return }  // idle keep-alive: just close
+                    let seconds = configuration.readTimeout
+                    try? Socket.sendAll(fd, HTTPResponse.error(408, "the request did not arrive completely within \(seconds) s")
+                        .serialized(keepAlive: false))
+                    Socket.shutdownWrite(fd)
+                    return drain(fd)
+                }
+                if Socket.waitReadable(fd, seconds: min(remaining, 0.05)) {
+                    if Socket.receive(fd, into: &buffer) <= 0 { return }  // peer closed or error
+                }
+            }
+            guard let request = parsed else { return }
+            lock.withLock { stats.requests += 1 }
+
+            // 2. Answer it.
+            var keepAlive = request.wantsKeepAlive
+            switch handler(request) {
+            case .response(let response):
+                keepAlive = keepAlive && !isStopping  // decided after the work: a stop may have begun meanwhile
+                do { try Socket.sendAll(fd, response.serialized(keepAlive: keepAlive)) } catch { return }
+            case .stream(let head, let produce):
+                keepAlive = keepAlive && !isStopping
+                let writer = ChunkWriter(fd: fd, head: head.head(keepAlive: keepAlive))
+                do {
+                    try produce(writer)
+                    try writer.finish()
+                } catch { return }
+            }
+            if !keepAlive { return }
+        }
+    }
+
+    /// After a last response (and a half-close): read and drop what the client
+    /// still sends for a moment, so it receives our answer instead of a reset.
+    private func drain(_ fd: Int32) {
+        let until = Date().addingTimeInterval(0.5)
+        var sink: [UInt8] = []
+        while Date() < until, Socket.waitReadable(fd, seconds: 0.1) {
+            sink.removeAll(keepingCapacity: true)
+            if Socket.receive(fd, into: &sink) <= 0 { break }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+// Socket: the few POSIX socket calls the server and its test client need,
+// wrapped so that every failure is a `SocketError` naming the call and errno.
+//
+// Contract
+// - Linux (Glibc), IPv4 only; `host` is a dotted literal such as "127.0.0.1" ("localhost"
+//   is accepted and means 127.0.0.1). Port 0 asks the kernel for a free
+//   (ephemeral) port; `listen` returns the port actually bound.
+// - Descriptors are opened close-on-exec. Writes use MSG_NOSIGNAL, so a peer
+//   that hung up gives EPIPE, never a SIGPIPE that would kill the process.
+// - Reads never block without a bound: callers wait with `waitReadable`
+//   (poll(2)) and a timeout first.
+
+import Foundation
+import Glibc
+
+/// A failed socket call: which call, and the errno it left.
+public struct SocketError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let code: Int32
+
+    public init(_ operation: String, code: Int32 = errno) {
+        self.operation = operation
+        self.code = code
+    }
+
+    public var description: String { "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))" }
+}
+
+/// Thin wrappers over socket(2), bind(2), listen(2), accept(2), connect(2),
+/// poll(2), recv(2) and send(2).
+public enum Socket {
+    static func address(host: String, port: Int) throws -> sockaddr_in {
+        guard (0...65535).contains(port) else { throw SocketError("port \(port) (must be 0…65535)", code: EINVAL) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port)).bigEndian
+        let literal = host == "localhost" ? "127.0.0.1" : host
+        guard inet_pton(AF_INET, literal, &addr.sin_addr) == 1 else {
+            throw SocketError("parsing host '\(host)' (an IPv4 address such as 127.0.0.1 is expected)", code: EINVAL)
+        }
+        return addr
+    }
+
+    static func streamSocket() throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        return fd
+    }
+
+    /// A listening socket bound to host:port, and the port it got.
+    public static func listen(host: String, port: Int, backlog: Int32 = 128) throws -> (fd: Int32, port: Int) {
+        var addr = try address(host: host, port: port)
+        let fd = try streamSocket()
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let error = SocketError("bind to \(host):\(port)")
+            close(fd)
+            throw error
+        }
+        guard Glibc.listen(fd, backlog) == 0 else {
+            let error = SocketError("listen")
+            close(fd)
+            throw error
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, Int(UInt16(bigEndian: actual.sin_port)))
+    }
+
+    /// Accepts one pending connection (call after `waitReadable` on the
+    /// listening socket); nil if none was pending after all.
+    public static func accept(_ listener: Int32) -> Int32? {
+        let fd = Glibc.accept(listener, nil, nil)
+        guard fd >= 0 else { return nil }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
+    }
+
+    /// A connected socket to host:port (blocking connect; loopback is instant).
+    public static func connect(host: String, port: Int) throws -> Int32 {
+        var addr = try address(host: host, port: port)
+        let fd = try streamSocket()
+        let result = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            let error = SocketError("connect to \(host):\(port)")
+            close(fd)
+            throw error
+        }
+        setNoDelay(fd)
+        return fd
+    }
+
+    /// Sends small writes at once instead of waiting for more (Nagle's
+    /// algorithm and delayed ACKs would add ~40 ms to each keep-alive request).
+    public static func setNoDelay(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Makes a blocked send(2) give up after `seconds` (a client that stops reading).
+    public static func setSendTimeout(_ fd: Int32, seconds: Double) {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Waits until `fd` has bytes to read (or the peer hung up): true, or false
+    /// after `seconds`.
+    public static func waitReadable(_ fd: Int32, seconds: Double) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ms = Int32(max(0, min(seconds, 3600)) * 1000)
+        while true {
+            let n = poll(&p, 1, ms)
+            if n < 0 && errno == EINTR { continue }
+            return n > 0
+        }
+    }
+
+    /// Reads what is available (up to `maximum` bytes) and appends it.
+    /// Returns the count read: 0 means the peer closed, −1 an error.
+    public static func receive(_ fd: Int32, into buffer: inout [UInt8], maximum: Int = 16384) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximum) { chunk in
+            var n: Int
+            repeat { n = recv(fd, chunk.baseAddress, maximum, 0) } while n < 0 && errno == EINTR
+            if n > 0 { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n])) }
+            return n
+        }
+    }
+
+    /// Writes every byte, or throws (peer gone, send timeout).
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SocketError("send")
+            }
+            offset += n
+        }
+    }
+
+    /// Stops further reads and writes (wakes a thread blocked on the socket).
+    public static func shutdownBoth(_ fd: Int32) { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
+    /// Stops further writes: the peer reads end-of-stream after our bytes.
+    public static func shutdownWrite(_ fd: Int32) { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
+    public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+}
