@@ -26,6 +26,11 @@ import Testing
         try BackpropCLI.run(["bench", "--help"])
     }
 
+    @Test func benchServeRunsOnlyWhenNamed() {
+        #expect(!BenchCommand.selection([]).contains("serve") && BenchCommand.selection([]).contains("mlp"))
+        #expect(BenchCommand.selection(["serve"]) == ["serve"])
+    }
+
     @Test func checkpointsAreServedThroughTheRegistryOrRefusedByKind() throws {
         let configuration = ModelServerConfiguration()
         #expect(throws: CheckpointError.self) { try ServeCommand.loadModel(path: "/nonexistent/model.ckpt", configuration: configuration) }
