@@ -160,7 +160,7 @@ var targets: [Target] = [
                        "ConvolutionalNetworks", "TestSupport"]),
     .testTarget(
         name: "BackpropCLITests",
-        dependencies: ["BackpropCLI"]),
+        dependencies: ["BackpropCLI", "BackpropCore", "ModelServing"]),
 ]
 
 var exerciseTestDependencies: [Target.Dependency] = [

@@ -1,5 +1,6 @@
 // `backprop bench [name…]`: kernel speed, naive against SIMD, and against this
-// CPU's FMA peak measured in the same run.
+// CPU's FMA peak measured in the same run. `serve` (about a minute of HTTP
+// load, see ServeBenchCommand) runs only when named.
 
 import BackpropCore
 import Foundation
@@ -14,12 +15,21 @@ enum BenchCommand {
         Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/07-batching.svg"),
     ]
 
+    static let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "serve"]
+    /// Benchmarks too long for the no-argument run (`serve` takes about a minute).
+    static let onlyByName = ["serve"]
+
+    /// The benchmarks a command line asks for: the named ones, or all but `onlyByName`.
+    static func selection(_ positionals: [String]) -> [String] {
+        positionals.isEmpty ? names.filter { !onlyByName.contains($0) } : positionals
+    }
+
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "bench", words: words, flags: flags)
-        let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "serve"]
         if args.wantsHelp {
             print(helpText(usage: "backprop bench [\(names.joined(separator: "|"))…] [--json] [--quick]",
-                           summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all.",
+                           summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all "
+                               + "but serve (about a minute of HTTP load): run `backprop bench serve` by name.",
                            flags: flags))
             return
         }
@@ -29,7 +39,7 @@ enum BenchCommand {
         #if DEBUG
         FileHandle.standardError.write("warning: this is a debug build; run `swift run -c release backprop bench` for real figures\n".data(using: .utf8)!)
         #endif
-        let selected = args.positionals.isEmpty ? names : args.positionals
+        let selected = selection(args.positionals)
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let quick = args.has("quick")
         let peak = Peak.bestFMAGflops(threads: threads, trials: quick ? 1 : 5, secondsEach: quick ? 0.02 : 0.1)

@@ -133,7 +133,7 @@ enum PredictCommand {
                 }
             }
         case .generator(let g):
-            throw UsageError("backprop predict: \(g.kind) is a text generator; use `backprop generate --model PATH --prompt TEXT`")
+            throw UsageError("backprop predict: \(g.info.kind) is a text generator; use `backprop generate --model PATH --prompt TEXT`")
         }
         return out
     }

@@ -1,4 +1,7 @@
-// `backprop serve`: chapter 7's HTTP service for a trained model.
+// `backprop serve`: chapter 7's HTTP service for a trained model: any
+// checkpoint the registry loads (classifiers on /v1/predict, text generators
+// on /v1/generate), or with --demo a digits MLP trained on the spot plus the
+// toy generator.
 
 import BackpropCore
 import Foundation
@@ -6,7 +9,7 @@ import ModelServing
 
 enum ServeCommand {
     static let flags = [
-        Flag(name: "model", value: "PATH", help: "checkpoint to serve (chapter 2's mlp for now)"),
+        Flag(name: "model", value: "PATH", help: "checkpoint to serve: a classifier (raw inputs, preprocessed as saved) or a text generator"),
         Flag(name: "demo", value: nil, help: "serve a digits MLP trained now (a few seconds in release builds)"),
         Flag(name: "host", value: "IP", help: "IPv4 address to bind (default 127.0.0.1)"),
         Flag(name: "port", value: "N", help: "port (default 8080; 0 picks a free one)"),
@@ -29,6 +32,10 @@ enum ServeCommand {
                         POST /v1/predict  {"inputs": [[…], …]}
                         POST /v1/generate {"prompt": "…", "max_tokens": 64, "temperature": 1, "top_k": 5, "seed": 1, "stream": false}
                 example: curl -s localhost:8080/v1/predict -d '{"inputs": [[0,0,5,13,9,1,0,0, …]]}'
+                --model serves any checkpoint of `backprop train … --save`: classifiers (perceptron, logistic,
+                mlp, cnn) on /v1/predict, taking raw inputs (the preprocessing saved with the model is applied),
+                and text generators on /v1/generate; linear regressors and word vectors are offline only
+                (`backprop predict`).
                 """))
             return
         }
@@ -41,23 +48,22 @@ enum ServeCommand {
         let host = args.string("host") ?? "127.0.0.1"
         let port = try args.int("port", default: 8080, range: 0...65535)
 
-        let predictor: (any BatchPredictor)?
-        let generator: (any TextGenerating)?
+        let server: ModelServer
         switch (args.string("model"), args.has("demo")) {
         case (let path?, false):
-            (predictor, generator) = try loadModel(path: path)
+            server = try loadModel(path: path, configuration: configuration)
         case (nil, true):
             print("training a digits MLP for the demo…")
             fflush(nil)
             let digits = try DemoModels.digits(seed: try args.seed())
             print(String(format: "test accuracy %.1f%%; inputs are 64 raw pixel values 0…16 (8×8 digits)", digits.testAccuracy * 100))
-            (predictor, generator) = (digits.classifier, ToyTextGenerator())
+            server = ModelServer(classifier: digits.classifier, generator: ToyTextGenerator(), configuration: configuration)
         default:
             throw UsageError("backprop serve: give either --model PATH or --demo")
         }
-        let server = ModelServer(predictor: predictor, generator: generator, configuration: configuration)
         let bound = try server.start(host: host, port: port)
-        print("serving \((predictor?.info ?? generator!.info).kind) on http://\(host):\(bound) (Ctrl-C to stop)")
+        let info = server.classifier?.info ?? server.generator!.info
+        print("serving \(info.kind) (\(info.parameterCount) parameters) on http://\(host):\(bound) (Ctrl-C to stop)")
         fflush(nil)  // the log lines should appear as they happen, also when stdout is a file
         let signal = ShutdownSignal.wait()
         print("\nreceived \(signal == SIGINT ? "SIGINT" : "SIGTERM"): finishing requests in flight…")
@@ -67,17 +73,10 @@ enum ServeCommand {
         print("stopped after \(stats.requests) requests on \(stats.connectionsAccepted) connections (\(stats.connectionsRejected) refused)")
     }
 
-    /// The model in a checkpoint, as the service's predictor or generator.
-    /// For now only chapter 2's MLP checkpoints (`backprop train mlp --save`),
-    /// which expect the standardised inputs they were trained on; the model
-    /// registry of chapter 7 will take over.
-    /// - Throws: `CheckpointError` for a bad file, `UsageError` for a kind not served yet.
-    static func loadModel(path: String) throws -> (predictor: (any BatchPredictor)?, generator: (any TextGenerating)?) {
-        let checkpoint = try Checkpoint.load(URL(fileURLWithPath: path))
-        switch checkpoint.model {
-        case "mlp": return (try MLPClassifier(checkpoint: checkpoint, path: path), nil)
-        default:
-            throw UsageError("backprop serve: serving '\(checkpoint.model)' checkpoints is not yet supported (only 'mlp' for now)")
-        }
+    /// A server for the model in a checkpoint, loaded by the registry.
+    /// - Throws: `CheckpointError` for a bad file, `UnservableModelError`
+    ///   for a kind with nothing to serve (a regressor, word vectors).
+    static func loadModel(path: String, configuration: ModelServerConfiguration) throws -> ModelServer {
+        try ModelServer(model: ModelRegistry.open(URL(fileURLWithPath: path)), configuration: configuration)
     }
 }

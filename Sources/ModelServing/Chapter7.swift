@@ -1,6 +1,10 @@
-// Chapter 7: the model as a service: checkpoints (BackpropCore/Storage),
-// loading any of them (ModelRegistry.swift), offline inference
-// (Classifier.swift) and an HTTP service.
+// Chapter 7: the model as a service. The module's map:
+//   checkpoints          BackpropCore/Storage (binary format, validating reader, atomic writer, fuzzer)
+//   loading any of them  ModelRegistry.swift: checkpoint → LoadedModel (classifier, regressor,
+//                        embeddings, generator), each with its ModelInfo (kind, parameters, config)
+//   offline inference    Classifier.swift (NetworkClassifier, LinearModelClassifier), TextGenerating.swift
+//   the HTTP service     HTTP/ (parser, server, client on POSIX sockets) and Service/ (ModelServer's
+//                        routes, DynamicBatcher, limits, the demo model, `bench serve`)
 
 import BackpropCore
 

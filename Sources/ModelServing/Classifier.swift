@@ -1,11 +1,17 @@
-// Classifier: what serving asks of any trained classifier, whatever chapter
-// it comes from. `predict` takes raw inputs (one row per example, as a user
+// Classifier: what offline inference (`backprop predict`) and the service
+// (`POST /v1/predict`) ask of any trained classifier, whatever chapter it
+// comes from. `predict` takes raw inputs (one row per example, as a user
 // would send them), checks their width, applies the preprocessing saved with
 // the model (standardisation, pixel scaling), runs one batched forward pass
 // in inference mode (dropout off, batch norm on its running statistics) and
 // returns, per row, the class, its name and a probability per class.
 //
 //   inputs [n][d] → preprocess → model → scores [n, K] → class, probabilities
+//
+// Threads: the service calls `predict` from several batch workers at once.
+// A forward pass in inference mode only reads the weights, so conformers
+// keep no per-call state in shared properties (and a served model must not
+// be trained at the same time).
 
 import BackpropCore
 import Foundation
@@ -30,6 +36,8 @@ public struct ClassPrediction: Sendable, Equatable {
 public enum InferenceError: Error, CustomStringConvertible, Equatable, Sendable {
     case wrongWidth(row: Int, expected: Int, got: Int)
     case nonFiniteInput(row: Int, column: Int)
+    /// A text generator cannot continue this prompt (empty, unknown characters…).
+    case invalidPrompt(String)
 
     public var description: String {
         switch self {
@@ -37,20 +45,20 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable, Sendable 
             return "input \(row) has \(got) values; the model expects \(expected)"
         case let .nonFiniteInput(row, column):
             return "input \(row), value \(column) is not a finite number (as a 32-bit float)"
+        case let .invalidPrompt(reason):
+            return reason
         }
     }
 }
 
 /// A trained classifier ready to serve.
 public protocol Classifier: Sendable {
-    /// The checkpoint's model kind ("mlp", "cnn", "logistic", "perceptron").
-    var kind: String { get }
+    /// Kind ("mlp", "cnn", "logistic", "perceptron"), parameter count and config.
+    var info: ModelInfo { get }
     /// Values per input row.
     var inputWidth: Int { get }
     /// Class names, indexed by class.
     var classNames: [String] { get }
-    /// Trainable scalars.
-    var parameterCount: Int { get }
     /// Predictions for a batch of raw inputs, in one forward pass.
     /// - Throws: `InferenceError` for a row of the wrong width or a non-finite value.
     func predict(_ inputs: [[Double]]) throws -> [ClassPrediction]

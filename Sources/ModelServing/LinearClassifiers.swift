@@ -1,4 +1,5 @@
-// Chapter 1's models behind the serving interfaces.
+// Chapter 1's models behind the `Classifier` interface, and its linear
+// regression (a regressor: offline inference only, nothing to serve).
 //
 // Probabilities: logistic regression gives σ(z) = P(class 1) for a binary
 // model, [1 − σ(z), σ(z)]; one-versus-rest gives K independent σ(z_k), which
@@ -16,19 +17,17 @@ public struct LinearModelClassifier<Model: SavableLinearModel>: Classifier {
     public let classNames: [String]
     public let inputWidth: Int
     public let preprocessing: InputPreprocessing
+    public let info: ModelInfo
 
     public init(checkpoint: Checkpoint, path: String = "") throws {
         let r = try LinearCheckpoint.classifier(checkpoint, as: Model.self, path: path)
         (models, classNames, inputWidth, preprocessing) = (r.models, r.classNames, r.inputs, r.preprocessing)
-    }
-
-    public var kind: String { Model.checkpointKind }
-
-    public var parameterCount: Int {
+        let scorers: Int
         switch models {
-        case .binary: return inputWidth + 1
-        case .oneVersusRest(let o): return o.models.count * (inputWidth + 1)
+        case .binary: scorers = 1
+        case .oneVersusRest(let o): scorers = o.models.count
         }
+        info = ModelInfo(checkpoint: checkpoint, parameterCount: scorers * (inputWidth + 1))
     }
 
     /// σ(z) for the logistic model; nil for the perceptron (no probability).

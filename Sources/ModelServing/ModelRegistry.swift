@@ -1,7 +1,13 @@
 // ModelRegistry: opens any checkpoint and returns the model it holds, typed
-// by what it can do. The registry maps a checkpoint's model kind to a loader;
-// adding a kind (chapter 5's char-rnn, chapter 6's gpt) is one entry in
-// `loaders` (and, for a new capability, one case of `LoadedModel`).
+// by what it can do: a `Classifier` (served on POST /v1/predict), a
+// `TextGenerating` model (POST /v1/generate), a regressor or word vectors
+// (offline only). The registry maps a checkpoint's model kind to a loader;
+// adding a kind is one entry in `loaders`. Chapters 5 and 6 add theirs as
+//
+//   ("char-rnn", { .generator(try CharRNNGenerator(checkpoint: $0, path: $1)) }),
+//
+// with a small adapter holding the model (`init(checkpoint:)`) and
+// `info = ModelInfo(checkpoint:parameterCount:)`, forwarding `generate`.
 //
 // Loading is all or nothing: the checkpoint is validated (CheckpointReader),
 // then the loader checks the config and every tensor's shape before the model
@@ -12,15 +18,6 @@ import Foundation
 import LinearModels
 import WordEmbeddings
 
-/// A text model that continues a prompt (chapters 5 and 6).
-public protocol TextGenerator: Sendable {
-    var kind: String { get }
-    var parameterCount: Int { get }
-    /// Up to `maxTokens` tokens after `prompt`, sampled with `temperature`
-    /// and `topK` from a generator seeded with `seed`.
-    func generate(prompt: String, maxTokens: Int, temperature: Double, topK: Int?, seed: UInt64) throws -> String
-}
-
 /// A model loaded from a checkpoint, by what it offers.
 public enum LoadedModel: Sendable {
     /// Chapters 1, 2 and 4: inputs → class and probabilities.
@@ -30,25 +27,25 @@ public enum LoadedModel: Sendable {
     /// Chapter 3's word vectors: words → nearest neighbours.
     case embeddings(Embeddings)
     /// Chapters 5 and 6: prompt → text.
-    case generator(any TextGenerator)
+    case generator(any TextGenerating)
 
     /// The checkpoint's model kind.
     public var kind: String {
         switch self {
-        case .classifier(let c): return c.kind
+        case .classifier(let c): return c.info.kind
         case .regressor: return "linear"
         case .embeddings: return "word2vec"
-        case .generator(let g): return g.kind
+        case .generator(let g): return g.info.kind
         }
     }
 
     /// Trainable scalars (for embeddings: the vectors).
     public var parameterCount: Int {
         switch self {
-        case .classifier(let c): return c.parameterCount
+        case .classifier(let c): return c.info.parameterCount
         case .regressor(let r): return r.parameterCount
         case .embeddings(let e): return e.vectors.count
-        case .generator(let g): return g.parameterCount
+        case .generator(let g): return g.info.parameterCount
         }
     }
 }
@@ -78,13 +75,7 @@ public enum ModelRegistry {
 
     /// Reads, validates and loads a checkpoint file.
     public static func open(_ url: URL) throws -> LoadedModel {
-        try openWithCheckpoint(url).model
-    }
-
-    /// The loaded model and the checkpoint it came from (for its config and metadata).
-    public static func openWithCheckpoint(_ url: URL) throws -> (model: LoadedModel, checkpoint: Checkpoint) {
-        let checkpoint = try Checkpoint.load(url)
-        return (try load(checkpoint, path: url.path), checkpoint)
+        try load(try Checkpoint.load(url), path: url.path)
     }
 
     /// Loads checkpoint bytes (used by the fuzz test and `backprop fuzz-checkpoint`).

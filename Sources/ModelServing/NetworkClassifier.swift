@@ -2,9 +2,13 @@
 // `Classifier` interface: one batched forward pass in inference mode, then a
 // softmax over the logits (in Double).
 //
-// A Sequential model is a mutable object (its layers are classes), so one
-// lock serialises forward passes; a server batches concurrent requests into
-// one pass instead (see the serving chapter).
+//   rows [n][d] → preprocessing (as saved) → x [n, d] → forward (inference) → logits [n, K]
+//               → softmax per row → probabilities [n][K], class = argmax
+//
+// Inference mode keeps no cache and changes nothing in the layers (dropout
+// passes activations through, batch norm reads its running statistics), so
+// several threads may predict at once: the service's batch workers do.
+// (Hence @unchecked Sendable: the model must not be trained while it serves.)
 
 import BackpropCore
 import ConvolutionalNetworks
@@ -12,16 +16,15 @@ import Foundation
 import NeuralNetworks
 
 public final class NetworkClassifier: Classifier, @unchecked Sendable {
-    public let kind: String
     public let model: Sequential<Float>
+    public let info: ModelInfo
     public let classNames: [String]
     public let inputWidth: Int
     public let preprocessing: InputPreprocessing
-    private let lock = NSLock()
 
-    public init(kind: String, model: Sequential<Float>, inputWidth: Int, classNames: [String], preprocessing: InputPreprocessing) {
-        self.kind = kind
+    init(model: Sequential<Float>, info: ModelInfo, inputWidth: Int, classNames: [String], preprocessing: InputPreprocessing) {
         self.model = model
+        self.info = info
         self.inputWidth = inputWidth
         self.classNames = classNames
         self.preprocessing = preprocessing
@@ -30,22 +33,20 @@ public final class NetworkClassifier: Classifier, @unchecked Sendable {
     /// Chapter 2's MLP from its checkpoint.
     public static func mlp(_ c: Checkpoint, path: String = "") throws -> NetworkClassifier {
         let r = try MultilayerPerceptron.restore(c, path: path)
-        return NetworkClassifier(kind: "mlp", model: r.model, inputWidth: r.inputs, classNames: r.classNames, preprocessing: r.preprocessing)
+        return NetworkClassifier(model: r.model, info: ModelInfo(checkpoint: c, parameterCount: r.model.parameterCount),
+                                 inputWidth: r.inputs, classNames: r.classNames, preprocessing: r.preprocessing)
     }
 
     /// Chapter 4's digits CNN from its checkpoint.
     public static func cnn(_ c: Checkpoint, path: String = "") throws -> NetworkClassifier {
         let r = try DigitsCNN.restore(c, path: path)
-        return NetworkClassifier(kind: "cnn", model: r.model, inputWidth: 64, classNames: r.classNames, preprocessing: r.preprocessing)
+        return NetworkClassifier(model: r.model, info: ModelInfo(checkpoint: c, parameterCount: r.model.parameterCount),
+                                 inputWidth: 64, classNames: r.classNames, preprocessing: r.preprocessing)
     }
-
-    public var parameterCount: Int { model.parameterCount }
 
     /// The logits [n, K] for raw inputs (inference mode).
     public func logits(_ inputs: [[Double]]) throws -> Tensor<Float> {
         let x = try preprocessing.apply(try InferenceInput.matrix(inputs, width: inputWidth))
-        lock.lock()
-        defer { lock.unlock() }
         return try model.forward(x, mode: .inference).output
     }
 

@@ -4,6 +4,7 @@
 @testable import BackpropCLI
 import BackpropCore
 import Foundation
+import ModelServing
 import Testing
 
 @Suite struct ServeCLITests {
@@ -25,12 +26,31 @@ import Testing
         try BackpropCLI.run(["bench", "--help"])
     }
 
-    @Test func checkpointsThatCannotBeServedAreNamed() throws {
-        #expect(throws: CheckpointError.self) { try ServeCommand.loadModel(path: "/nonexistent/model.json") }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try Checkpoint(model: "word2vec", tensors: []).write(to: url)
-        let error = #expect(throws: UsageError.self) { try ServeCommand.loadModel(path: url.path) }
-        #expect(error?.description.contains("serving 'word2vec' checkpoints is not yet supported") == true)
+    @Test func benchServeRunsOnlyWhenNamed() {
+        #expect(!BenchCommand.selection([]).contains("serve") && BenchCommand.selection([]).contains("mlp"))
+        #expect(BenchCommand.selection(["serve"]) == ["serve"])
+    }
+
+    @Test func checkpointsAreServedThroughTheRegistryOrRefusedByKind() throws {
+        let configuration = ModelServerConfiguration()
+        #expect(throws: CheckpointError.self) { try ServeCommand.loadModel(path: "/nonexistent/model.ckpt", configuration: configuration) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (kind, checkpoint) in try SampleCheckpoints.all() {
+            let url = dir.appendingPathComponent("\(kind).ckpt")
+            try checkpoint.write(to: url)
+            if kind == "linear" || kind == "word2vec" {
+                let error = #expect(throws: UnservableModelError.self) {
+                    try ServeCommand.loadModel(path: url.path, configuration: configuration)
+                }
+                #expect(error?.description.contains("'\(kind)' checkpoint holds") == true)
+                #expect(error?.description.contains("backprop predict") == true)
+            } else {
+                let server = try ServeCommand.loadModel(path: url.path, configuration: configuration)
+                #expect(server.classifier?.info.kind == kind && server.generator == nil)
+                server.stop()
+            }
+        }
     }
 }

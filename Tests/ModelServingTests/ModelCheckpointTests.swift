@@ -52,7 +52,7 @@ func classifier(_ m: LoadedModel) throws -> any Classifier {
             ? try Chapter1.perceptron(dataset: dataset, epochs: 5, learningRate: 1, seed: 3, saveTo: url)
             : try Chapter1.logistic(dataset: dataset, epochs: 40, learningRate: 0.5, seed: 3, saveTo: url)
         let loaded = try classifier(try ModelRegistry.open(url))
-        #expect(loaded.kind == model && loaded.inputWidth == 4)
+        #expect(loaded.info.kind == model && loaded.inputWidth == 4)
         let test = try rawIrisTest(dataset, seed: 3)
         #expect(loaded.classNames == test.classNames)
         let predictions = try loaded.predict(rawRows(test.features))

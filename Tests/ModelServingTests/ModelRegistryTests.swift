@@ -6,8 +6,8 @@
 import BackpropCore
 import Dispatch
 import Foundation
-import ModelServing
 import Testing
+@testable import ModelServing
 
 @Suite struct ModelRegistryTests {
     func sample(_ kind: String) throws -> Checkpoint {
@@ -120,16 +120,11 @@ import Testing
         let c = try classifier(try ModelRegistry.load(try sample("cnn")))
         let rows = (0..<8).map { i in (0..<64).map { Double(($0 * 7 + i * 3) % 17) } }
         let expected = try c.predict(rows)
-        let results = LockedResults(count: 8)
-        DispatchQueue.concurrentPerform(iterations: 8) { i in results.set(i, (try? c.predict(rows)) ?? []) }
-        #expect(results.all.allSatisfy { $0 == expected })
+        let results = LockedValue<[[ClassPrediction]]>(Array(repeating: [], count: 8))
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let answer = (try? c.predict(rows)) ?? []
+            results.update { $0[i] = answer }
+        }
+        #expect(results.get().allSatisfy { $0 == expected })
     }
-}
-
-final class LockedResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [[ClassPrediction]]
-    init(count: Int) { values = Array(repeating: [], count: count) }
-    func set(_ i: Int, _ v: [ClassPrediction]) { lock.lock(); values[i] = v; lock.unlock() }
-    var all: [[ClassPrediction]] { lock.lock(); defer { lock.unlock() }; return values }
 }

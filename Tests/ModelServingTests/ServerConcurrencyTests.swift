@@ -9,8 +9,8 @@ import Testing
 
 @Suite struct ServerConcurrencyTests {
     @Test func concurrentRequestsShareForwardPasses() throws {
-        let recorder = InstrumentedPredictor(try tinyClassifier(), delay: 0.05)
-        let (server, port) = try startServer(predictor: recorder) {
+        let recorder = InstrumentedClassifier(try tinyClassifier(), delay: 0.05)
+        let (server, port) = try startServer(classifier: recorder) {
             $0.batching = DynamicBatcher.Policy(maxBatchRows: 64, maxWait: 0.05, workers: 1)
         }
         defer { server.stop() }
@@ -20,7 +20,7 @@ import Testing
             let r = try HTTPClient(port: port).post("/v1/predict", json: predictBody([rows[i]]))
             return (r.json?["outputs"] as? [[String: Any]])?.first?["class"] as? Int ?? -1
         }
-        #expect(classes == expected.map(\.classIndex))
+        #expect(classes == expected.map(\.class))
         let sizes = recorder.batchSizes.get()
         #expect(sizes.reduce(0, +) == 16 && sizes.count < 16)
         #expect((sizes.max() ?? 0) > 1, "batch sizes \(sizes)")
@@ -39,8 +39,8 @@ import Testing
     }
 
     @Test func batchesRespectTheRowBoundAndKeepRequestsWhole() throws {
-        let recorder = InstrumentedPredictor(try tinyClassifier(), delay: 0.01)
-        let (server, port) = try startServer(predictor: recorder) {
+        let recorder = InstrumentedClassifier(try tinyClassifier(), delay: 0.01)
+        let (server, port) = try startServer(classifier: recorder) {
             $0.batching = DynamicBatcher.Policy(maxBatchRows: 5, maxWait: 0.05, workers: 1)
         }
         defer { server.stop() }
@@ -52,7 +52,7 @@ import Testing
             return (r.json?["outputs"] as? [[String: Any]] ?? []).map { $0["class"] as? Int ?? -1 }
         }
         for (request, answer) in zip(requests, answers) {
-            #expect(answer == (try recorder.inner.predict(request)).map(\.classIndex))
+            #expect(answer == (try recorder.inner.predict(request)).map(\.class))
         }
         #expect(Set(recorder.batchSizes.get()) == [3, 7])
     }
@@ -60,10 +60,10 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func sixtyFourClientsTimesSixteenRequestsAllAnsweredCorrectly() throws {
         let classifier = try tinyClassifier()
-        let (server, port) = try startServer(predictor: classifier)
+        let (server, port) = try startServer(classifier: classifier)
         defer { server.stop() }
         let rows = randomRows(64 * 16, seed: 711)
-        let expected = try classifier.predict(rows).map(\.classIndex)
+        let expected = try classifier.predict(rows).map(\.class)
         let answers = try concurrently(64, timeout: 50) { c -> [Int] in
             let client = try HTTPClient(port: port, timeout: 20)
             return try (0..<16).map { k in
@@ -97,10 +97,10 @@ import Testing
     }
 
     @Test func gracefulStopFinishesRequestsInFlight() throws {
-        let slow = InstrumentedPredictor(try tinyClassifier(), delay: 0.3)
-        let (server, port) = try startServer(predictor: slow, generator: ToyTextGenerator(tokenDelay: 0.02))
+        let slow = InstrumentedClassifier(try tinyClassifier(), delay: 0.3)
+        let (server, port) = try startServer(classifier: slow, generator: ToyTextGenerator(tokenDelay: 0.02))
         let rows = randomRows(1, seed: 712)
-        let expected = try slow.inner.predict(rows)[0].classIndex
+        let expected = try slow.inner.predict(rows)[0].class
         let idle = try HTTPClient(port: port)
         #expect(try idle.get("/healthz").status == 200)
         let results = LockedValue<[String: HTTPClientResponse]>([:])
@@ -148,18 +148,19 @@ import Testing
     }
 }
 
-/// A predictor that answers one prediction too few (a bug the server must survive).
-struct ShortPredictor: BatchPredictor {
+/// A classifier that answers one prediction too few (a bug the server must survive).
+struct ShortClassifier: Classifier {
     var inputWidth: Int { 8 }
+    var classNames: [String] { ["only"] }
     var info: ModelInfo { ModelInfo(kind: "broken", parameterCount: 0) }
-    func predict(_ batch: [[Double]]) throws -> [Prediction] {
-        Array(repeating: Prediction(probabilities: [1]), count: batch.count - 1)
+    func predict(_ batch: [[Double]]) throws -> [ClassPrediction] {
+        Array(repeating: ClassPrediction(class: 0, label: "only", probabilities: [1]), count: batch.count - 1)
     }
 }
 
 @Suite struct ServerFaultTests {
-    @Test func aBrokenPredictorIsA500NotACrash() throws {
-        let (server, port) = try startServer(predictor: ShortPredictor())
+    @Test func aBrokenClassifierIsA500NotACrash() throws {
+        let (server, port) = try startServer(classifier: ShortClassifier())
         defer { server.stop() }
         let client = try HTTPClient(port: port)
         let response = try client.post("/v1/predict", json: predictBody(randomRows(2, seed: 750)))

@@ -101,8 +101,8 @@ import Testing
     }
 
     @Test func aFullQueueAnswers503InsteadOfGrowing() throws {
-        let slow = InstrumentedPredictor(try tinyClassifier(), delay: 0.5)
-        let (server, port) = try startServer(predictor: slow) {
+        let slow = InstrumentedClassifier(try tinyClassifier(), delay: 0.5)
+        let (server, port) = try startServer(classifier: slow) {
             $0.batching = DynamicBatcher.Policy(maxBatchRows: 1, maxWait: 0, maxQueuedRequests: 1, workers: 1)
         }
         defer { server.stop() }
@@ -113,7 +113,7 @@ import Testing
         #expect(refused.count >= 1 && refused.count <= 3)
         #expect(refused.allSatisfy { $0.header("Retry-After") == "1" && ($0.json?["error"] as? String)?.contains("queue is full") == true })
         for (i, r) in responses.enumerated() where r.status != 503 {
-            #expect(r.status == 200 && (r.json?["outputs"] as? [[String: Any]])?.first?["class"] as? Int == expected[i].classIndex)
+            #expect(r.status == 200 && (r.json?["outputs"] as? [[String: Any]])?.first?["class"] as? Int == expected[i].class)
         }
     }
 

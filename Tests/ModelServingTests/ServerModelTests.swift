@@ -1,6 +1,6 @@
-// The pieces around the server: the MLP adapter against the model called
-// directly, rebuilding it from a chapter-2 checkpoint, the toy generator's
-// contract, the batching figure, and the load generator's percentiles.
+// The pieces around the server: the network classifier against the model
+// called directly, the toy generator's contract, the batching figure, and
+// the load generator's percentiles. (Serving checkpoints: ServeCheckpointTests.)
 
 import BackpropCore
 import Foundation
@@ -20,27 +20,12 @@ import Testing
             let e = z.map { exp($0 - m) }
             let expected = e.map { $0 / e.reduce(0, +) }
             #expect(zip(p.probabilities, expected).allSatisfy { abs($0 - $1) < 1e-5 })
-            #expect(p.classIndex == z.indices.max { z[$0] < z[$1] })
+            #expect(p.class == z.indices.max { z[$0] < z[$1] })
         }
-        #expect(throws: ServingError.self) { try MLPClassifier(model: classifier.model, inputWidth: 7) }
-    }
-
-    @Test func rebuildsTheMLPFromItsCheckpoint() throws {
-        let model: Sequential<Float> = try MultilayerPerceptron.make(inputs: 8, hidden: [16, 12], outputs: 4, activation: .tanh,
-                                                                     dropout: 0.2, seed: 741)
-        let checkpoint = model.checkpoint(model: "mlp", config: [("hidden", .array([.integer(16), .integer(12)])),
-                                                                 ("activation", .string("tanh")), ("dropout", .number(0.2))])
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("serve-test-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try checkpoint.write(to: url)
-        let served = try MLPClassifier(checkpoint: Checkpoint.load(url), path: url.path)
-        let original = try MLPClassifier(model: model, inputWidth: 8)
-        let rows = randomRows(6, seed: 742)
-        #expect(try served.predict(rows) == original.predict(rows))
-        #expect(served.inputWidth == 8 && served.info.parameterCount == model.parameterCount)
-        var wrong = checkpoint
-        wrong.model = "cnn"
-        #expect(throws: CheckpointError.self) { try MLPClassifier(checkpoint: wrong) }
+        // A checkpoint whose input width does not fit the weights is refused.
+        let wrongWidth = MultilayerPerceptron.checkpoint(classifier.model, inputs: 7, hidden: [16], outputs: 4, activation: .relu,
+                                                         dropout: 0, classNames: ["w", "x", "y", "z"], preprocessing: .none)
+        #expect(throws: CheckpointError.self) { try NetworkClassifier.mlp(wrongWidth) }
     }
 
     @Test func toyGeneratorIsSeededAndFollowsItsLogits() throws {
@@ -61,7 +46,7 @@ import Testing
             #expect(c == ToyTextGenerator.alphabet[best])
             previous = best
         }
-        #expect(throws: ServingError.self) { try generator.validate(prompt: "xyz") }
+        #expect(throws: InferenceError.self) { try generator.validate(prompt: "xyz") }
     }
 
     @Test func batchingFigureStacksTwoPanels() {

@@ -10,7 +10,7 @@ import Testing
 @Suite struct ServerRouteTests {
     @Test func healthAndModelDescription() throws {
         let classifier = try tinyClassifier()
-        let (server, port) = try startServer(predictor: classifier)
+        let (server, port) = try startServer(classifier: classifier)
         defer { server.stop() }
         let client = try HTTPClient(port: port)
         let health = try client.get("/healthz")
@@ -22,13 +22,13 @@ import Testing
         #expect(json["kind"] as? String == "mlp")
         #expect(json["parameters"] as? Int == 8 * 16 + 16 + 16 * 4 + 4)
         #expect(json["input_width"] as? Int == 8)
-        #expect((json["config"] as? [String: Any])?["classes"] as? Int == 4)
+        #expect((json["config"] as? [String: Any])?["outputs"] as? Int == 4)
         #expect((json["generator"] as? [String: Any])?["kind"] as? String == "toy-bigram")
     }
 
     @Test func predictAnswersEveryRowLikeTheModel() throws {
         let classifier = try tinyClassifier()
-        let (server, port) = try startServer(predictor: classifier)
+        let (server, port) = try startServer(classifier: classifier)
         defer { server.stop() }
         let rows = randomRows(5, seed: 702)
         let direct = try classifier.predict(rows)
@@ -37,7 +37,8 @@ import Testing
         let outputs = try #require(response.json?["outputs"] as? [[String: Any]])
         #expect(outputs.count == 5)
         for (output, expected) in zip(outputs, direct) {
-            #expect(output["class"] as? Int == expected.classIndex)
+            #expect(output["class"] as? Int == expected.class)
+            #expect(output["label"] as? String == expected.label && expected.label == ["w", "x", "y", "z"][expected.class])
             let p = probabilities(output)
             #expect(p.count == 4 && abs(p.reduce(0, +) - 1) < 1e-5)
             #expect(zip(p, expected.probabilities).allSatisfy { abs($0 - $1) < 1e-6 })
@@ -100,6 +101,7 @@ import Testing
         (#"{"inputs": [[1,"a",3,4,5,6,7,8]]}"#, "'inputs[0][1]' must be a number"),
         (#"{"inputs": [[1,null,3,4,5,6,7,8]]}"#, "'inputs[0][1]' must be a number, not null"),
         (#"{"inputs": "x"}"#, "'inputs' must be an array"),
+        (#"{"inputs": [[1,2,3,1e39,5,6,7,8]]}"#, "inputs[0][3] is not a finite number (as a 32-bit float)"),
         (#"{"inputs": [[1,2,3,4,5,6,7,8],[1,2,3,4,5,6,7,8],[1,2,3,4,5,6,7,8]]}"#, "at most 2 per request"),
     ])
     func badPredictBodies(body: String, message: String) throws {

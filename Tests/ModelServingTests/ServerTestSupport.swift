@@ -1,5 +1,5 @@
-// Shared pieces of the server tests: a tiny classifier, predictors that
-// record or delay their batches, a server started on an ephemeral loopback
+// Shared pieces of the server tests: a tiny classifier, a classifier that
+// records or delays its batches, a server started on an ephemeral loopback
 // port, and threads that run clients at the same time.
 
 import BackpropCore
@@ -7,10 +7,12 @@ import Foundation
 import NeuralNetworks
 @testable import ModelServing
 
-/// An 8-16-4 ReLU MLP (seeded) as a classifier.
-func tinyClassifier() throws -> MLPClassifier {
+/// An 8-16-4 ReLU MLP (seeded) with classes "w"…"z", loaded from its checkpoint.
+func tinyClassifier() throws -> NetworkClassifier {
     let model: Sequential<Float> = try MultilayerPerceptron.make(inputs: 8, hidden: [16], outputs: 4, seed: 701)
-    return try MLPClassifier(model: model, inputWidth: 8, config: [("test", .bool(true))])
+    return try NetworkClassifier.mlp(MultilayerPerceptron.checkpoint(
+        model, inputs: 8, hidden: [16], outputs: 4, activation: .relu, dropout: 0, classNames: ["w", "x", "y", "z"],
+        preprocessing: .none))
 }
 
 /// Seeded random input rows of width 8.
@@ -24,23 +26,24 @@ func predictBody(_ rows: [[Double]]) -> String {
     JSONValue.object([("inputs", .array(rows.map { .array($0.map { .number($0) }) }))]).rendered
 }
 
-/// Wraps a predictor: records each batch's row count, optionally sleeps per
+/// Wraps a classifier: records each batch's row count, optionally sleeps per
 /// batch, and signals `started` when a batch begins.
-final class InstrumentedPredictor: BatchPredictor, @unchecked Sendable {
-    let inner: any BatchPredictor
+final class InstrumentedClassifier: Classifier, @unchecked Sendable {
+    let inner: any Classifier
     let delay: Double
     let batchSizes = LockedValue<[Int]>([])
     let started = DispatchSemaphore(value: 0)
 
-    init(_ inner: any BatchPredictor, delay: Double = 0) {
+    init(_ inner: any Classifier, delay: Double = 0) {
         self.inner = inner
         self.delay = delay
     }
 
     var inputWidth: Int { inner.inputWidth }
     var info: ModelInfo { inner.info }
+    var classNames: [String] { inner.classNames }
 
-    func predict(_ batch: [[Double]]) throws -> [Prediction] {
+    func predict(_ batch: [[Double]]) throws -> [ClassPrediction] {
         batchSizes.update { $0.append(batch.count) }
         started.signal()
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
@@ -49,13 +52,13 @@ final class InstrumentedPredictor: BatchPredictor, @unchecked Sendable {
 }
 
 /// A server on 127.0.0.1 with an ephemeral port; call `stop()` when done.
-func startServer(predictor: (any BatchPredictor)? = nil, generator: (any TextGenerating)? = ToyTextGenerator(),
+func startServer(classifier: (any Classifier)? = nil, generator: (any TextGenerating)? = ToyTextGenerator(),
                  configure: (inout ModelServerConfiguration) -> Void = { _ in }) throws -> (ModelServer, Int) {
     var configuration = ModelServerConfiguration()
     configuration.http.readTimeout = 2
     configuration.http.drainTimeout = 5
     configure(&configuration)
-    let server = ModelServer(predictor: try predictor ?? tinyClassifier(), generator: generator, configuration: configuration)
+    let server = ModelServer(classifier: try classifier ?? tinyClassifier(), generator: generator, configuration: configuration)
     let port = try server.start(host: "127.0.0.1", port: 0)
     return (server, port)
 }
@@ -98,4 +101,12 @@ func serverSentEvents(_ text: String) -> [(event: String, data: [String: Any])] 
 /// The probabilities of an output object.
 func probabilities(_ output: [String: Any]) -> [Double] {
     (output["probabilities"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue }
+}
+
+/// Each output's probabilities in a predict response, read with the
+/// checkpoints' JSON parser, which reads every number exactly
+/// (JSONSerialization may be off in the last digit).
+func exactProbabilities(_ response: HTTPClientResponse) throws -> [[Double]] {
+    let outputs = try JSONParser.parse(response.body)["outputs"]?.arrayValue ?? []
+    return outputs.map { ($0["probabilities"]?.arrayValue ?? []).compactMap(\.doubleValue) }
 }

@@ -101,7 +101,9 @@ public struct PredictRequest: Decodable, Sendable {
         inputs = try c.decode([[Double]].self, forKey: AnyKey("inputs"))
     }
 
-    /// Decodes and checks the shape: 1…maxRows rows of exactly `width` finite numbers.
+    /// Decodes and checks the shape: 1…maxRows rows of exactly `width`
+    /// numbers, each finite as a Float (the models compute in Float; one bad
+    /// row must not fail the batch it would share with other requests).
     public static func parse(_ body: [UInt8], width: Int, maxRows: Int) throws -> PredictRequest {
         let request = try RequestBody.decode(PredictRequest.self, from: body)
         guard !request.inputs.isEmpty else { throw ServingError.invalidInput("'inputs' is empty; send at least one row") }
@@ -112,8 +114,8 @@ public struct PredictRequest: Decodable, Sendable {
             guard row.count == width else {
                 throw ServingError.invalidInput("inputs[\(i)] has \(row.count) values; the model expects \(width)")
             }
-            if let j = row.firstIndex(where: { !$0.isFinite }) {
-                throw ServingError.invalidInput("inputs[\(i)][\(j)] is not a finite number")
+            if let j = row.firstIndex(where: { !Float($0).isFinite }) {
+                throw ServingError.invalidInput("inputs[\(i)][\(j)] is not a finite number (as a 32-bit float)")
             }
         }
         return request

@@ -21,7 +21,7 @@
 //   `ServingError.overloaded` (the server answers 503) instead of letting
 //   the queue, and memory, grow without bound.
 // - `workers` threads take batches, so one batch can be gathered while
-//   another computes.
+//   another computes (a `Classifier` may be called from several threads).
 // - `shutdown()` lets the workers finish every queued request, then ends them.
 
 import Foundation
@@ -60,12 +60,12 @@ public final class DynamicBatcher: @unchecked Sendable {
     final class Job: @unchecked Sendable {
         let rows: [[Double]]
         let enqueued = DispatchTime.now().uptimeNanoseconds
-        var result: Result<[Prediction], Error> = .failure(ServingError.stopping)
+        var result: Result<[ClassPrediction], Error> = .failure(ServingError.stopping)
         let done = DispatchSemaphore(value: 0)
         init(rows: [[Double]]) { self.rows = rows }
     }
 
-    public let predictor: any BatchPredictor
+    public let classifier: any Classifier
     public let policy: Policy
     /// How many clients could send a request now (nil: unknown, always wait).
     let senders: (@Sendable () -> Int)?
@@ -78,8 +78,8 @@ public final class DynamicBatcher: @unchecked Sendable {
     private var stats = Statistics()
     private let finished = DispatchGroup()
 
-    public init(predictor: any BatchPredictor, policy: Policy = .init(), senders: (@Sendable () -> Int)? = nil) {
-        self.predictor = predictor
+    public init(classifier: any Classifier, policy: Policy = .init(), senders: (@Sendable () -> Int)? = nil) {
+        self.classifier = classifier
         self.policy = policy
         self.senders = senders
         for i in 0..<policy.workers {
@@ -97,8 +97,8 @@ public final class DynamicBatcher: @unchecked Sendable {
 
     /// Predicts `rows` as part of some batch; blocks until done.
     /// - Throws: `ServingError.overloaded` when the queue is full,
-    ///   `.stopping` after shutdown, or the predictor's error.
-    public func predict(_ rows: [[Double]]) throws -> [Prediction] {
+    ///   `.stopping` after shutdown, or the classifier's error.
+    public func predict(_ rows: [[Double]]) throws -> [ClassPrediction] {
         let job = Job(rows: rows)
         try condition.withLock {
             if stopping { throw ServingError.stopping }
@@ -164,9 +164,9 @@ public final class DynamicBatcher: @unchecked Sendable {
     private func run(_ batch: [Job]) {
         do {
             let inputs = batch.flatMap(\.rows)
-            let outputs = try predictor.predict(inputs)
+            let outputs = try classifier.predict(inputs)
             guard outputs.count == inputs.count else {
-                throw PredictorContractError(rows: inputs.count, predictions: outputs.count)
+                throw ClassifierContractError(rows: inputs.count, predictions: outputs.count)
             }
             var start = 0
             for job in batch {
@@ -181,8 +181,8 @@ public final class DynamicBatcher: @unchecked Sendable {
     }
 }
 
-/// A predictor that broke its contract (a bug, answered 500).
-struct PredictorContractError: Error, CustomStringConvertible {
+/// A classifier that broke its contract (a bug, answered 500).
+struct ClassifierContractError: Error, CustomStringConvertible {
     let rows: Int
     let predictions: Int
     var description: String { "the model returned \(predictions) predictions for \(rows) rows" }

@@ -1,9 +1,13 @@
-// ModelServer: the routes of chapter 7's service on top of HTTPServer.
+// ModelServer: the routes of chapter 7's service on top of HTTPServer, for
+// any model the registry loads: a `Classifier` on /v1/predict, a
+// `TextGenerating` model on /v1/generate (or both, as `serve --demo` does).
 //
 //   GET  /healthz      {"status": "ok"} (503 {"status": "stopping"} while draining)
-//   GET  /v1/model     {"kind", "parameters", "config", …}
-//   POST /v1/predict   {"inputs": [[…], …]} → {"outputs": [{"class": k, "probabilities": […]}, …]}
-//                      through the DynamicBatcher (concurrent requests share forward passes)
+//   GET  /v1/model     {"kind", "parameters", "config", …} (ModelInfo, from the checkpoint)
+//   POST /v1/predict   {"inputs": [[…], …]} raw inputs (the model applies its saved preprocessing)
+//                      → {"outputs": [{"class": k, "label": "…", "probabilities": […]}, …]}
+//                      ("label" when the model names its classes), through the
+//                      DynamicBatcher (concurrent requests share forward passes)
 //   POST /v1/generate  {"prompt", "max_tokens", "temperature", "top_k", "seed", "stream"}
 //                      → {"text": …, "tokens": n, "seed": s}; with "stream": true, server-sent
 //                      events over chunked encoding: `data: {"token": "…"}` per token, then
@@ -15,7 +19,8 @@
 // AdmissionGate lets it in (at most one per core by default). Call `stop()`
 // before dropping a server: it ends the accept, connection and worker threads.
 //
-// Errors are JSON `{"error": "…"}`: 400 bad body or parameters, 404 unknown
+// Errors are JSON `{"error": "…"}`: 400 bad body or parameters (or an
+// `InferenceError` from the model), 404 unknown
 // path, 405 wrong method (with Allow), 503 queue full or stopping (with
 // Retry-After), 500 anything else. Connection-level errors (411, 413, 408,
 // 400 for malformed HTTP) come from HTTPServer.
@@ -42,7 +47,7 @@ public struct ModelServerConfiguration: Sendable {
 }
 
 public final class ModelServer: @unchecked Sendable {
-    public let predictor: (any BatchPredictor)?
+    public let classifier: (any Classifier)?
     public let generator: (any TextGenerating)?
     public let configuration: ModelServerConfiguration
     /// nil when there is no classifier to batch for.
@@ -55,21 +60,32 @@ public final class ModelServer: @unchecked Sendable {
     ]
 
     /// A server for a classifier, a generator, or both.
-    public init(predictor: (any BatchPredictor)? = nil, generator: (any TextGenerating)? = nil,
+    public init(classifier: (any Classifier)? = nil, generator: (any TextGenerating)? = nil,
                 configuration: ModelServerConfiguration = .init()) {
-        precondition(predictor != nil || generator != nil, "ModelServer needs a model to serve")
-        self.predictor = predictor
+        precondition(classifier != nil || generator != nil, "ModelServer needs a model to serve")
+        self.classifier = classifier
         self.generator = generator
         self.configuration = configuration
         let connections = LockedValue<HTTPServer?>(nil)
-        batcher = predictor.map {
-            DynamicBatcher(predictor: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
+        batcher = classifier.map {
+            DynamicBatcher(classifier: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
         }
         generations = AdmissionGate(maxActive: configuration.maxActiveGenerations, maxWaiting: configuration.maxWaitingGenerations)
         http = HTTPServer(configuration: configuration.http) { [weak self] request in
             self?.handle(request) ?? .response(.error(503, ServingError.stopping.description))
         }
         connections.set(http)
+    }
+
+    /// A server for a model loaded from a checkpoint (`ModelRegistry.open`).
+    /// - Throws: `UnservableModelError` for a regressor or word vectors.
+    public convenience init(model: LoadedModel, configuration: ModelServerConfiguration = .init()) throws {
+        switch model {
+        case .classifier(let c): self.init(classifier: c, configuration: configuration)
+        case .generator(let g): self.init(generator: g, configuration: configuration)
+        case .regressor: throw UnservableModelError(kind: model.kind, holds: "a regressor")
+        case .embeddings: throw UnservableModelError(kind: model.kind, holds: "word vectors")
+        }
     }
 
     /// Starts listening (port 0 = ephemeral) and returns the port.
@@ -123,6 +139,7 @@ public final class ModelServer: @unchecked Sendable {
             case .overloaded(let message): return .error(503, message, headers: [("Retry-After", "1")])
             case .stopping: return .error(503, e.description, headers: [("Retry-After", "1")])
             }
+        case let e as InferenceError: return .error(400, e.description)
         case let e as TrainingError: return .error(400, e.description)
         default: return .error(500, "internal error: \(error)")
         }
@@ -130,9 +147,9 @@ public final class ModelServer: @unchecked Sendable {
 
     func modelDescription() -> JSONValue {
         var fields: [(String, JSONValue)] = []
-        if let p = predictor {
-            guard case .object(let info) = p.info.json else { return p.info.json }
-            fields = info + [("input_width", .integer(p.inputWidth)), ("routes", .array([.string("/v1/predict")]))]
+        if let c = classifier {
+            guard case .object(let info) = c.info.json else { return c.info.json }
+            fields = info + [("input_width", .integer(c.inputWidth)), ("routes", .array([.string("/v1/predict")]))]
         }
         if let g = generator {
             if fields.isEmpty {
@@ -148,13 +165,14 @@ public final class ModelServer: @unchecked Sendable {
     // MARK: predict
 
     func predict(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let predictor, let batcher else {
+        guard let classifier, let batcher else {
             return .error(404, "this server's model does not classify; use /v1/generate")
         }
-        let body = try PredictRequest.parse(request.body, width: predictor.inputWidth, maxRows: configuration.maxRowsPerRequest)
+        let body = try PredictRequest.parse(request.body, width: classifier.inputWidth, maxRows: configuration.maxRowsPerRequest)
         let predictions = try batcher.predict(body.inputs)
         let outputs: [JSONValue] = predictions.map { p in
-            .object([("class", .integer(p.classIndex)), ("probabilities", .array(p.probabilities.map { .number($0) }))])
+            .object([("class", .integer(p.class))] + (p.label.map { [("label", .string($0))] } ?? [])
+                    + [("probabilities", .array(p.probabilities.map { .number($0) }))])
         }
         return .json(200, .object([("outputs", .array(outputs))]))
     }
@@ -208,5 +226,17 @@ public final class ModelServer: @unchecked Sendable {
     /// One server-sent event: optional `event:` line, one `data:` line, blank line.
     static func event(_ name: String?, _ data: JSONValue) -> [UInt8] {
         Array(((name.map { "event: \($0)\n" } ?? "") + "data: \(data.rendered)\n\n").utf8)
+    }
+}
+
+/// A checkpoint whose model the service has no route for.
+public struct UnservableModelError: Error, CustomStringConvertible, Sendable {
+    public var kind: String
+    /// What the checkpoint holds instead ("a regressor", "word vectors").
+    public var holds: String
+
+    public var description: String {
+        "a '\(kind)' checkpoint holds \(holds), which the service cannot serve; it serves classifiers "
+            + "(POST /v1/predict) and text generators (POST /v1/generate). Use `backprop predict --model PATH` for it offline."
     }
 }

@@ -72,7 +72,7 @@ public enum ServingBenchmark {
         init(_ digits: DemoModels.Digits, count: Int = 256) throws {
             let rows = Array(digits.testInputs.prefix(count))
             bodies = rows.map { JSONValue.object([("inputs", .array([.array($0.map { .number($0) })]))]).rendered }
-            expected = try digits.classifier.predict(rows).map(\.classIndex)
+            expected = try digits.classifier.predict(rows).map(\.class)
         }
 
         func send(_ client: HTTPClient, _ i: Int) throws -> Bool {
@@ -89,7 +89,7 @@ public enum ServingBenchmark {
                                concurrency: Int, seconds: Double, repeats: Int) throws -> (LoadResult, DynamicBatcher.Statistics) {
         var configuration = ModelServerConfiguration()
         configuration.batching = policy
-        let server = ModelServer(predictor: digits.classifier, configuration: configuration)
+        let server = ModelServer(classifier: digits.classifier, configuration: configuration)
         let port = try server.start()
         defer { server.stop() }
         _ = LoadGenerator.run(port: port, concurrency: concurrency, seconds: min(0.2, seconds)) { try workload.send($0, $1) }  // warm-up

@@ -26,9 +26,9 @@ public struct ToyTextGenerator: TextGenerating {
     }
 
     public func validate(prompt: String) throws {
-        guard !prompt.isEmpty else { throw ServingError.invalidInput("'prompt' is empty; send at least one character") }
+        guard !prompt.isEmpty else { throw InferenceError.invalidPrompt("'prompt' is empty; send at least one character") }
         if let bad = prompt.first(where: { !Self.alphabet.contains($0) }) {
-            throw ServingError.invalidInput("prompt character '\(bad)' is not in the vocabulary \"\(String(Self.alphabet))\"")
+            throw InferenceError.invalidPrompt("prompt character '\(bad)' is not in the vocabulary \"\(String(Self.alphabet))\"")
         }
     }
 
