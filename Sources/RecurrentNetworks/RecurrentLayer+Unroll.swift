@@ -1,0 +1,223 @@
+// The time loop of RecurrentLayer (RecurrentLayer.swift has the contract):
+// the forward sweep t = 1 … T and the BPTT sweep t = T … 1, time-major.
+//
+//   forward   for t:  p_t = x_t W_ihᵀ + b_ih   [B, G·H]   (all t at once in the SIMD twin)
+//                     q_t = h_{t−1} W_hhᵀ + b_hh [B, G·H]
+//                     cell(p_t, q_t, h_{t−1}, c_{t−1}) → h_t, c_t
+//   backward  dh ← ∂L/∂h_T (given), dc ← ∂L/∂c_T
+//             for t = T … 1:  dh += dy_t                      (h_t feeds the output and step t+1)
+//                             cell backward → ∂L/∂p_t, ∂L/∂q_t, dc
+//                             dh ← (∂L/∂q_t)·W_hh  (+ dh ⊙ z for the GRU)
+//             dW_ih = Σ_t (∂L/∂p_t)ᵀ x_t,    db_ih = Σ_t Σ_b ∂L/∂p_t
+//             dW_hh = Σ_t (∂L/∂q_t)ᵀ h_{t−1}, db_hh = Σ_t Σ_b ∂L/∂q_t
+//             dx_t = (∂L/∂p_t)·W_ih;  dh, dc at the end are ∂L/∂h₀, ∂L/∂c₀
+
+import BackpropCore
+
+/// The start of a buffer, or nil if it is empty (an empty array's buffer
+/// may still have a non-nil base address).
+@inline(__always)
+func nonEmpty<T>(_ b: UnsafeBufferPointer<T>) -> UnsafePointer<T>? { b.isEmpty ? nil : b.baseAddress }
+@inline(__always)
+func nonEmpty<T>(_ b: UnsafeMutableBufferPointer<T>) -> UnsafeMutablePointer<T>? { b.isEmpty ? nil : b.baseAddress }
+
+extension RecurrentLayer {
+    /// Forward over x [T·B, I] (time-major) from h₀, c₀ [B, H] (zeros if nil).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forwardTimeMajor(_ x: [Scalar], batch: Int, h0: [Scalar]? = nil, c0: [Scalar]? = nil) throws -> SequenceCache<Scalar> {
+        let (B, I, H, GH) = (batch, inputSize, hiddenSize, gateWidth)
+        guard B > 0, x.count > 0, x.count % (B * I) == 0 else {
+            throw TensorError.shapeMismatch(operation: "\(summary).forward", lhs: [x.count], rhs: [-1, B, I], reason: "x must be [steps·batch, \(I)]")
+        }
+        try checkState(h0, batch: B, "h₀")
+        try checkState(c0, batch: B, "c₀")
+        let T = x.count / (B * I)
+        var hs = [Scalar](repeating: 0, count: (T + 1) * B * H)
+        if let h0 { hs.replaceSubrange(0..<(B * H), with: h0) }
+        var cs = [Scalar](), tanhC = [Scalar](), hwn = [Scalar]()
+        if kind == .lstm {
+            cs = [Scalar](repeating: 0, count: (T + 1) * B * H)
+            if let c0 { cs.replaceSubrange(0..<(B * H), with: c0) }
+            tanhC = [Scalar](repeating: 0, count: T * B * H)
+        }
+        if kind == .gru { hwn = [Scalar](repeating: 0, count: T * B * H) }
+        var gates = [Scalar](repeating: 0, count: T * B * GH)
+        var hw = [Scalar](repeating: 0, count: B * GH)
+        let naive = isNaive, k = kernels, kind = self.kind
+        let wih = weightIH.value.scalars, whh = weightHH.value.scalars, bih = biasIH.value.scalars, bhh = biasHH.value.scalars
+        x.withUnsafeBufferPointer { px in
+        wih.withUnsafeBufferPointer { pwih in
+        whh.withUnsafeBufferPointer { pwhh in
+        bih.withUnsafeBufferPointer { pbih in
+        bhh.withUnsafeBufferPointer { pbhh in
+        gates.withUnsafeMutableBufferPointer { pg in
+        hw.withUnsafeMutableBufferPointer { phw in
+        hs.withUnsafeMutableBufferPointer { phs in
+        cs.withUnsafeMutableBufferPointer { pcs in
+        tanhC.withUnsafeMutableBufferPointer { ptc in
+        hwn.withUnsafeMutableBufferPointer { phwn in
+            let (x, wih, whh, bih, bhh) = (px.baseAddress!, pwih.baseAddress!, pwhh.baseAddress!, pbih.baseAddress!, pbhh.baseAddress!)
+            let (g, q, hs) = (pg.baseAddress!, phw.baseAddress!, phs.baseAddress!)
+            // p = X·W_ihᵀ + b_ih for every step
+            if naive {
+                Self.naiveProjection(rows: T * B, gates: kind.gateCount, hidden: H, inputs: I, x, wih, bih, g)
+            } else {
+                k.matmul(.nt, m: T * B, n: GH, k: I, x, wih, g, accumulate: false)
+                k.addRowVector(rows: T * B, cols: GH, bih, g)
+            }
+            for t in 0..<T {
+                let hPrev = hs + t * B * H, hNew = hs + (t + 1) * B * H, pre = g + t * B * GH
+                // q = h_{t−1}·W_hhᵀ + b_hh
+                if naive {
+                    Self.naiveProjection(rows: B, gates: kind.gateCount, hidden: H, inputs: H, hPrev, whh, bhh, q)
+                } else {
+                    k.matmul(.nt, m: B, n: GH, k: H, hPrev, whh, q, accumulate: false)
+                    k.addRowVector(rows: B, cols: GH, bhh, q)
+                }
+                Self.cellForward(kind, naive: naive, rows: B, hidden: H, pre: pre, hw: q, hPrev: hPrev, h: hNew,
+                                 cPrev: nonEmpty(pcs).map { $0 + t * B * H }, c: nonEmpty(pcs).map { $0 + (t + 1) * B * H },
+                                 tanhC: nonEmpty(ptc).map { $0 + t * B * H }, hwn: nonEmpty(phwn).map { $0 + t * B * H })
+            }
+        }}}}}}}}}}}
+        return SequenceCache(batch: B, steps: T, x: x, hs: hs, cs: cs, gates: gates, tanhC: tanhC, hwn: hwn)
+    }
+
+    /// BPTT over a cached forward pass. dOutputs [T·B, H] time-major (nil:
+    /// zero), dFinalH/dFinalC [B, H] (nil: zero). Adds into the parameters'
+    /// gradients and returns dx [T·B, I], ∂L/∂h₀ and ∂L/∂c₀ (LSTM).
+    /// `observeHiddenGradient(t, ∂L/∂h_t)` is called for t = T … 1 if given.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backwardTimeMajor(
+        _ dOutputs: [Scalar]?, dFinalH: [Scalar]? = nil, dFinalC: [Scalar]? = nil, cache: SequenceCache<Scalar>,
+        observeHiddenGradient: ((Int, [Scalar]) -> Void)? = nil
+    ) throws -> (dx: [Scalar], dh0: [Scalar], dc0: [Scalar]?) {
+        let (B, T, I, H, GH) = (cache.batch, cache.steps, inputSize, hiddenSize, gateWidth)
+        if let d = dOutputs, d.count != T * B * H {
+            throw TensorError.shapeMismatch(operation: "\(summary).backward", lhs: [d.count], rhs: [T * B, H], reason: "dy must be [steps·batch, hidden]")
+        }
+        try checkState(dFinalH, batch: B, "∂L/∂h_T")
+        try checkState(dFinalC, batch: B, "∂L/∂c_T")
+        var dh = dFinalH ?? [Scalar](repeating: 0, count: B * H)
+        var dc = kind == .lstm ? (dFinalC ?? [Scalar](repeating: 0, count: B * H)) : []
+        let dOut = dOutputs ?? []
+        var dPre = [Scalar](repeating: 0, count: T * B * GH)
+        var dPreH = kind == .gru ? [Scalar](repeating: 0, count: T * B * GH) : []
+        var dhDirect = kind == .gru ? [Scalar](repeating: 0, count: B * H) : []
+        var dx = [Scalar](repeating: 0, count: T * B * I)
+        let naive = isNaive, k = kernels, kind = self.kind
+        let wih = weightIH.value.scalars, whh = weightHH.value.scalars
+        let (x, hs, cs, gates, tanhC, hwn) = (cache.x, cache.hs, cache.cs, cache.gates, cache.tanhC, cache.hwn)
+        let (pIH, pHH, pBIH, pBHH) = (weightIH, weightHH, biasIH, biasHH)
+        x.withUnsafeBufferPointer { px in
+        wih.withUnsafeBufferPointer { pwih in
+        whh.withUnsafeBufferPointer { pwhh in
+        hs.withUnsafeBufferPointer { phs in
+        cs.withUnsafeBufferPointer { pcs in
+        gates.withUnsafeBufferPointer { pg in
+        tanhC.withUnsafeBufferPointer { ptc in
+        hwn.withUnsafeBufferPointer { phwn in
+        dOut.withUnsafeBufferPointer { pdy in
+        dh.withUnsafeMutableBufferPointer { pdh in
+        dc.withUnsafeMutableBufferPointer { pdc in
+        dPre.withUnsafeMutableBufferPointer { pdp in
+        dPreH.withUnsafeMutableBufferPointer { pdq in
+        dhDirect.withUnsafeMutableBufferPointer { pdd in
+        dx.withUnsafeMutableBufferPointer { pdx in
+        pIH.grad.withUnsafeMutableBufferPointer { pgih in
+        pHH.grad.withUnsafeMutableBufferPointer { pghh in
+        pBIH.grad.withUnsafeMutableBufferPointer { pgbih in
+        pBHH.grad.withUnsafeMutableBufferPointer { pgbhh in
+            let (x, wih, whh, hs, dh, dPre) = (px.baseAddress!, pwih.baseAddress!, pwhh.baseAddress!, phs.baseAddress!, pdh.baseAddress!, pdp.baseAddress!)
+            let dPreH = nonEmpty(pdq) ?? dPre  // ∂L/∂q = ∂L/∂p except in the GRU
+            let (gih, ghh, gbih, gbhh) = (pgih.baseAddress!, pghh.baseAddress!, pgbih.baseAddress!, pgbhh.baseAddress!)
+            for t in stride(from: T - 1, through: 0, by: -1) {
+                let rows = t * B
+                if let dy = nonEmpty(pdy) { k.add(count: B * H, dh, dy + rows * H, dh) }
+                if let observe = observeHiddenGradient { observe(t + 1, Array(UnsafeBufferPointer(start: dh, count: B * H))) }
+                let hPrev = hs + rows * H
+                Self.cellBackward(kind, naive: naive, rows: B, hidden: H, dh: dh, act: pg.baseAddress! + rows * GH,
+                                  hPrev: hPrev, h: hs + (rows + B) * H,
+                                  dc: nonEmpty(pdc), cPrev: nonEmpty(pcs).map { $0 + rows * H },
+                                  tanhC: nonEmpty(ptc).map { $0 + rows * H }, hwn: nonEmpty(phwn).map { $0 + rows * H },
+                                  dPre: dPre + rows * GH, dPreH: dPreH + rows * GH, dhDirect: nonEmpty(pdd))
+                // dh ← (∂L/∂q_t)·W_hh  (+ dh′ ⊙ z for the GRU)
+                if naive {
+                    Self.naiveBackStep(rows: B, gates: kind.gateCount, hidden: H, inputs: H, dPreH + rows * GH, whh, dh)
+                    if let direct = nonEmpty(pdd) { k.add(count: B * H, dh, direct, dh) }
+                    // the weight gradients, step by step
+                    Self.naiveWeightGradient(rows: B, outputs: GH, inputs: H, dPreH + rows * GH, hPrev, ghh, gbhh)
+                    Self.naiveWeightGradient(rows: B, outputs: GH, inputs: I, dPre + rows * GH, x + rows * I, gih, gbih)
+                    Self.naiveBackStep(rows: B, gates: kind.gateCount, hidden: H, inputs: I, dPre + rows * GH, wih, pdx.baseAddress! + rows * I)
+                } else if let direct = nonEmpty(pdd) {
+                    dh.update(from: direct, count: B * H)
+                    k.matmul(.nn, m: B, n: H, k: GH, dPreH + rows * GH, whh, dh, accumulate: true)
+                } else {
+                    k.matmul(.nn, m: B, n: H, k: GH, dPreH + rows * GH, whh, dh, accumulate: false)
+                }
+            }
+            if !naive {
+                // All steps' weight gradients at once: [G·H, T·B]·[T·B, ·]
+                k.matmul(.tn, m: GH, n: I, k: T * B, dPre, x, gih, accumulate: true)
+                k.matmul(.tn, m: GH, n: H, k: T * B, dPreH, hs, ghh, accumulate: true)
+                k.columnSum(rows: T * B, cols: GH, dPre, gbih, accumulate: true)
+                k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true)
+                k.matmul(.nn, m: T * B, n: I, k: GH, dPre, wih, pdx.baseAddress!, accumulate: false)
+            }
+        }}}}}}}}}}}}}}}}}}}
+        return (dx, dh, kind == .lstm ? dc : nil)
+    }
+
+    // MARK: The naive twin's loops
+
+    /// out[r, g·H + j] = b[g·H + j] + Σᵢ W[g·H + j, i]·v[r, i], gate by gate.
+    static func naiveProjection(
+        rows: Int, gates: Int, hidden: Int, inputs: Int,
+        _ v: UnsafePointer<Scalar>, _ w: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>
+    ) {
+        let gh = gates * hidden
+        for r in 0..<rows {
+            for g in 0..<gates {
+                for j in 0..<hidden {
+                    let unit = g * hidden + j
+                    var s = b[unit]
+                    for i in 0..<inputs { s += w[unit * inputs + i] * v[r * inputs + i] }
+                    out[r * gh + unit] = s
+                }
+            }
+        }
+    }
+
+    /// out[r, i] = Σ_g Σ_j da[r, g·H + j]·W[g·H + j, i]: the gradient reaching
+    /// the input of a projection, gate by gate.
+    static func naiveBackStep(
+        rows: Int, gates: Int, hidden: Int, inputs: Int,
+        _ da: UnsafePointer<Scalar>, _ w: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>
+    ) {
+        let gh = gates * hidden
+        for r in 0..<rows {
+            for i in 0..<inputs {
+                var s: Scalar = 0
+                for g in 0..<gates {
+                    for j in 0..<hidden { s += da[r * gh + g * hidden + j] * w[(g * hidden + j) * inputs + i] }
+                }
+                out[r * inputs + i] = s
+            }
+        }
+    }
+
+    /// dW[u, i] += Σ_r da[r, u]·v[r, i];  db[u] += Σ_r da[r, u].
+    static func naiveWeightGradient(
+        rows: Int, outputs: Int, inputs: Int, _ da: UnsafePointer<Scalar>, _ v: UnsafePointer<Scalar>,
+        _ dw: UnsafeMutablePointer<Scalar>, _ db: UnsafeMutablePointer<Scalar>
+    ) {
+        for u in 0..<outputs {
+            for r in 0..<rows {
+                let a = da[r * outputs + u]
+                db[u] += a
+                for i in 0..<inputs { dw[u * inputs + i] += a * v[r * inputs + i] }
+            }
+        }
+    }
+}
