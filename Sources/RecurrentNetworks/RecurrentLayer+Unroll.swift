@@ -21,6 +21,11 @@ func nonEmpty<T>(_ b: UnsafeBufferPointer<T>) -> UnsafePointer<T>? { b.isEmpty ?
 @inline(__always)
 func nonEmpty<T>(_ b: UnsafeMutableBufferPointer<T>) -> UnsafeMutablePointer<T>? { b.isEmpty ? nil : b.baseAddress }
 
+@inline(__always)
+func asFloat<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+@inline(__always)
+func asMutableFloat<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+
 extension RecurrentLayer {
     /// Forward over x [T·B, I] (time-major) from h₀, c₀ [B, H] (zeros if nil).
     @_specialize(where Scalar == Float)
@@ -66,11 +71,17 @@ extension RecurrentLayer {
                 k.matmul(.nt, m: T * B, n: GH, k: I, x, wih, g, accumulate: false)
                 k.addRowVector(rows: T * B, cols: GH, bih, g)
             }
+            // W_hhᵀ packed once for all T steps (Float, SIMD twin; RecurrentGEMM.swift)
+            let packed = !naive && Scalar.self == Float.self && B >= 4
+                ? PackedWeight(asFloat(whh), k: H, n: GH, transposed: true) : nil
             for t in 0..<T {
                 let hPrev = hs + t * B * H, hNew = hs + (t + 1) * B * H, pre = g + t * B * GH
                 // q = h_{t−1}·W_hhᵀ + b_hh
                 if naive {
                     Self.naiveProjection(rows: B, gates: kind.gateCount, hidden: H, inputs: H, hPrev, whh, bhh, q)
+                } else if let packed {
+                    packed.multiply(asFloat(UnsafePointer(hPrev)), m: B, asMutableFloat(q), accumulate: false)
+                    k.addRowVector(rows: B, cols: GH, bhh, q)
                 } else {
                     k.matmul(.nt, m: B, n: GH, k: H, hPrev, whh, q, accumulate: false)
                     k.addRowVector(rows: B, cols: GH, bhh, q)
@@ -132,6 +143,8 @@ extension RecurrentLayer {
             let (x, wih, whh, hs, dh, dPre) = (px.baseAddress!, pwih.baseAddress!, pwhh.baseAddress!, phs.baseAddress!, pdh.baseAddress!, pdp.baseAddress!)
             let dPreH = nonEmpty(pdq) ?? dPre  // ∂L/∂q = ∂L/∂p except in the GRU
             let (gih, ghh, gbih, gbhh) = (pgih.baseAddress!, pghh.baseAddress!, pgbih.baseAddress!, pgbhh.baseAddress!)
+            let packed = !naive && Scalar.self == Float.self && B >= 4
+                ? PackedWeight(asFloat(whh), k: GH, n: H, transposed: false) : nil
             for t in stride(from: T - 1, through: 0, by: -1) {
                 let rows = t * B
                 if let dy = nonEmpty(pdy) { k.add(count: B * H, dh, dy + rows * H, dh) }
@@ -150,6 +163,9 @@ extension RecurrentLayer {
                     Self.naiveWeightGradient(rows: B, outputs: GH, inputs: H, dPreH + rows * GH, hPrev, ghh, gbhh)
                     Self.naiveWeightGradient(rows: B, outputs: GH, inputs: I, dPre + rows * GH, x + rows * I, gih, gbih)
                     Self.naiveBackStep(rows: B, gates: kind.gateCount, hidden: H, inputs: I, dPre + rows * GH, wih, pdx.baseAddress! + rows * I)
+                } else if let packed {
+                    if let direct = nonEmpty(pdd) { dh.update(from: direct, count: B * H) }
+                    packed.multiply(asFloat(UnsafePointer(dPreH + rows * GH)), m: B, asMutableFloat(dh), accumulate: nonEmpty(pdd) != nil)
                 } else if let direct = nonEmpty(pdd) {
                     dh.update(from: direct, count: B * H)
                     k.matmul(.nn, m: B, n: H, k: GH, dPreH + rows * GH, whh, dh, accumulate: true)
