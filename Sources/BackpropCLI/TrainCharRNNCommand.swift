@@ -100,3 +100,46 @@ enum SampleCommand {
         out.write(Data("\n".utf8))
     }
 }
+
+/// `backprop train memory`: chapter 5's adding problem for one or all cells.
+enum TrainMemoryCommand {
+    static let flags = [
+        Flag(name: "cell", value: "C", help: "rnn, lstm, gru or all (default all)"),
+        Flag(name: "length", value: "T", help: "sequence length (default 50)"),
+        Flag(name: "hidden", value: "N", help: "hidden units (default 64)"),
+        Flag(name: "steps", value: "N", help: "training steps of 64 sequences (default 1500)"),
+        Flag(name: "lr", value: "X", help: "Adam learning rate (default 0.01)"),
+        Flag(name: "seed", value: "S", help: "random seed (default 42)"),
+        Flag(name: "json", value: nil, help: "one JSON line per cell"),
+    ]
+
+    static func run(_ words: [String]) throws {
+        let args = try Arguments(command: "train memory", words: words, flags: flags)
+        if args.wantsHelp {
+            print(helpText(usage: "backprop train memory [--cell rnn|lstm|gru|all] [--length T] [--hidden N] [--steps N] [--lr X] [--seed S] [--json]",
+                           summary: "The adding problem: remember two marked values across T steps and output their sum. Solved means test MSE < \(MemoryTask.criterion) (predicting 1 scores 0.167).",
+                           flags: flags))
+            return
+        }
+        guard args.positionals.isEmpty else { throw UsageError("backprop train memory: unexpected argument '\(args.positionals[0])'") }
+        let choice = try args.choice("cell", from: CellKind.allCases.map(\.rawValue) + ["all"], default: "all")!
+        let cells = choice == "all" ? CellKind.allCases : [CellKind(rawValue: choice)!]
+        for cell in cells {
+            var o = MemoryTaskOptions(cell: cell, seed: try args.seed())
+            o.length = try args.int("length", default: o.length, range: 2...100_000)
+            o.hiddenSize = try args.int("hidden", default: o.hiddenSize)
+            o.steps = try args.int("steps", default: o.steps)
+            o.learningRate = try args.double("lr", default: o.learningRate)
+            let progress = ProgressLine("  \(cell.displayName)", total: o.steps, unit: "steps")
+            let r = try MemoryTask.run(o) { s, loss in if s % 25 == 0 { progress.update(s, note: String(format: "mse %.4f", loss)) } }
+            progress.finish()
+            print(String(format: "%@  T=%d  test MSE %.4f  %@  (%.1f s)", cell.displayName, o.length, r.testMSE,
+                         r.solved ? "solved" : "not solved", r.seconds))
+            if args.has("json") {
+                print(JSONValue.object([("model", .string("adding-\(cell.rawValue)")), ("dataset", .string("adding problem T=\(o.length)")),
+                                        ("cell", .string(cell.rawValue)), ("test_mse", .number(r.testMSE)), ("solved", .bool(r.solved)),
+                                        ("seconds", .number(r.seconds))]).rendered)
+            }
+        }
+    }
+}
