@@ -22,6 +22,7 @@ import Foundation
 /// A weight matrix packed as the right operand of many products.
 final class PackedWeight: @unchecked Sendable {
     static let nr = 16, mr = 6
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
     let k: Int, n: Int, panels: Int
     let data: UnsafeMutablePointer<Float>
 
@@ -50,7 +51,9 @@ final class PackedWeight: @unchecked Sendable {
     deinit { data.deallocate() }
 
     /// C[m×n] (+)= A[m×k]·B.
-    func multiply(_ a: UnsafePointer<Float>, m: Int, _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    /// `threads` overrides the automatic choice (1 when the caller already
+    /// runs on every core).
+    func multiply(_ a: UnsafePointer<Float>, m: Int, _ c: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int? = nil) {
         let (k, n, nr, mr) = (self.k, self.n, Self.nr, Self.mr)
         let rowPanels = (m + mr - 1) / mr
         let aPack = UnsafeMutablePointer<Float>.allocate(capacity: rowPanels * mr * k)
@@ -67,7 +70,7 @@ final class PackedWeight: @unchecked Sendable {
                 }
             }
         }
-        let threads = m * n * k >= 1 << 20 ? min(2, max(1, ProcessInfo.processInfo.activeProcessorCount), panels) : 1
+        let threads = threads ?? (m * n * k >= 1 << 20 ? min(2, Self.cores, panels) : 1)
         let job = Job(a: UnsafePointer(aPack), b: UnsafePointer(data), c: c, m: m, n: n, k: k, panels: panels,
                       rowPanels: rowPanels, threads: threads, accumulate: accumulate)
         if threads == 1 { job.run(0) } else { DispatchQueue.concurrentPerform(iterations: threads) { job.run($0) } }

@@ -13,6 +13,13 @@
 //             dx_t = (∂L/∂p_t)·W_ih;  dh, dc at the end are ∂L/∂h₀, ∂L/∂c₀
 
 import BackpropCore
+import Dispatch
+
+/// Pointers shared by the chunks of a sweep, which touch disjoint rows.
+struct Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
 
 /// The start of a buffer, or nil if it is empty (an empty array's buffer
 /// may still have a non-nil base address).
@@ -74,22 +81,32 @@ extension RecurrentLayer {
             // W_hhᵀ packed once for all T steps (Float, SIMD twin; RecurrentGEMM.swift)
             let packed = !naive && Scalar.self == Float.self && B >= 4
                 ? PackedWeight(asFloat(whh), k: H, n: GH, transposed: true) : nil
-            for t in 0..<T {
-                let hPrev = hs + t * B * H, hNew = hs + (t + 1) * B * H, pre = g + t * B * GH
-                // q = h_{t−1}·W_hhᵀ + b_hh
-                if naive {
-                    Self.naiveProjection(rows: B, gates: kind.gateCount, hidden: H, inputs: H, hPrev, whh, bhh, q)
-                } else if let packed {
-                    packed.multiply(asFloat(UnsafePointer(hPrev)), m: B, asMutableFloat(q), accumulate: false)
-                    k.addRowVector(rows: B, cols: GH, bhh, q)
-                } else {
-                    k.matmul(.nt, m: B, n: GH, k: H, hPrev, whh, q, accumulate: false)
-                    k.addRowVector(rows: B, cols: GH, bhh, q)
+            let chunks = Self.chunkCount(naive: naive, batch: B, observed: false)
+            let p = Unchecked((hs, g, q, nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), whh, bhh))
+            // Steps 1 … T for the sequences b0 ..< b0 + n (rows are independent).
+            let sweep: @Sendable (Int, Int) -> Void = { b0, n in
+                let (hs, g, q, cs, tanhC, hwn, whh, bhh) = p.value
+                let qRows = q + b0 * GH
+                for t in 0..<T {
+                    let r = t * B + b0  // this chunk's first row at step t
+                    let hPrev = hs + r * H
+                    // q = h_{t−1}·W_hhᵀ + b_hh
+                    if naive {
+                        Self.naiveProjection(rows: n, gates: kind.gateCount, hidden: H, inputs: H, hPrev, whh, bhh, qRows)
+                    } else if let packed {
+                        packed.multiply(asFloat(UnsafePointer(hPrev)), m: n, asMutableFloat(qRows), accumulate: false,
+                                        threads: chunks > 1 ? 1 : nil)
+                        k.addRowVector(rows: n, cols: GH, bhh, qRows)
+                    } else {
+                        k.matmul(.nt, m: n, n: GH, k: H, hPrev, whh, qRows, accumulate: false)
+                        k.addRowVector(rows: n, cols: GH, bhh, qRows)
+                    }
+                    Self.cellForward(kind, naive: naive, rows: n, hidden: H, pre: g + r * GH, hw: qRows, hPrev: hPrev,
+                                     h: hs + (r + B) * H, cPrev: cs.map { $0 + r * H }, c: cs.map { $0 + (r + B) * H },
+                                     tanhC: tanhC.map { $0 + r * H }, hwn: hwn.map { $0 + r * H })
                 }
-                Self.cellForward(kind, naive: naive, rows: B, hidden: H, pre: pre, hw: q, hPrev: hPrev, h: hNew,
-                                 cPrev: nonEmpty(pcs).map { $0 + t * B * H }, c: nonEmpty(pcs).map { $0 + (t + 1) * B * H },
-                                 tanhC: nonEmpty(ptc).map { $0 + t * B * H }, hwn: nonEmpty(phwn).map { $0 + t * B * H })
             }
+            Self.inChunks(chunks, of: B, sweep)
         }}}}}}}}}}}
         return SequenceCache(batch: B, steps: T, x: x, hs: hs, cs: cs, gates: gates, tanhC: tanhC, hwn: hwn)
     }
@@ -145,34 +162,45 @@ extension RecurrentLayer {
             let (gih, ghh, gbih, gbhh) = (pgih.baseAddress!, pghh.baseAddress!, pgbih.baseAddress!, pgbhh.baseAddress!)
             let packed = !naive && Scalar.self == Float.self && B >= 4
                 ? PackedWeight(asFloat(whh), k: GH, n: H, transposed: false) : nil
-            for t in stride(from: T - 1, through: 0, by: -1) {
-                let rows = t * B
-                if let dy = nonEmpty(pdy) { k.add(count: B * H, dh, dy + rows * H, dh) }
-                if let observe = observeHiddenGradient { observe(t + 1, Array(UnsafeBufferPointer(start: dh, count: B * H))) }
-                let hPrev = hs + rows * H
-                Self.cellBackward(kind, naive: naive, rows: B, hidden: H, dh: dh, act: pg.baseAddress! + rows * GH,
-                                  hPrev: hPrev, h: hs + (rows + B) * H,
-                                  dc: nonEmpty(pdc), cPrev: nonEmpty(pcs).map { $0 + rows * H },
-                                  tanhC: nonEmpty(ptc).map { $0 + rows * H }, hwn: nonEmpty(phwn).map { $0 + rows * H },
-                                  dPre: dPre + rows * GH, dPreH: dPreH + rows * GH, dhDirect: nonEmpty(pdd))
-                // dh ← (∂L/∂q_t)·W_hh  (+ dh′ ⊙ z for the GRU)
-                if naive {
-                    Self.naiveBackStep(rows: B, gates: kind.gateCount, hidden: H, inputs: H, dPreH + rows * GH, whh, dh)
-                    if let direct = nonEmpty(pdd) { k.add(count: B * H, dh, direct, dh) }
-                    // the weight gradients, step by step
-                    Self.naiveWeightGradient(rows: B, outputs: GH, inputs: H, dPreH + rows * GH, hPrev, ghh, gbhh)
-                    Self.naiveWeightGradient(rows: B, outputs: GH, inputs: I, dPre + rows * GH, x + rows * I, gih, gbih)
-                    Self.naiveBackStep(rows: B, gates: kind.gateCount, hidden: H, inputs: I, dPre + rows * GH, wih, pdx.baseAddress! + rows * I)
-                } else if let packed {
-                    if let direct = nonEmpty(pdd) { dh.update(from: direct, count: B * H) }
-                    packed.multiply(asFloat(UnsafePointer(dPreH + rows * GH)), m: B, asMutableFloat(dh), accumulate: nonEmpty(pdd) != nil)
-                } else if let direct = nonEmpty(pdd) {
-                    dh.update(from: direct, count: B * H)
-                    k.matmul(.nn, m: B, n: H, k: GH, dPreH + rows * GH, whh, dh, accumulate: true)
-                } else {
-                    k.matmul(.nn, m: B, n: H, k: GH, dPreH + rows * GH, whh, dh, accumulate: false)
+            let chunks = Self.chunkCount(naive: naive, batch: B, observed: observeHiddenGradient != nil)
+            let p = Unchecked((x, wih, whh, hs, dh, dPre, dPreH, nonEmpty(pdy), nonEmpty(pdc), nonEmpty(pdd), pg.baseAddress!,
+                               nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), pdx.baseAddress!, (gih, ghh, gbih, gbhh)))
+            let observe = observeHiddenGradient.map { f in Unchecked(f) }
+            // Steps T … 1 for the sequences b0 ..< b0 + n.
+            let sweep: @Sendable (Int, Int) -> Void = { b0, n in
+                let (x, wih, whh, hs, dhAll, dPre, dPreH, dy, dcAll, directAll, gates, cs, tanhC, hwn, dx, grads) = p.value
+                let (gih, ghh, gbih, gbhh) = grads
+                let dh = dhAll + b0 * H, dc = dcAll.map { $0 + b0 * H }, direct = directAll.map { $0 + b0 * H }
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let r = t * B + b0  // this chunk's first row at step t
+                    if let dy { k.add(count: n * H, dh, dy + r * H, dh) }
+                    if let observe { observe.value(t + 1, Array(UnsafeBufferPointer(start: dh, count: n * H))) }
+                    let hPrev = hs + r * H
+                    Self.cellBackward(kind, naive: naive, rows: n, hidden: H, dh: dh, act: gates + r * GH,
+                                      hPrev: hPrev, h: hs + (r + B) * H, dc: dc, cPrev: cs.map { $0 + r * H },
+                                      tanhC: tanhC.map { $0 + r * H }, hwn: hwn.map { $0 + r * H },
+                                      dPre: dPre + r * GH, dPreH: dPreH + r * GH, dhDirect: direct)
+                    // dh ← (∂L/∂q_t)·W_hh  (+ dh′ ⊙ z for the GRU)
+                    if naive {
+                        Self.naiveBackStep(rows: n, gates: kind.gateCount, hidden: H, inputs: H, dPreH + r * GH, whh, dh)
+                        if let direct { k.add(count: n * H, dh, direct, dh) }
+                        // the weight gradients, step by step (one chunk only)
+                        Self.naiveWeightGradient(rows: n, outputs: GH, inputs: H, dPreH + r * GH, hPrev, ghh, gbhh)
+                        Self.naiveWeightGradient(rows: n, outputs: GH, inputs: I, dPre + r * GH, x + r * I, gih, gbih)
+                        Self.naiveBackStep(rows: n, gates: kind.gateCount, hidden: H, inputs: I, dPre + r * GH, wih, dx + r * I)
+                    } else if let packed {
+                        if let direct { dh.update(from: direct, count: n * H) }
+                        packed.multiply(asFloat(UnsafePointer(dPreH + r * GH)), m: n, asMutableFloat(dh), accumulate: direct != nil,
+                                        threads: chunks > 1 ? 1 : nil)
+                    } else if let direct {
+                        dh.update(from: direct, count: n * H)
+                        k.matmul(.nn, m: n, n: H, k: GH, dPreH + r * GH, whh, dh, accumulate: true)
+                    } else {
+                        k.matmul(.nn, m: n, n: H, k: GH, dPreH + r * GH, whh, dh, accumulate: false)
+                    }
                 }
             }
+            Self.inChunks(chunks, of: B, sweep)
             if !naive {
                 // All steps' weight gradients at once: [G·H, T·B]·[T·B, ·]
                 k.matmul(.tn, m: GH, n: I, k: T * B, dPre, x, gih, accumulate: true)
@@ -183,6 +211,26 @@ extension RecurrentLayer {
             }
         }}}}}}}}}}}}}}}}}}}
         return (dx, dh, kind == .lstm ? dc : nil)
+    }
+
+    // MARK: Splitting the batch over the cores
+
+    /// The sequences of a batch are independent until the weight gradients
+    /// are summed (after the sweep), so the SIMD twin runs each time sweep
+    /// on two halves of the batch at once: no synchronisation per step, and
+    /// the cell arithmetic runs on both cores. The naive twin (which sums
+    /// weight gradients inside the sweep) and an observed sweep use one chunk.
+    static func chunkCount(naive: Bool, batch: Int, observed: Bool) -> Int {
+        naive || observed || batch < 8 ? 1 : min(2, PackedWeight.cores)
+    }
+
+    /// Calls body(b0, n) for `chunks` contiguous row ranges covering 0 ..< batch.
+    static func inChunks(_ chunks: Int, of batch: Int, _ body: @Sendable (Int, Int) -> Void) {
+        if chunks == 1 { return body(0, batch) }
+        DispatchQueue.concurrentPerform(iterations: chunks) { i in
+            let b0 = batch * i / chunks
+            body(b0, batch * (i + 1) / chunks - b0)
+        }
     }
 
     // MARK: The naive twin's loops
