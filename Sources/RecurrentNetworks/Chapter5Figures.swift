@@ -23,7 +23,7 @@ public enum Chapter5Figures {
             var o = MemoryTaskOptions(cell: cell, length: length, seed: seed)
             o.steps = 1500
             let r = try MemoryTask.run(o)
-            series.append(.init(name: String(format: "%@ (test MSE %.3f)", cell.displayName, r.testMSE),
+            series.append(.init(name: String(format: "%@ (test MSE %.4f)", cell.displayName, r.testMSE),
                                 x: r.gradientNorms.indices.map(Double.init), y: r.gradientNorms, dashed: cell == .gru))
         }
         return LinePlot(title: "Adding problem, T = \(length): how much gradient reaches h(T−k)",
@@ -41,7 +41,7 @@ public enum Chapter5Figures {
             return (Double(i + part.count), part.reduce(0, +) / Double(part.count))
         }
         return LinePlot(
-            title: String(format: "Char-LSTM on tinyshakespeare: validation %.3f nats/char after %d steps", run.validationLoss, o.steps),
+            title: String(format: "Char-LSTM: validation %.3f nats/char after %d steps", run.validationLoss, o.steps),
             xLabel: "step", yLabel: "cross-entropy (nats per character)",
             series: [.init(name: "train (mean of 50 steps)", x: train.map(\.0), y: train.map(\.1), dashed: true),
                      .init(name: "validation", x: run.validationCurve.map { Double($0.step) }, y: run.validationCurve.map(\.loss))])
