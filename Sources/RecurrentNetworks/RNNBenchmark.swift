@@ -31,6 +31,39 @@ public enum RNNBenchmark {
                                      msPerStep: ms[i], vsNaive: ms[0] / ms[i], vsPeak: gflops / peakGflops))
             }
         }
+        rows += recurrentProducts(peakGflops: peakGflops, quick: quick)
+        return rows
+    }
+
+    /// The per-step product h·W_hhᵀ of the char-LSTM ([32, 256]·[256, 1024]):
+    /// the core GEMM (which packs W_hh on every call) against the pre-packed
+    /// one of RecurrentGEMM.swift, on both cores and on one (a half batch).
+    static func recurrentProducts(peakGflops: Double, quick: Bool) -> [BenchRow] {
+        let (k, n) = quick ? (64, 256) : (256, 1024)
+        var rng = SeededRandom(seed: 3)
+        let a = (0..<(32 * k)).map { _ in Float(rng.uniform(-1, 1)) }
+        let w = (0..<(n * k)).map { _ in Float(rng.uniform(-1, 1)) }
+        var c = [Float](repeating: 0, count: 32 * n)
+        var rows: [BenchRow] = []
+        let packed = w.withUnsafeBufferPointer { PackedWeight($0.baseAddress!, k: k, n: n, transposed: true) }
+        for (m, threads) in [(32, nil), (16, 1)] as [(Int, Int?)] {
+            let flops = 2 * Double(m * n * k)
+            let core = Benchmark.bestTime(minSeconds: quick ? 0 : 0.3) {
+                a.withUnsafeBufferPointer { pa in w.withUnsafeBufferPointer { pw in c.withUnsafeMutableBufferPointer { pc in
+                    SIMDKernels.matmul(.nt, m: m, n: n, k: k, pa.baseAddress!, pw.baseAddress!, pc.baseAddress!, accumulate: false)
+                }}}
+            }
+            let pre = Benchmark.bestTime(minSeconds: quick ? 0 : 0.3) {
+                a.withUnsafeBufferPointer { pa in c.withUnsafeMutableBufferPointer { pc in
+                    packed.multiply(pa.baseAddress!, m: m, pc.baseAddress!, accumulate: false, threads: threads)
+                }}
+            }
+            let shape = "[\(m)×\(k)]·[\(k)×\(n)]" + (threads == 1 ? " 1 thread" : "")
+            rows.append(BenchRow(kernel: "rnn_step_matmul", shape: shape, variant: "simd (core)", gflops: flops / core / 1e9,
+                                 vsNaive: nil, vsPeak: flops / core / 1e9 / peakGflops))
+            rows.append(BenchRow(kernel: "rnn_step_matmul", shape: shape, variant: "simd (packed W)", gflops: flops / pre / 1e9,
+                                 vsNaive: nil, vsPeak: flops / pre / 1e9 / peakGflops))
+        }
         return rows
     }
 
