@@ -202,15 +202,42 @@ extension RecurrentLayer {
             }
             Self.inChunks(chunks, of: B, sweep)
             if !naive {
-                // All steps' weight gradients at once: [G·H, T·B]·[T·B, ·]
-                k.matmul(.tn, m: GH, n: I, k: T * B, dPre, x, gih, accumulate: true)
-                k.matmul(.tn, m: GH, n: H, k: T * B, dPreH, hs, ghh, accumulate: true)
+                // All steps' weight gradients at once, dW = Σ_t daᵀ·v_t = Daᵀ·V over
+                // all T·B rows. Computed as the transpose Vᵀ·Da ([·, T·B]·[T·B, G·H])
+                // and added back transposed: the GEMM then packs the narrow V
+                // (I or H columns) instead of the wide Da (G·H columns). Every
+                // element is the same sum in the same order either way.
+                let n = max(I, H)
+                let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: n * max(GH, T * B))
+                defer { scratch.deallocate() }
+                k.matmul(.tn, m: I, n: GH, k: T * B, x, dPre, scratch, accumulate: false)
+                Self.addTransposed(rows: I, cols: GH, scratch, gih)
+                k.matmul(.tn, m: H, n: GH, k: T * B, hs, dPreH, scratch, accumulate: false)
+                Self.addTransposed(rows: H, cols: GH, scratch, ghh)
                 k.columnSum(rows: T * B, cols: GH, dPre, gbih, accumulate: true)
                 k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true)
-                k.matmul(.nn, m: T * B, n: I, k: GH, dPre, wih, pdx.baseAddress!, accumulate: false)
+                // dx = Da·W_ih, likewise as dxᵀ = W_ihᵀ·Daᵀ [I, G·H]·[G·H, T·B]
+                let wihT = UnsafeMutablePointer<Scalar>.allocate(capacity: I * GH)
+                defer { wihT.deallocate() }
+                for u in 0..<GH { for i in 0..<I { wihT[i * GH + u] = wih[u * I + i] } }
+                k.matmul(.nt, m: I, n: T * B, k: GH, wihT, dPre, scratch, accumulate: false)
+                let dx = pdx.baseAddress!
+                for i in 0..<I { for r in 0..<(T * B) { dx[r * I + i] = scratch[i * T * B + r] } }
             }
         }}}}}}}}}}}}}}}}}}}
         return (dx, dh, kind == .lstm ? dc : nil)
+    }
+
+    /// dst[c, r] += src[r, c] for src [rows, cols] (in 32×32 tiles, so that
+    /// both sides stay in cache).
+    static func addTransposed(rows: Int, cols: Int, _ src: UnsafePointer<Scalar>, _ dst: UnsafeMutablePointer<Scalar>) {
+        for r0 in stride(from: 0, to: rows, by: 32) {
+            for c0 in stride(from: 0, to: cols, by: 32) {
+                for c in c0..<min(c0 + 32, cols) {
+                    for r in r0..<min(r0 + 32, rows) { dst[c * rows + r] += src[r * cols + c] }
+                }
+            }
+        }
     }
 
     // MARK: Splitting the batch over the cores
