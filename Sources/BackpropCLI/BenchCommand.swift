@@ -7,6 +7,7 @@ import Foundation
 import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
+import RecurrentNetworks
 
 enum BenchCommand {
     static let flags = [
@@ -15,7 +16,7 @@ enum BenchCommand {
         Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/07-batching.svg"),
     ]
 
-    static let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "serve"]
+    static let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "rnn", "serve"]
     /// Benchmarks too long for the no-argument run (`serve` takes about a minute).
     static let onlyByName = ["serve"]
 
@@ -63,6 +64,7 @@ enum BenchCommand {
             case "mlp": results = try MLPBenchmark.run(peakGflops: peak, quick: quick)
             case "conv": results = try CNNBenchmark.run(peakGflops: peak, quick: quick)
             case "word2vec": results = try Word2VecBenchmark.run(peakGflops: peak, quick: quick)
+            case "rnn": results = try RNNBenchmark.run(peakGflops: peak, quick: quick)
             default: results = KernelBenchmarks.run(name, peakGflops: peak, quick: quick)
             }
             for row in results {
@@ -70,7 +72,7 @@ enum BenchCommand {
                     rows.append([row.kernel, row.shape, row.variant,
                                  String(format: "%.2f", row.gflops ?? 0) + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? "")
                                      + (row.wordsPerSecond.map { String(format: " (%.0f words/s)", $0) } ?? ""),
-                                 String(format: "%.1f×", row.vsNaive ?? 0), String(format: "%.1f%%", (row.vsPeak ?? 0) * 100)])
+                                 row.vsNaive.map { String(format: "%.1f×", $0) } ?? "—", String(format: "%.1f%%", (row.vsPeak ?? 0) * 100)])
                 }
             }
         }

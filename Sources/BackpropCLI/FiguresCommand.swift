@@ -6,17 +6,19 @@ import LinearModels
 import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
+import RecurrentNetworks
 
 enum FiguresCommand {
     static let flags = [
         Flag(name: "out", value: "DIR", help: "output folder (default chapters/figures)"),
+        Flag(name: "chapter", value: "N", help: "only this chapter's figures"),
         Flag(name: "check", value: nil, help: "compare with the files in the folder instead of writing; fail if any differ"),
     ]
 
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "figures", words: words, flags: flags)
         if args.wantsHelp {
-            print(helpText(usage: "backprop figures [--out DIR] [--check]",
+            print(helpText(usage: "backprop figures [--out DIR] [--chapter N] [--check]",
                            summary: "Regenerate every chapter's figures (SVG) from the code. Build with -c release: some figures train models.",
                            flags: flags))
             return
@@ -24,8 +26,15 @@ enum FiguresCommand {
         guard args.positionals.isEmpty else { throw UsageError("backprop figures: unexpected argument '\(args.positionals[0])'") }
         let dir = URL(fileURLWithPath: args.string("out") ?? "chapters/figures")
         var stale: [String] = []
-        let figures = try Chapter1Figures.all() + Chapter2Figures.untrained() + Chapter2Figures.trained()
-            + Chapter3Figures.trained() + Chapter4Figures.trained()
+        let chapters: [(number: Int, make: () throws -> [(String, any Figure)])] = [
+            (1, { try Chapter1Figures.all() }),
+            (2, { try Chapter2Figures.untrained() + Chapter2Figures.trained() }),
+            (3, { try Chapter3Figures.trained() }),
+            (4, { try Chapter4Figures.trained() }),
+            (5, { try Chapter5Figures.trained() }),
+        ]
+        let only = args.string("chapter") == nil ? nil : try args.int("chapter", default: 1, range: 1...chapters.count)
+        let figures = try chapters.filter { only == nil || $0.number == only }.flatMap { try $0.make() }
         for (name, figure) in figures {
             let url = dir.appendingPathComponent(name)
             if args.has("check") {

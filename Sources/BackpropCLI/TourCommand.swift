@@ -7,6 +7,7 @@ import LinearModels
 import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
+import RecurrentNetworks
 
 enum TourCommand {
     static let flags = [
@@ -30,6 +31,7 @@ enum TourCommand {
             ("Chapter 2: the multilayer perceptron and backpropagation", Chapter2.tour(seed: seed)),
             ("Chapter 3: word embeddings", Chapter3.tour(seed: seed)),
             ("Chapter 4: convolutional networks", Chapter4.tour(seed: seed)),
+            ("Chapter 5: recurrent networks", Chapter5.tour(seed: seed)),
         ]
         var results: [RunSummary] = []
         for chapter in chapters {
@@ -43,6 +45,11 @@ enum TourCommand {
         }
         print("")
         print(table(results))
+        for r in results {
+            if case .string(let sample)? = r.details.first(where: { $0.0 == "sample" })?.1 {
+                print("\nSample from \(r.model):\n\(sample)")
+            }
+        }
         print(String(format: "\n%d runs in %.1f s (seed %llu)", results.count, Date().timeIntervalSince(start), seed))
         if args.has("json") { results.forEach { print($0.json) } }
     }
@@ -61,7 +68,7 @@ enum TourCommand {
                 note = String(format: "analogies %.0f%%, related-pair margin %.2f", a * 100, m)
             }
             return ["\(r.chapter)", r.model, r.dataset, pct(r.metric("train_accuracy")), pct(r.metric("test_accuracy")),
-                    num(r.metric("test_loss")), String(format: "%.2f", r.seconds), note]
+                    num(r.metric("test_loss") ?? r.metric("val_loss")), String(format: "%.2f", r.seconds), note]
         }
         return TextTable.render(
             header: ["ch", "model", "dataset", "train acc", "test acc", "test loss", "seconds", "note"], rows: rows)

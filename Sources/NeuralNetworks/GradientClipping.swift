@@ -10,6 +10,8 @@ public enum GradientClipping {
     /// Clips in place; returns the norm before clipping. The sum of squares
     /// is accumulated in Double so large models do not lose precision.
     @discardableResult
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func clipGlobalNorm<T: TensorScalar>(_ parameters: [Parameter<T>], maxNorm: Double) -> Double {
         var sum = 0.0
         for p in parameters {

@@ -1,0 +1,82 @@
+// `backprop bench rnn`: the time of one training step (forward, loss, BPTT,
+// clipping, Adam) of the char-RNN, char-LSTM and char-GRU at the reference
+// size (embedding 64, hidden 256, sequence 64, batch 32, 65 characters), naive
+// against SIMD. GFLOP/s counts the matrix products only (2 flops per
+// multiply-add; a backward pass costs two forwards):
+//   6·T·B·(E·G·H + H·G·H + H·V) per step.
+
+import BackpropCore
+import Foundation
+
+public enum RNNBenchmark {
+    public static func run(peakGflops: Double, quick: Bool = false) throws -> [BenchRow] {
+        let corpus = try CharacterCorpus.shakespeare()
+        var rows: [BenchRow] = []
+        for cell in CellKind.allCases {
+            var o = CharRNNOptions(cell: cell, seed: 1)
+            if quick { o.model.hiddenSize = 64; o.sequenceLength = 16; o.batchSize = 8 }
+            let (t, b, e, h, v) = (o.sequenceLength, o.batchSize, o.model.embeddingSize, o.model.hiddenSize, corpus.vocabulary.count)
+            let g = cell.gateCount * h
+            let flops = 6 * Double(t * b) * Double(e * g + h * g + h * v)
+            let shape = "E\(e) H\(h) T\(t) B\(b) adam"
+            var ms: [Double] = []
+            for backend in [Backend.naive, .simd] {
+                o.backend = backend
+                ms.append(try msPerStep(o, corpus: corpus, minSeconds: quick || backend == .naive ? 0 : 2,
+                                        minRuns: backend == .naive ? 1 : 5))
+            }
+            for (i, variant) in ["naive", "simd"].enumerated() {
+                let gflops = flops / ms[i] / 1e6
+                rows.append(BenchRow(kernel: "char-\(cell.rawValue)", shape: shape, variant: variant, gflops: gflops,
+                                     msPerStep: ms[i], vsNaive: ms[0] / ms[i], vsPeak: gflops / peakGflops))
+            }
+        }
+        rows += recurrentProducts(peakGflops: peakGflops, quick: quick)
+        return rows
+    }
+
+    /// The per-step product h·W_hhᵀ of the char-LSTM ([32, 256]·[256, 1024]):
+    /// the core GEMM (which packs W_hh on every call) against the pre-packed
+    /// one of RecurrentGEMM.swift, on both cores and on one (a half batch).
+    static func recurrentProducts(peakGflops: Double, quick: Bool) -> [BenchRow] {
+        let (k, n) = quick ? (64, 256) : (256, 1024)
+        var rng = SeededRandom(seed: 3)
+        let a = (0..<(32 * k)).map { _ in Float(rng.uniform(-1, 1)) }
+        let w = (0..<(n * k)).map { _ in Float(rng.uniform(-1, 1)) }
+        var c = [Float](repeating: 0, count: 32 * n)
+        var rows: [BenchRow] = []
+        let packed = w.withUnsafeBufferPointer { PackedWeight($0.baseAddress!, k: k, n: n, transposed: true) }
+        for (m, threads) in [(32, nil), (16, 1)] as [(Int, Int?)] {
+            let flops = 2 * Double(m * n * k)
+            let core = Benchmark.bestTime(minSeconds: quick ? 0 : 0.3) {
+                a.withUnsafeBufferPointer { pa in w.withUnsafeBufferPointer { pw in c.withUnsafeMutableBufferPointer { pc in
+                    SIMDKernels.matmul(.nt, m: m, n: n, k: k, pa.baseAddress!, pw.baseAddress!, pc.baseAddress!, accumulate: false)
+                }}}
+            }
+            let pre = Benchmark.bestTime(minSeconds: quick ? 0 : 0.3) {
+                a.withUnsafeBufferPointer { pa in c.withUnsafeMutableBufferPointer { pc in
+                    packed.multiply(pa.baseAddress!, m: m, pc.baseAddress!, accumulate: false, threads: threads)
+                }}
+            }
+            let shape = "[\(m)×\(k)]·[\(k)×\(n)]" + (threads == 1 ? " 1 thread" : "")
+            rows.append(BenchRow(kernel: "rnn_step_matmul", shape: shape, variant: "simd (core)", gflops: flops / core / 1e9,
+                                 vsNaive: nil, vsPeak: flops / core / 1e9 / peakGflops))
+            rows.append(BenchRow(kernel: "rnn_step_matmul", shape: shape, variant: "simd (packed W)", gflops: flops / pre / 1e9,
+                                 vsNaive: nil, vsPeak: flops / pre / 1e9 / peakGflops))
+        }
+        return rows
+    }
+
+    /// Best milliseconds per training step.
+    public static func msPerStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int) throws -> Double {
+        var rng = SeededRandom(seed: o.seed)
+        let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, kernels: o.backend.kernels)
+        let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
+        var failure: Error?
+        let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
+            do { try trainer.step() } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return seconds * 1000
+    }
+}

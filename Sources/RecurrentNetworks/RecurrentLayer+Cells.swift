@@ -1,0 +1,73 @@
+// Dispatch from RecurrentLayer's time loop to a cell's elementwise step
+// (ElmanCell, LSTMCell, GRUCell), choosing the lanes: `SIMD8<Float>` in the
+// SIMD twin for Float when H is a multiple of 8, else one scalar at a time
+// (the naive twin always; Double always, as in the core kernels).
+
+import BackpropCore
+
+extension RecurrentLayer {
+    @inline(__always)
+    static func cast<V: GateLanes>(_ p: UnsafeMutablePointer<Scalar>, _: V.Type) -> UnsafeMutablePointer<V.Scalar> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: V.Scalar.self)
+    }
+
+    @inline(__always)
+    static func castConst<V: GateLanes>(_ p: UnsafePointer<Scalar>, _: V.Type) -> UnsafePointer<V.Scalar> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: V.Scalar.self)
+    }
+
+    /// One forward step of the cell (see each cell's file for the equations).
+    static func cellForward(
+        _ kind: CellKind, naive: Bool, rows: Int, hidden: Int,
+        pre: UnsafeMutablePointer<Scalar>, hw: UnsafeMutablePointer<Scalar>, hPrev: UnsafeMutablePointer<Scalar>,
+        h: UnsafeMutablePointer<Scalar>, cPrev: UnsafeMutablePointer<Scalar>?, c: UnsafeMutablePointer<Scalar>?,
+        tanhC: UnsafeMutablePointer<Scalar>?, hwn: UnsafeMutablePointer<Scalar>?
+    ) {
+        func run<V: GateLanes>(_ v: V.Type) {
+            switch kind {
+            case .rnn:
+                ElmanCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), hw: UnsafePointer(cast(hw, v)), h: cast(h, v))
+            case .lstm:
+                LSTMCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), hw: UnsafePointer(cast(hw, v)),
+                                 cPrev: UnsafePointer(cast(cPrev!, v)), c: cast(c!, v), tanhC: cast(tanhC!, v), h: cast(h, v))
+            case .gru:
+                GRUCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), hw: UnsafePointer(cast(hw, v)),
+                                hPrev: UnsafePointer(cast(hPrev, v)), hwn: cast(hwn!, v), h: cast(h, v))
+            }
+        }
+        if Scalar.self == Float.self {
+            if !naive && hidden % 8 == 0 { run(SIMD8<Float>.self) } else { run(Float.self) }
+        } else {
+            run(Double.self)
+        }
+    }
+
+    /// One backward step of the cell: ∂L/∂p into dPre, ∂L/∂q into dPreH (GRU
+    /// only; the others share dPre), dc updated in place (LSTM), dh′ ⊙ z into
+    /// dhDirect (GRU).
+    static func cellBackward(
+        _ kind: CellKind, naive: Bool, rows: Int, hidden: Int,
+        dh: UnsafeMutablePointer<Scalar>, act: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, h: UnsafePointer<Scalar>,
+        dc: UnsafeMutablePointer<Scalar>?, cPrev: UnsafePointer<Scalar>?, tanhC: UnsafePointer<Scalar>?, hwn: UnsafePointer<Scalar>?,
+        dPre: UnsafeMutablePointer<Scalar>, dPreH: UnsafeMutablePointer<Scalar>, dhDirect: UnsafeMutablePointer<Scalar>?
+    ) {
+        func run<V: GateLanes>(_ v: V.Type) {
+            switch kind {
+            case .rnn:
+                ElmanCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), act: castConst(act, v), dPre: cast(dPre, v))
+            case .lstm:
+                LSTMCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), dc: cast(dc!, v), act: castConst(act, v),
+                                  cPrev: castConst(cPrev!, v), tanhC: castConst(tanhC!, v), dPre: cast(dPre, v))
+            case .gru:
+                GRUCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), act: castConst(act, v),
+                                 hPrev: castConst(hPrev, v), hwn: castConst(hwn!, v), dPre: cast(dPre, v), dPreH: cast(dPreH, v),
+                                 dhDirect: cast(dhDirect!, v))
+            }
+        }
+        if Scalar.self == Float.self {
+            if !naive && hidden % 8 == 0 { run(SIMD8<Float>.self) } else { run(Float.self) }
+        } else {
+            run(Double.self)
+        }
+    }
+}

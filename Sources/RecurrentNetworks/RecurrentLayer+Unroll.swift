@@ -1,0 +1,323 @@
+// The time loop of RecurrentLayer (RecurrentLayer.swift has the contract):
+// the forward sweep t = 1 … T and the BPTT sweep t = T … 1, time-major.
+//
+//   forward   for t:  p_t = x_t W_ihᵀ + b_ih   [B, G·H]   (all t at once in the SIMD twin)
+//                     q_t = h_{t−1} W_hhᵀ + b_hh [B, G·H]
+//                     cell(p_t, q_t, h_{t−1}, c_{t−1}) → h_t, c_t
+//   backward  dh ← ∂L/∂h_T (given), dc ← ∂L/∂c_T
+//             for t = T … 1:  dh += dy_t                      (h_t feeds the output and step t+1)
+//                             cell backward → ∂L/∂p_t, ∂L/∂q_t, dc
+//                             dh ← (∂L/∂q_t)·W_hh  (+ dh ⊙ z for the GRU)
+//             dW_ih = Σ_t (∂L/∂p_t)ᵀ x_t,    db_ih = Σ_t Σ_b ∂L/∂p_t
+//             dW_hh = Σ_t (∂L/∂q_t)ᵀ h_{t−1}, db_hh = Σ_t Σ_b ∂L/∂q_t
+//             dx_t = (∂L/∂p_t)·W_ih;  dh, dc at the end are ∂L/∂h₀, ∂L/∂c₀
+
+import BackpropCore
+import Dispatch
+
+/// Pointers shared by the chunks of a sweep, which touch disjoint rows.
+struct Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// An array of `count` elements whose values are unspecified (the caller
+/// writes every one before reading it).
+@inline(__always)
+func uninitialized<T: TensorScalar>(_ count: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
+
+/// The start of a buffer, or nil if it is empty (an empty array's buffer
+/// may still have a non-nil base address).
+@inline(__always)
+func nonEmpty<T>(_ b: UnsafeBufferPointer<T>) -> UnsafePointer<T>? { b.isEmpty ? nil : b.baseAddress }
+@inline(__always)
+func nonEmpty<T>(_ b: UnsafeMutableBufferPointer<T>) -> UnsafeMutablePointer<T>? { b.isEmpty ? nil : b.baseAddress }
+
+@inline(__always)
+func asFloat<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+@inline(__always)
+func asMutableFloat<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+
+extension RecurrentLayer {
+    /// Forward over x [T·B, I] (time-major) from h₀, c₀ [B, H] (zeros if nil).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forwardTimeMajor(_ x: [Scalar], batch: Int, h0: [Scalar]? = nil, c0: [Scalar]? = nil) throws -> SequenceCache<Scalar> {
+        let (B, I, H, GH) = (batch, inputSize, hiddenSize, gateWidth)
+        guard B > 0, x.count > 0, x.count % (B * I) == 0 else {
+            throw TensorError.shapeMismatch(operation: "\(summary).forward", lhs: [x.count], rhs: [-1, B, I], reason: "x must be [steps·batch, \(I)]")
+        }
+        try checkState(h0, batch: B, "h₀")
+        try checkState(c0, batch: B, "c₀")
+        let T = x.count / (B * I)
+        // Buffers every element of which the sweep writes start uninitialised
+        // (zero-filling ~30 MB per LSTM training step showed in profiles).
+        var hs: [Scalar] = uninitialized((T + 1) * B * H)
+        hs.replaceSubrange(0..<(B * H), with: h0 ?? [Scalar](repeating: 0, count: B * H))
+        var cs = [Scalar](), tanhC = [Scalar](), hwn = [Scalar]()
+        if kind == .lstm {
+            cs = uninitialized((T + 1) * B * H)
+            cs.replaceSubrange(0..<(B * H), with: c0 ?? [Scalar](repeating: 0, count: B * H))
+            tanhC = uninitialized(T * B * H)
+        }
+        if kind == .gru { hwn = uninitialized(T * B * H) }
+        var gates: [Scalar] = uninitialized(T * B * GH)
+        var hw: [Scalar] = uninitialized(B * GH)
+        let naive = isNaive, k = kernels, kind = self.kind
+        let wih = weightIH.value.scalars, whh = weightHH.value.scalars, bih = biasIH.value.scalars, bhh = biasHH.value.scalars
+        x.withUnsafeBufferPointer { px in
+        wih.withUnsafeBufferPointer { pwih in
+        whh.withUnsafeBufferPointer { pwhh in
+        bih.withUnsafeBufferPointer { pbih in
+        bhh.withUnsafeBufferPointer { pbhh in
+        gates.withUnsafeMutableBufferPointer { pg in
+        hw.withUnsafeMutableBufferPointer { phw in
+        hs.withUnsafeMutableBufferPointer { phs in
+        cs.withUnsafeMutableBufferPointer { pcs in
+        tanhC.withUnsafeMutableBufferPointer { ptc in
+        hwn.withUnsafeMutableBufferPointer { phwn in
+            let (x, wih, whh, bih, bhh) = (px.baseAddress!, pwih.baseAddress!, pwhh.baseAddress!, pbih.baseAddress!, pbhh.baseAddress!)
+            let (g, q, hs) = (pg.baseAddress!, phw.baseAddress!, phs.baseAddress!)
+            // p = X·W_ihᵀ + b_ih for every step
+            if naive {
+                Self.naiveProjection(rows: T * B, gates: kind.gateCount, hidden: H, inputs: I, x, wih, bih, g)
+            } else {
+                k.matmul(.nt, m: T * B, n: GH, k: I, x, wih, g, accumulate: false)
+                k.addRowVector(rows: T * B, cols: GH, bih, g)
+            }
+            // W_hhᵀ packed once for all T steps (Float, SIMD twin; RecurrentGEMM.swift)
+            let packed = !naive && Scalar.self == Float.self && B >= 4
+                ? PackedWeight(asFloat(whh), k: H, n: GH, transposed: true) : nil
+            let chunks = Self.chunkCount(naive: naive, batch: B, observed: false)
+            let p = Unchecked((hs, g, q, nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), whh, bhh))
+            // Steps 1 … T for the sequences b0 ..< b0 + n (rows are independent).
+            let sweep: @Sendable (Int, Int) -> Void = { b0, n in
+                let (hs, g, q, cs, tanhC, hwn, whh, bhh) = p.value
+                let qRows = q + b0 * GH
+                for t in 0..<T {
+                    let r = t * B + b0  // this chunk's first row at step t
+                    let hPrev = hs + r * H
+                    // q = h_{t−1}·W_hhᵀ + b_hh
+                    if naive {
+                        Self.naiveProjection(rows: n, gates: kind.gateCount, hidden: H, inputs: H, hPrev, whh, bhh, qRows)
+                    } else if let packed {
+                        packed.multiply(asFloat(UnsafePointer(hPrev)), m: n, asMutableFloat(qRows), accumulate: false,
+                                        threads: chunks > 1 ? 1 : nil)
+                        k.addRowVector(rows: n, cols: GH, bhh, qRows)
+                    } else {
+                        k.matmul(.nt, m: n, n: GH, k: H, hPrev, whh, qRows, accumulate: false)
+                        k.addRowVector(rows: n, cols: GH, bhh, qRows)
+                    }
+                    Self.cellForward(kind, naive: naive, rows: n, hidden: H, pre: g + r * GH, hw: qRows, hPrev: hPrev,
+                                     h: hs + (r + B) * H, cPrev: cs.map { $0 + r * H }, c: cs.map { $0 + (r + B) * H },
+                                     tanhC: tanhC.map { $0 + r * H }, hwn: hwn.map { $0 + r * H })
+                }
+            }
+            Self.inChunks(chunks, of: B, sweep)
+        }}}}}}}}}}}
+        return SequenceCache(batch: B, steps: T, x: x, hs: hs, cs: cs, gates: gates, tanhC: tanhC, hwn: hwn)
+    }
+
+    /// BPTT over a cached forward pass. dOutputs [T·B, H] time-major (nil:
+    /// zero), dFinalH/dFinalC [B, H] (nil: zero). Adds into the parameters'
+    /// gradients and returns dx [T·B, I], ∂L/∂h₀ and ∂L/∂c₀ (LSTM).
+    /// `observeHiddenGradient(t, ∂L/∂h_t)` is called for t = T … 1 if given.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backwardTimeMajor(
+        _ dOutputs: [Scalar]?, dFinalH: [Scalar]? = nil, dFinalC: [Scalar]? = nil, cache: SequenceCache<Scalar>,
+        observeHiddenGradient: ((Int, [Scalar]) -> Void)? = nil
+    ) throws -> (dx: [Scalar], dh0: [Scalar], dc0: [Scalar]?) {
+        let (B, T, I, H, GH) = (cache.batch, cache.steps, inputSize, hiddenSize, gateWidth)
+        if let d = dOutputs, d.count != T * B * H {
+            throw TensorError.shapeMismatch(operation: "\(summary).backward", lhs: [d.count], rhs: [T * B, H], reason: "dy must be [steps·batch, hidden]")
+        }
+        try checkState(dFinalH, batch: B, "∂L/∂h_T")
+        try checkState(dFinalC, batch: B, "∂L/∂c_T")
+        var dh = dFinalH ?? [Scalar](repeating: 0, count: B * H)
+        var dc = kind == .lstm ? (dFinalC ?? [Scalar](repeating: 0, count: B * H)) : []
+        let dOut = dOutputs ?? []
+        var dPre: [Scalar] = uninitialized(T * B * GH)
+        var dPreH: [Scalar] = kind == .gru ? uninitialized(T * B * GH) : []
+        var dhDirect: [Scalar] = kind == .gru ? uninitialized(B * H) : []
+        var dx: [Scalar] = uninitialized(T * B * I)
+        let naive = isNaive, k = kernels, kind = self.kind
+        let wih = weightIH.value.scalars, whh = weightHH.value.scalars
+        let (x, hs, cs, gates, tanhC, hwn) = (cache.x, cache.hs, cache.cs, cache.gates, cache.tanhC, cache.hwn)
+        let (pIH, pHH, pBIH, pBHH) = (weightIH, weightHH, biasIH, biasHH)
+        x.withUnsafeBufferPointer { px in
+        wih.withUnsafeBufferPointer { pwih in
+        whh.withUnsafeBufferPointer { pwhh in
+        hs.withUnsafeBufferPointer { phs in
+        cs.withUnsafeBufferPointer { pcs in
+        gates.withUnsafeBufferPointer { pg in
+        tanhC.withUnsafeBufferPointer { ptc in
+        hwn.withUnsafeBufferPointer { phwn in
+        dOut.withUnsafeBufferPointer { pdy in
+        dh.withUnsafeMutableBufferPointer { pdh in
+        dc.withUnsafeMutableBufferPointer { pdc in
+        dPre.withUnsafeMutableBufferPointer { pdp in
+        dPreH.withUnsafeMutableBufferPointer { pdq in
+        dhDirect.withUnsafeMutableBufferPointer { pdd in
+        dx.withUnsafeMutableBufferPointer { pdx in
+        pIH.grad.withUnsafeMutableBufferPointer { pgih in
+        pHH.grad.withUnsafeMutableBufferPointer { pghh in
+        pBIH.grad.withUnsafeMutableBufferPointer { pgbih in
+        pBHH.grad.withUnsafeMutableBufferPointer { pgbhh in
+            let (x, wih, whh, hs, dh, dPre) = (px.baseAddress!, pwih.baseAddress!, pwhh.baseAddress!, phs.baseAddress!, pdh.baseAddress!, pdp.baseAddress!)
+            let dPreH = nonEmpty(pdq) ?? dPre  // ∂L/∂q = ∂L/∂p except in the GRU
+            let (gih, ghh, gbih, gbhh) = (pgih.baseAddress!, pghh.baseAddress!, pgbih.baseAddress!, pgbhh.baseAddress!)
+            let packed = !naive && Scalar.self == Float.self && B >= 4
+                ? PackedWeight(asFloat(whh), k: GH, n: H, transposed: false) : nil
+            let chunks = Self.chunkCount(naive: naive, batch: B, observed: observeHiddenGradient != nil)
+            let p = Unchecked((x, wih, whh, hs, dh, dPre, dPreH, nonEmpty(pdy), nonEmpty(pdc), nonEmpty(pdd), pg.baseAddress!,
+                               nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), pdx.baseAddress!, (gih, ghh, gbih, gbhh)))
+            let observe = observeHiddenGradient.map { f in Unchecked(f) }
+            // Steps T … 1 for the sequences b0 ..< b0 + n.
+            let sweep: @Sendable (Int, Int) -> Void = { b0, n in
+                let (x, wih, whh, hs, dhAll, dPre, dPreH, dy, dcAll, directAll, gates, cs, tanhC, hwn, dx, grads) = p.value
+                let (gih, ghh, gbih, gbhh) = grads
+                let dh = dhAll + b0 * H, dc = dcAll.map { $0 + b0 * H }, direct = directAll.map { $0 + b0 * H }
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let r = t * B + b0  // this chunk's first row at step t
+                    if let dy { k.add(count: n * H, dh, dy + r * H, dh) }
+                    if let observe { observe.value(t + 1, Array(UnsafeBufferPointer(start: dh, count: n * H))) }
+                    let hPrev = hs + r * H
+                    Self.cellBackward(kind, naive: naive, rows: n, hidden: H, dh: dh, act: gates + r * GH,
+                                      hPrev: hPrev, h: hs + (r + B) * H, dc: dc, cPrev: cs.map { $0 + r * H },
+                                      tanhC: tanhC.map { $0 + r * H }, hwn: hwn.map { $0 + r * H },
+                                      dPre: dPre + r * GH, dPreH: dPreH + r * GH, dhDirect: direct)
+                    // dh ← (∂L/∂q_t)·W_hh  (+ dh′ ⊙ z for the GRU)
+                    if naive {
+                        Self.naiveBackStep(rows: n, gates: kind.gateCount, hidden: H, inputs: H, dPreH + r * GH, whh, dh)
+                        if let direct { k.add(count: n * H, dh, direct, dh) }
+                        // the weight gradients, step by step (one chunk only)
+                        Self.naiveWeightGradient(rows: n, outputs: GH, inputs: H, dPreH + r * GH, hPrev, ghh, gbhh)
+                        Self.naiveWeightGradient(rows: n, outputs: GH, inputs: I, dPre + r * GH, x + r * I, gih, gbih)
+                        Self.naiveBackStep(rows: n, gates: kind.gateCount, hidden: H, inputs: I, dPre + r * GH, wih, dx + r * I)
+                    } else if let packed {
+                        if let direct { dh.update(from: direct, count: n * H) }
+                        packed.multiply(asFloat(UnsafePointer(dPreH + r * GH)), m: n, asMutableFloat(dh), accumulate: direct != nil,
+                                        threads: chunks > 1 ? 1 : nil)
+                    } else if let direct {
+                        dh.update(from: direct, count: n * H)
+                        k.matmul(.nn, m: n, n: H, k: GH, dPreH + r * GH, whh, dh, accumulate: true)
+                    } else {
+                        k.matmul(.nn, m: n, n: H, k: GH, dPreH + r * GH, whh, dh, accumulate: false)
+                    }
+                }
+            }
+            Self.inChunks(chunks, of: B, sweep)
+            if !naive {
+                // All steps' weight gradients at once, dW = Σ_t daᵀ·v_t = Daᵀ·V over
+                // all T·B rows. Computed as the transpose Vᵀ·Da ([·, T·B]·[T·B, G·H])
+                // and added back transposed: the GEMM then packs the narrow V
+                // (I or H columns) instead of the wide Da (G·H columns). Every
+                // element is the same sum in the same order either way.
+                let n = max(I, H)
+                let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: n * max(GH, T * B))
+                defer { scratch.deallocate() }
+                k.matmul(.tn, m: I, n: GH, k: T * B, x, dPre, scratch, accumulate: false)
+                Self.addTransposed(rows: I, cols: GH, scratch, gih)
+                k.matmul(.tn, m: H, n: GH, k: T * B, hs, dPreH, scratch, accumulate: false)
+                Self.addTransposed(rows: H, cols: GH, scratch, ghh)
+                k.columnSum(rows: T * B, cols: GH, dPre, gbih, accumulate: true)
+                k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true)
+                // dx = Da·W_ih, likewise as dxᵀ = W_ihᵀ·Daᵀ [I, G·H]·[G·H, T·B]
+                let wihT = UnsafeMutablePointer<Scalar>.allocate(capacity: I * GH)
+                defer { wihT.deallocate() }
+                for u in 0..<GH { for i in 0..<I { wihT[i * GH + u] = wih[u * I + i] } }
+                k.matmul(.nt, m: I, n: T * B, k: GH, wihT, dPre, scratch, accumulate: false)
+                let dx = pdx.baseAddress!
+                for i in 0..<I { for r in 0..<(T * B) { dx[r * I + i] = scratch[i * T * B + r] } }
+            }
+        }}}}}}}}}}}}}}}}}}}
+        return (dx, dh, kind == .lstm ? dc : nil)
+    }
+
+    /// dst[c, r] += src[r, c] for src [rows, cols] (in 32×32 tiles, so that
+    /// both sides stay in cache).
+    static func addTransposed(rows: Int, cols: Int, _ src: UnsafePointer<Scalar>, _ dst: UnsafeMutablePointer<Scalar>) {
+        for r0 in stride(from: 0, to: rows, by: 32) {
+            for c0 in stride(from: 0, to: cols, by: 32) {
+                for c in c0..<min(c0 + 32, cols) {
+                    for r in r0..<min(r0 + 32, rows) { dst[c * rows + r] += src[r * cols + c] }
+                }
+            }
+        }
+    }
+
+    // MARK: Splitting the batch over the cores
+
+    /// The sequences of a batch are independent until the weight gradients
+    /// are summed (after the sweep), so the SIMD twin runs each time sweep
+    /// on two halves of the batch at once: no synchronisation per step, and
+    /// the cell arithmetic runs on both cores. The naive twin (which sums
+    /// weight gradients inside the sweep) and an observed sweep use one chunk.
+    static func chunkCount(naive: Bool, batch: Int, observed: Bool) -> Int {
+        naive || observed || batch < 8 ? 1 : min(2, PackedWeight.cores)
+    }
+
+    /// Calls body(b0, n) for `chunks` contiguous row ranges covering 0 ..< batch.
+    static func inChunks(_ chunks: Int, of batch: Int, _ body: @Sendable (Int, Int) -> Void) {
+        if chunks == 1 { return body(0, batch) }
+        DispatchQueue.concurrentPerform(iterations: chunks) { i in
+            let b0 = batch * i / chunks
+            body(b0, batch * (i + 1) / chunks - b0)
+        }
+    }
+
+    // MARK: The naive twin's loops
+
+    /// out[r, g·H + j] = b[g·H + j] + Σᵢ W[g·H + j, i]·v[r, i], gate by gate.
+    static func naiveProjection(
+        rows: Int, gates: Int, hidden: Int, inputs: Int,
+        _ v: UnsafePointer<Scalar>, _ w: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>
+    ) {
+        let gh = gates * hidden
+        for r in 0..<rows {
+            for g in 0..<gates {
+                for j in 0..<hidden {
+                    let unit = g * hidden + j
+                    var s = b[unit]
+                    for i in 0..<inputs { s += w[unit * inputs + i] * v[r * inputs + i] }
+                    out[r * gh + unit] = s
+                }
+            }
+        }
+    }
+
+    /// out[r, i] = Σ_g Σ_j da[r, g·H + j]·W[g·H + j, i]: the gradient reaching
+    /// the input of a projection, gate by gate.
+    static func naiveBackStep(
+        rows: Int, gates: Int, hidden: Int, inputs: Int,
+        _ da: UnsafePointer<Scalar>, _ w: UnsafePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>
+    ) {
+        let gh = gates * hidden
+        for r in 0..<rows {
+            for i in 0..<inputs {
+                var s: Scalar = 0
+                for g in 0..<gates {
+                    for j in 0..<hidden { s += da[r * gh + g * hidden + j] * w[(g * hidden + j) * inputs + i] }
+                }
+                out[r * inputs + i] = s
+            }
+        }
+    }
+
+    /// dW[u, i] += Σ_r da[r, u]·v[r, i];  db[u] += Σ_r da[r, u].
+    static func naiveWeightGradient(
+        rows: Int, outputs: Int, inputs: Int, _ da: UnsafePointer<Scalar>, _ v: UnsafePointer<Scalar>,
+        _ dw: UnsafeMutablePointer<Scalar>, _ db: UnsafeMutablePointer<Scalar>
+    ) {
+        for u in 0..<outputs {
+            for r in 0..<rows {
+                let a = da[r * outputs + u]
+                db[u] += a
+                for i in 0..<inputs { dw[u * inputs + i] += a * v[r * inputs + i] }
+            }
+        }
+    }
+}
