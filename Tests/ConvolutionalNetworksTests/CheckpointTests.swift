@@ -85,7 +85,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.ckpt"])
         // A successful save replaces an old file completely.
         let file = dir.appendingPathComponent("other.ckpt")
-        try Data(String(repeating: "x", count: 10_000_000).utf8).write(to: file)
+        try Data(String(repeating: "x", count: 1_000_000).utf8).write(to: file)
         try trainedModel(seed: 5).checkpoint(model: "cnn").write(to: file)
         #expect(try Checkpoint.load(file).model == "cnn")
     }
