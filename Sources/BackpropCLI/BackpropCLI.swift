@@ -8,7 +8,8 @@ import Foundation
 public enum BackpropCLI {
     static let commands: [(name: String, summary: String, run: @Sendable ([String]) throws -> Void)] = [
         ("tour", "train every chapter on its shipped data and print a results table", TourCommand.run),
-        ("train", "train one model (perceptron, logistic, linear, mlp, cnn, word2vec)", TrainCommand.run),
+        ("train", "train one model (perceptron, logistic, linear, mlp, cnn, word2vec, gpt)", TrainCommand.run),
+        ("generate", "generate text with a trained GPT checkpoint (KV cache)", GenerateCommand.run),
         ("bench", "benchmark kernels naive vs SIMD against this CPU's FMA peak", BenchCommand.run),
         ("figures", "regenerate every chapter's figures into chapters/figures/", FiguresCommand.run),
         ("neighbors", "nearest words by cosine in saved word embeddings", NeighborsCommand.run),

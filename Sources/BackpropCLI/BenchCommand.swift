@@ -6,6 +6,7 @@ import Foundation
 import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
+import Transformers
 
 enum BenchCommand {
     static let flags = [
@@ -15,7 +16,7 @@ enum BenchCommand {
 
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "bench", words: words, flags: flags)
-        let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec"]
+        let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "gpt"]
         if args.wantsHelp {
             print(helpText(usage: "backprop bench [\(names.joined(separator: "|"))…] [--json] [--quick]",
                            summary: "Benchmark kernels naive vs SIMD (build with -c release). With no names, runs all.",
@@ -48,6 +49,7 @@ enum BenchCommand {
             case "mlp": results = try MLPBenchmark.run(peakGflops: peak, quick: quick)
             case "conv": results = try CNNBenchmark.run(peakGflops: peak, quick: quick)
             case "word2vec": results = try Word2VecBenchmark.run(peakGflops: peak, quick: quick)
+            case "gpt": results = try GPTBenchmark.run(peakGflops: peak, quick: quick)
             default: results = KernelBenchmarks.run(name, peakGflops: peak, quick: quick)
             }
             for row in results {

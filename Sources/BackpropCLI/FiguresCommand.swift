@@ -6,6 +6,7 @@ import LinearModels
 import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
+import Transformers
 
 enum FiguresCommand {
     static let flags = [
@@ -25,7 +26,7 @@ enum FiguresCommand {
         let dir = URL(fileURLWithPath: args.string("out") ?? "chapters/figures")
         var stale: [String] = []
         let figures = try Chapter1Figures.all() + Chapter2Figures.untrained() + Chapter2Figures.trained()
-            + Chapter3Figures.trained() + Chapter4Figures.trained()
+            + Chapter3Figures.trained() + Chapter4Figures.trained() + Chapter6Figures.trained()
         for (name, figure) in figures {
             let url = dir.appendingPathComponent(name)
             if args.has("check") {

@@ -7,6 +7,7 @@ import LinearModels
 import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
+import Transformers
 
 enum TourCommand {
     static let flags = [
@@ -30,6 +31,7 @@ enum TourCommand {
             ("Chapter 2: the multilayer perceptron and backpropagation", Chapter2.tour(seed: seed)),
             ("Chapter 3: word embeddings", Chapter3.tour(seed: seed)),
             ("Chapter 4: convolutional networks", Chapter4.tour(seed: seed)),
+            ("Chapter 6: attention and the Transformer", Chapter6.tour(seed: seed)),
         ]
         var results: [RunSummary] = []
         for chapter in chapters {
@@ -60,8 +62,9 @@ enum TourCommand {
             if let a = r.metric("analogy_accuracy"), let m = r.metric("related_margin") {
                 note = String(format: "analogies %.0f%%, related-pair margin %.2f", a * 100, m)
             }
+            if let v = r.metric("val_loss") { note = String(format: "validation loss %.3f nats/char", v) }
             return ["\(r.chapter)", r.model, r.dataset, pct(r.metric("train_accuracy")), pct(r.metric("test_accuracy")),
-                    num(r.metric("test_loss")), String(format: "%.2f", r.seconds), note]
+                    num(r.metric("test_loss") ?? r.metric("val_loss")), String(format: "%.2f", r.seconds), note]
         }
         return TextTable.render(
             header: ["ch", "model", "dataset", "train acc", "test acc", "test loss", "seconds", "note"], rows: rows)

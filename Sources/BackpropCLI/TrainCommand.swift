@@ -5,7 +5,7 @@ import BackpropCore
 import LinearModels
 
 enum TrainCommand {
-    static let models = ["perceptron", "logistic", "linear", "mlp", "cnn", "word2vec"]
+    static let models = ["perceptron", "logistic", "linear", "mlp", "cnn", "word2vec", "gpt"]
 
     static let flags = [
         Flag(name: "dataset", value: "NAME", help: "blobs, xor, iris, iris-setosa, iris-virginica (linear: line)"),
@@ -28,6 +28,7 @@ enum TrainCommand {
         if words.first == "mlp" { return try TrainMLPCommand.run(Array(words.dropFirst())) }
         if words.first == "cnn" { return try TrainCNNCommand.run(Array(words.dropFirst())) }
         if words.first == "word2vec" { return try TrainWord2VecCommand.run(Array(words.dropFirst())) }
+        if words.first == "gpt" { return try TrainGPTCommand.run(Array(words.dropFirst())) }
         let args = try Arguments(command: "train", words: words, flags: flags)
         if args.wantsHelp { print(help); return }
         guard let model = args.positionals.first else {

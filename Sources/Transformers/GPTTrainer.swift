@@ -97,7 +97,7 @@ public enum GPTTrainer {
         model.zeroGrad()
         let loss = try model.loss(inputs: inputs, targets: targets, batch: batch, length: inputs.count / batch)
         try TrainingError.requireFinite(loss, "the loss", step: iteration)
-        let norm = GradientClipping.clipGlobalNorm(model.parameters, maxNorm: clip)
+        let norm = FastClipping.clipGlobalNorm(model.parameters, maxNorm: clip, kernels: model.backend.kernels)
         try TrainingError.requireFinite(norm, "the gradient norm", step: iteration)
         for o in optimizers { o.learningRate = learningRate; o.step() }
         return loss
