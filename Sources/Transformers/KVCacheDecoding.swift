@@ -113,7 +113,7 @@ extension GPT {
         var scores = [Scalar](repeating: 0, count: position + 1)
         for (l, block) in blocks.enumerated() {
             let n1 = try block.norm1.forward(x).output                                   // [1, C]
-            let qkv = try block.attention.qkv.forward(n1, mode: .inference).output.scalars  // [3C]
+            let qkv = try RowProjection.apply(n1, block.attention.qkv, backend: backend).scalars  // [3C]
             for j in 0..<c {
                 cache.keys[l][position * c + j] = qkv[c + j]
                 cache.values[l][position * c + j] = qkv[2 * c + j]
@@ -138,14 +138,15 @@ extension GPT {
                     }
                 }
             }
-            let a = try block.attention.output.forward(try Tensor(shape: [1, c], scalars: attended), mode: .inference).output
+            let a = try RowProjection.apply(try Tensor(shape: [1, c], scalars: attended), block.attention.output, backend: backend)
             let u = try x.adding(a, kernels: k)
             let n2 = try block.norm2.forward(u).output
-            let g = try block.gelu.forward(try block.expand.forward(n2, mode: .inference).output, mode: .inference).output
-            x = try u.adding(try block.contract.forward(g, mode: .inference).output, kernels: k)
+            let g = try block.gelu.forward(try RowProjection.apply(n2, block.expand, backend: backend), mode: .inference).output
+            x = try u.adding(try RowProjection.apply(g, block.contract, backend: backend), kernels: k)
         }
         cache.count += 1
         let h = try finalNorm.forward(x).output
+        if backend == .simd { return RowProjection.matvec(h.scalars, tokenEmbedding.weight.value.scalars, bias: nil) }  // [V] = E h
         return try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, kernels: k).scalars  // [V]
     }
 
@@ -192,5 +193,44 @@ extension GPT {
             try onToken(try vocabulary.decode([t]))
         }
         return try vocabulary.decode(tokens)
+    }
+}
+
+/// y = W x + b for one row x [in] and W [out, in]: the decoder's
+/// matrix-vector products. The packed GEMM would repack all of W for a
+/// single row, which costs as much as the product itself, so the SIMD
+/// backend takes one vector dot product per output instead (W's rows are
+/// contiguous); the naive backend keeps the layer's own kernels.
+enum RowProjection {
+    static func apply<S: TensorScalar>(_ x: Tensor<S>, _ layer: Linear<S>, backend: Backend) throws -> Tensor<S> {
+        if backend == .naive { return try layer.forward(x, mode: .inference).output }
+        return try Tensor(shape: [1, layer.outputs], scalars: matvec(x.scalars, layer.weight.value.scalars, bias: layer.bias.value.scalars))
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func matvec<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?) -> [T] {
+        let n = x.count, out = w.count / n
+        var y = bias ?? [T](repeating: 0, count: out)
+        x.withUnsafeBufferPointer { px in
+            w.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    let wv = T.Vector.scalarCount, full = n - n % (2 * wv)
+                    for o in 0..<out {
+                        let row = pw.baseAddress! + o * n
+                        var a = T.Vector(), b = T.Vector(), j = 0
+                        while j < full {
+                            a.addProduct(SIMDIO.load(row, j), SIMDIO.load(px.baseAddress!, j))
+                            b.addProduct(SIMDIO.load(row, j + wv), SIMDIO.load(px.baseAddress!, j + wv))
+                            j += 2 * wv
+                        }
+                        var s = (a + b).sum()
+                        while j < n { s += row[j] * px[j]; j += 1 }
+                        py[o] += s
+                    }
+                }
+            }
+        }
+        return y
     }
 }
