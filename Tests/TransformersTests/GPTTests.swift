@@ -176,3 +176,16 @@ func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
         #expect(throws: CheckpointError.self) { try GPT<Float>(checkpoint: c) }
     }
 }
+
+@Suite struct FigureDataTests {
+    @Test("The attention map's rows are causal probability distributions")
+    func attentionMap() throws {
+        let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("ab cdefg:\nhiklmnoprstuwBEMOR,")), context: 32, layers: 1, heads: 2, width: 8)
+        let plot = try Chapter6Figures.attentionMap(try GPT<Float>(config: config, seed: 671))
+        #expect(plot.values.count == 27)   // "ROMEO:\nBut soft, what light"
+        for (i, row) in plot.values.enumerated() {
+            #expect(abs(row.reduce(0, +) - 1) < 1e-5)
+            #expect(row[(i + 1)...].allSatisfy { $0 == 0 })
+        }
+    }
+}
