@@ -127,6 +127,8 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     /// logits [batch·length, V] for `tokens` [batch·length] (row b is sequence b).
     /// - Throws: `TrainingError.invalidOption` if length exceeds the context or
     ///   the token count is not batch·length; `TextError.tokenOutOfRange`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ tokens: [Int], batch: Int, length: Int, mode: Mode = .inference) throws -> (logits: Tensor<Scalar>, cache: Cache) {
         guard length >= 1, length <= config.context else {
             throw TrainingError.invalidOption(name: "sequence length", value: "\(length)", reason: "must be in 1…\(config.context) (the model's context)")
@@ -158,6 +160,8 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// Accumulates every parameter's gradient from dlogits [B·T, V].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dlogits: Tensor<Scalar>, cache: Cache) throws {
         let k = backend.kernels, c = config.width, v = config.vocabulary.count
         let n = cache.batch * cache.length
@@ -190,6 +194,8 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     /// Mean next-token cross-entropy of `inputs` against `targets` (both
     /// [batch·length]), and, when `backward` is true, the gradients
     /// accumulated into every parameter.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     @discardableResult
     public func loss(inputs: [Int], targets: [Int], batch: Int, length: Int, mode: Mode = .training, backward: Bool = true) throws -> Double {
         let (logits, cache) = try forward(inputs, batch: batch, length: length, mode: mode)

@@ -69,6 +69,8 @@ public struct GPTDecoder<Scalar: TensorScalar> {
     }
 
     /// Appends one token; returns the logits [V] for the token after it.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func append(_ token: Int) throws -> [Scalar] {
         guard token >= 0 && token < model.config.vocabulary.count else {
             throw TextError.tokenOutOfRange(token, vocabularySize: model.config.vocabulary.count)
@@ -103,6 +105,8 @@ public struct GPTDecoder<Scalar: TensorScalar> {
 extension GPT {
     /// One token at position `cache.count` through the model, reading and
     /// extending the cache; returns logits [V].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func decodeStep(_ token: Int, cache: inout KVCache<Scalar>) throws -> [Scalar] {
         let c = config.width, position = cache.count, heads = config.heads, d = c / heads
         precondition(position < config.context, "decodeStep: the cache is full")
@@ -151,12 +155,16 @@ extension GPT {
     }
 
     /// The next-token logits after each prefix tokens[0…i] (for tests and figures).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logitsAfterEachToken(_ tokens: [Int], useCache: Bool) throws -> [[Scalar]] {
         var decoder = GPTDecoder(model: self, usesCache: useCache)
         return try tokens.map { try decoder.append($0) }
     }
 
     /// `count` tokens sampled after `prompt`, calling `onToken` with each.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func generateTokens(
         prompt: [Int], count: Int, sampling: SamplingOptions, rng: inout SeededRandom, useCache: Bool = true,
         onToken: (Int) throws -> Void = { _ in }
@@ -182,6 +190,8 @@ extension GPT {
     /// Safe to call from several threads at once (see the file header).
     /// - Throws: `TextError.unknownCharacter` for a prompt character outside
     ///   the vocabulary; whatever `onToken` throws.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func generate(
         prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
         onToken: (String) throws -> Void

@@ -43,6 +43,8 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
     public var parameters: [Parameter<Scalar>] { [qkv.weight, qkv.bias, output.weight, output.bias] }
 
     /// x [batch·length, C] → y [batch·length, C].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, batch: Int, length: Int) throws -> (output: Tensor<Scalar>, cache: Cache) {
         let shape = AttentionShape(batch: batch, length: length, heads: heads, width: width)
         guard x.shape == [shape.rows, width] else {
@@ -55,6 +57,8 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
         return (y, Cache(x: x, qkv: projected.scalars, probabilities: p, attended: attended, shape: shape))
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
         let da = try output.backward(dy, cache: cache.attended)                                   // [B·T, C]
         let dqkv = CausalAttention.backward(da.scalars, qkv: cache.qkv, probabilities: cache.probabilities, shape: cache.shape, backend: backend)

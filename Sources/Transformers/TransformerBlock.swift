@@ -72,6 +72,8 @@ public final class TransformerBlock<Scalar: TensorScalar> {
     public var parameters: [Parameter<Scalar>] { namedParameters.map(\.1) }
 
     /// x [batch·length, C] → z [batch·length, C].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, batch: Int, length: Int, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Cache) {
         let k = backend.kernels
         let (n1, c1) = try norm1.forward(x)                                            // [B·T, C]
@@ -87,6 +89,8 @@ public final class TransformerBlock<Scalar: TensorScalar> {
         return (z, Cache(norm1: c1, attention: ca, drop1: d1, norm2: c2, normalized2: n2, gelu: cg, drop2: d2))
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ dz: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
         let k = backend.kernels
         let dm = try dropout2.backward(dz, cache: cache.drop2)
