@@ -67,7 +67,9 @@ public struct GPTConfig: Sendable, Equatable {
 }
 
 /// A GPT language model, generic over its scalar (Float to train, Double to
-/// gradient-check).
+/// gradient-check). `@unchecked Sendable`: inference (`forward` in inference
+/// mode, `generate`) only reads the parameters and keeps no scratch state, so
+/// threads may share a model as long as nobody trains it at the same time.
 public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     public let config: GPTConfig
     /// E [V, C], shared with the output head.
