@@ -8,8 +8,9 @@ import Foundation
 public enum BackpropCLI {
     static let commands: [(name: String, summary: String, run: @Sendable ([String]) throws -> Void)] = [
         ("tour", "train every chapter on its shipped data and print a results table", TourCommand.run),
-        ("train", "train one model (perceptron, logistic, linear, mlp, cnn, word2vec, char-rnn)", TrainCommand.run),
+        ("train", "train one model (perceptron, logistic, linear, mlp, cnn, word2vec, char-rnn, memory, gpt)", TrainCommand.run),
         ("sample", "generate text from a saved character model (chapter 5)", SampleCommand.run),
+        ("generate", "generate text with a trained GPT checkpoint (KV cache)", GenerateCommand.run),
         ("bench", "benchmark kernels naive vs SIMD against this CPU's FMA peak", BenchCommand.run),
         ("figures", "regenerate every chapter's figures into chapters/figures/", FiguresCommand.run),
         ("neighbors", "nearest words by cosine in saved word embeddings", NeighborsCommand.run),

@@ -8,6 +8,7 @@ import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
 import RecurrentNetworks
+import Transformers
 
 enum BenchCommand {
     static let flags = [
@@ -16,7 +17,7 @@ enum BenchCommand {
         Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/07-batching.svg"),
     ]
 
-    static let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "rnn", "serve"]
+    static let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "rnn", "gpt", "serve"]
     /// Benchmarks too long for the no-argument run (`serve` takes about a minute).
     static let onlyByName = ["serve"]
 
@@ -65,6 +66,7 @@ enum BenchCommand {
             case "conv": results = try CNNBenchmark.run(peakGflops: peak, quick: quick)
             case "word2vec": results = try Word2VecBenchmark.run(peakGflops: peak, quick: quick)
             case "rnn": results = try RNNBenchmark.run(peakGflops: peak, quick: quick)
+            case "gpt": results = try GPTBenchmark.run(peakGflops: peak, quick: quick)
             default: results = KernelBenchmarks.run(name, peakGflops: peak, quick: quick)
             }
             for row in results {

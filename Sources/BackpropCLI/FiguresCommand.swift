@@ -7,6 +7,7 @@ import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
 import RecurrentNetworks
+import Transformers
 
 enum FiguresCommand {
     static let flags = [
@@ -32,6 +33,7 @@ enum FiguresCommand {
             (3, { try Chapter3Figures.trained() }),
             (4, { try Chapter4Figures.trained() }),
             (5, { try Chapter5Figures.trained() }),
+            (6, { try Chapter6Figures.trained() }),
         ]
         let only = args.string("chapter") == nil ? nil : try args.int("chapter", default: 1, range: 1...chapters.count)
         let figures = try chapters.filter { only == nil || $0.number == only }.flatMap { try $0.make() }

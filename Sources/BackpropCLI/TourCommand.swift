@@ -8,6 +8,7 @@ import NeuralNetworks
 import ConvolutionalNetworks
 import WordEmbeddings
 import RecurrentNetworks
+import Transformers
 
 enum TourCommand {
     static let flags = [
@@ -32,6 +33,7 @@ enum TourCommand {
             ("Chapter 3: word embeddings", Chapter3.tour(seed: seed)),
             ("Chapter 4: convolutional networks", Chapter4.tour(seed: seed)),
             ("Chapter 5: recurrent networks", Chapter5.tour(seed: seed)),
+            ("Chapter 6: attention and the Transformer", Chapter6.tour(seed: seed)),
         ]
         var results: [RunSummary] = []
         for chapter in chapters {
@@ -67,6 +69,7 @@ enum TourCommand {
             if let a = r.metric("analogy_accuracy"), let m = r.metric("related_margin") {
                 note = String(format: "analogies %.0f%%, related-pair margin %.2f", a * 100, m)
             }
+            if let v = r.metric("val_loss") { note = String(format: "validation loss %.3f nats/char", v) }
             return ["\(r.chapter)", r.model, r.dataset, pct(r.metric("train_accuracy")), pct(r.metric("test_accuracy")),
                     num(r.metric("test_loss") ?? r.metric("val_loss")), String(format: "%.2f", r.seconds), note]
         }

@@ -6,7 +6,7 @@ import Foundation
 import LinearModels
 
 enum TrainCommand {
-    static let models = ["perceptron", "logistic", "linear", "mlp", "cnn", "word2vec", "char-rnn", "memory"]
+    static let models = ["perceptron", "logistic", "linear", "mlp", "cnn", "word2vec", "char-rnn", "memory", "gpt"]
 
     static let flags = [
         Flag(name: "dataset", value: "NAME", help: "blobs, xor, iris, iris-setosa, iris-virginica (linear: line)"),
@@ -32,6 +32,7 @@ enum TrainCommand {
         if words.first == "word2vec" { return try TrainWord2VecCommand.run(Array(words.dropFirst())) }
         if words.first == "char-rnn" { return try TrainCharRNNCommand.run(Array(words.dropFirst())) }
         if words.first == "memory" { return try TrainMemoryCommand.run(Array(words.dropFirst())) }
+        if words.first == "gpt" { return try TrainGPTCommand.run(Array(words.dropFirst())) }
         let args = try Arguments(command: "train", words: words, flags: flags)
         if args.wantsHelp { print(help); return }
         guard let model = args.positionals.first else {

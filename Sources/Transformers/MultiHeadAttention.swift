@@ -1,0 +1,77 @@
+// Multi-head causal self-attention: one fused projection to queries, keys
+// and values, H heads of causal attention side by side, and an output
+// projection that mixes the heads.
+//
+//   forward   x [B·T, C] → y [B·T, C]
+//             qkv = x W_qkvᵀ + b_qkv            [B·T, 3C]   (Linear C → 3C)
+//             a   = CausalAttention(qkv)         [B·T, C]    (heads split and merged by column)
+//             y   = a W_oᵀ + b_o                 [B·T, C]    (Linear C → C)
+//   backward  dy [B·T, C] → dx [B·T, C], in the reverse order, accumulating
+//             the two projections' parameter gradients.
+
+import BackpropCore
+import NeuralNetworks
+
+public final class MultiHeadAttention<Scalar: TensorScalar> {
+    public let heads: Int
+    /// W_qkv [3C, C], b_qkv [3C]
+    public let qkv: Linear<Scalar>
+    /// W_o [C, C], b_o [C]
+    public let output: Linear<Scalar>
+    public var backend: Backend { didSet { qkv.kernels = backend.kernels; output.kernels = backend.kernels } }
+    public var width: Int { output.outputs }
+
+    public struct Cache {
+        var x: Tensor<Scalar>
+        var qkv: [Scalar]
+        var probabilities: [Scalar]
+        var attended: Tensor<Scalar>
+        var shape: AttentionShape
+    }
+
+    /// Weights N(0, 0.02²) (the output projection's std is `outputStd`), zero biases.
+    public init(width: Int, heads: Int, outputStd: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
+        guard heads > 0, width % heads == 0 else {
+            throw TrainingError.invalidOption(name: "heads", value: "\(heads)", reason: "must divide the width \(width)")
+        }
+        self.heads = heads
+        self.backend = backend
+        qkv = try Linear(weight: GPTInit.normal([3 * width, width], std: 0.02, rng: &rng), bias: Tensor.zeros([3 * width]), kernels: backend.kernels)
+        output = try Linear(weight: GPTInit.normal([width, width], std: outputStd, rng: &rng), bias: Tensor.zeros([width]), kernels: backend.kernels)
+    }
+
+    public var parameters: [Parameter<Scalar>] { [qkv.weight, qkv.bias, output.weight, output.bias] }
+
+    /// x [batch·length, C] → y [batch·length, C].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ x: Tensor<Scalar>, batch: Int, length: Int) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        let shape = AttentionShape(batch: batch, length: length, heads: heads, width: width)
+        guard x.shape == [shape.rows, width] else {
+            throw TensorError.shapeMismatch(operation: "MultiHeadAttention", lhs: x.shape, rhs: [shape.rows, width], reason: "x must be [batch·length, width]")
+        }
+        let projected = try qkv.forward(x, mode: .inference).output                          // [B·T, 3C]
+        let (a, p) = CausalAttention.forward(projected.scalars, shape: shape, backend: backend)  // [B·T, C]
+        let attended = try Tensor(shape: [shape.rows, width], scalars: a)
+        let y = try output.forward(attended, mode: .inference).output                          // [B·T, C]
+        return (y, Cache(x: x, qkv: projected.scalars, probabilities: p, attended: attended, shape: shape))
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ dy: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
+        let da = try output.backward(dy, cache: cache.attended)                                   // [B·T, C]
+        let dqkv = CausalAttention.backward(da.scalars, qkv: cache.qkv, probabilities: cache.probabilities, shape: cache.shape, backend: backend)
+        return try qkv.backward(try Tensor(shape: [cache.shape.rows, 3 * width], scalars: dqkv), cache: cache.x)  // [B·T, C]
+    }
+
+    /// The attention probabilities P [B, H, T, T] of a forward pass (for figures).
+    public static func probabilities(_ cache: Cache) -> [Scalar] { cache.probabilities }
+}
+
+/// GPT-2's initialisation: N(0, std²) weights.
+enum GPTInit {
+    static func normal<Scalar: TensorScalar>(_ shape: [Int], std: Double, rng: inout SeededRandom) throws -> Tensor<Scalar> {
+        try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(rng.normal(mean: 0, std: std)) })
+    }
+}
