@@ -1,5 +1,5 @@
 // Exercise 5.3 — gradient clipping by global norm
-// (chapters/05-recurrent-networks.md, "Exploding gradients and clipping";
+// (chapters/05-recurrent-networks.md, "Vanishing and exploding gradients";
 // the book's version is Sources/NeuralNetworks/GradientClipping.swift).
 //
 // `gradients` holds one array per parameter tensor (flattened; the arrays

@@ -1,5 +1,5 @@
 // Exercise 5.4 — the distribution a language model samples from, with
-// temperature and top-k (chapters/05-recurrent-networks.md, "Sampling").
+// temperature and top-k (chapters/05-recurrent-networks.md, "Sampling and temperature").
 //
 // Given the model's logits z (one per vocabulary entry), a temperature T > 0
 // and topK (nil, or an integer k ≥ 1), return the probabilities p (same

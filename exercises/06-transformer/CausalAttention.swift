@@ -1,6 +1,6 @@
 // Exercise 6.1 — causal scaled dot-product attention, one head
-// (chapters/06-transformer.md, "Queries, keys and values", "Why scale by √d",
-// "Masking").
+// (chapters/06-transformer.md, "Queries, keys and values", "Why divide by √d",
+// "The causal mask").
 //
 // A sequence of T positions has queries Q (T × d), keys K (T × d) and values
 // V (T × d_v), one row per position. Position i may attend to positions

@@ -1,5 +1,5 @@
 // Exercise 6.2 — the backward pass of layer normalisation
-// (chapters/06-transformer.md, "LayerNorm derived").
+// (chapters/06-transformer.md, "LayerNorm").
 //
 // LayerNorm normalises each ROW of x (n rows of D features; one row per
 // token) over its own features, then scales and shifts with γ and β (D each):

@@ -1,5 +1,5 @@
 // Exercise 6.3 — sinusoidal positional encoding
-// (chapters/06-transformer.md, "Positional information"; Vaswani et al.,
+// (chapters/06-transformer.md, "Positions"; Vaswani et al.,
 // "Attention Is All You Need", 2017, section 3.5).
 //
 // Attention itself ignores order, so the original Transformer adds to the

@@ -1,6 +1,6 @@
 // Exercise 7.4 — the memory of a KV cache
 // (chapters/07-model-as-a-service.md, "The KV cache's memory per token";
-// chapters/06-transformer.md, "The KV cache and its cost").
+// chapters/06-transformer.md, "Generation and the KV cache").
 //
 // While generating, a Transformer keeps for every layer, every past token
 // and every sequence in the batch one key vector and one value vector per
