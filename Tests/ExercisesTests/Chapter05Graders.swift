@@ -17,20 +17,10 @@ typealias ClipGlobalNorm = ([[Double]], Double) throws -> (clipped: [[Double]], 
 typealias SamplingProbabilities = ([Double], Double, Int?) throws -> [Double]
 
 enum Chapter05Graders {
-    static func show(_ m: [[Double]]) -> String { "[" + m.map(Grade.show).joined(separator: ", ") + "]" }
-
-    static func shape(_ m: [[Double]]) -> String {
-        let widths = Set(m.map(\.count))
-        return widths.count <= 1 ? "\(m.count) × \(widths.first ?? 0)" : "\(m.count) rows of \(m.map(\.count))"
-    }
-
-    static func hasShape(_ m: [[Double]], _ rows: Int, _ cols: Int) -> Bool {
-        m.count == rows && m.allSatisfy { $0.count == cols }
-    }
-
-    static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { Grade.close($0, $1, tol) }
-    }
+    static func show(_ m: [[Double]]) -> String { Grade.show(m) }
+    static func shape(_ m: [[Double]]) -> String { Grade.shape(m) }
+    static func hasShape(_ m: [[Double]], _ rows: Int, _ cols: Int) -> Bool { Grade.hasShape(m, rows, cols) }
+    static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
 
     static func matrix(_ rng: inout SeededRandom, _ rows: Int, _ cols: Int, _ scale: Double = 1) -> [[Double]] {
         (0..<rows).map { _ in (0..<cols).map { _ in rng.uniform(-scale, scale) } }

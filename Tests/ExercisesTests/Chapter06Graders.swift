@@ -15,10 +15,10 @@ typealias LayerNormBackward = ([[Double]], [Double], [[Double]], Double) throws
 typealias PositionalEncoding = (Int, Int) throws -> [[Double]]
 
 enum Chapter06Graders {
-    static func show(_ m: [[Double]]) -> String { Chapter05Graders.show(m) }
-    static func shape(_ m: [[Double]]) -> String { Chapter05Graders.shape(m) }
-    static func hasShape(_ m: [[Double]], _ r: Int, _ c: Int) -> Bool { Chapter05Graders.hasShape(m, r, c) }
-    static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Chapter05Graders.close(a, b, tol) }
+    static func show(_ m: [[Double]]) -> String { Grade.show(m) }
+    static func shape(_ m: [[Double]]) -> String { Grade.shape(m) }
+    static func hasShape(_ m: [[Double]], _ r: Int, _ c: Int) -> Bool { Grade.hasShape(m, r, c) }
+    static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
 
     // MARK: - 6.1 Causal attention
 

@@ -39,4 +39,23 @@ enum Grade {
     static func close(_ a: [Double], _ b: [Double], _ tol: Double = 1e-6) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tol * max(1, abs($1)) }
     }
+
+    /// Formats a matrix for messages, row by row.
+    static func show(_ m: [[Double]]) -> String { "[" + m.map(show).joined(separator: ", ") + "]" }
+
+    /// A matrix's shape for messages ("3 × 4", or the row lengths if ragged).
+    static func shape(_ m: [[Double]]) -> String {
+        let widths = Set(m.map(\.count))
+        return widths.count <= 1 ? "\(m.count) × \(widths.first ?? 0)" : "\(m.count) rows of \(m.map(\.count))"
+    }
+
+    /// True when `m` has `rows` rows of `cols` values each.
+    static func hasShape(_ m: [[Double]], _ rows: Int, _ cols: Int) -> Bool {
+        m.count == rows && m.allSatisfy { $0.count == cols }
+    }
+
+    /// `close` row by row.
+    static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { close($0, $1, tol) }
+    }
 }
