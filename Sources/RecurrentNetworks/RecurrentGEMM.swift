@@ -50,10 +50,12 @@ final class PackedWeight: @unchecked Sendable {
 
     deinit { data.deallocate() }
 
-    /// C[m×n] (+)= A[m×k]·B.
-    /// `threads` overrides the automatic choice (1 when the caller already
-    /// runs on every core).
-    func multiply(_ a: UnsafePointer<Float>, m: Int, _ c: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int? = nil) {
+    /// C[m×n] (+)= A[m×k]·B, then C[r, j] += bias[j] if a bias is given (the
+    /// same c + b as a separate addRowVector, done while the tile is still in
+    /// registers, so the results are bit-identical). `threads` overrides the
+    /// automatic choice (1 when the caller already runs on every core).
+    func multiply(_ a: UnsafePointer<Float>, m: Int, _ c: UnsafeMutablePointer<Float>, accumulate: Bool,
+                  bias: UnsafePointer<Float>? = nil, threads: Int? = nil) {
         let (k, n, nr, mr) = (self.k, self.n, Self.nr, Self.mr)
         let rowPanels = (m + mr - 1) / mr
         let aPack = UnsafeMutablePointer<Float>.allocate(capacity: rowPanels * mr * k)
@@ -71,33 +73,33 @@ final class PackedWeight: @unchecked Sendable {
             }
         }
         let threads = threads ?? (m * n * k >= 1 << 20 ? min(2, Self.cores, panels) : 1)
-        let job = Job(a: UnsafePointer(aPack), b: UnsafePointer(data), c: c, m: m, n: n, k: k, panels: panels,
+        let job = Job(a: UnsafePointer(aPack), b: UnsafePointer(data), c: c, bias: bias, m: m, n: n, k: k, panels: panels,
                       rowPanels: rowPanels, threads: threads, accumulate: accumulate)
         if threads == 1 { job.run(0) } else { DispatchQueue.concurrentPerform(iterations: threads) { job.run($0) } }
     }
 
     struct Job: @unchecked Sendable {
-        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
+        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
         let m: Int, n: Int, k: Int, panels: Int, rowPanels: Int, threads: Int, accumulate: Bool
 
         /// Thread t's contiguous share of the column panels, all rows.
         func run(_ t: Int) {
             let (nr, mr) = (PackedWeight.nr, PackedWeight.mr)
-            var tile = [Float](repeating: 0, count: mr * nr)
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
+            defer { tile.deallocate() }
             for q in (panels * t / threads)..<(panels * (t + 1) / threads) {
-                let bp = b + q * k * nr, cols = min(nr, n - q * nr)
+                let bp = b + q * k * nr, cols = min(nr, n - q * nr), bq = bias.map { $0 + q * nr }
                 for i in 0..<rowPanels {
                     let rows = min(mr, m - i * mr)
                     let cp = c + i * mr * n + q * nr
                     if rows == mr && cols == nr {
-                        kernel(k, a + i * mr * k, bp, cp, n, accumulate)
+                        kernel(k, a + i * mr * k, bp, cp, n, accumulate, bq)
                     } else {
-                        tile.withUnsafeMutableBufferPointer { tp in
-                            kernel(k, a + i * mr * k, bp, tp.baseAddress!, nr, false)
-                            for r in 0..<rows {
-                                for j in 0..<cols {
-                                    cp[r * n + j] = accumulate ? cp[r * n + j] + tp[r * nr + j] : tp[r * nr + j]
-                                }
+                        kernel(k, a + i * mr * k, bp, tile, nr, false, nil)
+                        for r in 0..<rows {
+                            for j in 0..<cols {
+                                let v = accumulate ? cp[r * n + j] + tile[r * nr + j] : tile[r * nr + j]
+                                cp[r * n + j] = bq.map { v + $0[j] } ?? v
                             }
                         }
                     }
@@ -106,10 +108,11 @@ final class PackedWeight: @unchecked Sendable {
         }
     }
 
-    /// C[6×16] (+)= Σₚ a[6p + r]·b[16p + j].
+    /// C[6×16] (+)= Σₚ a[6p + r]·b[16p + j], then C[r, j] += bias[j] if given.
     @inline(never)
     static func kernel(_ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
+                       _ bias: UnsafePointer<Float>?) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -124,6 +127,23 @@ final class PackedWeight: @unchecked Sendable {
             x = V(repeating: pa[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
             pa += 6
             pb += 64
+        }
+        if let bias {
+            let raw = UnsafeRawPointer(bias)
+            let b0 = raw.loadUnaligned(as: V.self), b1 = raw.loadUnaligned(fromByteOffset: 32, as: V.self)
+            @inline(__always) func put(_ x0: V, _ x1: V, _ p: UnsafeMutablePointer<Float>) {
+                let raw = UnsafeMutableRawPointer(p)
+                if accumulate {
+                    raw.storeBytes(of: raw.loadUnaligned(as: V.self) + x0 + b0, as: V.self)
+                    raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: V.self) + x1 + b1, toByteOffset: 32, as: V.self)
+                } else {
+                    raw.storeBytes(of: x0 + b0, as: V.self)
+                    raw.storeBytes(of: x1 + b1, toByteOffset: 32, as: V.self)
+                }
+            }
+            put(c00, c01, c); put(c10, c11, c + ldc); put(c20, c21, c + 2 * ldc)
+            put(c30, c31, c + 3 * ldc); put(c40, c41, c + 4 * ldc); put(c50, c51, c + 5 * ldc)
+            return
         }
         @inline(__always) func put(_ x0: V, _ x1: V, _ p: UnsafeMutablePointer<Float>) {
             let raw = UnsafeMutableRawPointer(p)

@@ -103,9 +103,9 @@ extension RecurrentLayer {
                     if naive {
                         Self.naiveProjection(rows: n, gates: kind.gateCount, hidden: H, inputs: H, hPrev, whh, bhh, qRows)
                     } else if let packed {
+                        // the bias added in the product's epilogue (the same c + b as addRowVector)
                         packed.multiply(asFloat(UnsafePointer(hPrev)), m: n, asMutableFloat(qRows), accumulate: false,
-                                        threads: chunks > 1 ? 1 : nil)
-                        k.addRowVector(rows: n, cols: GH, bhh, qRows)
+                                        bias: asFloat(UnsafePointer(bhh)), threads: chunks > 1 ? 1 : nil)
                     } else {
                         k.matmul(.nt, m: n, n: GH, k: H, hPrev, whh, qRows, accumulate: false)
                         k.addRowVector(rows: n, cols: GH, bhh, qRows)
