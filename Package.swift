@@ -157,7 +157,7 @@ var targets: [Target] = [
     .testTarget(
         name: "ModelServingTests",
         dependencies: ["ModelServing", "BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings",
-                       "ConvolutionalNetworks", "TestSupport"]),
+                       "ConvolutionalNetworks", "RecurrentNetworks", "Transformers", "TestSupport"]),
     .testTarget(
         name: "BackpropCLITests",
         dependencies: ["BackpropCLI", "BackpropCore", "ModelServing"]),

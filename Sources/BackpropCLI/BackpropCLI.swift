@@ -10,7 +10,7 @@ public enum BackpropCLI {
         ("tour", "train every chapter on its shipped data and print a results table", TourCommand.run),
         ("train", "train one model (perceptron, logistic, linear, mlp, cnn, word2vec, char-rnn, memory, gpt)", TrainCommand.run),
         ("sample", "generate text from a saved character model (chapter 5)", SampleCommand.run),
-        ("generate", "generate text with a trained GPT checkpoint (KV cache)", GenerateCommand.run),
+        ("generate", "generate text from a char-rnn or GPT checkpoint (KV cache for GPT)", GenerateCommand.run),
         ("bench", "benchmark kernels naive vs SIMD against this CPU's FMA peak", BenchCommand.run),
         ("figures", "regenerate every chapter's figures into chapters/figures/", FiguresCommand.run),
         ("neighbors", "nearest words by cosine in saved word embeddings", NeighborsCommand.run),

@@ -1,56 +1,80 @@
-// `backprop generate`: text from a saved GPT (chapter 6), streamed as it is sampled.
+// `backprop generate`: text from any saved text generator (chapter 5's
+// char-rnn, chapter 6's GPT), loaded through chapter 7's model registry and
+// streamed as it is sampled. `backprop sample` (chapter 5's name) is the same
+// command.
 
 import BackpropCore
 import Foundation
+import ModelServing
 import RecurrentNetworks
-import Transformers
 
 enum GenerateCommand {
     static let flags = [
-        Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train gpt --save PATH` (required)"),
+        Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train char-rnn|gpt --save PATH` (required)"),
         Flag(name: "prompt", value: "TEXT", help: "text to continue (default: start from a newline)"),
         Flag(name: "length", value: "N", help: "characters to generate (default 500)"),
         Flag(name: "temperature", value: "T", help: "sampling temperature; 0 is greedy (default 0.8)"),
         Flag(name: "top-k", value: "K", help: "sample only among the K most likely characters"),
         Flag(name: "seed", value: "S", help: "random seed for sampling (default 42)"),
-        Flag(name: "no-cache", value: nil, help: "recompute the whole window for every character instead of using the KV cache"),
+        Flag(name: "no-cache", value: nil, help: "GPT only: recompute the whole window for every character instead of using the KV cache"),
     ]
 
-    static func run(_ words: [String]) throws {
-        let args = try Arguments(command: "generate", words: words, flags: flags)
+    static func run(_ words: [String]) throws { try run(words, command: "generate") }
+
+    /// `command` is the name the user typed ("generate" or "sample").
+    static func run(_ words: [String], command: String) throws {
+        let args = try Arguments(command: command, words: words, flags: flags)
         if args.wantsHelp {
-            print(helpText(usage: "backprop generate --model PATH [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S] [--no-cache]",
-                           summary: "Generate text with a trained GPT, one character at a time.", flags: flags))
+            print(helpText(usage: "backprop \(command) --model PATH [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S] [--no-cache]",
+                           summary: "Generate text with a saved char-rnn (chapter 5) or GPT (chapter 6), one character at a time.",
+                           flags: flags))
             return
         }
-        guard args.positionals.isEmpty else { throw UsageError("backprop generate: unexpected argument '\(args.positionals[0])'") }
+        guard args.positionals.isEmpty else { throw UsageError("backprop \(command): unexpected argument '\(args.positionals[0])'") }
         guard let path = args.string("model") else {
-            throw UsageError("backprop generate: --model PATH is required (train one with `backprop train gpt --save PATH`)")
+            throw UsageError("backprop \(command): --model PATH is required (train one with `backprop train char-rnn|gpt --save PATH`)")
         }
         let length = try args.int("length", default: 500, range: 0...1_000_000)
         var temperature = 0.8
         if let text = args.string("temperature") {
             guard let t = Double(text), t.isFinite, t >= 0 else {
-                throw UsageError("backprop generate: --temperature expects a number ≥ 0, got '\(text)'")
+                throw UsageError("backprop \(command): --temperature expects a number ≥ 0, got '\(text)'")
             }
             temperature = t
         }
         let topK = args.string("top-k") == nil ? nil : try args.int("top-k", default: 1)
         let sampling = try SamplingOptions(temperature: temperature, topK: topK)
         var rng = SeededRandom(seed: try args.seed())
-        let model = try GPT<Float>(checkpoint: try Checkpoint.load(URL(fileURLWithPath: path)))
+        let generator = try loadGenerator(path: path, noCache: args.has("no-cache"), command: command)
         let prompt = args.string("prompt") ?? ""
-        let vocabulary = model.config.vocabulary
-        var start = try vocabulary.encode(prompt)
-        if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
-        FileHandle.standardOutput.write(Data(prompt.utf8))
+        try generator.validate(prompt: prompt)
+        // Unbuffered writes, so each character appears as it is drawn.
+        let out = FileHandle.standardOutput
+        out.write(Data(prompt.utf8))
         let began = Date()
-        _ = try model.generateTokens(prompt: start, count: length, sampling: sampling, rng: &rng, useCache: !args.has("no-cache")) { t in
-            FileHandle.standardOutput.write(Data(try vocabulary.decode([t]).utf8))
-        }
+        _ = try generator.generate(prompt: prompt, maxTokens: length, sampling: sampling, rng: &rng) { out.write(Data($0.utf8)) }
         let seconds = Date().timeIntervalSince(began)
-        print("")
-        FileHandle.standardError.write(Data(String(format: "(%d characters in %.2f s, %.0f per second%@)\n", length, seconds,
-                                                   Double(length) / max(seconds, 1e-9), args.has("no-cache") ? ", no KV cache" : "").utf8))
+        out.write(Data("\n".utf8))
+        FileHandle.standardError.write(Data(String(format: "(%@: %d characters in %.2f s, %.0f per second%@)\n", generator.info.kind, length,
+                                                   seconds, Double(length) / max(seconds, 1e-9),
+                                                   args.has("no-cache") ? ", no KV cache" : "").utf8))
+    }
+
+    /// The text generator a checkpoint holds, through the registry.
+    /// - Throws: `CheckpointError` for a bad file; `UsageError` for a model
+    ///   that does not generate text, or `--no-cache` with a model without a KV cache.
+    static func loadGenerator(path: String, noCache: Bool, command: String = "generate") throws -> any TextGenerating {
+        guard case .generator(let generator) = try ModelRegistry.open(URL(fileURLWithPath: path)) else {
+            let kind = (try? Checkpoint.load(URL(fileURLWithPath: path)).model) ?? "?"
+            throw UsageError("backprop \(command): \(path) holds a '\(kind)' model, which does not generate text; "
+                             + "use `backprop predict --model PATH` (generators: char-rnn, gpt)")
+        }
+        guard noCache else { return generator }
+        guard var gpt = generator as? GPTGenerator else {
+            throw UsageError("backprop \(command): --no-cache applies to GPT checkpoints (the KV cache); a '\(generator.info.kind)' "
+                             + "model carries a fixed-size recurrent state instead")
+        }
+        gpt.usesCache = false
+        return gpt
     }
 }

@@ -61,44 +61,9 @@ enum TrainCharRNNCommand {
     }
 }
 
+/// `backprop sample`: chapter 5's name for `backprop generate` (any generator checkpoint).
 enum SampleCommand {
-    static let flags = [
-        Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train char-rnn --save`"),
-        Flag(name: "prompt", value: "TEXT", help: "text to continue (default: a newline)"),
-        Flag(name: "length", value: "N", help: "characters to generate (default 300)"),
-        Flag(name: "temperature", value: "T", help: "softmax temperature; 0 is greedy (default 0.8)"),
-        Flag(name: "top-k", value: "K", help: "sample only among the K most likely characters"),
-        Flag(name: "seed", value: "S", help: "random seed (default 42)"),
-    ]
-
-    static func run(_ words: [String]) throws {
-        let args = try Arguments(command: "sample", words: words, flags: flags)
-        if args.wantsHelp {
-            print(helpText(usage: "backprop sample --model PATH [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S]",
-                           summary: "Generate text from a saved character model (chapter 5).", flags: flags))
-            return
-        }
-        guard args.positionals.isEmpty else { throw UsageError("backprop sample: unexpected argument '\(args.positionals[0])'") }
-        guard let path = args.string("model") else { throw UsageError("backprop sample: --model PATH is required") }
-        let length = try args.int("length", default: 300)
-        var temperature = 0.8
-        if let text = args.string("temperature") {
-            guard let t = Double(text), t >= 0, t.isFinite else {
-                throw UsageError("backprop sample: --temperature expects a number ≥ 0, got '\(text)'")
-            }
-            temperature = t
-        }
-        let topK = args.string("top-k") == nil ? nil : try args.int("top-k", default: 1)
-        let sampling = try SamplingOptions(temperature: temperature, topK: topK)
-        var rng = SeededRandom(seed: try args.seed())
-        let model = try CharRNN.load(URL(fileURLWithPath: path))
-        let prompt = args.string("prompt") ?? ""
-        // Unbuffered writes, so each character appears as it is drawn.
-        let out = FileHandle.standardOutput
-        out.write(Data(prompt.utf8))
-        _ = try model.generate(prompt: prompt, maxTokens: length, sampling: sampling, rng: &rng) { out.write(Data($0.utf8)) }
-        out.write(Data("\n".utf8))
-    }
+    static func run(_ words: [String]) throws { try GenerateCommand.run(words, command: "sample") }
 }
 
 /// `backprop train memory`: chapter 5's adding problem for one or all cells.

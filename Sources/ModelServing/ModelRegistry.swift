@@ -2,12 +2,11 @@
 // by what it can do: a `Classifier` (served on POST /v1/predict), a
 // `TextGenerating` model (POST /v1/generate), a regressor or word vectors
 // (offline only). The registry maps a checkpoint's model kind to a loader;
-// adding a kind is one entry in `loaders`. Chapters 5 and 6 add theirs as
+// adding a kind is one entry in `loaders`. Chapters 5 and 6's language models
+// come in through small adapters (LanguageModels.swift) holding the model and
+// forwarding `generate`:
 //
 //   ("char-rnn", { .generator(try CharRNNGenerator(checkpoint: $0, path: $1)) }),
-//
-// with a small adapter holding the model (`init(checkpoint:)`) and
-// `info = ModelInfo(checkpoint:parameterCount:)`, forwarding `generate`.
 //
 // Loading is all or nothing: the checkpoint is validated (CheckpointReader),
 // then the loader checks the config and every tensor's shape before the model
@@ -59,6 +58,8 @@ public enum ModelRegistry {
         ("mlp", { .classifier(try NetworkClassifier.mlp($0, path: $1)) }),
         ("cnn", { .classifier(try NetworkClassifier.cnn($0, path: $1)) }),
         ("word2vec", { .embeddings(try Embeddings(checkpoint: $0, path: $1)) }),
+        ("char-rnn", { .generator(try CharRNNGenerator(checkpoint: $0, path: $1)) }),
+        ("gpt", { .generator(try GPTGenerator(checkpoint: $0, path: $1)) }),
     ]
 
     /// The kinds this build can load.
@@ -94,7 +95,9 @@ extension ModelRegistry {
         case .classifier(let c): _ = try c.predict([Array(repeating: 0.5, count: c.inputWidth)])
         case .regressor(let r): _ = try r.predict([Array(repeating: 0.5, count: r.inputWidth)])
         case .embeddings(let e): if let w = e.words.first { _ = try e.neighbors(of: w, count: 3) }
-        case .generator: break
+        case .generator(let g):
+            var rng = SeededRandom(seed: 1)
+            _ = try g.generate(prompt: "", maxTokens: 2, sampling: .greedy, rng: &rng) { _ in }
         }
     }
 }

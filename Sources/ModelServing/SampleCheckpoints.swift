@@ -7,6 +7,8 @@ import BackpropCore
 import ConvolutionalNetworks
 import LinearModels
 import NeuralNetworks
+import RecurrentNetworks
+import Transformers
 import WordEmbeddings
 
 public enum SampleCheckpoints {
@@ -44,7 +46,12 @@ public enum SampleCheckpoints {
 
         let words = ["king", "queen", "man", "woman", "thou", "thee"]
         let embeddings = Embeddings(words: words, dimension: 3, vectors: floats(words.count * 3)).checkpoint()
+
+        let vocabulary = try CharacterVocabulary(text: "\nabc def.")
+        let charRNN = try CharRNN(CharRNNConfig(cell: .lstm, embeddingSize: 3, hiddenSize: 5), vocabulary: vocabulary, rng: &rng).checkpoint()
+        let gpt = try GPT<Float>(config: GPTConfig(vocabulary: vocabulary, context: 6, layers: 1, heads: 2, width: 4), seed: seed)
+            .checkpoint()
         return [("perceptron", perceptron), ("logistic", logistic), ("linear", linear), ("mlp", mlp), ("cnn", cnn),
-                ("word2vec", embeddings)]
+                ("word2vec", embeddings), ("char-rnn", charRNN), ("gpt", gpt)]
     }
 }

@@ -48,8 +48,37 @@ import Testing
                 #expect(error?.description.contains("backprop predict") == true)
             } else {
                 let server = try ServeCommand.loadModel(path: url.path, configuration: configuration)
-                #expect(server.classifier?.info.kind == kind && server.generator == nil)
+                if kind == "char-rnn" || kind == "gpt" {
+                    #expect(server.generator?.info.kind == kind && server.classifier == nil)
+                } else {
+                    #expect(server.classifier?.info.kind == kind && server.generator == nil)
+                }
                 server.stop()
+            }
+        }
+    }
+
+    @Test("generate and sample load any generator checkpoint; --no-cache is for GPT only; classifiers are refused")
+    func generateLoadsEveryGenerator() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("generate-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (kind, checkpoint) in try SampleCheckpoints.all() where ["char-rnn", "gpt", "mlp"].contains(kind) {
+            let url = dir.appendingPathComponent("\(kind).ckpt")
+            try checkpoint.write(to: url)
+            switch kind {
+            case "mlp":
+                let error = #expect(throws: UsageError.self) { try GenerateCommand.loadGenerator(path: url.path, noCache: false) }
+                #expect(error?.description.contains("'mlp' model, which does not generate text") == true)
+            case "char-rnn":
+                #expect(try GenerateCommand.loadGenerator(path: url.path, noCache: false).info.kind == "char-rnn")
+                let error = #expect(throws: UsageError.self) { try GenerateCommand.loadGenerator(path: url.path, noCache: true) }
+                #expect(error?.description.contains("--no-cache applies to GPT checkpoints") == true)
+                try BackpropCLI.run(["sample", "--model", url.path, "--length", "3", "--prompt", "ab"])
+            default:
+                let gpt = try #require(try GenerateCommand.loadGenerator(path: url.path, noCache: true) as? GPTGenerator)
+                #expect(!gpt.usesCache)
+                try BackpropCLI.run(["generate", "--model", url.path, "--length", "3", "--no-cache"])
             }
         }
     }

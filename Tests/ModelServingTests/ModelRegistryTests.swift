@@ -28,16 +28,16 @@ import Testing
             #expect(model.kind == kind)
             #expect(model.parameterCount > 0)
         }
-        #expect(ModelRegistry.kinds == ["perceptron", "logistic", "linear", "mlp", "cnn", "word2vec"])
+        #expect(ModelRegistry.kinds == ["perceptron", "logistic", "linear", "mlp", "cnn", "word2vec", "char-rnn", "gpt"])
     }
 
     @Test("an unknown model kind names itself and the known kinds")
     func unknownKind() throws {
         var c = try sample("mlp")
-        c.model = "gpt"
+        c.model = "diffusion"
         let error = #expect(throws: CheckpointError.self) { try ModelRegistry.load(c, path: "g.ckpt") }
         #expect(error?.kind == "unknownModelKind")
-        #expect(error?.description.contains("'gpt'") == true && error?.description.contains("mlp, cnn") == true)
+        #expect(error?.description.contains("'diffusion'") == true && error?.description.contains("mlp, cnn") == true)
     }
 
     @Test("inputs of the wrong width or non-finite values are typed errors")

@@ -3,8 +3,11 @@
 // - predict, one row per request, at concurrency 1, 8 and 64, with dynamic
 //   batching (max 64 rows, 2 ms) and without (one request per forward pass):
 //   requests/s, p50 and p99 latency;
-// - generate with the toy generator (the lead adds the chapter 5–6 models):
-//   tokens/s, JSON and streamed;
+// - generate with the toy generator and with chapter 5's char-LSTM (hidden
+//   256) and chapter 6's baby GPT (4 layers, width 128, context 64), both
+//   randomly initialised (speed does not depend on the weights' values), the
+//   GPT with and without its KV cache: tokens/s at 1 and 8 clients, JSON and
+//   streamed;
 // - a sweep of the maximum batch size 1…64 at concurrency 64 for the
 //   chapter's figure 07-batching.svg (ServingFigures).
 // Every answer is checked against the classifier called directly; wrong or
@@ -14,6 +17,8 @@
 
 import BackpropCore
 import Foundation
+import RecurrentNetworks
+import Transformers
 
 /// One line of `bench serve` output.
 public struct ServingBenchRow: Sendable {
@@ -113,7 +118,25 @@ public enum ServingBenchmark {
         var rows: [ServingBenchRow] = []
         for digits in models { rows += try predict(quick: quick, digits: digits) }
         rows += try generate(quick: quick)
+        for (label, generator) in try languageModels() {
+            rows += try generate(quick: quick, generator: generator, label: label)
+        }
         return rows
+    }
+
+    /// tinyshakespeare's 65 characters.
+    static let shakespeareCharacters = "\n !$&',-.3:;?" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "abcdefghijklmnopqrstuvwxyz"
+
+    /// Randomly initialised, book-sized chapter 5–6 models: the char-LSTM
+    /// (embedding 64, hidden 256) and the baby GPT with and without the KV cache.
+    public static func languageModels(seed: UInt64 = 707) throws -> [(label: String, generator: any TextGenerating)] {
+        let vocabulary = try CharacterVocabulary(characters: Array(shakespeareCharacters))
+        var rng = SeededRandom(seed: seed)
+        let lstm = try CharRNN(CharRNNConfig(cell: .lstm, embeddingSize: 64, hiddenSize: 256), vocabulary: vocabulary, rng: &rng)
+        let gpt = try GPT<Float>(config: GPTConfig(vocabulary: vocabulary, context: 64, layers: 4, heads: 4, width: 128), seed: seed)
+        return [("char-rnn lstm 256", CharRNNGenerator(model: lstm)),
+                ("gpt 4×128 ctx 64, KV cache", GPTGenerator(model: gpt, usesCache: true)),
+                ("gpt 4×128 ctx 64, no cache", GPTGenerator(model: gpt, usesCache: false))]
     }
 
     /// Predict at concurrency 1, 8 and 64, batched and unbatched.
@@ -132,8 +155,8 @@ public enum ServingBenchmark {
         return rows
     }
 
-    /// Tokens per second through /v1/generate with the toy generator.
-    public static func generate(quick: Bool, generator: any TextGenerating = ToyTextGenerator(),
+    /// Tokens per second through /v1/generate (by default with the toy generator).
+    public static func generate(quick: Bool, generator: any TextGenerating = ToyTextGenerator(), label: String? = nil,
                                 maxTokens: Int = 128) throws -> [ServingBenchRow] {
         let server = ModelServer(generator: generator)
         let port = try server.start()
@@ -147,7 +170,7 @@ public enum ServingBenchmark {
                         try client.post("/v1/generate", json: body).status == 200
                     }
                 }.max { $0.requests < $1.requests }!
-                rows.append(ServingBenchRow(kernel: "serve_generate", shape: "\(generator.info.kind), \(maxTokens) tokens/request",
+                rows.append(ServingBenchRow(kernel: "serve_generate", shape: "\(label ?? generator.info.kind), \(maxTokens) tokens/request",
                                             variant: stream ? "stream" : "json", concurrency: concurrency, load: load,
                                             tokensPerSecond: Double(load.requests * maxTokens) / load.seconds))
             }
