@@ -10,8 +10,9 @@ import RecurrentNetworks
 public struct GPTRunOptions: Sendable {
     public var layers = 4, heads = 4, width = 128, context = 64
     public var dropout = 0.0
-    /// Biases in the Linears and LayerNorms (off, as in the reference baby GPT).
-    public var bias = false
+    /// Biases in the Linears and LayerNorms (the reference baby GPT has none;
+    /// without them our runs were no better: chapters/06-transformer.md).
+    public var bias = true
     public var backend: Backend = .simd
     public var training = GPTTrainingOptions()
 

@@ -11,9 +11,9 @@
 //             … blocks in reverse …
 //             E.grad[tokenᵢ] += dx₀ᵢ,  P.grad[tᵢ] += dx₀ᵢ   (the embedding's scatter-add)
 //
-// Parameters: V·C + T_ctx·C + L·(12C² + 2C) + C without biases (the baby
-// GPT's default, as in the reference), V·C + T_ctx·C + L·(12C² + 13C) + 2C
-// with them (no separate head: `GPTConfig.parameterCount`, derived in
+// Parameters: V·C + T_ctx·C + L·(12C² + 13C) + 2C with biases (the
+// default), V·C + T_ctx·C + L·(12C² + 2C) + C without (`bias: false`, the
+// reference baby GPT's layers; no separate head: `GPTConfig.parameterCount`, derived in
 // chapters/06-transformer.md).
 
 import BackpropCore
@@ -31,12 +31,13 @@ public struct GPTConfig: Sendable, Equatable {
     public var width: Int
     public var dropout: Double
     /// Whether the Linears and LayerNorms have biases (b, β). The reference
-    /// baby GPT has none.
+    /// baby GPT has none; here they are on by default (see the chapter's
+    /// results for the comparison).
     public var bias: Bool
 
     /// - Throws: `TrainingError.invalidOption` for non-positive sizes, a
     ///   width the heads do not divide, or dropout outside [0, 1).
-    public init(vocabulary: CharacterVocabulary, context: Int = 64, layers: Int = 4, heads: Int = 4, width: Int = 128, dropout: Double = 0, bias: Bool = false) throws {
+    public init(vocabulary: CharacterVocabulary, context: Int = 64, layers: Int = 4, heads: Int = 4, width: Int = 128, dropout: Double = 0, bias: Bool = true) throws {
         for (name, v) in [("context", context), ("layers", layers), ("heads", heads), ("width", width)] where v < 1 {
             throw TrainingError.invalidOption(name: name, value: "\(v)", reason: "must be at least 1")
         }

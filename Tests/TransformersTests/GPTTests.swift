@@ -195,7 +195,7 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         var c = try GPT<Float>(config: config, seed: 1).checkpoint()
         c.config.removeAll { $0.0 == "bias" }
         #expect(try GPT<Float>(checkpoint: c).config.bias)
-        let biasFree = try GPT<Float>(config: try GPTConfig(vocabulary: config.vocabulary, context: 3, layers: 1, heads: 1, width: 4), seed: 1)
+        let biasFree = try GPT<Float>(config: try GPTConfig(vocabulary: config.vocabulary, context: 3, layers: 1, heads: 1, width: 4, bias: false), seed: 1)
         var d = biasFree.checkpoint()
         d.config.removeAll { $0.0 == "bias" }
         #expect(throws: CheckpointError.self) { try GPT<Float>(checkpoint: d) }   // it lacks the bias tensors
