@@ -15,6 +15,7 @@ enum TrainGPTCommand {
         Flag(name: "iters", value: "N", help: "training steps (default 2000)"),
         Flag(name: "lr", value: "X", help: "peak learning rate, after a 100-step warm-up, decaying to lr/10 (default 0.001)"),
         Flag(name: "dropout", value: "P", help: "dropout probability (default 0)"),
+        Flag(name: "no-bias", value: nil, help: "no biases in the Linears and LayerNorms, as in the reference baby GPT"),
         Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed for initialisation and batches (default 1337)"),
         Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
@@ -25,7 +26,7 @@ enum TrainGPTCommand {
     static func run(_ words: [String]) throws {
         let args = try Arguments(command: "train gpt", words: words, flags: flags)
         if args.wantsHelp {
-            print(helpText(usage: "backprop train gpt [--layers 4] [--heads 4] [--width 128] [--context 64] [--batch 12] [--iters N] [--lr X] [--seed S] [--save PATH] [--json]",
+            print(helpText(usage: "backprop train gpt [--layers 4] [--heads 4] [--width 128] [--context 64] [--batch 12] [--iters N] [--lr X] [--no-bias] [--seed S] [--save PATH] [--json]",
                            summary: "Train chapter 6's GPT (character level) on tinyshakespeare with AdamW, warm-up and cosine decay.",
                            flags: flags,
                            details: "The defaults are the baby GPT: validation loss about 1.8 nats per character after 2,000 steps."))
@@ -44,6 +45,7 @@ enum TrainGPTCommand {
         o.training.warmup = min(o.training.warmup, max(o.training.iterations / 10, 1))
         o.training.evaluationInterval = max(1, min(o.training.evaluationInterval, o.training.iterations))
         o.dropout = try args.probability("dropout", default: o.dropout)
+        o.bias = !args.has("no-bias")
         o.backend = try args.choice("kernels", from: Backend.allCases.map(\.rawValue), default: "simd").flatMap(Backend.init) ?? .simd
         guard o.width % o.heads == 0 else {
             throw UsageError("backprop train gpt: --heads \(o.heads) must divide --width \(o.width)")

@@ -10,6 +10,9 @@ import RecurrentNetworks
 public struct GPTRunOptions: Sendable {
     public var layers = 4, heads = 4, width = 128, context = 64
     public var dropout = 0.0
+    /// Biases in the Linears and LayerNorms (the reference baby GPT has none;
+    /// without them our runs were no better: chapters/06-transformer.md).
+    public var bias = true
     public var backend: Backend = .simd
     public var training = GPTTrainingOptions()
 
@@ -45,7 +48,7 @@ public enum Chapter6 {
     ) throws -> GPTRun {
         let corpus = try CharacterCorpus.shakespeare()
         let config = try GPTConfig(vocabulary: corpus.vocabulary, context: o.context, layers: o.layers, heads: o.heads,
-                                   width: o.width, dropout: o.dropout)
+                                   width: o.width, dropout: o.dropout, bias: o.bias)
         let model = try GPT<Float>(config: config, seed: o.training.seed, backend: o.backend)
         let result = try GPTTrainer.train(model, corpus: corpus, options: o.training, progress: progress, evaluated: evaluated)
         let summary = RunSummary(
@@ -53,7 +56,7 @@ public enum Chapter6 {
             metrics: [("val_loss", result.validationLoss), ("train_loss", result.history.last?.trainLoss ?? .nan)],
             seconds: result.seconds,
             details: [("parameters", .integer(model.parameterCount)), ("layers", .integer(o.layers)), ("heads", .integer(o.heads)),
-                      ("width", .integer(o.width)), ("context", .integer(o.context)), ("batch", .integer(o.training.batch)),
+                      ("width", .integer(o.width)), ("context", .integer(o.context)), ("bias", .bool(o.bias)), ("batch", .integer(o.training.batch)),
                       ("iterations", .integer(o.training.iterations)),
                       ("ms_per_step", .number((result.millisecondsPerStep * 100).rounded() / 100)),
                       ("tokens_per_second", .number(result.tokensPerSecond.rounded()))])

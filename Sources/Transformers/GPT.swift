@@ -11,8 +11,10 @@
 //             … blocks in reverse …
 //             E.grad[tokenᵢ] += dx₀ᵢ,  P.grad[tᵢ] += dx₀ᵢ   (the embedding's scatter-add)
 //
-// Parameters: V·C + T_ctx·C + L·(12C² + 13C) + 2C (no separate head:
-// `GPTConfig.parameterCount`, derived in chapters/06-transformer.md).
+// Parameters: V·C + T_ctx·C + L·(12C² + 13C) + 2C with biases (the
+// default), V·C + T_ctx·C + L·(12C² + 2C) + C without (`bias: false`, the
+// reference baby GPT's layers; no separate head: `GPTConfig.parameterCount`, derived in
+// chapters/06-transformer.md).
 
 import BackpropCore
 import NeuralNetworks
@@ -28,10 +30,14 @@ public struct GPTConfig: Sendable, Equatable {
     /// Width C of the residual stream.
     public var width: Int
     public var dropout: Double
+    /// Whether the Linears and LayerNorms have biases (b, β). The reference
+    /// baby GPT has none; here they are on by default (see the chapter's
+    /// results for the comparison).
+    public var bias: Bool
 
     /// - Throws: `TrainingError.invalidOption` for non-positive sizes, a
     ///   width the heads do not divide, or dropout outside [0, 1).
-    public init(vocabulary: CharacterVocabulary, context: Int = 64, layers: Int = 4, heads: Int = 4, width: Int = 128, dropout: Double = 0) throws {
+    public init(vocabulary: CharacterVocabulary, context: Int = 64, layers: Int = 4, heads: Int = 4, width: Int = 128, dropout: Double = 0, bias: Bool = true) throws {
         for (name, v) in [("context", context), ("layers", layers), ("heads", heads), ("width", width)] where v < 1 {
             throw TrainingError.invalidOption(name: name, value: "\(v)", reason: "must be at least 1")
         }
@@ -47,14 +53,18 @@ public struct GPTConfig: Sendable, Equatable {
         self.heads = heads
         self.width = width
         self.dropout = dropout
+        self.bias = bias
     }
 
     /// V·C (tied token embedding and head) + T·C (positions)
-    /// + L·(12C² + 13C) (per block: LN 2C, QKV 3C² + 3C, projection C² + C,
-    ///   LN 2C, MLP 4C² + 4C and 4C² + C) + 2C (final LayerNorm).
+    /// + L·(12C² + 2C) (per block: LN γ C, QKV 3C², projection C², LN γ C,
+    ///   MLP 4C² and 4C²) + C (final LayerNorm's γ);
+    /// with biases + L·11C (β 2C, b 3C + C + 4C + C) + C (final β),
+    /// i.e. L·(12C² + 13C) + 2C.
     public var parameterCount: Int {
         let (v, t, c, l) = (vocabulary.count, context, width, layers)
-        return v * c + t * c + l * (12 * c * c + 13 * c) + 2 * c
+        let weights = v * c + t * c + l * (12 * c * c + 2 * c) + c
+        return bias ? weights + l * 11 * c + c : weights
     }
 
     /// Multiply-adds of one forward pass over one sequence of length T:
@@ -107,10 +117,10 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
         tokenEmbedding = try Embedding(count: config.vocabulary.count, dimension: c, std: 0.02, rng: &rng)
         positionEmbedding = Parameter("weight", try GPTInit.normal([config.context, c], std: 0.02, rng: &rng))
         blocks = try (0..<config.layers).map { l in
-            try TransformerBlock(width: c, heads: config.heads, layers: config.layers, dropout: config.dropout,
+            try TransformerBlock(width: c, heads: config.heads, layers: config.layers, bias: config.bias, dropout: config.dropout,
                                  seed: seed &+ UInt64(10 * (l + 1)), rng: &rng, backend: backend)
         }
-        finalNorm = try LayerNorm(width: c, backend: backend)
+        finalNorm = try LayerNorm(width: c, bias: config.bias, backend: backend)
         embeddingDropout = try Dropout(config.dropout, seed: seed &+ 7, kernels: backend.kernels)
     }
 
@@ -118,7 +128,8 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {
         var out: [(name: String, parameter: Parameter<Scalar>)] = [("token_embedding.weight", tokenEmbedding.weight), ("position_embedding.weight", positionEmbedding)]
         for (l, b) in blocks.enumerated() { out += b.namedParameters.map { (name: "blocks.\(l).\($0.0)", parameter: $0.1) } }
-        out += [("ln_f.weight", finalNorm.gamma), ("ln_f.bias", finalNorm.beta)]
+        out.append(("ln_f.weight", finalNorm.gamma))
+        if config.bias { out.append(("ln_f.bias", finalNorm.beta)) }
         return out
     }
     public var parameters: [Parameter<Scalar>] { namedParameters.map(\.parameter) }

@@ -16,7 +16,7 @@ extension GPT {
         Checkpoint(model: Self.checkpointKind, config: [
             ("vocabulary", .string(config.vocabulary.string)), ("context", .integer(config.context)),
             ("layers", .integer(config.layers)), ("heads", .integer(config.heads)),
-            ("width", .integer(config.width)), ("dropout", .number(config.dropout)),
+            ("width", .integer(config.width)), ("dropout", .number(config.dropout)), ("bias", .bool(config.bias)),
         ], tensors: namedParameters.map { ($0.name, $0.parameter.value.converted()) })
     }
 
@@ -45,9 +45,15 @@ extension GPT {
         }
         var dropout = 0.0
         if case .number(let p)? = checkpoint.config.first(where: { $0.0 == "dropout" })?.1 { dropout = p }
+        var bias = true                        // checkpoints written before the option existed have biases
+        switch checkpoint.config.first(where: { $0.0 == "bias" })?.1 {
+        case nil: break
+        case .bool(let b)?: bias = b
+        default: throw CheckpointError.malformed(path: "", reason: "config 'bias' must be true or false")
+        }
         let config = try GPTConfig(
             vocabulary: try CharacterVocabulary(characters: Array(characters)), context: try integer("context"),
-            layers: try integer("layers"), heads: try integer("heads"), width: try integer("width"), dropout: dropout)
+            layers: try integer("layers"), heads: try integer("heads"), width: try integer("width"), dropout: dropout, bias: bias)
         try self.init(config: config, seed: 0, backend: backend)
         let wanted = namedParameters
         let values: [Tensor<Scalar>] = try wanted.map { try checkpoint.tensor($0.name, shape: $0.parameter.value.shape) }

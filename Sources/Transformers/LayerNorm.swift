@@ -14,6 +14,8 @@
 // Twins: `LayerNormKernels.forwardNaive/backwardNaive` loop over the formula;
 // `forwardSIMD/backwardSIMD` use SIMD vectors and split rows over the cores.
 // The cache keeps x̂ [n, C] and r [n]. ε = 1e-5, PyTorch's default.
+// Without a bias (`hasBias` false, PyTorch's `bias=False`) y = γ ⊙ x̂: β stays
+// zero and is not a parameter.
 
 import BackpropCore
 import Dispatch
@@ -27,18 +29,22 @@ public struct LayerNormCache<Scalar: TensorScalar> {
     public var inverseStd: [Scalar]
 }
 
-/// Layer normalisation over the last dimension with learned γ (ones) and β (zeros).
+/// Layer normalisation over the last dimension with learned γ (ones) and,
+/// if `hasBias`, β (zeros).
 public final class LayerNorm<Scalar: TensorScalar> {
     public let gamma: Parameter<Scalar>
+    /// β [C]; all zeros and not a parameter when `hasBias` is false.
     public let beta: Parameter<Scalar>
+    public let hasBias: Bool
     public let epsilon: Double
     public var backend: Backend
     public var width: Int { gamma.value.count }
-    public var parameters: [Parameter<Scalar>] { [gamma, beta] }
+    public var parameters: [Parameter<Scalar>] { hasBias ? [gamma, beta] : [gamma] }
 
-    public init(width: Int, epsilon: Double = 1e-5, backend: Backend = .simd) throws {
+    public init(width: Int, bias: Bool = true, epsilon: Double = 1e-5, backend: Backend = .simd) throws {
         gamma = Parameter("weight", try Tensor(shape: [width], repeating: 1))
         beta = Parameter("bias", try Tensor.zeros([width]))
+        hasBias = bias
         self.epsilon = epsilon
         self.backend = backend
     }
@@ -84,12 +90,13 @@ public final class LayerNorm<Scalar: TensorScalar> {
         }
         var dx = [Scalar](repeating: 0, count: n * c)
         let simd = backend == .simd
+        var unusedBetaGrad = [Scalar](repeating: 0, count: hasBias ? 0 : c)   // β.grad's stand-in without a bias
         dy.scalars.withUnsafeBufferPointer { pdy in
             cache.normalized.withUnsafeBufferPointer { ph in
                 cache.inverseStd.withUnsafeBufferPointer { pr in
                     gamma.value.scalars.withUnsafeBufferPointer { g in
                         gamma.grad.scalars.withUnsafeMutableBufferPointer { dg in
-                            beta.grad.scalars.withUnsafeMutableBufferPointer { db in
+                            withBetaGradient(&unusedBetaGrad) { db in
                                 dx.withUnsafeMutableBufferPointer { pdx in
                                     let a = (pdy.baseAddress!, ph.baseAddress!, pr.baseAddress!, g.baseAddress!, dg.baseAddress!, db.baseAddress!, pdx.baseAddress!)
                                     if simd {
@@ -105,6 +112,11 @@ public final class LayerNorm<Scalar: TensorScalar> {
             }
         }
         return try Tensor(shape: [n, c], scalars: dx)
+    }
+
+    /// β.grad's storage, or `scratch` when there is no β to learn.
+    private func withBetaGradient<R>(_ scratch: inout [Scalar], _ body: (UnsafeMutableBufferPointer<Scalar>) -> R) -> R {
+        hasBias ? beta.grad.scalars.withUnsafeMutableBufferPointer { body($0) } : scratch.withUnsafeMutableBufferPointer { body($0) }
     }
 }
 

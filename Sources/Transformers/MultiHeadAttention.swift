@@ -8,6 +8,8 @@
 //             y   = a W_oᵀ + b_o                 [B·T, C]    (Linear C → C)
 //   backward  dy [B·T, C] → dx [B·T, C], in the reverse order, accumulating
 //             the two projections' parameter gradients.
+// With `bias: false` both projections are bias-free (y = a W_oᵀ, PyTorch's
+// `bias=False`).
 
 import BackpropCore
 import NeuralNetworks
@@ -29,18 +31,18 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
         var shape: AttentionShape
     }
 
-    /// Weights N(0, 0.02²) (the output projection's std is `outputStd`), zero biases.
-    public init(width: Int, heads: Int, outputStd: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
+    /// Weights N(0, 0.02²) (the output projection's std is `outputStd`), zero biases if `bias`.
+    public init(width: Int, heads: Int, bias: Bool = true, outputStd: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
         guard heads > 0, width % heads == 0 else {
             throw TrainingError.invalidOption(name: "heads", value: "\(heads)", reason: "must divide the width \(width)")
         }
         self.heads = heads
         self.backend = backend
-        qkv = try Linear(weight: GPTInit.normal([3 * width, width], std: 0.02, rng: &rng), bias: Tensor.zeros([3 * width]), kernels: backend.kernels)
-        output = try Linear(weight: GPTInit.normal([width, width], std: outputStd, rng: &rng), bias: Tensor.zeros([width]), kernels: backend.kernels)
+        qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: 0.02, bias: bias, rng: &rng, kernels: backend.kernels)
+        output = try GPTInit.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, kernels: backend.kernels)
     }
 
-    public var parameters: [Parameter<Scalar>] { [qkv.weight, qkv.bias, output.weight, output.bias] }
+    public var parameters: [Parameter<Scalar>] { qkv.parameters + output.parameters }
 
     /// x [batch·length, C] → y [batch·length, C].
     @_specialize(where Scalar == Float)
@@ -73,5 +75,12 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
 enum GPTInit {
     static func normal<Scalar: TensorScalar>(_ shape: [Int], std: Double, rng: inout SeededRandom) throws -> Tensor<Scalar> {
         try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(rng.normal(mean: 0, std: std)) })
+    }
+
+    /// A Linear inputs → outputs with N(0, std²) weights and, if `bias`, zero biases.
+    static func linear<Scalar: TensorScalar>(inputs: Int, outputs: Int, std: Double, bias: Bool, rng: inout SeededRandom,
+                                             kernels: any KernelSet.Type) throws -> Linear<Scalar> {
+        let w: Tensor<Scalar> = try normal([outputs, inputs], std: std, rng: &rng)
+        return bias ? try Linear(weight: w, bias: Tensor.zeros([outputs]), kernels: kernels) : try Linear(weight: w, kernels: kernels)
     }
 }

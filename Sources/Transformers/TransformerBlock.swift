@@ -9,6 +9,7 @@
 // The residual additions are why gradients reach early layers intact: each
 // block adds a correction to a "stream" whose gradient is copied, not
 // multiplied, on the way back. GELU is the exact erf form (PyTorch's default).
+// With `bias: false` the LayerNorms have no β and the four Linears no b.
 
 import BackpropCore
 import NeuralNetworks
@@ -45,29 +46,32 @@ public final class TransformerBlock<Scalar: TensorScalar> {
     /// `layers` is the model's depth: the two projections into the residual
     /// stream get std 0.02/√(2·layers) (GPT-2), so the stream's variance does
     /// not grow with depth.
-    public init(width: Int, heads: Int, layers: Int, dropout: Double = 0, seed: UInt64 = 0,
+    public init(width: Int, heads: Int, layers: Int, bias: Bool = true, dropout: Double = 0, seed: UInt64 = 0,
                 rng: inout SeededRandom, backend: Backend = .simd) throws {
         let residualStd = 0.02 / (2 * Double(max(layers, 1))).squareRoot()
         self.backend = backend
         let k = backend.kernels
-        norm1 = try LayerNorm(width: width, backend: backend)
-        attention = try MultiHeadAttention(width: width, heads: heads, outputStd: residualStd, rng: &rng, backend: backend)
-        norm2 = try LayerNorm(width: width, backend: backend)
-        expand = try Linear(weight: GPTInit.normal([4 * width, width], std: 0.02, rng: &rng), bias: Tensor.zeros([4 * width]), kernels: k)
+        norm1 = try LayerNorm(width: width, bias: bias, backend: backend)
+        attention = try MultiHeadAttention(width: width, heads: heads, bias: bias, outputStd: residualStd, rng: &rng, backend: backend)
+        norm2 = try LayerNorm(width: width, bias: bias, backend: backend)
+        expand = try GPTInit.linear(inputs: width, outputs: 4 * width, std: 0.02, bias: bias, rng: &rng, kernels: k)
         gelu = Activation(.gelu, kernels: k)
-        contract = try Linear(weight: GPTInit.normal([width, 4 * width], std: residualStd, rng: &rng), bias: Tensor.zeros([width]), kernels: k)
+        contract = try GPTInit.linear(inputs: 4 * width, outputs: width, std: residualStd, bias: bias, rng: &rng, kernels: k)
         dropout1 = try Dropout(dropout, seed: seed &+ 1, kernels: k)
         dropout2 = try Dropout(dropout, seed: seed &+ 2, kernels: k)
     }
 
-    /// (name, parameter) pairs in a fixed order, PyTorch-like names.
+    /// (name, parameter) pairs in a fixed order, PyTorch-like names (no
+    /// ".bias" entries in a bias-free block).
     public var namedParameters: [(String, Parameter<Scalar>)] {
-        [("ln1.weight", norm1.gamma), ("ln1.bias", norm1.beta),
-         ("attn.qkv.weight", attention.qkv.weight), ("attn.qkv.bias", attention.qkv.bias),
-         ("attn.proj.weight", attention.output.weight), ("attn.proj.bias", attention.output.bias),
-         ("ln2.weight", norm2.gamma), ("ln2.bias", norm2.beta),
-         ("mlp.fc.weight", expand.weight), ("mlp.fc.bias", expand.bias),
-         ("mlp.proj.weight", contract.weight), ("mlp.proj.bias", contract.bias)]
+        let all: [(String, Parameter<Scalar>, isBias: Bool)] = [
+            ("ln1.weight", norm1.gamma, false), ("ln1.bias", norm1.beta, true),
+            ("attn.qkv.weight", attention.qkv.weight, false), ("attn.qkv.bias", attention.qkv.bias, true),
+            ("attn.proj.weight", attention.output.weight, false), ("attn.proj.bias", attention.output.bias, true),
+            ("ln2.weight", norm2.gamma, false), ("ln2.bias", norm2.beta, true),
+            ("mlp.fc.weight", expand.weight, false), ("mlp.fc.bias", expand.bias, true),
+            ("mlp.proj.weight", contract.weight, false), ("mlp.proj.bias", contract.bias, true)]
+        return all.filter { !$0.isBias || norm1.hasBias }.map { ($0.0, $0.1) }
     }
     public var parameters: [Parameter<Scalar>] { namedParameters.map(\.1) }
 

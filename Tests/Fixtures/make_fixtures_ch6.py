@@ -12,6 +12,8 @@ and position embeddings, pre-norm blocks (LayerNorm → fused QKV → causal
 attention → projection, residual; LayerNorm → Linear 4C → exact GELU →
 Linear C, residual), a final LayerNorm and a head tied to the token
 embedding. Parameter names are the Swift model's (GPT.namedParameters).
+The bias-free variants (`_nobias`, seeds 607 on) drop every Linear bias and
+LayerNorm β, as the Swift model with `bias: false` (the baby GPT's default).
 Integer tokens are stored as float tensors of whole numbers.
 """
 
@@ -49,12 +51,14 @@ def block_names():
             "mlp.proj.weight", "mlp.proj.bias"]
 
 
-def block_params(C, scale=0.3):
+def block_params(C, scale=0.3, bias=True):
     p = {}
     for name, shape in [("ln1.weight", [C]), ("ln1.bias", [C]), ("attn.qkv.weight", [3 * C, C]),
                         ("attn.qkv.bias", [3 * C]), ("attn.proj.weight", [C, C]), ("attn.proj.bias", [C]),
                         ("ln2.weight", [C]), ("ln2.bias", [C]), ("mlp.fc.weight", [4 * C, C]),
                         ("mlp.fc.bias", [4 * C]), ("mlp.proj.weight", [C, 4 * C]), ("mlp.proj.bias", [C])]:
+        if name.endswith("bias") and not bias:
+            continue
         if name.startswith("ln") and name.endswith("weight"):
             t = 1 + 0.1 * torch.randn(*shape)
         elif name.endswith("bias"):
@@ -66,13 +70,14 @@ def block_params(C, scale=0.3):
 
 
 def block_forward(x, p, B, T, H, C, prefix=""):
-    a = F.layer_norm(x, (C,), p[prefix + "ln1.weight"], p[prefix + "ln1.bias"], eps=1e-5)
-    qkv = F.linear(a, p[prefix + "attn.qkv.weight"], p[prefix + "attn.qkv.bias"])
+    b = lambda name: p.get(prefix + name)  # None (no bias) in a bias-free block
+    a = F.layer_norm(x, (C,), p[prefix + "ln1.weight"], b("ln1.bias"), eps=1e-5)
+    qkv = F.linear(a, p[prefix + "attn.qkv.weight"], b("attn.qkv.bias"))
     y, _ = causal_attention(qkv, B, T, H, C)
-    u = x + F.linear(y, p[prefix + "attn.proj.weight"], p[prefix + "attn.proj.bias"])
-    m = F.layer_norm(u, (C,), p[prefix + "ln2.weight"], p[prefix + "ln2.bias"], eps=1e-5)
-    h = F.gelu(F.linear(m, p[prefix + "mlp.fc.weight"], p[prefix + "mlp.fc.bias"]))
-    return u + F.linear(h, p[prefix + "mlp.proj.weight"], p[prefix + "mlp.proj.bias"])
+    u = x + F.linear(y, p[prefix + "attn.proj.weight"], b("attn.proj.bias"))
+    m = F.layer_norm(u, (C,), p[prefix + "ln2.weight"], b("ln2.bias"), eps=1e-5)
+    h = F.gelu(F.linear(m, p[prefix + "mlp.fc.weight"], b("mlp.fc.bias")))
+    return u + F.linear(h, p[prefix + "mlp.proj.weight"], b("mlp.proj.bias"))
 
 
 def ch6_attention():
@@ -129,14 +134,15 @@ def ch6_block():
                   {"batch": B, "length": T, "heads": H, "width": C})
 
 
-def tiny_gpt_params(V, ctx, L, C):
+def tiny_gpt_params(V, ctx, L, C, bias=True):
     p = {"token_embedding.weight": (0.5 * torch.randn(V, C)).requires_grad_(),
          "position_embedding.weight": (0.3 * torch.randn(ctx, C)).requires_grad_()}
     for l in range(L):
-        for name, t in block_params(C).items():
+        for name, t in block_params(C, bias=bias).items():
             p[f"blocks.{l}.{name}"] = t
     p["ln_f.weight"] = (1 + 0.1 * torch.randn(C)).requires_grad_()
-    p["ln_f.bias"] = (0.1 * torch.randn(C)).requires_grad_()
+    if bias:
+        p["ln_f.bias"] = (0.1 * torch.randn(C)).requires_grad_()
     return p
 
 
@@ -144,14 +150,14 @@ def gpt_forward(p, tokens, B, T, L, H, C):
     x = p["token_embedding.weight"][tokens] + p["position_embedding.weight"][:T].repeat(B, 1)
     for l in range(L):
         x = block_forward(x, p, B, T, H, C, prefix=f"blocks.{l}.")
-    h = F.layer_norm(x, (C,), p["ln_f.weight"], p["ln_f.bias"], eps=1e-5)
+    h = F.layer_norm(x, (C,), p["ln_f.weight"], p.get("ln_f.bias"), eps=1e-5)
     return h @ p["token_embedding.weight"].T
 
 
-def ch6_model():
-    torch.manual_seed(605)
+def ch6_model(bias=True):
+    torch.manual_seed(605 if bias else 607)
     V, ctx, L, H, C, B, T = 7, 6, 2, 2, 8, 2, 5
-    p = tiny_gpt_params(V, ctx, L, C)
+    p = tiny_gpt_params(V, ctx, L, C, bias=bias)
     tokens = torch.randint(0, V, (B * T,))
     targets = torch.randint(0, V, (B * T,))
     logits = gpt_forward(p, tokens, B, T, L, H, C)
@@ -161,17 +167,18 @@ def ch6_model():
     for name, t in p.items():
         tensors["param:" + name] = t
         tensors["grad:" + name] = t.grad
-    write_fixture("ch6_model", "A tiny GPT (V=7, context 6, 2 layers, 2 heads, width 8) on B=2 sequences of "
-                  "T=5 tokens: logits [B·T, V], mean cross-entropy loss, every parameter gradient.", tensors,
+    write_fixture("ch6_model" if bias else "ch6_model_nobias",
+                  ("A tiny GPT" if bias else "A tiny bias-free GPT (no Linear biases, no LayerNorm β)") +
+                  " (V=7, context 6, 2 layers, 2 heads, width 8) on B=2 sequences of T=5 tokens: logits [B·T, V], mean cross-entropy loss, every parameter gradient.", tensors,
                   {"loss": loss.item(), "vocabulary": V, "context": ctx, "layers": L, "heads": H, "width": C,
                    "batch": B, "length": T})
 
 
-def ch6_training():
-    torch.manual_seed(606)
+def ch6_training(bias=True):
+    torch.manual_seed(606 if bias else 608)
     V, ctx, L, H, C, B, T = 7, 6, 2, 2, 8, 2, 6
     steps, warmup, lr, min_lr, wd, clip = 6, 2, 0.01, 0.001, 0.1, 1.0
-    p = tiny_gpt_params(V, ctx, L, C)
+    p = tiny_gpt_params(V, ctx, L, C, bias=bias)
     initial = {k: v.detach().clone() for k, v in p.items()}
     matrices = [t for t in p.values() if t.dim() == 2]
     vectors = [t for t in p.values() if t.dim() != 2]
@@ -206,7 +213,8 @@ def ch6_training():
                "losses": torch.tensor(losses), "rates": torch.tensor(rates)}
     for name, t in initial.items():
         tensors["param:" + name] = t
-    write_fixture("ch6_training", "The tiny GPT trained 6 steps with AdamW (betas 0.9, 0.99, eps 1e-8; weight "
+    write_fixture("ch6_training" if bias else "ch6_training_nobias",
+                  ("The tiny GPT" if bias else "The tiny bias-free GPT") + " trained 6 steps with AdamW (betas 0.9, 0.99, eps 1e-8; weight "
                   "decay 0.1 on matrices, 0 on vectors), linear warm-up 2 then cosine from 0.01 to 0.001, global "
                   "gradient clipping 1.0, one fixed batch [steps, B·T] per step: the loss before each step, the "
                   "learning rates, and the loss on batch 0 after the last step.", tensors,
@@ -217,7 +225,8 @@ def ch6_training():
 
 def main():
     print(f"torch {torch.__version__}, dtype {DTYPE}")
-    for case in [ch6_attention, ch6_layernorm, ch6_gelu, ch6_block, ch6_model, ch6_training]:
+    for case in [ch6_attention, ch6_layernorm, ch6_gelu, ch6_block, ch6_model, ch6_training,
+                 lambda: ch6_model(bias=False), lambda: ch6_training(bias=False)]:
         case()
 
 

@@ -10,20 +10,26 @@ import TestSupport
 import Testing
 @testable import Transformers
 
-func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
+/// The fixture's tiny GPT; `bias` says whether it has biases (`ch6_model`,
+/// `ch6_training`) or not (`ch6_model_nobias`, `ch6_training_nobias`).
+func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double> {
     let vocabulary = try CharacterVocabulary(characters: Array("abcdefghijklmnop".prefix(Int(try f.scalar("vocabulary")))))
     let config = try GPTConfig(vocabulary: vocabulary, context: Int(try f.scalar("context")), layers: Int(try f.scalar("layers")),
-                               heads: Int(try f.scalar("heads")), width: Int(try f.scalar("width")))
+                               heads: Int(try f.scalar("heads")), width: Int(try f.scalar("width")), bias: bias)
     let model = try GPT<Double>(config: config, seed: 1, backend: backend)
     for (name, p) in model.namedParameters { p.value = try f.tensor("param:" + name) }
     return model
 }
 
 @Suite struct GPTModelTests {
-    @Test("The tiny GPT matches PyTorch: logits, loss and every parameter gradient", arguments: [Backend.naive, .simd])
-    func modelFixture(backend: Backend) throws {
-        let f = try fixture("ch6_model")
-        let model = try tinyModel(f, backend: backend)
+    @Test("The tiny GPT, with and without biases, matches PyTorch: logits, loss and every parameter gradient",
+          arguments: [Backend.naive, .simd], [true, false])
+    func modelFixture(backend: Backend, bias: Bool) throws {
+        let f = try fixture(bias ? "ch6_model" : "ch6_model_nobias")
+        let model = try tinyModel(f, backend: backend, bias: bias)
+        // 2 embeddings + 2 layers × 12 + final γ, β with biases; 2 + 2 × 6 + 1 without.
+        #expect(model.namedParameters.count == (bias ? 28 : 15))
+        #expect(model.namedParameters.contains { $0.name.hasSuffix(".bias") } == bias)
         let tokens = labels(try f.tensor("tokens")), targets = labels(try f.tensor("targets"))
         let (b, t) = (Int(try f.scalar("batch")), Int(try f.scalar("length")))
         let (logits, _) = try model.forward(tokens, batch: b, length: t)
@@ -36,10 +42,11 @@ func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
         }
     }
 
-    @Test("Six AdamW steps (decay on matrices, warm-up + cosine, clipping) track PyTorch's losses")
-    func trainingFixture() throws {
-        let f = try fixture("ch6_training")
-        let model = try tinyModel(f, backend: .simd)
+    @Test("Six AdamW steps (decay on matrices, warm-up + cosine, clipping) track PyTorch's losses, with and without biases",
+          arguments: [true, false])
+    func trainingFixture(bias: Bool) throws {
+        let f = try fixture(bias ? "ch6_training" : "ch6_training_nobias")
+        let model = try tinyModel(f, backend: .simd, bias: bias)
         var options = GPTTrainingOptions()
         options.iterations = Int(try f.scalar("steps"))
         options.warmup = Int(try f.scalar("warmup"))
@@ -65,14 +72,17 @@ func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
         #expect(final < losses.scalars[0])
     }
 
-    @Test("The parameter-count formula V·C + T·C + L(12C² + 13C) + 2C equals the model's count",
-          arguments: [(65, 64, 4, 4, 128), (7, 6, 2, 2, 8), (30, 16, 3, 1, 12)])
-    func parameterCount(v: Int, t: Int, l: Int, h: Int, c: Int) throws {
+    @Test("The parameter-count formulas V·C + T·C + L(12C² + 2C) + C (no biases) and V·C + T·C + L(12C² + 13C) + 2C equal the model's count",
+          arguments: [(65, 64, 4, 4, 128), (7, 6, 2, 2, 8), (30, 16, 3, 1, 12)], [false, true])
+    func parameterCount(shape: (Int, Int, Int, Int, Int), bias: Bool) throws {
+        let (v, t, l, h, c) = shape
         let vocabulary = try CharacterVocabulary(characters: (0..<v).map { Character(UnicodeScalar(48 + $0)!) })
-        let config = try GPTConfig(vocabulary: vocabulary, context: t, layers: l, heads: h, width: c)
+        let config = try GPTConfig(vocabulary: vocabulary, context: t, layers: l, heads: h, width: c, bias: bias)
         let model = try GPT<Float>(config: config, seed: 1)
         #expect(model.parameterCount == config.parameterCount)
-        if (v, t, l, c) == (65, 64, 4, 128) { #expect(config.parameterCount == 809_856) }
+        let formula = bias ? v * c + t * c + l * (12 * c * c + 13 * c) + 2 * c : v * c + t * c + l * (12 * c * c + 2 * c) + c
+        #expect(config.parameterCount == formula)
+        if (v, t, l, c) == (65, 64, 4, 128) { #expect(config.parameterCount == (bias ? 809_856 : 804_096)) }
     }
 
     @Test("Bad configurations and inputs throw typed errors")
@@ -89,8 +99,8 @@ func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
 }
 
 @Suite struct GenerationTests {
-    static func model(backend: Backend = .simd) throws -> GPT<Double> {
-        let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("abcdefg")), context: 8, layers: 2, heads: 2, width: 8)
+    static func model(backend: Backend = .simd, bias: Bool = true) throws -> GPT<Double> {
+        let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("abcdefg")), context: 8, layers: 2, heads: 2, width: 8, bias: bias)
         let model = try GPT<Double>(config: config, seed: 651, backend: backend)
         for (i, p) in model.parameters.enumerated() {   // larger weights than the init, so positions matter
             p.value = try p.value.adding(randomTensor(p.value.shape, seed: 652 + UInt64(i), scale: 0.4))
@@ -98,9 +108,9 @@ func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
         return model
     }
 
-    @Test("KV-cache decoding gives the logits of full recomputation, also after the window slides", arguments: [Backend.naive, .simd])
-    func cacheMatchesRecompute(backend: Backend) throws {
-        let model = try Self.model(backend: backend)
+    @Test("KV-cache decoding gives the logits of full recomputation, also after the window slides", arguments: [Backend.naive, .simd], [true, false])
+    func cacheMatchesRecompute(backend: Backend, bias: Bool) throws {
+        let model = try Self.model(backend: backend, bias: bias)
         var rng = SeededRandom(seed: 653)
         let tokens = (0..<21).map { _ in rng.integer(below: 7) }    // 21 > context 8: slides twice
         let cached = try model.logitsAfterEachToken(tokens, useCache: true)
@@ -153,9 +163,9 @@ func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
 }
 
 @Suite struct GPTCheckpointTests {
-    @Test("A checkpoint round trip (through a file) restores every parameter bit for bit")
-    func roundTrip() throws {
-        let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("ab\n c\"é")), context: 5, layers: 2, heads: 2, width: 8)
+    @Test("A checkpoint round trip (through a file) restores the config (biases or not) and every parameter bit for bit", arguments: [true, false])
+    func roundTrip(bias: Bool) throws {
+        let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("ab\n c\"é")), context: 5, layers: 2, heads: 2, width: 8, bias: bias)
         let model = try GPT<Float>(config: config, seed: 661)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ch6-gpt-\(UInt32.random(in: 0...UInt32.max)).json")
         defer { try? FileManager.default.removeItem(at: url) }
@@ -174,6 +184,21 @@ func tinyModel(_ f: Fixture, backend: Backend) throws -> GPT<Double> {
         var c = try GPT<Float>(config: config, seed: 1).checkpoint()
         c.tensors.removeLast()
         #expect(throws: CheckpointError.self) { try GPT<Float>(checkpoint: c) }
+        var badFlag = try GPT<Float>(config: config, seed: 1).checkpoint()
+        badFlag.config = badFlag.config.map { $0.0 == "bias" ? ($0.0, .string("no")) : $0 }
+        #expect(throws: CheckpointError.self) { try GPT<Float>(checkpoint: badFlag) }
+    }
+
+    @Test("A checkpoint without a 'bias' entry (written before the option) loads as a model with biases")
+    func oldCheckpoint() throws {
+        let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("ab")), context: 3, layers: 1, heads: 1, width: 4, bias: true)
+        var c = try GPT<Float>(config: config, seed: 1).checkpoint()
+        c.config.removeAll { $0.0 == "bias" }
+        #expect(try GPT<Float>(checkpoint: c).config.bias)
+        let biasFree = try GPT<Float>(config: try GPTConfig(vocabulary: config.vocabulary, context: 3, layers: 1, heads: 1, width: 4, bias: false), seed: 1)
+        var d = biasFree.checkpoint()
+        d.config.removeAll { $0.0 == "bias" }
+        #expect(throws: CheckpointError.self) { try GPT<Float>(checkpoint: d) }   // it lacks the bias tensors
     }
 }
 
