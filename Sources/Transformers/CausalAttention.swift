@@ -260,15 +260,15 @@ enum MaskedSoftmax {
     static func rowFloat(_ r: UnsafeMutablePointer<Float>, valid: Int) {
         let full = valid & ~7
         var mv = SIMD8<Float>(repeating: -.infinity), j = 0
-        while j < full { mv = pointwiseMax(mv, SIMDIO.load(r, j)); j += 8 }
+        while j < full { mv = pointwiseMax(mv, SIMDKernels.load(r, j)); j += 8 }
         var m = mv.max()
         while j < valid { m = max(m, r[j]); j += 1 }
         let shift = SIMD8<Float>(repeating: m)
         var acc = SIMD8<Float>()
         j = 0
         while j < full {
-            let e = VectorMath.exp(SIMDIO.load(r, j) - shift)
-            SIMDIO.store(e, r, j)
+            let e = VectorMath.exp(SIMDKernels.load(r, j) - shift)
+            SIMDKernels.store(e, r, j)
             acc += e
             j += 8
         }
@@ -281,7 +281,7 @@ enum MaskedSoftmax {
         }
         let inv = SIMD8<Float>(repeating: 1 / total)
         j = 0
-        while j < full { SIMDIO.store(SIMDIO.load(r, j) * inv, r, j); j += 8 }
+        while j < full { SIMDKernels.store(SIMDKernels.load(r, j) * inv, r, j); j += 8 }
         while j < valid { r[j] *= inv[0]; j += 1 }
     }
 
@@ -291,12 +291,12 @@ enum MaskedSoftmax {
     static func backwardRow<T: TensorScalar>(_ p: UnsafePointer<T>, _ g: UnsafeMutablePointer<T>, valid: Int, count: Int) {
         let w = T.Vector.scalarCount, full = valid - valid % w
         var acc = T.Vector(), j = 0
-        while j < full { acc.addProduct(SIMDIO.load(p, j), SIMDIO.load(g, j)); j += w }
+        while j < full { acc.addProduct(SIMDKernels.load(p, j), SIMDKernels.load(g, j)); j += w }
         var inner = acc.sum()
         while j < valid { inner += p[j] * g[j]; j += 1 }
         let iv = T.Vector(repeating: inner)
         j = 0
-        while j < full { SIMDIO.store(SIMDIO.load(p, j) * (SIMDIO.load(g, j) - iv), g, j); j += w }
+        while j < full { SIMDKernels.store(SIMDKernels.load(p, j) * (SIMDKernels.load(g, j) - iv), g, j); j += w }
         while j < valid { g[j] = p[j] * (g[j] - inner); j += 1 }
         if valid < count { (g + valid).update(repeating: 0, count: count - valid) }
     }

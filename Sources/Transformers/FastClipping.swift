@@ -24,7 +24,7 @@ enum FastClipping {
                     let end = min(n, start + 4096)
                     var a = T.Vector(), b = T.Vector(), i = start
                     while i + 2 * w <= end {
-                        let x = SIMDIO.load(g.baseAddress!, i), y = SIMDIO.load(g.baseAddress!, i + w)
+                        let x = SIMDKernels.load(g.baseAddress!, i), y = SIMDKernels.load(g.baseAddress!, i + w)
                         a.addProduct(x, x); b.addProduct(y, y)
                         i += 2 * w
                     }

@@ -230,8 +230,8 @@ enum RowProjection {
                         let row = pw.baseAddress! + o * n
                         var a = T.Vector(), b = T.Vector(), j = 0
                         while j < full {
-                            a.addProduct(SIMDIO.load(row, j), SIMDIO.load(px.baseAddress!, j))
-                            b.addProduct(SIMDIO.load(row, j + wv), SIMDIO.load(px.baseAddress!, j + wv))
+                            a.addProduct(SIMDKernels.load(row, j), SIMDKernels.load(px.baseAddress!, j))
+                            b.addProduct(SIMDKernels.load(row, j + wv), SIMDKernels.load(px.baseAddress!, j + wv))
                             j += 2 * wv
                         }
                         var s = (a + b).sum()

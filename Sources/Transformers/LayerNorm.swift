@@ -186,13 +186,13 @@ public enum LayerNormKernels {
             for i in lo..<hi {
                 let xr = x + i * c
                 var acc = T.Vector(), j = 0
-                while j < full { acc += SIMDIO.load(xr, j); j += w }
+                while j < full { acc += SIMDKernels.load(xr, j); j += w }
                 var mean = acc.sum()
                 while j < c { mean += xr[j]; j += 1 }
                 mean /= T(c)
                 let mv = T.Vector(repeating: mean)
                 acc = T.Vector(); j = 0
-                while j < full { let d = SIMDIO.load(xr, j) - mv; acc.addProduct(d, d); j += w }
+                while j < full { let d = SIMDKernels.load(xr, j) - mv; acc.addProduct(d, d); j += w }
                 var variance = acc.sum()
                 while j < c { variance += (xr[j] - mean) * (xr[j] - mean); j += 1 }
                 variance /= T(c)
@@ -202,9 +202,9 @@ public enum LayerNormKernels {
                 let hr = xhat + i * c, yr = y + i * c
                 j = 0
                 while j < full {
-                    let h = (SIMDIO.load(xr, j) - mv) * rv
-                    SIMDIO.store(h, hr, j)
-                    SIMDIO.store(SIMDIO.load(beta, j).addingProduct(SIMDIO.load(gamma, j), h), yr, j)
+                    let h = (SIMDKernels.load(xr, j) - mv) * rv
+                    SIMDKernels.store(h, hr, j)
+                    SIMDKernels.store(SIMDKernels.load(beta, j).addingProduct(SIMDKernels.load(gamma, j), h), yr, j)
                     j += w
                 }
                 while j < c { let h = (xr[j] - mean) * r; hr[j] = h; yr[j] = gamma[j] * h + beta[j]; j += 1 }
@@ -233,11 +233,11 @@ public enum LayerNormKernels {
                 let dyr = dy + i * c, hr = xhat + i * c, dxr = dx + i * c
                 var sg = T.Vector(), sgh = T.Vector(), j = 0
                 while j < full {
-                    let d = SIMDIO.load(dyr, j), h = SIMDIO.load(hr, j), g = d * SIMDIO.load(gamma, j)
+                    let d = SIMDKernels.load(dyr, j), h = SIMDKernels.load(hr, j), g = d * SIMDKernels.load(gamma, j)
                     sg += g
                     sgh.addProduct(g, h)
-                    SIMDIO.store(SIMDIO.load(dg, j).addingProduct(d, h), dg, j)
-                    SIMDIO.store(SIMDIO.load(db, j) + d, db, j)
+                    SIMDKernels.store(SIMDKernels.load(dg, j).addingProduct(d, h), dg, j)
+                    SIMDKernels.store(SIMDKernels.load(db, j) + d, db, j)
                     j += w
                 }
                 var meanG = sg.sum(), meanGH = sgh.sum()
@@ -253,8 +253,8 @@ public enum LayerNormKernels {
                 let rv = T.Vector(repeating: r), mg = T.Vector(repeating: meanG), mgh = T.Vector(repeating: meanGH)
                 j = 0
                 while j < full {
-                    let g = SIMDIO.load(dyr, j) * SIMDIO.load(gamma, j)
-                    SIMDIO.store(rv * (g - mg - SIMDIO.load(hr, j) * mgh), dxr, j)
+                    let g = SIMDKernels.load(dyr, j) * SIMDKernels.load(gamma, j)
+                    SIMDKernels.store(rv * (g - mg - SIMDKernels.load(hr, j) * mgh), dxr, j)
                     j += w
                 }
                 while j < c { dxr[j] = r * (dyr[j] * gamma[j] - meanG - hr[j] * meanGH); j += 1 }
@@ -269,21 +269,6 @@ public enum LayerNormKernels {
     }
 }
 
-/// Unaligned vector loads and stores on typed pointers.
-enum SIMDIO {
-    @inline(__always)
-    static func load<T: TensorScalar>(_ p: UnsafePointer<T>, _ i: Int) -> T.Vector {
-        UnsafeRawPointer(p + i).loadUnaligned(as: T.Vector.self)
-    }
-    @inline(__always)
-    static func load<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ i: Int) -> T.Vector {
-        UnsafeRawPointer(p + i).loadUnaligned(as: T.Vector.self)
-    }
-    @inline(__always)
-    static func store<T: TensorScalar>(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ i: Int) {
-        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: T.Vector.self)
-    }
-}
 
 /// One contiguous chunk of rows per core (`concurrentPerform`).
 enum SIMDParallel {

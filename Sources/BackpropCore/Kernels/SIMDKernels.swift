@@ -463,20 +463,21 @@ public enum SIMDKernels: KernelSet {
         return best
     }
 
-    /// Loads one vector from p + i (no alignment requirement).
-    @inline(__always)
-    static func load<T: TensorScalar>(_ p: UnsafePointer<T>, _ i: Int) -> T.Vector {
+    /// Loads one vector from p + i (no alignment requirement). Public so
+    /// that chapter kernels (attention, LayerNorm) use the same helpers.
+    @inlinable @inline(__always)
+    public static func load<T: TensorScalar>(_ p: UnsafePointer<T>, _ i: Int) -> T.Vector {
         UnsafeRawPointer(p + i).loadUnaligned(as: T.Vector.self)
     }
 
-    @inline(__always)
-    static func load<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ i: Int) -> T.Vector {
+    @inlinable @inline(__always)
+    public static func load<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ i: Int) -> T.Vector {
         UnsafeRawPointer(p + i).loadUnaligned(as: T.Vector.self)
     }
 
     /// Stores one vector at p + i (no alignment requirement).
-    @inline(__always)
-    static func store<T: TensorScalar>(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ i: Int) {
+    @inlinable @inline(__always)
+    public static func store<T: TensorScalar>(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ i: Int) {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: T.Vector.self)
     }
 
