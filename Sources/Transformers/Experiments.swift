@@ -13,6 +13,8 @@ public struct GPTRunOptions: Sendable {
     /// Biases in the Linears and LayerNorms (the reference baby GPT has none;
     /// without them our runs were no better: chapters/06-transformer.md).
     public var bias = true
+    /// The weights' spread at initialisation; nil: 1/√width (`GPTInitialization.widthScaled`).
+    public var initialization: GPTInitialization?
     public var backend: Backend = .simd
     public var training = GPTTrainingOptions()
 
@@ -27,7 +29,6 @@ public struct GPTRunOptions: Sendable {
         o.training.learningRate = 2e-3
         o.training.warmup = 50
         o.training.evaluationInterval = 250
-        o.training.finalEvaluationBatches = 50
         return o
     }
 }
@@ -49,14 +50,15 @@ public enum Chapter6 {
         let corpus = try CharacterCorpus.shakespeare()
         let config = try GPTConfig(vocabulary: corpus.vocabulary, context: o.context, layers: o.layers, heads: o.heads,
                                    width: o.width, dropout: o.dropout, bias: o.bias)
-        let model = try GPT<Float>(config: config, seed: o.training.seed, backend: o.backend)
+        let model = try GPT<Float>(config: config, seed: o.training.seed, initialization: o.initialization, backend: o.backend)
         let result = try GPTTrainer.train(model, corpus: corpus, options: o.training, progress: progress, evaluated: evaluated)
         let summary = RunSummary(
             chapter: 6, model: "gpt", dataset: "tinyshakespeare",
             metrics: [("val_loss", result.validationLoss), ("train_loss", result.history.last?.trainLoss ?? .nan)],
             seconds: result.seconds,
             details: [("parameters", .integer(model.parameterCount)), ("layers", .integer(o.layers)), ("heads", .integer(o.heads)),
-                      ("width", .integer(o.width)), ("context", .integer(o.context)), ("bias", .bool(o.bias)), ("batch", .integer(o.training.batch)),
+                      ("width", .integer(o.width)), ("context", .integer(o.context)), ("bias", .bool(o.bias)),
+                      ("init_std", .number((o.initialization ?? .widthScaled(o.width)).std)), ("batch", .integer(o.training.batch)),
                       ("iterations", .integer(o.training.iterations)),
                       ("ms_per_step", .number((result.millisecondsPerStep * 100).rounded() / 100)),
                       ("tokens_per_second", .number(result.tokensPerSecond.rounded()))])

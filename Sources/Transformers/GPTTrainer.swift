@@ -8,9 +8,11 @@
 //               AdamW: weight decay λ on matrices (embeddings, projections) only;
 //               LayerNorm gains and biases are not decayed (shrinking them
 //               towards 0 has no regularising meaning)
-// Validation: mean loss over `evaluationBatches` random windows of the
-// validation text (its own seeded generator, so every evaluation of one run
-// sees the same windows).
+// Validation: during training, the mean loss over `evaluationBatches` random
+// windows of the validation text (its own seeded generator, so every
+// evaluation of one run sees the same windows); at the end, the exact mean
+// over the whole validation split, cut into consecutive windows of T tokens,
+// so the reported figure has no sampling noise.
 
 import BackpropCore
 import Foundation
@@ -29,7 +31,6 @@ public struct GPTTrainingOptions: Sendable {
     public var clip = 1.0
     public var evaluationInterval = 250
     public var evaluationBatches = 20
-    public var finalEvaluationBatches = 100
     public var seed: UInt64 = 1337
 
     public init() {}
@@ -88,6 +89,29 @@ public enum GPTTrainer {
         return total / Double(max(batches, 1))
     }
 
+    /// Mean loss per token over the whole of `tokens`, cut into consecutive,
+    /// non-overlapping windows of the model's context (the last, shorter
+    /// window included), `batch` windows per forward pass: every token after
+    /// the first is predicted exactly once.
+    public static func evaluateAll<S: TensorScalar>(_ model: GPT<S>, tokens: [Int], batch: Int = 64) throws -> Double {
+        let t = model.config.context
+        guard tokens.count >= 2 else {
+            throw TrainingError.invalidOption(name: "validation text", value: "\(tokens.count) tokens", reason: "needs at least 2 tokens")
+        }
+        let starts = Array(stride(from: 0, to: tokens.count - 1, by: t))
+        var total = 0.0, count = 0
+        func run(_ group: ArraySlice<Int>, length: Int) throws {
+            var x: [Int] = [], y: [Int] = []
+            for s in group { x += tokens[s..<s + length]; y += tokens[s + 1...s + length] }
+            let loss = try model.loss(inputs: x, targets: y, batch: group.count, length: length, mode: .inference, backward: false)
+            total += loss * Double(x.count); count += x.count
+        }
+        let full = starts.filter { $0 + t < tokens.count }
+        for i in stride(from: 0, to: full.count, by: batch) { try run(full[i..<min(i + batch, full.count)], length: t) }
+        if let last = starts.last, last + t >= tokens.count { try run([last], length: tokens.count - 1 - last) }
+        return total / Double(count)
+    }
+
     /// One optimisation step on a batch; returns the loss before the update.
     @discardableResult
     public static func step<S: TensorScalar>(
@@ -131,7 +155,7 @@ public enum GPTTrainer {
             history.append(point)
             progress(t + 1, loss, Double((t + 1) * options.batch * length) / trainingSeconds)
         }
-        let validation = try evaluate(model, tokens: corpus.validation, batches: options.finalEvaluationBatches, batch: options.batch, seed: options.seed &+ 2)
+        let validation = try evaluateAll(model, tokens: corpus.validation)
         return GPTTrainingResult(
             history: history, validationLoss: validation, seconds: Date().timeIntervalSince(start),
             tokensPerSecond: Double(options.iterations * options.batch * length) / trainingSeconds,

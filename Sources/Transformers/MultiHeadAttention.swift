@@ -31,14 +31,14 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
         var shape: AttentionShape
     }
 
-    /// Weights N(0, 0.02²) (the output projection's std is `outputStd`), zero biases if `bias`.
-    public init(width: Int, heads: Int, bias: Bool = true, outputStd: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
+    /// QKV weights N(0, std²), the output projection's N(0, outputStd²), zero biases if `bias`.
+    public init(width: Int, heads: Int, bias: Bool = true, std: Double = 0.02, outputStd: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
         guard heads > 0, width % heads == 0 else {
             throw TrainingError.invalidOption(name: "heads", value: "\(heads)", reason: "must divide the width \(width)")
         }
         self.heads = heads
         self.backend = backend
-        qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: 0.02, bias: bias, rng: &rng, kernels: backend.kernels)
+        qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: std, bias: bias, rng: &rng, kernels: backend.kernels)
         output = try GPTInit.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, kernels: backend.kernels)
     }
 
@@ -71,7 +71,7 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
     public static func probabilities(_ cache: Cache) -> [Scalar] { cache.probabilities }
 }
 
-/// GPT-2's initialisation: N(0, std²) weights.
+/// Drawing N(0, std²) weights (the standard deviations: `GPTInitialization`).
 enum GPTInit {
     static func normal<Scalar: TensorScalar>(_ shape: [Int], std: Double, rng: inout SeededRandom) throws -> Tensor<Scalar> {
         try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(rng.normal(mean: 0, std: std)) })

@@ -43,18 +43,18 @@ public final class TransformerBlock<Scalar: TensorScalar> {
         var drop2: Tensor<Scalar>?
     }
 
-    /// `layers` is the model's depth: the two projections into the residual
-    /// stream get std 0.02/√(2·layers) (GPT-2), so the stream's variance does
-    /// not grow with depth.
+    /// Weights N(0, std²), except the two projections into the residual
+    /// stream: std/√(2·layers), with `layers` the model's depth (GPT-2), so the
+    /// stream's variance does not grow with depth.
     public init(width: Int, heads: Int, layers: Int, bias: Bool = true, dropout: Double = 0, seed: UInt64 = 0,
-                rng: inout SeededRandom, backend: Backend = .simd) throws {
-        let residualStd = 0.02 / (2 * Double(max(layers, 1))).squareRoot()
+                std: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
+        let residualStd = std / (2 * Double(max(layers, 1))).squareRoot()
         self.backend = backend
         let k = backend.kernels
         norm1 = try LayerNorm(width: width, bias: bias, backend: backend)
-        attention = try MultiHeadAttention(width: width, heads: heads, bias: bias, outputStd: residualStd, rng: &rng, backend: backend)
+        attention = try MultiHeadAttention(width: width, heads: heads, bias: bias, std: std, outputStd: residualStd, rng: &rng, backend: backend)
         norm2 = try LayerNorm(width: width, bias: bias, backend: backend)
-        expand = try GPTInit.linear(inputs: width, outputs: 4 * width, std: 0.02, bias: bias, rng: &rng, kernels: k)
+        expand = try GPTInit.linear(inputs: width, outputs: 4 * width, std: std, bias: bias, rng: &rng, kernels: k)
         gelu = Activation(.gelu, kernels: k)
         contract = try GPTInit.linear(inputs: 4 * width, outputs: width, std: residualStd, bias: bias, rng: &rng, kernels: k)
         dropout1 = try Dropout(dropout, seed: seed &+ 1, kernels: k)

@@ -85,6 +85,61 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         if (v, t, l, c) == (65, 64, 4, 128) { #expect(config.parameterCount == (bias ? 809_856 : 804_096)) }
     }
 
+    @Test("The whole-split validation loss predicts every token after the first exactly once, whatever the batch",
+          arguments: [23, 24, 25, 9])
+    func evaluateAll(count: Int) throws {
+        let model = try GenerationTests.model()                 // context 8, vocabulary 7
+        let tokens = (0..<count).map { ($0 * 5 + $0 / 3) % 7 }
+        // From the definition: slide a cursor through the text; at each window
+        // of up to 8 inputs, the loss of every target is −log softmax(logits)[target].
+        var sum = 0.0, predicted = 0, start = 0
+        while start < tokens.count - 1 {
+            let length = min(8, tokens.count - 1 - start)
+            let logits = try model.forward(Array(tokens[start..<start + length]), batch: 1, length: length).logits
+            for i in 0..<length {
+                let row = (0..<7).map { logits.scalars[i * 7 + $0] }
+                let top = row.max()!
+                let logZ = top + log(row.map { exp($0 - top) }.reduce(0, +))
+                sum += logZ - row[tokens[start + i + 1]]
+                predicted += 1
+            }
+            start += length
+        }
+        #expect(predicted == count - 1)
+        for batch in [1, 2, 64] {
+            let got = try GPTTrainer.evaluateAll(model, tokens: tokens, batch: batch)
+            #expect(abs(got - sum / Double(predicted)) < 1e-12, "batch \(batch): \(got) vs \(sum / Double(predicted))")
+        }
+        #expect(throws: TrainingError.self) { try GPTTrainer.evaluateAll(model, tokens: [3], batch: 4) }
+    }
+
+    @Test("A fresh GPT's weights have the initialisation's spread: std for embeddings, QKV and W₁, std/√(2L) for the projections into the stream",
+          arguments: [nil, 0.02])
+    func initialization(std: Double?) throws {
+        let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("abcdefghijklmnopqrstuvwxyz")),
+                                   context: 32, layers: 2, heads: 2, width: 64)
+        let model = try GPT<Double>(config: config, seed: 5, initialization: try std.map(GPTInitialization.init(std:)))
+        let s = std ?? 1.0 / 8                                   // default 1/√C, C = 64
+        func spread(_ t: Tensor<Double>) -> (mean: Double, std: Double) {
+            let n = Double(t.scalars.count), mean = t.scalars.reduce(0, +) / n
+            return (mean, (t.scalars.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / n).squareRoot())
+        }
+        for (name, p) in model.namedParameters {
+            let (mean, got) = spread(p.value)
+            if p.value.rank == 1 {
+                let gain = name.hasSuffix(".weight")                      // LayerNorm γ starts at 1, every bias at 0
+                #expect(p.value.scalars.allSatisfy { $0 == (gain ? 1 : 0) }, "\(name)")
+                continue
+            }
+            let want = name.hasSuffix("proj.weight") ? s / 2 : s     // √(2L) = 2 for L = 2
+            // n ≥ 832 draws: the sample std is within 10% of σ with overwhelming probability.
+            #expect(abs(got / want - 1) < 0.1, "\(name): std \(got), expected \(want)")
+            #expect(abs(mean) < 4 * want / Double(p.value.scalars.count).squareRoot(), "\(name): mean \(mean)")
+        }
+        #expect(throws: TrainingError.self) { try GPTInitialization(std: 0) }
+        #expect(throws: TrainingError.self) { try GPTInitialization(std: .nan) }
+    }
+
     @Test("Bad configurations and inputs throw typed errors")
     func errors() throws {
         let vocabulary = try CharacterVocabulary(characters: Array("abc"))
