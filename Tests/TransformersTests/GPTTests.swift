@@ -132,7 +132,7 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
                 continue
             }
             let want = name.hasSuffix("proj.weight") ? s / 2 : s     // √(2L) = 2 for L = 2
-            // n ≥ 832 draws: the sample std is within 10% of σ with overwhelming probability.
+            // n ≥ 1,664 draws per matrix: the sample std is within 10% of σ with overwhelming probability.
             #expect(abs(got / want - 1) < 0.1, "\(name): std \(got), expected \(want)")
             #expect(abs(mean) < 4 * want / Double(p.value.scalars.count).squareRoot(), "\(name): mean \(mean)")
         }
