@@ -2,19 +2,13 @@
 //
 // Backprop: deep learning from scratch in pure Swift.
 //
-// One module per chapter; the import graph is the reading order:
-//
-//   BackpropCore   tensor, kernel twins (Naive / SIMDKernels), RNG, gradient
-//                  checker, fixtures loader, SVG figures, benchmark harness
-//   LinearModels   chapter 1: linear/logistic regression, the perceptron
-//   NeuralNetworks chapter 2: layers, losses, optimizers, the training loop
-//   WordEmbeddings chapter 3: word2vec (skip-gram and CBOW with negative sampling)
-//   ConvolutionalNetworks  chapter 4: Conv2D, pooling, batch norm, the digits CNN
-//   RecurrentNetworks      chapter 5: embeddings, RNN/LSTM/GRU cells, BPTT, char-level LM
-//   Transformers           chapter 6: attention, the Transformer block, a small GPT
-//   ModelServing           chapter 7: checkpoints, inference, an HTTP service
-//   BackpropCLI    the command table and flag parser of the `backprop` tool
-//   backprop       the executable: main.swift calls BackpropCLI.main()
+// One module per chapter, in the book's reading order; each chapter imports
+// only the core and earlier chapters (ARCHITECTURE.md). Folders carry the
+// chapter's number and name: Sources/02-backpropagation is the module
+// `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
+// Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
+// Chapters 3 (automatic differentiation) and 8 (tokens and the modern LLM)
+// are still to be written.
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -32,27 +26,37 @@ let vectorFlags: [SwiftSetting] = {
     #endif
 }()
 
-/// Reference solutions to the exercises live apart from the stubs; an
-/// instructor may delete `exercises/solutions` before handing the folder out,
-/// and the package still builds (the graders' self-tests are then skipped).
-let solutionsPresent = FileManager.default.fileExists(
-    atPath: Context.packageDirectory + "/exercises/solutions/01-linear-models")
-/// The same check for chapter 2's solutions (each chapter's folder separately).
-let solutions02Present = FileManager.default.fileExists(
-    atPath: Context.packageDirectory + "/exercises/solutions/02-backpropagation")
-/// The same check for chapter 3's solutions.
-let solutions03Present = FileManager.default.fileExists(
-    atPath: Context.packageDirectory + "/exercises/solutions/03-word-embeddings")
-/// The same check for chapter 4's solutions.
-let solutions04Present = FileManager.default.fileExists(
-    atPath: Context.packageDirectory + "/exercises/solutions/04-convolutional-networks")
-/// Chapters 5–7's solutions, each checked separately.
-let solutions05Present = FileManager.default.fileExists(
-    atPath: Context.packageDirectory + "/exercises/solutions/05-recurrent-networks")
-let solutions06Present = FileManager.default.fileExists(
-    atPath: Context.packageDirectory + "/exercises/solutions/06-transformer")
-let solutions07Present = FileManager.default.fileExists(
-    atPath: Context.packageDirectory + "/exercises/solutions/07-model-as-a-service")
+/// One chapter of the book: its folder under Sources/ and Tests/, its module,
+/// the modules it imports, and its test target's extra imports.
+struct Chapter {
+    let folder: String
+    let module: String
+    let imports: [String]
+    let testImports: [String]
+    var vector = true
+}
+
+let chapters: [Chapter] = [
+    Chapter(folder: "01-linear-models", module: "LinearModels",
+            imports: ["BackpropCore"], testImports: []),
+    Chapter(folder: "02-backpropagation", module: "Backpropagation",
+            imports: ["BackpropCore", "LinearModels"], testImports: ["LinearModels"]),
+    Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
+            imports: ["BackpropCore", "LinearModels"], testImports: []),
+    Chapter(folder: "05-convolutional-networks", module: "ConvolutionalNetworks",
+            imports: ["BackpropCore", "Backpropagation"], testImports: ["Backpropagation"]),
+    Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
+            imports: ["BackpropCore", "Backpropagation"], testImports: []),
+    Chapter(folder: "07-transformer", module: "Transformer",
+            imports: ["BackpropCore", "Backpropagation", "RecurrentNetworks"],
+            testImports: ["Backpropagation", "RecurrentNetworks"]),
+    Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
+            imports: ["BackpropCore", "LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
+                      "RecurrentNetworks", "Transformer"],
+            testImports: ["LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
+                          "RecurrentNetworks", "Transformer"],
+            vector: false),
+]
 
 var targets: [Target] = [
     .target(
@@ -60,188 +64,73 @@ var targets: [Target] = [
         exclude: ["Data/README.md"],
         resources: [.copy("Data/iris.csv"), .copy("Data/digits.csv"), .copy("Data/tinyshakespeare.txt")],
         swiftSettings: vectorFlags),
-    .target(
-        name: "LinearModels",
-        dependencies: ["BackpropCore"],
-        swiftSettings: vectorFlags),
-    .target(
-        name: "NeuralNetworks",
-        dependencies: ["BackpropCore", "LinearModels"],
-        swiftSettings: vectorFlags),
-    .target(
-        name: "WordEmbeddings",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
-        swiftSettings: vectorFlags),
-    .target(
-        name: "ConvolutionalNetworks",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
-        swiftSettings: vectorFlags),
-    .target(
-        name: "RecurrentNetworks",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks"],
-        swiftSettings: vectorFlags),
-    .target(
-        name: "Transformers",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "RecurrentNetworks"],
-        swiftSettings: vectorFlags),
-    .target(
-        name: "ModelServing",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks",
-                       "RecurrentNetworks", "Transformers"]),
-    .target(
-        name: "BackpropCLI",
-        dependencies: ["BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings", "ConvolutionalNetworks",
-                       "RecurrentNetworks", "Transformers", "ModelServing"]),
-    .executableTarget(
-        name: "backprop",
-        dependencies: ["BackpropCLI"]),
-
-    // Exercises: stubs a student fills in, graded by `swift test`.
-    .target(name: "ExerciseKit"),
-    .target(
-        name: "Exercises01",
-        dependencies: ["ExerciseKit", "BackpropCore", "LinearModels"],
-        path: "exercises/01-linear-models"),
-    .target(
-        name: "Exercises02",
-        dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks"],
-        path: "exercises/02-backpropagation"),
-    .target(
-        name: "Exercises03",
-        dependencies: ["ExerciseKit", "BackpropCore"],
-        path: "exercises/03-word-embeddings"),
-    .target(
-        name: "Exercises04",
-        dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"],
-        path: "exercises/04-convolutional-networks"),
-    .target(
-        name: "Exercises05",
-        dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
-        path: "exercises/05-recurrent-networks"),
-    .target(
-        name: "Exercises06",
-        dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
-        path: "exercises/06-transformer"),
-    .target(
-        name: "Exercises07",
-        dependencies: ["ExerciseKit", "BackpropCore"],
-        path: "exercises/07-model-as-a-service"),
-
-    // Helpers shared by the test targets (fixture loader, layer gradient check).
-    .target(
-        name: "TestSupport",
-        dependencies: ["BackpropCore", "NeuralNetworks"],
-        path: "Tests/TestSupport"),
     .testTarget(
         name: "BackpropCoreTests",
         dependencies: ["BackpropCore"],
         swiftSettings: vectorFlags),
-    .testTarget(
-        name: "LinearModelsTests",
-        dependencies: ["LinearModels", "BackpropCore", "TestSupport"]),
-    .testTarget(
-        name: "NeuralNetworksTests",
-        dependencies: ["NeuralNetworks", "LinearModels", "BackpropCore", "TestSupport"]),
-    .testTarget(
-        name: "WordEmbeddingsTests",
-        dependencies: ["WordEmbeddings", "BackpropCore", "TestSupport"]),
-    .testTarget(
-        name: "ConvolutionalNetworksTests",
-        dependencies: ["ConvolutionalNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
-    .testTarget(
-        name: "RecurrentNetworksTests",
-        dependencies: ["RecurrentNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
-    .testTarget(
-        name: "TransformersTests",
-        dependencies: ["Transformers", "RecurrentNetworks", "NeuralNetworks", "BackpropCore", "TestSupport"]),
-    .testTarget(
-        name: "ModelServingTests",
-        dependencies: ["ModelServing", "BackpropCore", "LinearModels", "NeuralNetworks", "WordEmbeddings",
-                       "ConvolutionalNetworks", "RecurrentNetworks", "Transformers", "TestSupport"]),
-    .testTarget(
-        name: "BackpropCLITests",
-        dependencies: ["BackpropCLI", "BackpropCore", "ModelServing"]),
+    // Helpers shared by the test targets (fixture loader, layer gradient check).
+    .target(
+        name: "TestSupport",
+        dependencies: ["BackpropCore", "Backpropagation"],
+        path: "Tests/TestSupport"),
 ]
 
-var exerciseTestDependencies: [Target.Dependency] = [
-    "ExerciseKit", "BackpropCore", "LinearModels", "Exercises01",
+for chapter in chapters {
+    targets.append(.target(
+        name: chapter.module,
+        dependencies: chapter.imports.map { .target(name: $0) },
+        path: "Sources/\(chapter.folder)",
+        swiftSettings: chapter.vector ? vectorFlags : []))
+    targets.append(.testTarget(
+        name: chapter.module + "Tests",
+        dependencies: ([chapter.module, "BackpropCore", "TestSupport"] + chapter.testImports).map { .target(name: $0) },
+        path: "Tests/\(chapter.folder)"))
+}
+
+targets += [
+    .target(
+        name: "BackpropCLI",
+        dependencies: ["BackpropCore"] + chapters.map { .target(name: $0.module) }),
+    .executableTarget(
+        name: "backprop",
+        dependencies: ["BackpropCLI"]),
+    .testTarget(
+        name: "BackpropCLITests",
+        dependencies: ["BackpropCLI", "BackpropCore", "ModelAsAService"]),
 ]
-exerciseTestDependencies += ["NeuralNetworks", "Exercises02"]
-exerciseTestDependencies += ["Exercises03"]
-exerciseTestDependencies += ["ConvolutionalNetworks", "Exercises04"]
-exerciseTestDependencies += ["Exercises05", "Exercises06", "Exercises07"]
-if solutionsPresent {
-    targets.append(
-        .target(
-            name: "Solutions01",
-            dependencies: ["ExerciseKit", "BackpropCore", "LinearModels"],
-            path: "exercises/solutions/01-linear-models"))
-    exerciseTestDependencies.append("Solutions01")
+
+// Exercises: stubs a student fills in, graded by `swift test`. Reference
+// solutions live apart from the stubs; an instructor may delete any chapter's
+// folder under exercises/solutions before handing the exercises out, and the
+// package still builds (that chapter's grader self-tests are then skipped).
+let exercises: [(number: String, folder: String, imports: [String])] = [
+    ("01", "01-linear-models", ["LinearModels"]),
+    ("02", "02-backpropagation", ["LinearModels", "Backpropagation"]),
+    ("04", "04-word-embeddings", []),
+    ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"]),
+    ("06", "06-recurrent-networks", ["Backpropagation"]),
+    ("07", "07-transformer", ["Backpropagation"]),
+    ("09", "09-model-as-a-service", []),
+]
+targets.append(.target(name: "ExerciseKit"))
+var exerciseTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "LinearModels", "ConvolutionalNetworks"]
+for e in exercises {
+    let dependencies: [Target.Dependency] = (["ExerciseKit", "BackpropCore"] + e.imports).map { .target(name: $0) }
+    targets.append(.target(name: "Exercises\(e.number)", dependencies: dependencies, path: "exercises/\(e.folder)"))
+    exerciseTestDependencies.append(.target(name: "Exercises\(e.number)"))
+    if FileManager.default.fileExists(atPath: Context.packageDirectory + "/exercises/solutions/\(e.folder)") {
+        targets.append(.target(name: "Solutions\(e.number)", dependencies: dependencies,
+                               path: "exercises/solutions/\(e.folder)"))
+        exerciseTestDependencies.append(.target(name: "Solutions\(e.number)"))
+    }
 }
-if solutions02Present {
-    targets.append(
-        .target(
-            name: "Solutions02",
-            dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks"],
-            path: "exercises/solutions/02-backpropagation"))
-    exerciseTestDependencies.append("Solutions02")
-}
-if solutions03Present {
-    targets.append(
-        .target(
-            name: "Solutions03",
-            dependencies: ["ExerciseKit", "BackpropCore"],
-            path: "exercises/solutions/03-word-embeddings"))
-    exerciseTestDependencies.append("Solutions03")
-}
-if solutions04Present {
-    targets.append(
-        .target(
-            name: "Solutions04",
-            dependencies: ["ExerciseKit", "BackpropCore", "LinearModels", "NeuralNetworks", "ConvolutionalNetworks"],
-            path: "exercises/solutions/04-convolutional-networks"))
-    exerciseTestDependencies.append("Solutions04")
-}
-if solutions05Present {
-    targets.append(
-        .target(
-            name: "Solutions05",
-            dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
-            path: "exercises/solutions/05-recurrent-networks"))
-    exerciseTestDependencies.append("Solutions05")
-}
-if solutions06Present {
-    targets.append(
-        .target(
-            name: "Solutions06",
-            dependencies: ["ExerciseKit", "BackpropCore", "NeuralNetworks"],
-            path: "exercises/solutions/06-transformer"))
-    exerciseTestDependencies.append("Solutions06")
-}
-if solutions07Present {
-    targets.append(
-        .target(
-            name: "Solutions07",
-            dependencies: ["ExerciseKit", "BackpropCore"],
-            path: "exercises/solutions/07-model-as-a-service"))
-    exerciseTestDependencies.append("Solutions07")
-}
-targets.append(
-    .testTarget(name: "ExercisesTests", dependencies: exerciseTestDependencies))
+targets.append(.testTarget(name: "ExercisesTests", dependencies: exerciseTestDependencies))
 
 let package = Package(
     name: "Backprop",
     platforms: [.macOS(.v14)],
-    products: [
-        .executable(name: "backprop", targets: ["backprop"]),
-        .library(name: "BackpropCore", targets: ["BackpropCore"]),
-        .library(name: "LinearModels", targets: ["LinearModels"]),
-        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
-        .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
-        .library(name: "ConvolutionalNetworks", targets: ["ConvolutionalNetworks"]),
-        .library(name: "RecurrentNetworks", targets: ["RecurrentNetworks"]),
-        .library(name: "Transformers", targets: ["Transformers"]),
-        .library(name: "ModelServing", targets: ["ModelServing"]),
-    ],
+    products: [.executable(name: "backprop", targets: ["backprop"]),
+               .library(name: "BackpropCore", targets: ["BackpropCore"])]
+        + chapters.map { .library(name: $0.module, targets: [$0.module]) },
     targets: targets
 )

@@ -9,7 +9,7 @@ public enum BackpropCLI {
     static let commands: [(name: String, summary: String, run: @Sendable ([String]) throws -> Void)] = [
         ("tour", "train every chapter on its shipped data and print a results table", TourCommand.run),
         ("train", "train one model (perceptron, logistic, linear, mlp, cnn, word2vec, char-rnn, memory, gpt)", TrainCommand.run),
-        ("sample", "generate text from a saved character model (chapter 5)", SampleCommand.run),
+        ("sample", "generate text from a saved character model (chapter 6)", SampleCommand.run),
         ("generate", "generate text from a char-rnn or GPT checkpoint (KV cache for GPT)", GenerateCommand.run),
         ("bench", "benchmark kernels naive vs SIMD against this CPU's FMA peak", BenchCommand.run),
         ("figures", "regenerate every chapter's figures into chapters/figures/", FiguresCommand.run),
@@ -17,7 +17,7 @@ public enum BackpropCLI {
         ("analogy", "a : b :: c : ? by vector offset in saved word embeddings", AnalogyCommand.run),
         ("predict", "run a saved model (checkpoint) on inputs, one per line", PredictCommand.run),
         ("fuzz-checkpoint", "corrupt checkpoints in many ways; every case must load or fail with a typed error", FuzzCheckpointCommand.run),
-        ("serve", "serve a model over HTTP: predict, generate, health (chapter 7)", ServeCommand.run),
+        ("serve", "serve a model over HTTP: predict, generate, health (chapter 9)", ServeCommand.run),
     ]
 
     static var help: String {

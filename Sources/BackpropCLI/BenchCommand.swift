@@ -4,17 +4,17 @@
 
 import BackpropCore
 import Foundation
-import NeuralNetworks
+import Backpropagation
 import ConvolutionalNetworks
 import WordEmbeddings
 import RecurrentNetworks
-import Transformers
+import Transformer
 
 enum BenchCommand {
     static let flags = [
         Flag(name: "json", value: nil, help: "one JSON object per line instead of a table"),
         Flag(name: "quick", value: nil, help: "small shapes and short timings (a smoke test)"),
-        Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/07-batching.svg"),
+        Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/09-batching.svg"),
     ]
 
     static let names = KernelBenchmarks.names + ["mlp", "conv", "word2vec", "rnn", "gpt", "serve"]

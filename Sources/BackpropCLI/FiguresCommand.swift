@@ -3,11 +3,11 @@
 import BackpropCore
 import Foundation
 import LinearModels
-import NeuralNetworks
+import Backpropagation
 import ConvolutionalNetworks
 import WordEmbeddings
 import RecurrentNetworks
-import Transformers
+import Transformer
 
 enum FiguresCommand {
     static let flags = [
@@ -30,12 +30,12 @@ enum FiguresCommand {
         let chapters: [(number: Int, make: () throws -> [(String, any Figure)])] = [
             (1, { try Chapter1Figures.all() }),
             (2, { try Chapter2Figures.untrained() + Chapter2Figures.trained() }),
-            (3, { try Chapter3Figures.trained() }),
             (4, { try Chapter4Figures.trained() }),
             (5, { try Chapter5Figures.trained() }),
             (6, { try Chapter6Figures.trained() }),
+            (7, { try Chapter7Figures.trained() }),
         ]
-        let only = args.string("chapter") == nil ? nil : try args.int("chapter", default: 1, range: 1...chapters.count)
+        let only = args.string("chapter") == nil ? nil : try args.int("chapter", default: 1, range: 1...9)
         let figures = try chapters.filter { only == nil || $0.number == only }.flatMap { try $0.make() }
         for (name, figure) in figures {
             let url = dir.appendingPathComponent(name)

@@ -5,7 +5,7 @@
 
 import BackpropCore
 import Foundation
-import ModelServing
+import ModelAsAService
 
 enum FuzzCheckpointCommand {
     static let flags = [

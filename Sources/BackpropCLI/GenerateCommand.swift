@@ -1,11 +1,11 @@
-// `backprop generate`: text from any saved text generator (chapter 5's
-// char-rnn, chapter 6's GPT), loaded through chapter 7's model registry and
-// streamed as it is sampled. `backprop sample` (chapter 5's name) is the same
+// `backprop generate`: text from any saved text generator (chapter 6's
+// char-rnn, chapter 7's GPT), loaded through chapter 9's model registry and
+// streamed as it is sampled. `backprop sample` (chapter 6's name) is the same
 // command.
 
 import BackpropCore
 import Foundation
-import ModelServing
+import ModelAsAService
 import RecurrentNetworks
 
 enum GenerateCommand {
@@ -26,7 +26,7 @@ enum GenerateCommand {
         let args = try Arguments(command: command, words: words, flags: flags)
         if args.wantsHelp {
             print(helpText(usage: "backprop \(command) --model PATH [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S] [--no-cache]",
-                           summary: "Generate text with a saved char-rnn (chapter 5) or GPT (chapter 6), one character at a time.",
+                           summary: "Generate text with a saved char-rnn (chapter 6) or GPT (chapter 7), one character at a time.",
                            flags: flags))
             return
         }

@@ -7,7 +7,7 @@
 
 import BackpropCore
 import Foundation
-import ModelServing
+import ModelAsAService
 
 /// A bad input line: the message names the line.
 struct InputLineError: Error, CustomStringConvertible {

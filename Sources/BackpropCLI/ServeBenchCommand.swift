@@ -1,10 +1,10 @@
 // `backprop bench serve`: the service's throughput and latency (see
-// ModelServing/Service/ServingBenchmark.swift), as a table or JSON lines,
-// and with --figure the measured chapters/figures/07-batching.svg.
+// ModelAsAService/Service/ServingBenchmark.swift), as a table or JSON lines,
+// and with --figure the measured chapters/figures/09-batching.svg.
 
 import BackpropCore
 import Foundation
-import ModelServing
+import ModelAsAService
 
 enum ServeBenchCommand {
     static func run(quick: Bool, json: Bool, figure: Bool) throws {
@@ -30,8 +30,8 @@ enum ServeBenchCommand {
             }
         }
         // A --quick sweep is too short to publish: it goes to the temporary folder.
-        let url = quick ? FileManager.default.temporaryDirectory.appendingPathComponent("07-batching.svg")
-                        : URL(fileURLWithPath: "chapters/figures/07-batching.svg")
+        let url = quick ? FileManager.default.temporaryDirectory.appendingPathComponent("09-batching.svg")
+                        : URL(fileURLWithPath: "chapters/figures/09-batching.svg")
         try ServingFigures.batching(sweeps).write(to: url)
         if !json { print("wrote \(url.path)") }
     }

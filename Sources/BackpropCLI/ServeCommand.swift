@@ -1,11 +1,11 @@
-// `backprop serve`: chapter 7's HTTP service for a trained model: any
+// `backprop serve`: chapter 9's HTTP service for a trained model: any
 // checkpoint the registry loads (classifiers on /v1/predict, text generators
 // on /v1/generate), or with --demo a digits MLP trained on the spot plus the
 // toy generator.
 
 import BackpropCore
 import Foundation
-import ModelServing
+import ModelAsAService
 
 enum ServeCommand {
     static let flags = [

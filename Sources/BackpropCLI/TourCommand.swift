@@ -4,11 +4,11 @@
 import BackpropCore
 import Foundation
 import LinearModels
-import NeuralNetworks
+import Backpropagation
 import ConvolutionalNetworks
 import WordEmbeddings
 import RecurrentNetworks
-import Transformers
+import Transformer
 
 enum TourCommand {
     static let flags = [
@@ -30,10 +30,10 @@ enum TourCommand {
         let chapters: [(title: String, runs: [(name: String, run: () throws -> RunSummary)])] = [
             ("Chapter 1: linear models and the perceptron", Chapter1.tour(seed: seed)),
             ("Chapter 2: the multilayer perceptron and backpropagation", Chapter2.tour(seed: seed)),
-            ("Chapter 3: word embeddings", Chapter3.tour(seed: seed)),
-            ("Chapter 4: convolutional networks", Chapter4.tour(seed: seed)),
-            ("Chapter 5: recurrent networks", Chapter5.tour(seed: seed)),
-            ("Chapter 6: attention and the Transformer", Chapter6.tour(seed: seed)),
+            ("Chapter 4: word embeddings", Chapter4.tour(seed: seed)),
+            ("Chapter 5: convolutional networks", Chapter5.tour(seed: seed)),
+            ("Chapter 6: recurrent networks", Chapter6.tour(seed: seed)),
+            ("Chapter 7: attention and the Transformer", Chapter7.tour(seed: seed)),
         ]
         var results: [RunSummary] = []
         for chapter in chapters {

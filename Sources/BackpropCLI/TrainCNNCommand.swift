@@ -1,4 +1,4 @@
-// `backprop train cnn`: chapter 4's convolutional network on the digits.
+// `backprop train cnn`: chapter 5's convolutional network on the digits.
 
 import BackpropCore
 import ConvolutionalNetworks
@@ -22,7 +22,7 @@ enum TrainCNNCommand {
         let args = try Arguments(command: "train cnn", words: words, flags: flags)
         if args.wantsHelp {
             print(helpText(usage: "backprop train cnn --dataset digits [--epochs N] [--batch N] [--lr X] [--batch-norm] [--seed S] [--save PATH] [--json]",
-                           summary: "Train chapter 4's CNN (conv 16 → conv 32 → max-pool → linear) on the 8×8 digits.",
+                           summary: "Train chapter 5's CNN (conv 16 → conv 32 → max-pool → linear) on the 8×8 digits.",
                            flags: flags))
             return
         }
@@ -36,12 +36,12 @@ enum TrainCNNCommand {
         o.dropout = try args.probability("dropout", default: o.dropout)
         o.kernels = try args.kernels()
         let progress = ProgressLine("  epoch", total: o.epochs, unit: "epochs")
-        let result = try Chapter4.run(o) { e in
+        let result = try Chapter5.run(o) { e in
             progress.update(e.epoch + 1, note: String(format: "loss %.4f  val acc %.1f%%", e.trainLoss, (e.validationAccuracy ?? 0) * 100))
         }
         progress.finish()
         if let path = args.string("save") {
-            try Chapter4.checkpoint(o, model: result.trainer.model, data: result.data, summary: result.summary)
+            try Chapter5.checkpoint(o, model: result.trainer.model, data: result.data, summary: result.summary)
                 .write(to: URL(fileURLWithPath: path))
             print("saved the model to \(path)")
         }

@@ -1,4 +1,4 @@
-// `backprop train char-rnn`: chapter 5's character language model on
+// `backprop train char-rnn`: chapter 6's character language model on
 // tinyshakespeare, and `backprop sample`: text from a saved one.
 
 import BackpropCore
@@ -39,14 +39,14 @@ enum TrainCharRNNCommand {
         let args = try Arguments(command: "train char-rnn", words: words, flags: flags)
         if args.wantsHelp {
             print(helpText(usage: "backprop train char-rnn --cell rnn|lstm|gru [--hidden N] [--seq N] [--batch N] [--steps N] [--lr X] [--seed S] [--save PATH] [--json]",
-                           summary: "Train chapter 5's character-level language model on tinyshakespeare (90/10 split) with truncated BPTT; report the validation loss in nats per character.",
+                           summary: "Train chapter 6's character-level language model on tinyshakespeare (90/10 split) with truncated BPTT; report the validation loss in nats per character.",
                            flags: flags))
             return
         }
         guard args.positionals.isEmpty else { throw UsageError("backprop train char-rnn: unexpected argument '\(args.positionals[0])'") }
         let o = try options(args)
         let progress = ProgressLine("  step", total: o.steps, unit: "steps")
-        let run = try Chapter5.trainCharRNN(o) { s, loss in
+        let run = try Chapter6.trainCharRNN(o) { s, loss in
             if s % 10 == 0 || s == o.steps { progress.update(s, note: String(format: "loss %.3f", loss)) }
         }
         progress.finish()
@@ -61,12 +61,12 @@ enum TrainCharRNNCommand {
     }
 }
 
-/// `backprop sample`: chapter 5's name for `backprop generate` (any generator checkpoint).
+/// `backprop sample`: chapter 6's name for `backprop generate` (any generator checkpoint).
 enum SampleCommand {
     static func run(_ words: [String]) throws { try GenerateCommand.run(words, command: "sample") }
 }
 
-/// `backprop train memory`: chapter 5's adding problem for one or all cells.
+/// `backprop train memory`: chapter 6's adding problem for one or all cells.
 enum TrainMemoryCommand {
     static let flags = [
         Flag(name: "cell", value: "C", help: "rnn, lstm, gru or all (default all)"),

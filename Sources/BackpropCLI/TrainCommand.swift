@@ -19,7 +19,7 @@ enum TrainCommand {
 
     static let help = helpText(
         usage: "backprop train <\(models.joined(separator: "|"))> [--dataset NAME] [--epochs N] [--lr X] [--seed S] [--save PATH] [--json]",
-        summary: "Train one model and report its accuracy or loss (see `backprop train mlp --help` and `backprop train cnn --help` for chapters 2 and 4).",
+        summary: "Train one model and report its accuracy or loss (see `backprop train mlp --help` and `backprop train cnn --help` for chapters 2 and 5).",
         flags: flags,
         details: """
             defaults: perceptron on blobs (100 epochs, lr 1), logistic on iris (500 epochs, lr 0.5),

@@ -1,9 +1,9 @@
-// `backprop train gpt`: chapter 6's Transformer on tinyshakespeare.
+// `backprop train gpt`: chapter 7's Transformer on tinyshakespeare.
 
 import BackpropCore
 import Foundation
-import NeuralNetworks
-import Transformers
+import Backpropagation
+import Transformer
 
 enum TrainGPTCommand {
     static let flags = [
@@ -28,7 +28,7 @@ enum TrainGPTCommand {
         let args = try Arguments(command: "train gpt", words: words, flags: flags)
         if args.wantsHelp {
             print(helpText(usage: "backprop train gpt [--layers 4] [--heads 4] [--width 128] [--context 64] [--batch 12] [--iters N] [--lr X] [--no-bias] [--seed S] [--save PATH] [--json]",
-                           summary: "Train chapter 6's GPT (character level) on tinyshakespeare with AdamW, warm-up and cosine decay.",
+                           summary: "Train chapter 7's GPT (character level) on tinyshakespeare with AdamW, warm-up and cosine decay.",
                            flags: flags,
                            details: "The defaults are the baby GPT: validation loss about 1.75 nats per character after 2,000 steps (whole validation split)."))
             return
@@ -55,7 +55,7 @@ enum TrainGPTCommand {
             throw UsageError("backprop train gpt: --heads \(o.heads) must divide --width \(o.width)")
         }
         let progress = ProgressLine("  step", total: o.training.iterations, unit: "steps")
-        let run = try Chapter6.run(o, progress: { t, loss, rate in
+        let run = try Chapter7.run(o, progress: { t, loss, rate in
             progress.update(t, note: String(format: "loss %.3f  %.0f tok/s", loss, rate))
         }, evaluated: { point in
             if !args.has("json") || isatty(STDOUT_FILENO) == 1 {
@@ -69,7 +69,7 @@ enum TrainGPTCommand {
             print("saved the model to \(path)")
         }
         if let dir = args.string("figures") {
-            for (name, figure) in try Chapter6Figures.figures(from: run) {
+            for (name, figure) in try Chapter7Figures.figures(from: run) {
                 let url = URL(fileURLWithPath: dir).appendingPathComponent(name)
                 try figure.write(to: url)
                 print("wrote \(url.path)")

@@ -2,7 +2,7 @@
 
 import BackpropCore
 import Foundation
-import NeuralNetworks
+import Backpropagation
 
 enum TrainMLPCommand {
     static let flags = [

@@ -1,4 +1,4 @@
-// `backprop train word2vec`: chapter 3's skip-gram or CBOW on a text corpus
+// `backprop train word2vec`: chapter 4's skip-gram or CBOW on a text corpus
 // (tinyshakespeare by default), evaluated on the chapter's analogy set.
 
 import BackpropCore
@@ -28,7 +28,7 @@ enum TrainWord2VecCommand {
         if args.wantsHelp {
             print(helpText(
                 usage: "backprop train word2vec [--corpus PATH] [--model sgns|cbow] [--dim 100] [--window 5] [--negative 5] [--min-count 5] [--sample 1e-3] [--epochs N] [--threads N] [--kernels naive|simd] [--seed S] [--save PATH] [--json]",
-                summary: "Train word embeddings (chapter 3) and report analogy accuracy, the related-pair margin and words/second.",
+                summary: "Train word embeddings (chapter 4) and report analogy accuracy, the related-pair margin and words/second.",
                 flags: flags))
             return
         }
@@ -53,8 +53,8 @@ enum TrainWord2VecCommand {
         if let k = try args.choice("kernels", from: Word2VecBackend.allCases.map(\.rawValue), default: nil) {
             o.kernels = Word2VecBackend(rawValue: k)!
         }
-        let (text, name) = try Chapter3.corpus(path: args.string("corpus"))
-        let run = try Chapter3.run(o, text: text, dataset: name)
+        let (text, name) = try Chapter4.corpus(path: args.string("corpus"))
+        let run = try Chapter4.run(o, text: text, dataset: name)
         if let path = args.string("save") {
             let url = URL(fileURLWithPath: path)
             if ["txt", "vec"].contains(url.pathExtension.lowercased()) {
@@ -69,7 +69,7 @@ enum TrainWord2VecCommand {
                      run.trainer.vocabulary.count, run.trainer.corpus.count, run.result.wordsPerSecond, run.result.finalLoss))
         print(String(format: "analogies: %d/%d correct (%.1f%%); related-pair cosine %.3f vs mismatched %.3f (margin %.3f)",
                      e.correct, e.answerable, e.accuracy * 100, e.relatedMean, e.mismatchedMean, e.margin))
-        for line in Chapter3.neighborLines(run.result.embeddings) { print("  " + line) }
+        for line in Chapter4.neighborLines(run.result.embeddings) { print("  " + line) }
         print(TourCommand.table([run.summary]))
         if args.has("json") { print(run.summary.json) }
     }

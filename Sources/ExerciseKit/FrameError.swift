@@ -1,4 +1,4 @@
-// The errors of exercise 7.2's frame reader (exercises/07-model-as-a-service/
+// The errors of exercise 9.2's frame reader (exercises/09-model-as-a-service/
 // ReadFrame.swift). They live here, not in the exercise file, so the
 // student's answer, the reference solution and the grader share one type.
 

@@ -1,4 +1,4 @@
-// Chapter 6's commands: bad flags and files are errors naming the problem;
+// Chapter 7's commands: bad flags and files are errors naming the problem;
 // a tiny model trains, saves, and generates from its checkpoint.
 
 @testable import BackpropCLI

@@ -1,4 +1,4 @@
-// Chapter 7's command lines: `train … --save` writes checkpoints that
+// Chapter 9's command lines: `train … --save` writes checkpoints that
 // `predict` serves from the file alone; bad lines, widths and files are
 // errors naming the problem; `fuzz-checkpoint` runs clean.
 

@@ -1,4 +1,4 @@
-// Chapter 5's commands: bad flags and missing files are one-line errors.
+// Chapter 6's commands: bad flags and missing files are one-line errors.
 
 @testable import BackpropCLI
 import BackpropCore
@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 @Suite struct RecurrentCLITests {
-    @Test("chapter 5 usage errors name the problem", arguments: [
+    @Test("chapter 6 usage errors name the problem", arguments: [
         (["train", "char-rnn", "--cell", "transformer"], "--cell must be one of rnn, lstm, gru"),
         (["train", "char-rnn", "--hidden", "0"], "--hidden expects an integer"),
         (["train", "char-rnn", "--lr", "-1"], "--lr expects a positive number"),
@@ -28,7 +28,7 @@ import Testing
         #expect(error?.description.contains("no such file") == true, "got: \(String(describing: error))")
     }
 
-    @Test("chapter 5 commands answer --help", arguments: [["train", "char-rnn"], ["train", "memory"], ["sample"]])
+    @Test("chapter 6 commands answer --help", arguments: [["train", "char-rnn"], ["train", "memory"], ["sample"]])
     func help(words: [String]) throws {
         try BackpropCLI.run(words + ["--help"])
     }

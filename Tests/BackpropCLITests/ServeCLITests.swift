@@ -1,10 +1,10 @@
 // `backprop serve`: bad command lines and unusable checkpoints are errors
-// naming the problem (the server itself is tested in ModelServingTests).
+// naming the problem (the server itself is tested in ModelAsAServiceTests).
 
 @testable import BackpropCLI
 import BackpropCore
 import Foundation
-import ModelServing
+import ModelAsAService
 import Testing
 
 @Suite struct ServeCLITests {

@@ -1,4 +1,4 @@
-// Command lines of chapter 3: `train word2vec`, `neighbors`, `analogy`.
+// Command lines of chapter 4: `train word2vec`, `neighbors`, `analogy`.
 
 import Foundation
 import Testing

@@ -1,5 +1,5 @@
-// Grades the student's answers in exercises/04-convolutional-networks. An
-// exercise still throwing NotAttempted is skipped.
+// Grades the student's answers in exercises/04-word-embeddings. An exercise
+// still throwing NotAttempted is skipped.
 //
 //   swift test --filter ExercisesTests.Chapter04Exercises
 
@@ -7,35 +7,29 @@ import Exercises04
 import Testing
 
 @Suite struct Chapter04Exercises {
-    @Test func convolutionOutputSize() throws {
+    @Test func sgnsGradients() throws {
         try Grade.student(
-            "exercise 4.1 (convolution output size)",
-            file: "exercises/04-convolutional-networks/ConvolutionOutputSize.swift"
+            "exercise 4.1 (skip-gram negative-sampling gradients)", file: "exercises/04-word-embeddings/SGNSGradients.swift"
         ) {
-            try Chapter04Graders.convolutionOutputSize(Exercises04.convolutionOutputSize)
+            try Chapter04Graders.sgnsGradients { try Exercises04.sgnsGradients(center: $0, context: $1, negatives: $2) }
         }
     }
 
-    @Test func convolve2D() throws {
-        try Grade.student("exercise 4.2 (2-D convolution)", file: "exercises/04-convolutional-networks/Convolve2D.swift") {
-            try Chapter04Graders.convolve2D(Exercises04.convolve2D)
+    @Test func nearestNeighbours() throws {
+        try Grade.student(
+            "exercise 4.2 (nearest neighbours)", file: "exercises/04-word-embeddings/NearestNeighbours.swift"
+        ) {
+            try Chapter04Graders.nearestNeighbours { try Exercises04.nearestNeighbours(of: $0, vectors: $1, count: $2) }
         }
     }
 
-    @Test func maxPoolBackward() throws {
+    @Test func keepProbability() throws {
         try Grade.student(
-            "exercise 4.3 (max pooling backward)", file: "exercises/04-convolutional-networks/MaxPoolBackward.swift"
+            "exercise 4.3 (subsampling keep probability)", file: "exercises/04-word-embeddings/KeepProbability.swift"
         ) {
-            try Chapter04Graders.maxPoolBackward(Exercises04.maxPoolBackward)
-        }
-    }
-
-    @Test func batchNormForward() throws {
-        try Grade.student(
-            "exercise 4.4 (batch normalisation forward)",
-            file: "exercises/04-convolutional-networks/BatchNormForward.swift"
-        ) {
-            try Chapter04Graders.batchNormForward(Exercises04.batchNormForward)
+            try Chapter04Graders.keepProbability {
+                try Exercises04.keepProbability(count: $0, totalWords: $1, threshold: $2)
+            }
         }
     }
 }

@@ -1,252 +1,215 @@
 // The chapter 4 graders are tested too: each accepts the reference solution
-// and rejects broken answers with typical mistakes, saying why where it can;
-// the graders' own references are checked against the book's
-// ConvolutionalNetworks code (itself tested against PyTorch). Skipped when an
-// instructor has removed exercises/solutions/04-convolutional-networks (the
-// package then has no Solutions04 module).
+// and rejects broken answers with typical mistakes, saying why where it can.
+// Skipped when an instructor has removed exercises/solutions/04-word-embeddings
+// (the package then has no Solutions04 module).
 
 #if canImport(Solutions04)
-import BackpropCore
-import ConvolutionalNetworks
 import Foundation
 import Solutions04
 import Testing
 
 @Suite struct Chapter04GraderSelfTests {
-    // MARK: 4.1
+    // MARK: 3.1
 
-    @Test func outputSizeGraderAcceptsTheSolution() throws {
-        let report = try Chapter04Graders.convolutionOutputSize(Solutions04.convolutionOutputSize)
+    static func reference(_ v: [Double], _ u: [Double], _ negatives: [[Double]]) throws
+        -> (loss: Double, dCenter: [Double], dContext: [Double], dNegatives: [[Double]])
+    {
+        try Solutions04.sgnsGradients(center: v, context: u, negatives: negatives)
+    }
+
+    @Test func sgnsGraderAcceptsTheSolution() throws {
+        let report = try Chapter04Graders.sgnsGradients(Self.reference)
         #expect(report.passed, "\(report.failures)")
     }
 
-    /// The grader's window count agrees with the book's ConvolutionGeometry
-    /// wherever the window fits.
-    @Test func windowCountAgreesWithConvolutionGeometry() throws {
-        for n in 1...12 {
-            for k in 1...5 {
-                for s in 1...4 {
-                    for p in 0...2 {
-                        for d in 1...3 where n + 2 * p >= d * (k - 1) + 1 {
-                            let g = try ConvolutionGeometry(
-                                batch: 1, inChannels: 1, height: n, width: n, outChannels: 1, kernelHeight: k,
-                                kernelWidth: k, stride: s, padding: p, dilation: d)
-                            let c = Chapter04Graders.SizeCase(n: n, k: k, s: s, p: p, d: d)
-                            #expect(Chapter04Graders.windowStarts(c).count == g.outHeight, "\(c)")
-                        }
-                    }
-                }
-            }
+    /// The large cases really are large, and the grader's loss stays finite
+    /// and accurate there (softplus(40) = 40 + log1p(e^−40)).
+    @Test func sgnsCasesReachLargeDotProducts() {
+        let large = Chapter04Graders.sgnsCases().filter(\.large)
+        let dots = large.map { Chapter04Graders.dot($0.context, $0.center) }
+        #expect(dots.contains { abs($0 + 40) < 1e-9 } && dots.contains { abs($0 + 800) < 1e-9 }, "\(dots)")
+        #expect(abs(Chapter04Graders.softplus(40) - 40) < 1e-15)
+        #expect(Chapter04Graders.softplus(-800) == 0 && Chapter04Graders.softplus(800) == 800)
+        for c in large {
+            #expect(Chapter04Graders.sgnsLoss(center: c.center, context: c.context, negatives: c.negatives).isFinite)
         }
     }
 
-    @Test("the output size grader rejects wrong formulas and says why", arguments: [
-        ("forgets the dilation", 0, "ignored the dilation"),
-        ("(n + 2p − k)/s without + 1", 1, "missing the + 1"),
-        ("rounds up instead of down", 2, "rounded up"),
+    @Test("the SGNS grader rejects broken gradients and says why", arguments: [
+        ("σ(−uₖ·v) instead of σ(uₖ·v) for the negatives", 0, "not σ(−uₖ·v)"),
+        ("negatives missing from ∂L/∂v", 1, "missing the negatives' terms"),
+        ("1 − σ(u·v) in ∂L/∂u (sign flipped)", 2, "sign is flipped"),
+        ("a repeated negative merged into one row", 3, "its own row"),
     ])
-    func outputSizeGraderRejects(name: String, variant: Int, hint: String) throws {
-        let broken: ConvolutionOutputSize = { n, k, s, p, d in
+    func sgnsGraderRejects(name: String, variant: Int, hint: String) throws {
+        let broken: SGNSGradients = { v, u, negatives in
+            var (loss, dCenter, dContext, dNegatives) = try Solutions04.sgnsGradients(
+                center: v, context: u, negatives: negatives)
+            let sigmoid = { (x: Double) in 1 / (1 + exp(-x)) }
+            let dot = { (a: [Double], b: [Double]) in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
             switch variant {
-            case 0: return (n + 2 * p - (k - 1) - 1) / s + 1
-            case 1: return (n + 2 * p - k) / s
-            default: return Int((Double(n + 2 * p - d * (k - 1) - 1) / Double(s)).rounded(.up)) + 1
-            }
-        }
-        let report = try Chapter04Graders.convolutionOutputSize(broken)
-        #expect(!report.passed, "grader accepted: \(name)")
-        #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
-    }
-
-    // MARK: 4.2
-
-    @Test func convolutionGraderAcceptsTheSolution() throws {
-        let report = try Chapter04Graders.convolve2D(Solutions04.convolve2D)
-        #expect(report.passed, "\(report.failures)")
-    }
-
-    /// The grader's padded loop reproduces the hand-worked results and the
-    /// book's NaiveConvolution on every case.
-    @Test func convolutionReferenceAgreesWithNaiveConvolution() throws {
-        for c in Chapter04Graders.convolutionCases {
-            let mine = Chapter04Graders.crossCorrelate(c.image, c.kernel, stride: c.stride, padding: c.padding)
-            if let hand = c.handWorked { #expect(Chapter04Graders.close(mine, hand, 1e-12), "\(mine) vs \(hand)") }
-            let g = try ConvolutionGeometry(
-                batch: 1, inChannels: 1, height: c.image.count, width: c.image[0].count, outChannels: 1,
-                kernelHeight: c.kernel.count, kernelWidth: c.kernel[0].count, stride: c.stride, padding: c.padding)
-            let x = c.image.flatMap { $0 }, w = c.kernel.flatMap { $0 }
-            var y = [Double](repeating: .nan, count: g.outHeight * g.outWidth)
-            x.withUnsafeBufferPointer { px in
-                w.withUnsafeBufferPointer { pw in
-                    y.withUnsafeMutableBufferPointer { py in
-                        NaiveConvolution.convolutionForward(
-                            g, input: px.baseAddress!, weight: pw.baseAddress!, bias: nil, output: py.baseAddress!)
-                    }
+            case 0:
+                dCenter = u.map { (sigmoid(dot(u, v)) - 1) * $0 }
+                dNegatives = negatives.map { uk in
+                    let g = sigmoid(-dot(uk, v))
+                    for i in dCenter.indices { dCenter[i] += g * uk[i] }
+                    return v.map { g * $0 }
                 }
-            }
-            #expect(mine.count == g.outHeight && mine.allSatisfy { $0.count == g.outWidth })
-            #expect(Grade.close(mine.flatMap { $0 }, y, 1e-12), "\(mine) vs \(y)")
-        }
-    }
-
-    @Test("the convolution grader rejects broken convolutions and says why", arguments: [
-        ("flips the kernel (true convolution)", 0, "flipped the kernel"),
-        ("ignores the stride", 1, "ignored the stride"),
-        ("ignores the padding", 2, "ignored the padding"),
-        ("pads with the edge value instead of zeros", 3, "expected"),
-    ])
-    func convolutionGraderRejects(name: String, variant: Int, hint: String) throws {
-        let broken: Convolve2D = { image, kernel, s, p in
-            switch variant {
-            case 0: return try Solutions04.convolve2D(
-                image: image, kernel: Chapter04Graders.flipped(kernel), stride: s, padding: p)
-            case 1: return try Solutions04.convolve2D(image: image, kernel: kernel, stride: 1, padding: p)
-            case 2: return try Solutions04.convolve2D(image: image, kernel: kernel, stride: s, padding: 0)
+            case 1:
+                dCenter = u.map { (sigmoid(dot(u, v)) - 1) * $0 }
+            case 2:
+                dContext = v.map { (1 - sigmoid(dot(u, v))) * $0 }
             default:
-                // Replicate padding: clamp the coordinates into the image.
-                let (h, w) = (image.count, image[0].count)
-                let padded = (0..<(h + 2 * p)).map { r in
-                    (0..<(w + 2 * p)).map { c in image[min(max(r - p, 0), h - 1)][min(max(c - p, 0), w - 1)] }
+                var seen: [[Double]] = []
+                dNegatives = zip(negatives, dNegatives).compactMap { uk, row in
+                    if seen.contains(uk) { return nil }
+                    seen.append(uk)
+                    return row
                 }
-                return try Solutions04.convolve2D(image: padded, kernel: kernel, stride: s, padding: 0)
             }
+            return (loss, dCenter, dContext, dNegatives)
         }
-        let report = try Chapter04Graders.convolve2D(broken)
+        let report = try Chapter04Graders.sgnsGradients(broken)
         #expect(!report.passed, "grader accepted: \(name)")
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 4.3
+    /// A naive loss is right on moderate dot products, so only the large
+    /// cases may reject it: the grader must contain them.
+    @Test("a naive loss fails only on large dot products", arguments: [
+        ("log(1 − σ(x)) for the negatives", 0),
+        ("log σ(x) with a stable σ", 1),
+    ])
+    func sgnsGraderRejectsNaiveLossOnlyOnLargeDotProducts(name: String, variant: Int) throws {
+        let naive: SGNSGradients = { v, u, negatives in
+            let gradients = try Solutions04.sgnsGradients(center: v, context: u, negatives: negatives)
+            let sigmoid = { (x: Double) in x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)) }
+            let dot = { (a: [Double], b: [Double]) in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+            var loss = -log(sigmoid(dot(u, v)))
+            for uk in negatives {
+                loss -= variant == 0 ? log(1 - sigmoid(dot(uk, v))) : log(sigmoid(-dot(uk, v)))
+            }
+            return (loss, gradients.dCenter, gradients.dContext, gradients.dNegatives)
+        }
+        let report = try Chapter04Graders.sgnsGradients(naive)
+        #expect(!report.failures.isEmpty, "grader accepted: \(name)")
+        #expect(report.failures.allSatisfy { $0.contains("not finite") && $0.contains("u·v = −") }, "\(report.failures)")
+    }
 
-    @Test func maxPoolGraderAcceptsTheSolution() throws {
-        let report = try Chapter04Graders.maxPoolBackward(Solutions04.maxPoolBackward)
+    // MARK: 3.2
+
+    static func neighbours(_ word: Int, _ vectors: [[Double]], _ count: Int) throws -> [Int] {
+        try Solutions04.nearestNeighbours(of: word, vectors: vectors, count: count)
+    }
+
+    @Test func neighbourGraderAcceptsTheSolution() throws {
+        let report = try Chapter04Graders.nearestNeighbours(Self.neighbours)
         #expect(report.passed, "\(report.failures)")
     }
 
-    /// The hand-worked cases agree with the grader's routing rule and with
-    /// the book's NaiveConvolution (PyTorch's arg-max convention), ties included.
-    @Test func maxPoolHandCasesAgreeWithNaiveConvolution() throws {
-        let cases = Chapter04Graders.poolCases
-        #expect(cases.contains { $0.hasTie && $0.handWorked != nil }, "the grader needs a hand-worked tie")
-        for c in cases {
-            let (h, w, k) = (c.x.count, c.x[0].count, c.size)
-            let routed = Chapter04Graders.route(c.x, c.dy, size: k, .firstMax)
-            if let hand = c.handWorked { #expect(Chapter04Graders.close(routed, hand, 1e-12), "\(routed) vs \(hand)") }
-            let g = try ConvolutionGeometry(
-                batch: 1, inChannels: 1, height: h, width: w, outChannels: 1, kernelHeight: k, kernelWidth: k, stride: k)
-            let x = c.x.flatMap { $0 }, dy = c.dy.flatMap { $0 }
-            var y = [Double](repeating: 0, count: g.outHeight * g.outWidth)
-            var argmax = [Int32](repeating: 0, count: y.count)
-            var dx = [Double](repeating: .nan, count: h * w)
-            x.withUnsafeBufferPointer { px in
-                y.withUnsafeMutableBufferPointer { py in
-                    argmax.withUnsafeMutableBufferPointer { pa in
-                        NaiveConvolution.maxPoolForward(g, input: px.baseAddress!, output: py.baseAddress!,
-                                                        argmax: pa.baseAddress!)
-                    }
-                }
-            }
-            dy.withUnsafeBufferPointer { pdy in
-                argmax.withUnsafeBufferPointer { pa in
-                    dx.withUnsafeMutableBufferPointer { pdx in
-                        NaiveConvolution.maxPoolBackward(g, outputGradient: pdy.baseAddress!, argmax: pa.baseAddress!,
-                                                         inputGradient: pdx.baseAddress!)
-                    }
-                }
-            }
-            #expect(Grade.close(routed.flatMap { $0 }, dx, 1e-12), "\(routed) vs \(dx)")
-            #expect(Grade.close(Chapter04Graders.maxPool(c.x, size: k).flatMap { $0 }, y, 1e-12))
+    /// The hand-worked answers agree with the grader's own ranking, and the
+    /// random cases have no near-ties that rounding could reorder.
+    @Test func neighbourCasesAreConsistent() {
+        for c in Chapter04Graders.neighbourCases() {
+            #expect(Array(Chapter04Graders.ranking(of: c.word, c.vectors).prefix(c.count)) == c.expected, "\(c.note)")
+            guard c.note.contains("random") else { continue }
+            let sims = Chapter04Graders.ranking(of: c.word, c.vectors).prefix(c.count + 1)
+                .map { Chapter04Graders.cosine(c.vectors[c.word], c.vectors[$0]) }
+            #expect(zip(sims, sims.dropFirst()).allSatisfy { $0 - $1 > 1e-9 }, "\(c.note): \(sims)")
         }
     }
 
-    static func brokenPool(_ rule: Chapter04Graders.Routing) -> MaxPoolBackward {
-        { x, dy, size in Chapter04Graders.route(x, dy, size: size, rule) }
-    }
-
-    @Test("the max pooling grader rejects broken backward passes and says why", arguments: [
-        ("spreads dy evenly (average-pool backward)", 0, "spread the gradient evenly"),
-        ("routes dy to the minimum", 1, "minimum"),
-        ("routes dy to the last maximum on ties", 2, "last maximum"),
-        ("scans the window column by column", 3, "column by column"),
-        ("copies dy to every tied maximum", 4, "every tied maximum"),
-        ("starts the search for the maximum at 0", 5, "negative"),
+    @Test("the neighbour grader rejects broken rankings and says why", arguments: [
+        ("raw dot product instead of cosine", 0, "ranking by dot product"),
+        ("includes the word itself", 1, "the word itself"),
+        ("sorted ascending", 2, "least to most similar"),
+        ("Euclidean distance", 3, "Euclidean distance"),
+        ("ties by higher index", 4, "index order"),
     ])
-    func maxPoolGraderRejects(name: String, variant: Int, hint: String) throws {
-        let broken: MaxPoolBackward
-        switch variant {
-        case 0: broken = Self.brokenPool(.spreadEvenly)
-        case 1: broken = Self.brokenPool(.firstMin)
-        case 2: broken = Self.brokenPool(.lastMax)
-        case 3: broken = Self.brokenPool(.firstMaxByColumns)
-        case 4: broken = Self.brokenPool(.everyMax)
-        default:
-            broken = { x, dy, k in
-                var dx = x.map { $0.map { _ in 0.0 } }
-                for i in 0..<(x.count / k) {
-                    for j in 0..<(x[0].count / k) {
-                        var best = 0.0, at = (i * k, j * k)
-                        for u in 0..<k {
-                            for v in 0..<k where x[i * k + u][j * k + v] > best { best = x[i * k + u][j * k + v]; at = (i * k + u, j * k + v) }
-                        }
-                        dx[at.0][at.1] += dy[i][j]
-                    }
-                }
-                return dx
+    func neighbourGraderRejects(name: String, variant: Int, hint: String) throws {
+        let broken: NearestNeighbours = { word, vectors, count in
+            let dot = { (a: [Double], b: [Double]) in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+            let cosine = { (a: [Double], b: [Double]) -> Double in
+                let n = (dot(a, a) * dot(b, b)).squareRoot()
+                return n == 0 ? -.infinity : dot(a, b) / n
             }
-        }
-        let report = try Chapter04Graders.maxPoolBackward(broken)
-        #expect(!report.passed, "grader accepted: \(name)")
-        #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
-    }
-
-    /// Routing to the last maximum is right whenever a window has one
-    /// maximum, so only the tie case may reject it: the grader must have one.
-    @Test func maxPoolGraderRejectsLastMaxOnlyOnTies() throws {
-        let report = try Chapter04Graders.maxPoolBackward(Self.brokenPool(.lastMax))
-        #expect(report.failures.count == Chapter04Graders.poolCases.filter(\.hasTie).count, "\(report.failures)")
-        #expect(report.failures.allSatisfy { $0.contains("on a tie") }, "\(report.failures)")
-    }
-
-    // MARK: 4.4
-
-    @Test func batchNormGraderAcceptsTheSolution() throws {
-        let report = try Chapter04Graders.batchNormForward(Solutions04.batchNormForward)
-        #expect(report.passed, "\(report.failures)")
-    }
-
-    /// The grader's formula agrees with the book's BatchNorm2D (training
-    /// mode) on [n, F, 1, 1] inputs, and with the hand-worked case.
-    @Test func batchNormReferenceAgreesWithBatchNorm2D() throws {
-        for c in Chapter04Graders.batchNormCases {
-            let (n, f) = (c.x.count, c.gamma.count)
-            let mine = Chapter04Graders.batchNormReference(c.x, c.gamma, c.beta, c.epsilon)
-            if let hand = c.handWorked { #expect(Chapter04Graders.close(mine, hand, 1e-12), "\(mine) vs \(hand)") }
-            let layer = try BatchNorm2D<Double>(f, epsilon: c.epsilon)
-            layer.weight.value = try Tensor(shape: [f], scalars: c.gamma)
-            layer.bias.value = try Tensor(shape: [f], scalars: c.beta)
-            let (y, _) = try layer.forward(Tensor(shape: [n, f, 1, 1], scalars: c.x.flatMap { $0 }), mode: .training)
-            #expect(Grade.close(mine.flatMap { $0 }, y.scalars, 1e-9), "\(mine) vs \(y.scalars)")
-        }
-    }
-
-    @Test("the batch norm grader rejects broken forward passes and says why", arguments: [
-        ("unbiased variance (n − 1)", 0, "unbiased variance"),
-        ("ε outside the square root", 1, "outside the square root"),
-        ("normalises rows (layer norm)", 2, "layer normalisation"),
-        ("γ and β swapped", 3, "swapped"),
-        ("no ε at all", 4, "NaN"),
-    ])
-    func batchNormGraderRejects(name: String, variant: Int, hint: String) throws {
-        let broken: BatchNormForward = { x, gamma, beta, eps in
+            let score: ([Double], [Double]) -> Double
             switch variant {
-            case 0: return Chapter04Graders.batchNormReference(x, gamma, beta, eps, unbiased: true)
-            case 1: return Chapter04Graders.batchNormReference(x, gamma, beta, eps, epsilonOutside: true)
-            case 2: return Chapter04Graders.batchNormReference(x, gamma, beta, eps, perRow: true)
-            case 3: return try Solutions04.batchNormForward(x: x, gamma: beta, beta: gamma, epsilon: eps)
-            default: return try Solutions04.batchNormForward(x: x, gamma: gamma, beta: beta, epsilon: 0)
+            case 0: score = dot
+            case 3: score = { a, b in -zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+            default: score = cosine
+            }
+            let scored = vectors.indices.filter { variant == 1 || $0 != word }.map { ($0, score(vectors[word], vectors[$0])) }
+            let sorted = scored.sorted { a, b in
+                switch variant {
+                case 2: return a.1 != b.1 ? a.1 < b.1 : a.0 < b.0
+                case 4: return a.1 != b.1 ? a.1 > b.1 : a.0 > b.0
+                default: return a.1 != b.1 ? a.1 > b.1 : a.0 < b.0
+                }
+            }
+            return sorted.prefix(count).map(\.0)
+        }
+        let report = try Chapter04Graders.nearestNeighbours(broken)
+        #expect(!report.passed, "grader accepted: \(name)")
+        #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
+    }
+
+    /// Cosine computed as a·b/(‖a‖·‖b‖) without the zero-vector rule gives
+    /// NaN: only the cases with a zero vector may reject it.
+    @Test func neighbourGraderRejectsNaNForZeroVectors() throws {
+        let nan: NearestNeighbours = { word, vectors, count in
+            let dot = { (a: [Double], b: [Double]) -> Double in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+            let query = vectors[word]
+            let scored: [(Int, Double)] = vectors.indices.filter { $0 != word }.map { j in
+                let norms = (dot(query, query) * dot(vectors[j], vectors[j])).squareRoot()
+                return (j, dot(query, vectors[j]) / norms)
+            }
+            let sorted = scored.sorted { a, b in a.1 > b.1 || (a.1 == b.1 && a.0 < b.0) }
+            return sorted.prefix(count).map(\.0)
+        }
+        let report = try Chapter04Graders.nearestNeighbours(nan)
+        #expect(!report.failures.isEmpty)
+        #expect(report.failures.allSatisfy { $0.contains("zero") }, "\(report.failures)")
+    }
+
+    // MARK: 3.3
+
+    @Test func keepGraderAcceptsTheSolution() throws {
+        let report = try Chapter04Graders.keepProbability { try Solutions04.keepProbability(count: $0, totalWords: $1, threshold: $2) }
+        #expect(report.passed, "\(report.failures)")
+    }
+
+    /// Spot values of the grader's formula, worked by hand: f = t gives
+    /// (1 + 1)·1 = 2 → 1; f = 5t gives (√5 + 1)/5; f = 1 gives √t + t.
+    @Test func keepFormulaSpotValues() {
+        #expect(Chapter04Graders.keepProbability(count: 1000, total: 1_000_000, t: 1e-3) == 1)
+        #expect(Chapter04Graders.keepProbability(count: 1000, total: 1_000_000, t: 1e-3, clamped: false) == 2)
+        #expect(abs(Chapter04Graders.keepProbability(count: 5000, total: 1_000_000, t: 1e-3)
+            - (5.0.squareRoot() + 1) / 5) < 1e-15)
+        #expect(abs(Chapter04Graders.keepProbability(count: 7, total: 7, t: 1e-4) - 0.0101) < 1e-15)
+    }
+
+    @Test("the keep-probability grader rejects broken formulas and says why", arguments: [
+        ("the paper's √(t/f)", 0, "the paper"),
+        ("no clamp", 1, "at most 1"),
+        ("count instead of frequency", 2, "used the count"),
+        ("integer division", 3, "integer division"),
+    ])
+    func keepGraderRejects(name: String, variant: Int, hint: String) throws {
+        let broken: KeepProbability = { count, total, t in
+            let f: Double
+            switch variant {
+            case 2: f = Double(count)
+            case 3: f = Double(count / total)
+            default: f = Double(count) / Double(total)
+            }
+            switch variant {
+            case 0: return min(1, (t / f).squareRoot())
+            case 1: return ((f / t).squareRoot() + 1) * t / f
+            default: return min(1, ((f / t).squareRoot() + 1) * t / f)
             }
         }
-        let report = try Chapter04Graders.batchNormForward(broken)
+        let report = try Chapter04Graders.keepProbability(broken)
         #expect(!report.passed, "grader accepted: \(name)")
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }

@@ -1,434 +1,327 @@
 // Graders for chapter 4's exercises. Expected values come from definitions,
-// never from the code being graded: the output size from counting the window
-// positions that fit in the padded input; the convolution from a loop over an
-// explicitly zero-padded image (the self-tests check it against the book's
-// NaiveConvolution, which is tested against PyTorch) and hand-worked cases;
-// max pooling's backward pass from hand-worked cases (ties included) and
-// centered finite differences; batch normalisation from its formula.
+// never from the code being graded (nor from the book's WordEmbeddings
+// module): the skip-gram gradients from centered finite differences of the
+// loss, written here with a softplus that never overflows; the neighbours
+// from hand-worked cases and from ranking cosine similarities computed here;
+// the keep probability from word2vec.c's formula written out.
 
 import BackpropCore
 import Foundation
 
-typealias ConvolutionOutputSize = (Int, Int, Int, Int, Int) throws -> Int
-typealias Convolve2D = ([[Double]], [[Double]], Int, Int) throws -> [[Double]]
-typealias MaxPoolBackward = ([[Double]], [[Double]], Int) throws -> [[Double]]
-typealias BatchNormForward = ([[Double]], [Double], [Double], Double) throws -> [[Double]]
+typealias SGNSGradients = ([Double], [Double], [[Double]]) throws
+    -> (loss: Double, dCenter: [Double], dContext: [Double], dNegatives: [[Double]])
+typealias NearestNeighbours = (Int, [[Double]], Int) throws -> [Int]
+typealias KeepProbability = (Int, Int, Double) throws -> Double
 
 enum Chapter04Graders {
-    static func show(_ m: [[Double]]) -> String { Grade.show(m) }
-    static func shape(_ m: [[Double]]) -> String { Grade.shape(m) }
-    static func hasShape(_ m: [[Double]], _ rows: Int, _ cols: Int) -> Bool { Grade.hasShape(m, rows, cols) }
-    static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
+    // MARK: 3.1 — skip-gram with negative sampling
 
-    // MARK: - 4.1 Output size
+    /// softplus(z) = log(1 + e^z) = −log σ(−z), finite for every finite z.
+    static func softplus(_ z: Double) -> Double { max(z, 0) + log1p(exp(-abs(z))) }
 
-    /// One output size question: input n, kernel k, stride s, padding p, dilation d.
-    struct SizeCase: Sendable, CustomStringConvertible {
-        var n, k, s, p, d: Int
-        var description: String { "n = \(n), k = \(k), s = \(s), p = \(p), d = \(d)" }
+    /// σ(x), computed so that neither e^x nor e^(−x) overflows.
+    static func sigmoid(_ x: Double) -> Double { x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)) }
+
+    /// Formats one number for messages.
+    static func show(_ x: Double) -> String { String(format: "%.6g", x) }
+
+    static func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+    /// L = −log σ(u·v) − Σₖ log σ(−uₖ·v) = softplus(−u·v) + Σₖ softplus(uₖ·v).
+    static func sgnsLoss(center v: [Double], context u: [Double], negatives: [[Double]]) -> Double {
+        negatives.reduce(softplus(-dot(u, v))) { $0 + softplus(dot($1, v)) }
     }
 
-    /// Stride 2 on odd and even sizes (where rounding matters), dilation 2,
-    /// padding 2, a window that only just fits, and ResNet's 7×7 stem.
-    static let sizeCases: [SizeCase] = [
-        SizeCase(n: 5, k: 3, s: 1, p: 0, d: 1),
-        SizeCase(n: 28, k: 5, s: 1, p: 2, d: 1),
-        SizeCase(n: 7, k: 3, s: 2, p: 0, d: 1),
-        SizeCase(n: 5, k: 2, s: 2, p: 0, d: 1),
-        SizeCase(n: 8, k: 3, s: 2, p: 1, d: 1),
-        SizeCase(n: 6, k: 3, s: 4, p: 0, d: 1),
-        SizeCase(n: 9, k: 3, s: 1, p: 0, d: 2),
-        SizeCase(n: 11, k: 3, s: 2, p: 2, d: 2),
-        SizeCase(n: 7, k: 3, s: 3, p: 1, d: 2),
-        SizeCase(n: 3, k: 5, s: 1, p: 1, d: 1),
-        SizeCase(n: 1, k: 1, s: 1, p: 0, d: 1),
-        SizeCase(n: 224, k: 7, s: 2, p: 3, d: 1),
-    ]
-
-    /// The start positions (in the padded input, positions 0..<n + 2p) of the
-    /// windows that fit: a window starting at t has taps t, t + d, …,
-    /// t + d·(k − 1), and all of them must be inside. Starts are 0, s, 2s, ….
-    static func windowStarts(_ c: SizeCase) -> [Int] {
-        let padded = c.n + 2 * c.p
-        var starts: [Int] = []
-        for start in Swift.stride(from: 0, to: padded, by: c.s) {
-            let taps = (0..<c.k).map { start + $0 * c.d }
-            if taps.allSatisfy({ $0 < padded }) { starts.append(start) }
-        }
-        return starts
-    }
-
-    /// Exercise 4.1: each case against the number of window positions counted
-    /// one by one, with a hint when the answer matches a known wrong formula.
-    static func convolutionOutputSize(_ candidate: ConvolutionOutputSize) throws -> GradeReport {
-        var report = GradeReport()
-        for c in sizeCases {
-            let starts = windowStarts(c)
-            let want = starts.count
-            let got = try candidate(c.n, c.k, c.s, c.p, c.d)
-            var hint = ""
-            if got != want {
-                let span = c.n + 2 * c.p - c.d * (c.k - 1) - 1
-                let noDilation = (c.n + 2 * c.p - (c.k - 1) - 1) / c.s + 1
-                let roundedUp = (span + c.s - 1) / c.s + 1
-                if c.d > 1, got == noDilation {
-                    hint = " — you ignored the dilation: with dilation d the taps are d apart, so the window spans "
-                        + "d·(k − 1) + 1 positions, not k"
-                } else if span % c.s != 0, got == roundedUp {
-                    hint = " — you rounded up: a window that would stick out past the padded input does not count, "
-                        + "so round down, ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1"
-                } else if got == span / c.s || got == (c.n + 2 * c.p - c.k) / c.s {
-                    hint = " — you are missing the + 1: the window at position 0 counts too, "
-                        + "so n_out = ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1"
-                }
-            }
-            let listed = starts.count <= 8 ? " (windows start at \(starts.map(String.init).joined(separator: ", ")) "
-                + "of the \(c.n + 2 * c.p) padded positions)" : ""
-            report.check(got == want, "for \(c) expected \(want)\(listed), got \(got)" + hint)
-        }
-        return report
-    }
-
-    // MARK: - 4.2 Convolution
-
-    /// The grader's convolution: copy the image into a zero-padded array, then
-    /// slide the kernel over it by s, from the top-left, while it fits. No flip.
-    static func crossCorrelate(_ image: [[Double]], _ kernel: [[Double]], stride s: Int, padding p: Int) -> [[Double]] {
-        let (h, w, kh, kw) = (image.count, image[0].count, kernel.count, kernel[0].count)
-        var padded = [[Double]](repeating: [Double](repeating: 0, count: w + 2 * p), count: h + 2 * p)
-        for r in 0..<h { for c in 0..<w { padded[r + p][c + p] = image[r][c] } }
-        return Swift.stride(from: 0, through: h + 2 * p - kh, by: s).map { top in
-            Swift.stride(from: 0, through: w + 2 * p - kw, by: s).map { left in
-                var sum = 0.0
-                for u in 0..<kh { for v in 0..<kw { sum += kernel[u][v] * padded[top + u][left + v] } }
-                return sum
-            }
-        }
-    }
-
-    /// The kernel rotated by 180°: what true (flipped) convolution slides.
-    static func flipped(_ kernel: [[Double]]) -> [[Double]] { kernel.reversed().map { $0.reversed() } }
-
-    struct ConvolutionCase: Sendable {
-        var image, kernel: [[Double]]
-        var stride, padding: Int
-        /// Hand-worked result, when there is one.
-        var handWorked: [[Double]]?
-    }
-
-    /// Two hand-worked cases, then random ones with stride 2, padding 1 and 2,
-    /// non-square images and a non-square kernel.
-    static var convolutionCases: [ConvolutionCase] {
-        let image = [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]
-        // Stride 1, padding 0, 2×2 kernel [[1, 2], [3, 4]] on the 3×3 image:
-        //   y[0][0] = 1·1 + 2·2 + 3·4 + 4·5 = 37    y[0][1] = 1·2 + 2·3 + 3·5 + 4·6 = 47
-        //   y[1][0] = 1·4 + 2·5 + 3·7 + 4·8 = 67    y[1][1] = 1·5 + 2·6 + 3·8 + 4·9 = 77
-        // (the flipped kernel [[4, 3], [2, 1]] would give 23 33 / 53 63).
-        var cases = [ConvolutionCase(image: image, kernel: [[1, 2], [3, 4]], stride: 1, padding: 0,
-                                     handWorked: [[37, 47], [67, 77]])]
-        // Stride 2, padding 1, 3×3 kernel [[1, 2, 0], [0, 1, 0], [0, 0, −1]]:
-        // output ⌊(3 + 2 − 3)/2⌋ + 1 = 2 per axis; window (i, j) covers image
-        // rows 2i − 1 … 2i + 1 and columns 2j − 1 … 2j + 1 (outside = 0), so
-        // y[i][j] = x[2i−1][2j−1] + 2·x[2i−1][2j] + x[2i][2j] − x[2i+1][2j+1]:
-        //   y[0][0] = 0 + 0 + 1 − 5 = −4       y[0][1] = 0 + 0 + 3 − 0 = 3
-        //   y[1][0] = 0 + 2·4 + 7 − 0 = 15     y[1][1] = 5 + 2·6 + 9 − 0 = 26
-        cases.append(ConvolutionCase(image: image, kernel: [[1, 2, 0], [0, 1, 0], [0, 0, -1]], stride: 2, padding: 1,
-                                     handWorked: [[-4, 3], [15, 26]]))
-        var rng = SeededRandom(seed: 4202)
-        for (h, w, kh, kw, s, p) in [(5, 5, 3, 3, 1, 0), (6, 7, 3, 3, 2, 1), (7, 6, 2, 3, 2, 1), (4, 5, 3, 3, 1, 2),
-                                     (8, 8, 4, 4, 3, 1)] {
-            let image = (0..<h).map { _ in (0..<w).map { _ in rng.uniform(-2, 2) } }
-            let kernel = (0..<kh).map { _ in (0..<kw).map { _ in rng.uniform(-1, 1) } }
-            cases.append(ConvolutionCase(image: image, kernel: kernel, stride: s, padding: p))
-        }
-        return cases
-    }
-
-    /// Exercise 4.2: shape and values against the grader's own loop (or the
-    /// hand-worked result), with hints for a flipped kernel, an ignored stride
-    /// and ignored padding.
-    static func convolve2D(_ candidate: Convolve2D) throws -> GradeReport {
-        var report = GradeReport()
-        for c in convolutionCases {
-            let want = c.handWorked ?? crossCorrelate(c.image, c.kernel, stride: c.stride, padding: c.padding)
-            let (rows, cols) = (want.count, want[0].count)
-            let setting = "for a \(shape(c.image)) image, a \(shape(c.kernel)) kernel, stride \(c.stride) and "
-                + "padding \(c.padding)" + (c.handWorked == nil ? "" : " (image \(show(c.image)), kernel \(show(c.kernel)))")
-            let got = try candidate(c.image, c.kernel, c.stride, c.padding)
-            guard hasShape(got, rows, cols) else {
-                var hint = ""
-                let (h, w, kh, kw) = (c.image.count, c.image[0].count, c.kernel.count, c.kernel[0].count)
-                let unstrided = (h + 2 * c.padding - kh + 1, w + 2 * c.padding - kw + 1)
-                let unpadded = ((h - kh) / c.stride + 1, (w - kw) / c.stride + 1)
-                if c.stride > 1, hasShape(got, unstrided.0, unstrided.1) {
-                    hint = " — you ignored the stride: output (i, j) is the window whose top-left corner is at "
-                        + "(i·s − p, j·s − p), so consecutive outputs are s positions apart"
-                } else if c.padding > 0, hasShape(got, unpadded.0, unpadded.1) {
-                    hint = " — you ignored the padding: pad the image with p zeros on every side first"
-                }
-                report.check(false, "\(setting) the output must be H_out × W_out = \(rows) × \(cols) "
-                    + "(⌊(H + 2p − k)/s⌋ + 1 per axis), got \(shape(got))" + hint)
-                continue
-            }
-            var hint = ""
-            if !close(got, want, 1e-9),
-               close(got, crossCorrelate(c.image, flipped(c.kernel), stride: c.stride, padding: c.padding), 1e-9) {
-                hint = " — you flipped the kernel: deep-learning 'convolution' is cross-correlation, "
-                    + "y[i][j] = Σ kernel[u][v]·x[i·s − p + u][j·s − p + v] with no flip"
-            }
-            report.check(close(got, want, 1e-9), "\(setting) expected \(show(want)), got \(show(got))" + hint)
-        }
-        return report
-    }
-
-    // MARK: - 4.3 Max pooling backward
-
-    /// Where a window's gradient goes: the rule of max pooling and the
-    /// mistakes the grader recognises.
-    enum Routing: CaseIterable {
-        /// All of dy to the first maximum in row-major order (the answer).
-        case firstMax
-        /// All of dy to the last maximum in row-major order (≥ instead of >).
-        case lastMax
-        /// All of dy to the first maximum in column-major order.
-        case firstMaxByColumns
-        /// dy copied to every tied maximum.
-        case everyMax
-        /// dy split equally among the tied maxima.
-        case splitAmongMaxima
-        /// dy to the (first) minimum.
-        case firstMin
-        /// dy/size² to every element of the window (average pooling's backward).
-        case spreadEvenly
-    }
-
-    /// The backward pass of non-overlapping size × size max pooling by the
-    /// given routing rule; positions in no window get 0.
-    static func route(_ x: [[Double]], _ dy: [[Double]], size k: Int, _ rule: Routing) -> [[Double]] {
-        var dx = x.map { $0.map { _ in 0.0 } }
-        for i in 0..<(x.count / k) {
-            for j in 0..<(x[0].count / k) {
-                let rowMajor = (0..<k).flatMap { u in (0..<k).map { v in (i * k + u, j * k + v) } }
-                let window = rule == .firstMaxByColumns
-                    ? (0..<k).flatMap { v in (0..<k).map { u in (i * k + u, j * k + v) } } : rowMajor
-                let top = window.map { x[$0.0][$0.1] }.max()!
-                let bottom = window.map { x[$0.0][$0.1] }.min()!
-                let maxima = window.filter { x[$0.0][$0.1] == top }
-                var targets: [((Int, Int), Double)]
-                switch rule {
-                case .firstMax, .firstMaxByColumns: targets = [(maxima.first!, 1)]
-                case .lastMax: targets = [(maxima.last!, 1)]
-                case .everyMax: targets = maxima.map { ($0, 1) }
-                case .splitAmongMaxima: targets = maxima.map { ($0, 1 / Double(maxima.count)) }
-                case .firstMin: targets = [(window.first(where: { x[$0.0][$0.1] == bottom })!, 1)]
-                case .spreadEvenly: targets = window.map { ($0, 1 / Double(k * k)) }
-                }
-                for ((h, w), share) in targets { dx[h][w] += share * dy[i][j] }
-            }
-        }
-        return dx
-    }
-
-    /// y = max over each window, the forward pass, for finite differences.
-    static func maxPool(_ x: [[Double]], size k: Int) -> [[Double]] {
-        (0..<(x.count / k)).map { i in
-            (0..<(x[0].count / k)).map { j in
-                (0..<k).flatMap { u in (0..<k).map { v in x[i * k + u][j * k + v] } }.max()!
-            }
-        }
-    }
-
-    struct PoolCase: Sendable {
-        var x, dy: [[Double]]
-        var size: Int
-        var handWorked: [[Double]]?
-        var why: String
-        var hasTie: Bool
-    }
-
-    /// Hand-worked cases (one with ties, one with rows and columns left over,
-    /// one with only negative values), then tie-free random inputs checked
-    /// against finite differences.
-    static var poolCases: [PoolCase] {
-        var cases = [
-            // Windows {1, 3, 4, 2} → 4, {2, 0, 1, 5} → 5, {0, 1, 2, 3} → 3, {7, 6, 8, 4} → 8.
-            PoolCase(x: [[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 6], [2, 3, 8, 4]], dy: [[10, 20], [30, 40]], size: 2,
-                     handWorked: [[0, 0, 0, 0], [10, 0, 0, 20], [0, 0, 0, 0], [0, 30, 40, 0]],
-                     why: "each window's gradient goes to its maximum and nowhere else", hasTie: false),
-            // Window 1 has 3 twice (first at row 0), window 2 is all zeros (as
-            // after a ReLU: the first element wins), window 3 has 6 at (0, 5)
-            // and (1, 4): row-major order meets (0, 5) first.
-            PoolCase(x: [[3, 1, 0, 0, 1, 6], [3, 2, 0, 0, 6, 2]], dy: [[5, 7, 9]], size: 2,
-                     handWorked: [[5, 0, 7, 0, 0, 9], [0, 0, 0, 0, 0, 0]],
-                     why: "on a tie the whole gradient goes to the first maximum in row-major order (as PyTorch)",
-                     hasTie: true),
-            // 5×5 with size 2: two windows per axis, row 4 and column 4 (all 9s)
-            // belong to no window and get 0. Windows → 3 at (1,1), 4 at (1,2), 5 at (2,0), 7 at (3,3).
-            PoolCase(x: [[1, 2, 0, 1, 9], [0, 3, 4, 2, 9], [5, 1, 1, 0, 9], [2, 2, 3, 7, 9], [9, 9, 9, 9, 9]],
-                     dy: [[1, -2], [0.5, 3]], size: 2,
-                     handWorked: [[0, 0, 0, 0, 0], [0, 1, -2, 0, 0], [0.5, 0, 0, 0, 0], [0, 0, 0, 3, 0], [0, 0, 0, 0, 0]],
-                     why: "rows and columns left over after the last whole window (here row 4 and column 4) get 0",
-                     hasTie: false),
-            // Size 3, all values negative except one: the maximum of window 1 is −0.5.
-            PoolCase(x: [[-1, -5, -2, 0.5, -3, -4], [-3, -0.5, -4, -1, -2, -6], [-2, -6, -7, -8, -9, -1.5]],
-                     dy: [[2, -1]], size: 3,
-                     handWorked: [[0, 0, 0, -1, 0, 0], [0, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]],
-                     why: "the maximum of a window of negative numbers is negative (do not start the search at 0)",
-                     hasTie: false),
-        ]
-        var rng = SeededRandom(seed: 4303)
-        for (h, w, k) in [(4, 4, 2), (6, 7, 2), (6, 6, 3), (7, 9, 3)] {
-            // Distinct values at least 0.27 apart, so x ± h never changes a window's maximum.
-            let ladder = rng.permutation(h * w).map { 0.37 * Double($0) - 5 + rng.uniform(0, 0.1) }
-            let x = (0..<h).map { r in Array(ladder[(r * w)..<(r * w + w)]) }
-            let dy = (0..<(h / k)).map { _ in (0..<(w / k)).map { _ in rng.uniform(-2, 2) } }
-            cases.append(PoolCase(x: x, dy: dy, size: k, handWorked: nil,
-                                  why: "centered finite differences of Σ dy·maxpool(x) (no ties)", hasTie: false))
-        }
-        return cases
-    }
-
-    /// Exercise 4.3: hand-worked cases and finite differences, with hints for
-    /// average-pool backward, routing to the minimum, and the wrong tie rule.
-    static func maxPoolBackward(_ candidate: MaxPoolBackward) throws -> GradeReport {
-        var report = GradeReport()
-        for c in poolCases {
-            let (h, w) = (c.x.count, c.x[0].count)
-            let want: [[Double]]
-            if let handWorked = c.handWorked {
-                want = handWorked
-            } else {
-                let flat = GradientCheck.numericalGradient(
-                    of: { t in
-                        let x = (0..<h).map { r in Array(t.scalars[(r * w)..<(r * w + w)]) }
-                        return zip(maxPool(x, size: c.size), c.dy).map { zip($0, $1).map { $0 * $1 }.reduce(0, +) }
-                            .reduce(0, +)
-                    },
-                    at: Tensor(c.x.flatMap { $0 })).scalars
-                want = (0..<h).map { r in Array(flat[(r * w)..<(r * w + w)]) }
-            }
-            let setting = "with size \(c.size) on x = \(show(c.x)) and dy = \(show(c.dy))"
-            let got = try candidate(c.x, c.dy, c.size)
-            guard hasShape(got, h, w) else {
-                report.check(false, "\(setting): dx must have x's shape \(h) × \(w), got \(shape(got))")
-                continue
-            }
-            var hint = ""
-            if !close(got, want, 1e-6) {
-                let known: [(Routing, String)] = [
-                    (.spreadEvenly, " — you spread the gradient evenly over the window (that is average pooling's "
-                        + "backward); max pooling sends all of dy to the window's maximum, 0 to the rest"),
-                    (.firstMin, " — you routed the gradient to the window's minimum; it goes to the maximum"),
-                    (.lastMax, " — on a tie you chose the last maximum; the gradient goes to the first one in "
-                        + "row-major order (a later element must be strictly greater to take over: >, not ≥)"),
-                    (.firstMaxByColumns, " — on a tie you chose the first maximum scanning column by column; "
-                        + "scan each window row by row (row-major order)"),
-                    (.everyMax, " — you gave dy to every tied maximum; all of it goes to the first one"),
-                    (.splitAmongMaxima, " — you split dy among the tied maxima; all of it goes to the first one"),
-                ]
-                if let match = known.first(where: { close(got, route(c.x, c.dy, size: c.size, $0.0), 1e-6) }) {
-                    hint = match.1
-                }
-            }
-            report.check(close(got, want, 1e-6), "\(c.why): \(setting) expected dx = \(show(want)), got \(show(got))" + hint)
-        }
-        return report
-    }
-
-    // MARK: - 4.4 Batch normalisation
-
-    /// Batch normalisation written out (`unbiased` divides by n − 1,
-    /// `epsilonOutside` uses √σ² + ε, `perRow` normalises each row over its
-    /// features instead, as layer normalisation does), to produce hints.
-    static func batchNormReference(
-        _ x: [[Double]], _ gamma: [Double], _ beta: [Double], _ eps: Double,
-        unbiased: Bool = false, epsilonOutside: Bool = false, perRow: Bool = false
-    ) -> [[Double]] {
-        let (n, f) = (x.count, gamma.count)
-        func normalise(_ values: [Double]) -> [Double] {
-            let mean = values.reduce(0, +) / Double(values.count)
-            let squares = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
-            let variance = squares / Double(unbiased ? values.count - 1 : values.count)
-            let denominator = epsilonOutside ? variance.squareRoot() + eps : (variance + eps).squareRoot()
-            return values.map { ($0 - mean) / denominator }
-        }
-        var xhat = x
-        if perRow {
-            xhat = x.map(normalise)
-        } else {
-            for j in 0..<f {
-                let column = normalise(x.map { $0[j] })
-                for i in 0..<n { xhat[i][j] = column[i] }
-            }
-        }
-        return xhat.map { row in row.indices.map { gamma[$0] * row[$0] + beta[$0] } }
-    }
-
-    struct BatchNormCase: Sendable {
-        var x: [[Double]]
-        var gamma, beta: [Double]
-        var epsilon: Double
-        var handWorked: [[Double]]?
+    /// One case of exercise 4.1.
+    struct SGNSCase {
+        var center: [Double], context: [Double], negatives: [[Double]]
         var note: String
+        /// True when the dot products are large enough for a naive loss to overflow.
+        var large: Bool
     }
 
-    static var batchNormCases: [BatchNormCase] {
-        // Column 0: μ = 2, σ² = 1, x̂ = [−1, 1]; column 1: μ = 4, σ² = 4, x̂ = [−1, 1],
-        // y = 2·x̂ + 1 = [−1, 3]. (With n − 1 the variances would be 2 and 8.)
-        var cases = [BatchNormCase(x: [[1, 2], [3, 6]], gamma: [1, 2], beta: [0, 1], epsilon: 0,
-                                   handWorked: [[-1, -1], [1, 3]], note: "hand-worked, ε = 0")]
-        var rng = SeededRandom(seed: 4404)
-        for (n, f, eps, scale, note) in [(4, 3, 1e-5, 2.0, "random"), (8, 2, 0.1, 1.0, "random, ε = 0.1"),
-                                         (5, 4, 1e-3, 0.02, "small spread (σ ≈ 0.01) next to ε = 1e-3")] {
-            let offsets = (0..<f).map { _ in rng.uniform(-3, 3) }
-            let x = (0..<n).map { _ in (0..<f).map { offsets[$0] + scale * rng.uniform(-1, 1) } }
-            cases.append(BatchNormCase(x: x, gamma: (0..<f).map { _ in rng.uniform(0.5, 2) },
-                                       beta: (0..<f).map { _ in rng.uniform(-1, 1) }, epsilon: eps, note: note))
-        }
-        // A constant feature: σ² = 0, so x̂ = 0 and y = β (only ε keeps it finite).
-        cases.append(BatchNormCase(x: [[7, 1], [7, -1], [7, 0.5]], gamma: [1.5, 1], beta: [0.25, -0.5], epsilon: 1e-5,
-                                   note: "a constant feature (σ² = 0)"))
+    /// Random vectors, no negatives, a negative drawn twice, and dot products
+    /// of ±40 (where log(1 − σ(x)) = log 0) and ±800 (where σ(−800) = 0).
+    static func sgnsCases() -> [SGNSCase] {
+        var rng = SeededRandom(seed: 3101)
+        func vector(_ d: Int, _ scale: Double = 1) -> [Double] { (0..<d).map { _ in rng.uniform(-scale, scale) } }
+        var cases: [SGNSCase] = []
+        cases.append(SGNSCase(center: vector(3), context: vector(3), negatives: [vector(3), vector(3)],
+                              note: "d = 3 with 2 negatives", large: false))
+        cases.append(SGNSCase(center: vector(5, 1.5), context: vector(5, 1.5), negatives: (0..<4).map { _ in vector(5, 1.5) },
+                              note: "d = 5 with 4 negatives", large: false))
+        cases.append(SGNSCase(center: vector(4), context: vector(4), negatives: [],
+                              note: "no negatives (K = 0)", large: false))
+        let a = vector(4, 1.2), b = vector(4, 1.2)
+        cases.append(SGNSCase(center: vector(4, 1.2), context: vector(4, 1.2), negatives: [a, b, a],
+                              note: "the same negative vector drawn twice (rows 0 and 2)", large: false))
+        // v·v = 30, so u = s·v/30 has u·v = s exactly (up to rounding).
+        let v: [Double] = [4, -3, 2, 1]
+        func along(_ s: Double) -> [Double] { v.map { $0 * s / 30 } }
+        cases.append(SGNSCase(center: v, context: along(-40), negatives: [along(40), vector(4, 0.5)],
+                              note: "u·v = −40 and a negative with uₖ·v = 40", large: true))
+        cases.append(SGNSCase(center: v, context: along(-800), negatives: [vector(4, 0.5), along(800)],
+                              note: "u·v = −800 and a negative with uₖ·v = 800", large: true))
+        cases.append(SGNSCase(center: v, context: along(40), negatives: [along(-40)],
+                              note: "u·v = 40 and a negative with uₖ·v = −40 (a nearly perfect fit)", large: false))
         return cases
     }
 
-    /// Exercise 4.4: against the formula, with hints for the unbiased
-    /// variance, ε outside the square root, normalising rows, γ and β swapped
-    /// or left out.
-    static func batchNormForward(_ candidate: BatchNormForward) throws -> GradeReport {
+    /// The three gradients from their formulas with one typical mistake
+    /// (used only to name the mistake in a failure message).
+    enum SGNSMistake { case negativeSign, negativesMissingFromCenter, positiveSignFlipped }
+
+    static func sgnsMistake(_ mistake: SGNSMistake, _ c: SGNSCase)
+        -> (dCenter: [Double], dContext: [Double], dNegatives: [[Double]])
+    {
+        let v = c.center, u = c.context
+        let gPositive = (sigmoid(dot(u, v)) - 1) * (mistake == .positiveSignFlipped ? -1 : 1)
+        var dCenter = u.map { gPositive * $0 }
+        var dNegatives: [[Double]] = []
+        for uk in c.negatives {
+            let g = mistake == .negativeSign ? sigmoid(-dot(uk, v)) : sigmoid(dot(uk, v))
+            dNegatives.append(v.map { g * $0 })
+            if mistake != .negativesMissingFromCenter {
+                for i in dCenter.indices { dCenter[i] += g * uk[i] }
+            }
+        }
+        return (dCenter, v.map { gPositive * $0 }, dNegatives)
+    }
+
+    /// Exercise 4.1: the loss against the stable softplus form, and the three
+    /// gradients against centered finite differences of that loss.
+    static func sgnsGradients(_ candidate: SGNSGradients) throws -> GradeReport {
         var report = GradeReport()
-        for c in batchNormCases {
-            let want = c.handWorked ?? batchNormReference(c.x, c.gamma, c.beta, c.epsilon)
-            let (n, f) = (c.x.count, c.gamma.count)
-            let setting = "\(c.note): x = \(show(c.x)), γ = \(Grade.show(c.gamma)), β = \(Grade.show(c.beta)), "
-                + "ε = \(c.epsilon)"
-            let got = try candidate(c.x, c.gamma, c.beta, c.epsilon)
-            guard hasShape(got, n, f) else {
-                report.check(false, "\(setting): y must have x's shape \(n) × \(f), got \(shape(got))")
-                continue
+        for c in sgnsCases() {
+            let d = c.center.count, k = c.negatives.count
+            let setting = "\(c.note): v = \(Grade.show(c.center)), u = \(Grade.show(c.context)), negatives = ["
+                + c.negatives.map(Grade.show).joined(separator: ", ") + "]"
+            let got = try candidate(c.center, c.context, c.negatives)
+
+            let wantLoss = sgnsLoss(center: c.center, context: c.context, negatives: c.negatives)
+            var lossHint = ""
+            if !got.loss.isFinite {
+                lossHint = " — your loss is not finite: log(1 − σ(x)) is log 0 = −∞ once σ(x) rounds to 1 (x ≳ 37), "
+                    + "and log σ(x) is −∞ once σ(x) underflows to 0 (x ≲ −745). Use −log σ(x) = softplus(−x) with "
+                    + "softplus(z) = max(z, 0) + log1p(e^(−|z|))"
+            }
+            report.check(Grade.close([got.loss], [wantLoss], 1e-9),
+                         "\(setting): expected L = \(show(wantLoss)), got \(show(got.loss))" + lossHint)
+
+            // Shapes.
+            let negativesShapeOK = got.dNegatives.count == k && got.dNegatives.allSatisfy { $0.count == d }
+            report.check(got.dCenter.count == d, "\(setting): ∂L/∂v must have \(d) entries like v, got \(got.dCenter.count)")
+            report.check(got.dContext.count == d, "\(setting): ∂L/∂u must have \(d) entries like u, got \(got.dContext.count)")
+            report.check(negativesShapeOK,
+                "\(setting): dNegatives must have one row of \(d) entries per negative (\(k) rows), got "
+                    + "\(got.dNegatives.count) rows of \(got.dNegatives.map(\.count))"
+                    + (got.dNegatives.count < k ? " — a negative drawn twice still has its own row" : ""))
+            guard got.dCenter.count == d, got.dContext.count == d, negativesShapeOK else { continue }
+
+            // Finite differences with respect to [v, u, u₀, u₁, …] at once.
+            let flat = c.center + c.context + c.negatives.flatMap { $0 }
+            let numeric = GradientCheck.numericalGradient(
+                of: { t in
+                    let s = t.scalars
+                    return sgnsLoss(center: Array(s[0..<d]), context: Array(s[d..<(2 * d)]),
+                                    negatives: (0..<k).map { Array(s[((2 + $0) * d)..<((3 + $0) * d)]) })
+                },
+                at: Tensor(flat), step: 1e-5).scalars
+            let wantCenter = Array(numeric[0..<d]), wantContext = Array(numeric[d..<(2 * d)])
+            let wantNegatives = Array(numeric[(2 * d)...])
+            let tol = 1e-6
+            let anyNaN = (got.dCenter + got.dContext + got.dNegatives.flatMap { $0 }).contains { !$0.isFinite }
+            let overflowHint = anyNaN
+                ? " — NaN or ∞: e^x overflows for x > 709, so e^x/(1 + e^x) is ∞/∞ = NaN; compute σ(x) as "
+                    + "1/(1 + e^(−x)) for x ≥ 0 and e^x/(1 + e^x) for x < 0"
+                : ""
+            let negativeSign = sgnsMistake(.negativeSign, c)
+            let positiveFlipped = sgnsMistake(.positiveSignFlipped, c)
+            let missing = sgnsMistake(.negativesMissingFromCenter, c)
+            let negativeSignHint = " — for a negative, ∂/∂(uₖ·v) of −log σ(−uₖ·v) is +σ(uₖ·v), not σ(−uₖ·v) "
+                + "(the derivative of −log σ(−x) is 1 − σ(−x) = σ(x))"
+            let positiveSignHint = " — the positive term's sign is flipped: ∂/∂(u·v) of −log σ(u·v) is σ(u·v) − 1 "
+                + "(negative: increasing u·v lowers the loss), not 1 − σ(u·v)"
+
+            if !Grade.close(got.dContext, wantContext, tol) {
+                var hint = overflowHint
+                if hint.isEmpty, Grade.close(got.dContext, positiveFlipped.dContext, tol) { hint = positiveSignHint }
+                report.check(false, "\(setting): expected ∂L/∂u ≈ \(Grade.show(wantContext)) (finite differences), "
+                    + "got \(Grade.show(got.dContext))" + hint)
+            }
+            let gotNegatives = got.dNegatives.flatMap { $0 }
+            if !Grade.close(gotNegatives, wantNegatives, tol) {
+                var hint = overflowHint
+                if hint.isEmpty, Grade.close(gotNegatives, negativeSign.dNegatives.flatMap { $0 }, tol) {
+                    hint = negativeSignHint
+                }
+                report.check(false, "\(setting): expected dNegatives ≈ \(Grade.show(wantNegatives)) (row-major; finite "
+                    + "differences), got \(Grade.show(gotNegatives))" + hint)
+            }
+            if !Grade.close(got.dCenter, wantCenter, tol) {
+                var hint = overflowHint
+                if hint.isEmpty {
+                    if Grade.close(got.dCenter, missing.dCenter, tol) {
+                        hint = " — ∂L/∂v is missing the negatives' terms Σₖ σ(uₖ·v)·uₖ: v is in every dot product, "
+                            + "the negatives' as well as the context's"
+                    } else if Grade.close(got.dCenter, negativeSign.dCenter, tol) {
+                        hint = negativeSignHint
+                    } else if Grade.close(got.dCenter, positiveFlipped.dCenter, tol) {
+                        hint = positiveSignHint
+                    }
+                }
+                report.check(false, "\(setting): expected ∂L/∂v ≈ \(Grade.show(wantCenter)) (finite differences), "
+                    + "got \(Grade.show(got.dCenter))" + hint)
+            }
+        }
+        return report
+    }
+
+    // MARK: 3.2 — nearest neighbours
+
+    /// cos(a, b), or −∞ when either vector is zero (the exercise's rule).
+    static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        let na = dot(a, a).squareRoot(), nb = dot(b, b).squareRoot()
+        return na == 0 || nb == 0 ? -.infinity : dot(a, b) / (na * nb)
+    }
+
+    /// The other words ordered by `score` descending, ties by index ascending.
+    static func ranking(of word: Int, _ vectors: [[Double]], includingSelf: Bool = false,
+                        score: ([Double], [Double]) -> Double = cosine) -> [Int]
+    {
+        vectors.indices.filter { includingSelf || $0 != word }
+            .map { ($0, score(vectors[word], vectors[$0])) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+            .map(\.0)
+    }
+
+    /// One case of exercise 4.2, with its answer when worked by hand.
+    struct NeighbourCase {
+        var word: Int, vectors: [[Double]], count: Int
+        var note: String
+        var expected: [Int]
+    }
+
+    /// Hand-worked cases (where the nearest by dot product, by Euclidean
+    /// distance and by cosine are three different words; zero vectors; exact
+    /// ties) and two random ones ranked by `ranking`.
+    static func neighbourCases() -> [NeighbourCase] {
+        var cases: [NeighbourCase] = []
+        // Word 0 = [1, 0]. Cosines: w2 0.995, w4 0.8, w1 0.707, w3 0.555;
+        // dot products: w4 20, w2 5, w1 0.9, w3 0.2; distances: w3 0.85,
+        // w1 0.91, w2 4.03, w4 23.
+        let spread: [[Double]] = [[1, 0], [0.9, 0.9], [5, 0.5], [0.2, -0.3], [20, 15]]
+        cases.append(NeighbourCase(word: 0, vectors: spread, count: 3,
+            note: "the nearest by cosine ([5, 0.5]) is neither the largest dot product ([20, 15]) nor the closest point "
+                + "([0.2, −0.3])", expected: [2, 4, 1]))
+        // The same vectors, the query in the middle: cosines with [5, 0.5]:
+        // w0 0.995, w4 0.854, w1 0.774, w3 0.457.
+        cases.append(NeighbourCase(word: 2, vectors: spread, count: 4, note: "all four others, the query in the middle",
+                                   expected: [0, 4, 1, 3]))
+        cases.append(NeighbourCase(word: 0, vectors: [[1, 1], [0, 0], [-1, -1], [2, 1]], count: 3,
+            note: "a zero vector ranks last, even below the opposite direction (cos = −1)", expected: [3, 2, 1]))
+        cases.append(NeighbourCase(word: 0, vectors: [[0, 0, 0], [1, 2, 3], [-1, 0, 0], [0, 0, 0]], count: 3,
+            note: "a zero query: every similarity is −∞, so the order is by index", expected: [1, 2, 3]))
+        // Word 3 = [1, 0, 0]. Cosines: w1 = w4 = 1, w0 = w5 = 0, w2 = −1,
+        // w6 (zero) −∞; every one exact in floating point.
+        cases.append(NeighbourCase(word: 3,
+            vectors: [[0, 2, 0], [3, 0, 0], [-2, 0, 0], [1, 0, 0], [0.5, 0, 0], [0, 0, 5], [0, 0, 0]], count: 6,
+            note: "equal similarities in index order", expected: [1, 4, 0, 5, 2, 6]))
+        cases.append(NeighbourCase(word: 1, vectors: spread, count: 0, note: "count = 0", expected: []))
+        var rng = SeededRandom(seed: 3202)
+        for (n, d, count) in [(12, 5, 4), (30, 8, 10)] {
+            let vectors = (0..<n).map { _ in (0..<d).map { _ in rng.normal() } }
+            let word = rng.integer(below: n)
+            cases.append(NeighbourCase(word: word, vectors: vectors, count: count,
+                note: "\(n) random vectors of length \(d)",
+                expected: Array(ranking(of: word, vectors).prefix(count))))
+        }
+        return cases
+    }
+
+    /// Exercise 4.2: the hand-worked and random cases, naming the mistake
+    /// when the answer is the ranking by dot product or by distance, includes
+    /// the word itself, or is sorted least similar first.
+    static func nearestNeighbours(_ candidate: NearestNeighbours) throws -> GradeReport {
+        var report = GradeReport()
+        for c in neighbourCases() {
+            let got = try candidate(c.word, c.vectors, c.count)
+            guard got != c.expected else { continue }
+            let similarity = { (j: Int) -> Double in
+                c.vectors.indices.contains(j) ? cosine(c.vectors[c.word], c.vectors[j]) : .nan
             }
             var hint = ""
-            let ok = close(got, want, 1e-9)
-            if !ok {
-                let ones = [Double](repeating: 1, count: f), zeros = [Double](repeating: 0, count: f)
-                func matches(_ alternative: [[Double]]) -> Bool { close(got, alternative, 1e-9) }
-                if got.contains(where: { $0.contains { !$0.isFinite } }) {
-                    hint = " — NaN or ∞: a feature with zero variance divides by zero unless ε is added under the "
-                        + "square root, √(σ² + ε)"
-                } else if matches(batchNormReference(c.x, c.gamma, c.beta, c.epsilon, unbiased: true)) {
-                    hint = " — you used the unbiased variance (÷ (n − 1)); batch normalisation normalises with the "
-                        + "biased one, σ² = (1/n) Σ (x − μ)²"
-                } else if matches(batchNormReference(c.x, c.gamma, c.beta, c.epsilon, epsilonOutside: true)) {
-                    hint = " — ε is outside the square root: divide by √(σ² + ε), not √σ² + ε"
-                } else if matches(batchNormReference(c.x, c.gamma, c.beta, c.epsilon, perRow: true)) {
-                    hint = " — you normalised each row (example) over its features, which is layer normalisation; "
-                        + "batch normalisation normalises each feature (column) over the batch"
-                } else if matches(batchNormReference(c.x, c.beta, c.gamma, c.epsilon)) {
-                    hint = " — γ and β are swapped: y = γ·x̂ + β (γ scales, β shifts)"
-                } else if matches(batchNormReference(c.x, ones, zeros, c.epsilon)) {
-                    hint = " — you returned x̂; scale and shift it: y = γ·x̂ + β"
-                }
+            let dotRanking = Array(ranking(of: c.word, c.vectors, score: dot).prefix(c.count))
+            let distanceRanking = Array(ranking(of: c.word, c.vectors) { a, b in
+                -zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+            }.prefix(c.count))
+            let sims = got.map(similarity)
+            if got.count != c.count {
+                hint = " — return exactly `count` = \(c.count) indices"
+            } else if got.contains(c.word) {
+                hint = " — your list contains the word itself (index \(c.word)); a word is not its own neighbour"
+            } else if got == dotRanking {
+                hint = " — this is the ranking by dot product: divide by both lengths (‖a‖·‖b‖), or long vectors "
+                    + "win just by being long"
+            } else if got == distanceRanking {
+                hint = " — this is the ranking by Euclidean distance; use the cosine of the angle instead"
+            } else if got.count >= 2, zip(sims, sims.dropFirst()).allSatisfy({ $0 <= $1 }), sims.first! < sims.last! {
+                hint = " — your list goes from least to most similar: sort by similarity descending"
+            } else if Set(got) == Set(c.expected), sims == c.expected.map(similarity) {
+                hint = " — equal similarities must come in index order (lower index first)"
+            } else if c.vectors.contains(where: { $0.allSatisfy { $0 == 0 } }) {
+                hint = " — a zero vector's cosine is 0/0 = NaN, which sorts unpredictably; give it similarity −∞"
             }
-            report.check(ok, "\(setting): expected y = \(show(want)), got \(show(got))" + hint)
+            report.check(false,
+                "\(c.note): the \(c.count) nearest neighbours of word \(c.word) among "
+                    + "[\(c.vectors.map(Grade.show).joined(separator: ", "))] are \(c.expected) (cosines "
+                    + "\(Grade.show(c.expected.map(similarity)))), got \(got)" + hint)
+        }
+        return report
+    }
+
+    // MARK: 3.3 — subsampling
+
+    /// word2vec.c's keep probability min(1, (√(f/t) + 1)·t/f), f = count/total.
+    static func keepProbability(count: Int, total: Int, t: Double, clamped: Bool = true) -> Double {
+        let f = Double(count) / Double(total)
+        let keep = ((f / t).squareRoot() + 1) * t / f
+        return clamped ? min(1, keep) : keep
+    }
+
+    /// Exercise 4.3: the written-out formula on rare words (clamped to 1),
+    /// words just either side of the clamp (f/t ≈ φ² ≈ 2.618), frequent ones
+    /// and a word that is the whole corpus.
+    static func keepProbability(_ candidate: KeepProbability) throws -> GradeReport {
+        var report = GradeReport()
+        var cases: [(count: Int, total: Int, t: Double)] = []
+        for count in [1, 100, 1000, 2000, 2618, 2700, 5000, 50_000, 300_000] { cases.append((count, 1_000_000, 1e-3)) }
+        // text8's size, and its count of "the".
+        for count in [100, 170, 1000, 1_061_396] { cases.append((count, 17_005_207, 1e-5)) }
+        cases.append((999, 1000, 1e-4))
+        cases.append((1000, 1000, 1e-4))
+        for (count, total, t) in cases {
+            let want = keepProbability(count: count, total: total, t: t)
+            let got = try candidate(count, total, t)
+            guard !Grade.close([got], [want], 1e-12) else { continue }
+            let f = Double(count) / Double(total)
+            let paper = (t / f).squareRoot()
+            let rawCount = ((Double(count) / t).squareRoot() + 1) * t / Double(count)
+            var hint = ""
+            if got > 1 && Grade.close([got], [keepProbability(count: count, total: total, t: t, clamped: false)], 1e-12) {
+                hint = " — a probability is at most 1: clamp the formula with min(1, …)"
+            } else if Grade.close([got], [paper], 1e-12) || Grade.close([got], [min(1, paper)], 1e-12) {
+                hint = " — this is √(t/f), the keep probability of the paper (which discards with 1 − √(t/f)); "
+                    + "word2vec.c, and this exercise, keep with (√(f/t) + 1)·t/f"
+            } else if Grade.close([got], [rawCount], 1e-12) || Grade.close([got], [min(1, rawCount)], 1e-12) {
+                hint = " — you used the count as f; f is the frequency count/totalWords"
+            } else if count < total, got == 1 || got.isInfinite || got.isNaN {
+                hint = " — did f become 0? count/totalWords with Ints is integer division: use "
+                    + "Double(count)/Double(totalWords)"
+            }
+            report.check(false,
+                "count = \(count), totalWords = \(total), t = \(t) (so f = \(show(f))): expected keep = "
+                    + "min(1, (√(f/t) + 1)·t/f) = \(show(want)), got \(show(got))" + hint)
         }
         return report
     }

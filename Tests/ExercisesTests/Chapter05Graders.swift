@@ -1,20 +1,18 @@
 // Graders for chapter 5's exercises. Expected values come from definitions,
-// never from the code being graded: the RNN cell's gradients from centered
-// finite differences of L = Σ dh·tanh(W_ih·x + W_hh·h_prev + b) and a
-// hand-worked case; the LSTM step from its equations written gate by gate
-// here, a hand-worked case and values printed by torch.nn.LSTMCell; clipping
-// from its formula (a hand-worked case, the no-op case, all-zero gradients);
-// the sampling distribution from a sort-and-softmax written here and
-// hand-worked cases.
+// never from the code being graded: the output size from counting the window
+// positions that fit in the padded input; the convolution from a loop over an
+// explicitly zero-padded image (the self-tests check it against the book's
+// NaiveConvolution, which is tested against PyTorch) and hand-worked cases;
+// max pooling's backward pass from hand-worked cases (ties included) and
+// centered finite differences; batch normalisation from its formula.
 
 import BackpropCore
 import Foundation
 
-typealias RNNCellBackward = ([Double], [Double], [[Double]], [[Double]], [Double], [Double], [Double]) throws
-    -> (dx: [Double], dhPrev: [Double], dWeightIH: [[Double]], dWeightHH: [[Double]], dBias: [Double])
-typealias LSTMStep = ([Double], [Double], [Double], [[Double]], [[Double]], [Double]) throws -> (h: [Double], c: [Double])
-typealias ClipGlobalNorm = ([[Double]], Double) throws -> (clipped: [[Double]], norm: Double)
-typealias SamplingProbabilities = ([Double], Double, Int?) throws -> [Double]
+typealias ConvolutionOutputSize = (Int, Int, Int, Int, Int) throws -> Int
+typealias Convolve2D = ([[Double]], [[Double]], Int, Int) throws -> [[Double]]
+typealias MaxPoolBackward = ([[Double]], [[Double]], Int) throws -> [[Double]]
+typealias BatchNormForward = ([[Double]], [Double], [Double], Double) throws -> [[Double]]
 
 enum Chapter05Graders {
     static func show(_ m: [[Double]]) -> String { Grade.show(m) }
@@ -22,466 +20,415 @@ enum Chapter05Graders {
     static func hasShape(_ m: [[Double]], _ rows: Int, _ cols: Int) -> Bool { Grade.hasShape(m, rows, cols) }
     static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
 
-    static func matrix(_ rng: inout SeededRandom, _ rows: Int, _ cols: Int, _ scale: Double = 1) -> [[Double]] {
-        (0..<rows).map { _ in (0..<cols).map { _ in rng.uniform(-scale, scale) } }
+    // MARK: - 4.1 Output size
+
+    /// One output size question: input n, kernel k, stride s, padding p, dilation d.
+    struct SizeCase: Sendable, CustomStringConvertible {
+        var n, k, s, p, d: Int
+        var description: String { "n = \(n), k = \(k), s = \(s), p = \(p), d = \(d)" }
     }
 
-    static func rows(_ flat: [Double], _ cols: Int) -> [[Double]] {
-        Swift.stride(from: 0, to: flat.count, by: cols).map { Array(flat[$0..<($0 + cols)]) }
-    }
+    /// Stride 2 on odd and even sizes (where rounding matters), dilation 2,
+    /// padding 2, a window that only just fits, and ResNet's 7×7 stem.
+    static let sizeCases: [SizeCase] = [
+        SizeCase(n: 5, k: 3, s: 1, p: 0, d: 1),
+        SizeCase(n: 28, k: 5, s: 1, p: 2, d: 1),
+        SizeCase(n: 7, k: 3, s: 2, p: 0, d: 1),
+        SizeCase(n: 5, k: 2, s: 2, p: 0, d: 1),
+        SizeCase(n: 8, k: 3, s: 2, p: 1, d: 1),
+        SizeCase(n: 6, k: 3, s: 4, p: 0, d: 1),
+        SizeCase(n: 9, k: 3, s: 1, p: 0, d: 2),
+        SizeCase(n: 11, k: 3, s: 2, p: 2, d: 2),
+        SizeCase(n: 7, k: 3, s: 3, p: 1, d: 2),
+        SizeCase(n: 3, k: 5, s: 1, p: 1, d: 1),
+        SizeCase(n: 1, k: 1, s: 1, p: 0, d: 1),
+        SizeCase(n: 224, k: 7, s: 2, p: 3, d: 1),
+    ]
 
-    /// W·v for W given as rows.
-    static func times(_ w: [[Double]], _ v: [Double]) -> [Double] {
-        w.map { row in zip(row, v).map { $0 * $1 }.reduce(0, +) }
-    }
-
-    /// Wᵀ·v.
-    static func transposeTimes(_ w: [[Double]], _ v: [Double]) -> [Double] {
-        (0..<(w.first?.count ?? 0)).map { k in w.indices.map { w[$0][k] * v[$0] }.reduce(0, +) }
-    }
-
-    // MARK: - 5.1 RNN cell backward
-
-    struct RNNCase {
-        var x, hPrev: [Double]
-        var wih, whh: [[Double]]
-        var b, dh: [Double]
-        /// Hand-worked (dx, dhPrev, dWih, dWhh, db), when there is one.
-        var handWorked: (dx: [Double], dhPrev: [Double], dWih: [[Double]], dWhh: [[Double]], db: [Double])?
-        var note: String
-    }
-
-    static var rnnCases: [RNNCase] {
-        // x = 1, h_prev = 0.5, W_ih = 2, W_hh = −1, b = 0: a = 2 − 0.5 = 1.5;
-        // dh = 1: da = 1 − tanh²(1.5); dx = 2·da, dh_prev = −da, dW_ih = da·1,
-        // dW_hh = da·0.5, db = da.
-        let da = 1 - tanh(1.5) * tanh(1.5)
-        var cases = [RNNCase(x: [1], hPrev: [0.5], wih: [[2]], whh: [[-1]], b: [0], dh: [1],
-                             handWorked: ([2 * da], [-da], [[da]], [[0.5 * da]], [da]),
-                             note: "hand-worked (in = H = 1, a = 1.5)")]
-        var rng = SeededRandom(seed: 5101)
-        for (inputs, hidden) in [(3, 2), (2, 4), (1, 3)] {
-            cases.append(RNNCase(
-                x: (0..<inputs).map { _ in rng.uniform(-1, 1) }, hPrev: (0..<hidden).map { _ in rng.uniform(-1, 1) },
-                wih: matrix(&rng, hidden, inputs), whh: matrix(&rng, hidden, hidden),
-                b: (0..<hidden).map { _ in rng.uniform(-0.5, 0.5) }, dh: (0..<hidden).map { _ in rng.uniform(-2, 2) },
-                note: "random, in = \(inputs), H = \(hidden)"))
+    /// The start positions (in the padded input, positions 0..<n + 2p) of the
+    /// windows that fit: a window starting at t has taps t, t + d, …,
+    /// t + d·(k − 1), and all of them must be inside. Starts are 0, s, 2s, ….
+    static func windowStarts(_ c: SizeCase) -> [Int] {
+        let padded = c.n + 2 * c.p
+        var starts: [Int] = []
+        for start in Swift.stride(from: 0, to: padded, by: c.s) {
+            let taps = (0..<c.k).map { start + $0 * c.d }
+            if taps.allSatisfy({ $0 < padded }) { starts.append(start) }
         }
-        return cases
+        return starts
     }
 
-    static func rnnForward(_ x: [Double], _ hPrev: [Double], _ wih: [[Double]], _ whh: [[Double]], _ b: [Double])
-        -> [Double]
-    {
-        zip(zip(times(wih, x), times(whh, hPrev)), b).map { tanh($0.0 + $0.1 + $1) }
-    }
-
-    /// The five gradients from a given da, optionally with the mistakes the
-    /// grader recognises (W_hh not transposed, the outer products transposed).
-    static func rnnGradients(_ c: RNNCase, da: [Double], untransposedHH: Bool = false)
-        -> (dx: [Double], dhPrev: [Double], dWih: [[Double]], dWhh: [[Double]], db: [Double])
-    {
-        (transposeTimes(c.wih, da), untransposedHH ? times(c.whh, da) : transposeTimes(c.whh, da),
-         da.map { d in c.x.map { d * $0 } }, da.map { d in c.hPrev.map { d * $0 } }, da)
-    }
-
-    /// Exercise 5.1: each gradient against finite differences of
-    /// L = Σⱼ dhⱼ·hⱼ (or the hand-worked values), with hints for a missing
-    /// or wrong tanh′ and an untransposed W_hh.
-    static func rnnCellBackward(_ candidate: RNNCellBackward, cases: [RNNCase] = rnnCases) throws -> GradeReport {
+    /// Exercise 5.1: each case against the number of window positions counted
+    /// one by one, with a hint when the answer matches a known wrong formula.
+    static func convolutionOutputSize(_ candidate: ConvolutionOutputSize) throws -> GradeReport {
         var report = GradeReport()
-        for c in cases {
-            let (inputs, hidden) = (c.x.count, c.hPrev.count)
-            let h = rnnForward(c.x, c.hPrev, c.wih, c.whh, c.b)
-            func loss(_ x: [Double], _ hPrev: [Double], _ wih: [[Double]], _ whh: [[Double]], _ b: [Double]) -> Double {
-                zip(c.dh, rnnForward(x, hPrev, wih, whh, b)).map { $0 * $1 }.reduce(0, +)
-            }
-            func numeric(_ v: [Double], _ f: @escaping ([Double]) -> Double) -> [Double] {
-                GradientCheck.numericalGradient(of: { f($0.scalars) }, at: Tensor(v)).scalars
-            }
-            let want = c.handWorked ?? (
-                numeric(c.x) { loss($0, c.hPrev, c.wih, c.whh, c.b) },
-                numeric(c.hPrev) { loss(c.x, $0, c.wih, c.whh, c.b) },
-                rows(numeric(c.wih.flatMap { $0 }) { loss(c.x, c.hPrev, rows($0, inputs), c.whh, c.b) }, inputs),
-                rows(numeric(c.whh.flatMap { $0 }) { loss(c.x, c.hPrev, c.wih, rows($0, hidden), c.b) }, hidden),
-                numeric(c.b) { loss(c.x, c.hPrev, c.wih, c.whh, $0) })
-            let got = try candidate(c.x, c.hPrev, c.wih, c.whh, c.b, h, c.dh)
-            let setting = "\(c.note): x = \(Grade.show(c.x)), h_prev = \(Grade.show(c.hPrev)), "
-                + "W_ih = \(show(c.wih)), W_hh = \(show(c.whh)), b = \(Grade.show(c.b)), dh = \(Grade.show(c.dh))"
-            let source = c.handWorked == nil ? " (finite differences of Σ dh·h)" : " (worked by hand)"
-            // Hints: the same gradients from a wrong da or an untransposed W_hh.
-            let daVariants: [([Double], String)] = [
-                (c.dh, " — you left out tanh′: da = dh ⊙ (1 − h²), not dh"),
-                (zip(c.dh, h).map { $0 * (1 - $1) }, " — tanh′(a) is 1 − h² (h squared), not 1 − h"),
-                (zip(c.dh, h).map { $0 * (1 - tanh($1) * tanh($1)) },
-                 " — you applied tanh to h again: h is already tanh(a), so tanh′(a) = 1 − h²"),
-            ]
-            func hint(_ pick: ((dx: [Double], dhPrev: [Double], dWih: [[Double]], dWhh: [[Double]], db: [Double]))
-                -> [Double], _ value: [Double]) -> String
-            {
-                daVariants.first { Grade.close(pick(rnnGradients(c, da: $0.0)), value, 1e-6) }?.1 ?? ""
-            }
-            if got.dx.count == inputs {
-                report.check(Grade.close(got.dx, want.dx, 1e-6), "\(setting): expected dx = W_ihᵀ·da ≈ "
-                    + "\(Grade.show(want.dx))\(source), got \(Grade.show(got.dx))" + hint({ $0.dx }, got.dx))
-            } else {
-                report.check(false, "\(setting): dx must have in = \(inputs) entries, got \(got.dx.count)")
-            }
-            if got.dhPrev.count == hidden {
-                var extra = hint({ $0.dhPrev }, got.dhPrev)
-                let da = zip(c.dh, h).map { $0 * (1 - $1 * $1) }
-                if extra.isEmpty, Grade.close(got.dhPrev, times(c.whh, da), 1e-6) {
-                    extra = " — you used W_hh·da; the gradient flows back through the transpose, dh_prev = W_hhᵀ·da"
+        for c in sizeCases {
+            let starts = windowStarts(c)
+            let want = starts.count
+            let got = try candidate(c.n, c.k, c.s, c.p, c.d)
+            var hint = ""
+            if got != want {
+                let span = c.n + 2 * c.p - c.d * (c.k - 1) - 1
+                let noDilation = (c.n + 2 * c.p - (c.k - 1) - 1) / c.s + 1
+                let roundedUp = (span + c.s - 1) / c.s + 1
+                if c.d > 1, got == noDilation {
+                    hint = " — you ignored the dilation: with dilation d the taps are d apart, so the window spans "
+                        + "d·(k − 1) + 1 positions, not k"
+                } else if span % c.s != 0, got == roundedUp {
+                    hint = " — you rounded up: a window that would stick out past the padded input does not count, "
+                        + "so round down, ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1"
+                } else if got == span / c.s || got == (c.n + 2 * c.p - c.k) / c.s {
+                    hint = " — you are missing the + 1: the window at position 0 counts too, "
+                        + "so n_out = ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1"
                 }
-                report.check(Grade.close(got.dhPrev, want.dhPrev, 1e-6), "\(setting): expected dh_prev = W_hhᵀ·da ≈ "
-                    + "\(Grade.show(want.dhPrev))\(source), got \(Grade.show(got.dhPrev))" + extra)
-            } else {
-                report.check(false, "\(setting): dh_prev must have H = \(hidden) entries, got \(got.dhPrev.count)")
             }
-            if hasShape(got.dWeightIH, hidden, inputs) {
-                report.check(close(got.dWeightIH, want.dWih, 1e-6), "\(setting): expected dW_ih = da·xᵀ ≈ "
-                    + "\(show(want.dWih))\(source), got \(show(got.dWeightIH))"
-                    + hint({ $0.dWih.flatMap { $0 } }, got.dWeightIH.flatMap { $0 }))
-            } else {
-                report.check(false, "\(setting): dW_ih must be H × in = \(hidden) × \(inputs) like W_ih, got "
-                    + shape(got.dWeightIH) + (hasShape(got.dWeightIH, inputs, hidden) && inputs != hidden
-                        ? " — it is transposed: dW_ih[j][k] = daⱼ·xₖ (row j per hidden unit)" : ""))
-            }
-            if hasShape(got.dWeightHH, hidden, hidden) {
-                var extra = hint({ $0.dWhh.flatMap { $0 } }, got.dWeightHH.flatMap { $0 })
-                let da = zip(c.dh, h).map { $0 * (1 - $1 * $1) }
-                if extra.isEmpty, hidden > 1, close(got.dWeightHH, c.hPrev.map { hk in da.map { hk * $0 } }, 1e-6) {
-                    extra = " — dW_hh is transposed: dW_hh[j][k] = daⱼ·h_prevₖ (da·h_prevᵀ, not h_prev·daᵀ)"
-                }
-                report.check(close(got.dWeightHH, want.dWhh, 1e-6), "\(setting): expected dW_hh = da·h_prevᵀ ≈ "
-                    + "\(show(want.dWhh))\(source), got \(show(got.dWeightHH))" + extra)
-            } else {
-                report.check(false, "\(setting): dW_hh must be H × H = \(hidden) × \(hidden), got \(shape(got.dWeightHH))")
-            }
-            if got.dBias.count == hidden {
-                report.check(Grade.close(got.dBias, want.db, 1e-6), "\(setting): expected db = da ≈ "
-                    + "\(Grade.show(want.db))\(source), got \(Grade.show(got.dBias))" + hint({ $0.db }, got.dBias))
-            } else {
-                report.check(false, "\(setting): db must have H = \(hidden) entries, got \(got.dBias.count)")
-            }
+            let listed = starts.count <= 8 ? " (windows start at \(starts.map(String.init).joined(separator: ", ")) "
+                + "of the \(c.n + 2 * c.p) padded positions)" : ""
+            report.check(got == want, "for \(c) expected \(want)\(listed), got \(got)" + hint)
         }
         return report
     }
 
-    // MARK: - 5.2 LSTM step
+    // MARK: - 4.2 Convolution
 
-    /// The LSTM step written gate by gate: each gate has its own block of
-    /// rows in W_ih, W_hh and b at `blocks[gate]` (0 = the first H rows, …),
-    /// gates listed as i, f, g, o. `cellTanh: false` gives h = o ⊙ c,
-    /// `candidateSigmoid` squashes g with σ instead of tanh (hint variants).
-    static func lstmReference(
-        _ x: [Double], _ hPrev: [Double], _ cPrev: [Double], _ wih: [[Double]], _ whh: [[Double]], _ b: [Double],
-        blocks: [Int] = [0, 1, 2, 3], cellTanh: Bool = true, candidateSigmoid: Bool = false
-    ) -> (h: [Double], c: [Double]) {
-        let hidden = hPrev.count
-        func preactivation(_ gate: Int, _ j: Int) -> Double {
-            let row = blocks[gate] * hidden + j
-            var z = b[row]
-            for k in x.indices { z += wih[row][k] * x[k] }
-            for k in hPrev.indices { z += whh[row][k] * hPrev[k] }
-            return z
+    /// The grader's convolution: copy the image into a zero-padded array, then
+    /// slide the kernel over it by s, from the top-left, while it fits. No flip.
+    static func crossCorrelate(_ image: [[Double]], _ kernel: [[Double]], stride s: Int, padding p: Int) -> [[Double]] {
+        let (h, w, kh, kw) = (image.count, image[0].count, kernel.count, kernel[0].count)
+        var padded = [[Double]](repeating: [Double](repeating: 0, count: w + 2 * p), count: h + 2 * p)
+        for r in 0..<h { for c in 0..<w { padded[r + p][c + p] = image[r][c] } }
+        return Swift.stride(from: 0, through: h + 2 * p - kh, by: s).map { top in
+            Swift.stride(from: 0, through: w + 2 * p - kw, by: s).map { left in
+                var sum = 0.0
+                for u in 0..<kh { for v in 0..<kw { sum += kernel[u][v] * padded[top + u][left + v] } }
+                return sum
+            }
         }
-        // σ(t) written so that neither branch overflows.
-        func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
-        var h = [Double](), c = [Double]()
-        for j in 0..<hidden {
-            let inputGate = sigmoid(preactivation(0, j))
-            let forgetGate = sigmoid(preactivation(1, j))
-            let candidate = candidateSigmoid ? sigmoid(preactivation(2, j)) : tanh(preactivation(2, j))
-            let outputGate = sigmoid(preactivation(3, j))
-            let cell = forgetGate * cPrev[j] + inputGate * candidate
-            c.append(cell)
-            h.append(outputGate * (cellTanh ? tanh(cell) : cell))
-        }
-        return (h, c)
     }
 
-    struct LSTMCase {
-        var x, hPrev, cPrev: [Double]
-        var wih, whh: [[Double]]
-        var b: [Double]
-        var expected: (h: [Double], c: [Double])?
-        var note: String
+    /// The kernel rotated by 180°: what true (flipped) convolution slides.
+    static func flipped(_ kernel: [[Double]]) -> [[Double]] { kernel.reversed().map { $0.reversed() } }
+
+    struct ConvolutionCase: Sendable {
+        var image, kernel: [[Double]]
+        var stride, padding: Int
+        /// Hand-worked result, when there is one.
+        var handWorked: [[Double]]?
     }
 
-    static var lstmCases: [LSTMCase] {
-        // z = b = [0, ln 3, ln 2, −ln 3]: i = 1/2, f = 3/4, g = tanh(ln 2) = 3/5,
-        // o = 1/4; c = 3/4·2 + 1/2·3/5 = 1.8, h = tanh(1.8)/4.
-        var cases = [LSTMCase(
-            x: [0.7], hPrev: [-0.3], cPrev: [2], wih: [[0], [0], [0], [0]], whh: [[0], [0], [0], [0]],
-            b: [0, log(3), log(2), -log(3)], expected: ([tanh(1.8) / 4], [1.8]),
-            note: "hand-worked (W = 0, so z = b = [0, ln 3, ln 2, −ln 3])")]
-        // torch.manual_seed(502); cell = torch.nn.LSTMCell(3, 2).double();
-        // x, h, c = torch.randn(1, 3), torch.randn(1, 2), torch.randn(1, 2) (float64);
-        // b = cell.bias_ih + cell.bias_hh; printed h1, c1 = cell(x, (h, c)) (torch 2.x).
-        cases.append(LSTMCase(
-            x: [1.146617034846942, -0.2618309356073566, -1.597515629688701],
-            hPrev: [-0.31113899347045604, -0.8302960259666642], cPrev: [-0.5476997475062373, 0.36878979095578973],
-            wih: [[0.41806596517562866, 0.6957230567932129, -0.5378881692886353],
-                  [0.5791741609573364, -0.02655748650431633, -0.46142056584358215],
-                  [-0.13423164188861847, -0.07309199124574661, 0.09943284094333649],
-                  [0.1720738559961319, 0.699752926826477, 0.6371393203735352],
-                  [0.30451518297195435, 0.18929843604564667, -0.039668697863817215],
-                  [0.5634679794311523, -0.2662624716758728, -0.5292848944664001],
-                  [-0.44889259338378906, 0.327185720205307, -0.7066643238067627],
-                  [-0.339167982339859, 0.5078002214431763, -0.36985552310943604]],
-            whh: [[0.4440312087535858, -0.3826659917831421], [0.36702704429626465, -0.6455961465835571],
-                  [0.322908490896225, 0.16786432266235352], [0.10128781199455261, -0.05434945598244667],
-                  [-0.5916973352432251, 0.6735005378723145], [-0.5598689317703247, -0.6016234159469604],
-                  [-0.3980323076248169, 0.5399062037467957], [0.06667226552963257, 0.12296266853809357]],
-            b: [0.32955918461084366, 0.044742755591869354, -0.7058092653751373, 0.41514265537261963,
-                0.45222512632608414, -0.39822886884212494, -0.30336257815361023, 0.029855310916900635],
-            expected: ([0.10512554808545992, 0.3669854957070144], [0.2249410066897903, 0.9568772038541822]),
-            note: "torch.nn.LSTMCell(3, 2), seed 502"))
-        var rng = SeededRandom(seed: 5202)
-        for (inputs, hidden) in [(2, 3), (4, 2)] {
-            cases.append(LSTMCase(
-                x: (0..<inputs).map { _ in rng.uniform(-1, 1) }, hPrev: (0..<hidden).map { _ in rng.uniform(-1, 1) },
-                cPrev: (0..<hidden).map { _ in rng.uniform(-2, 2) }, wih: matrix(&rng, 4 * hidden, inputs),
-                whh: matrix(&rng, 4 * hidden, hidden), b: (0..<(4 * hidden)).map { _ in rng.uniform(-1, 1) },
-                note: "random, in = \(inputs), H = \(hidden)"))
+    /// Two hand-worked cases, then random ones with stride 2, padding 1 and 2,
+    /// non-square images and a non-square kernel.
+    static var convolutionCases: [ConvolutionCase] {
+        let image = [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]
+        // Stride 1, padding 0, 2×2 kernel [[1, 2], [3, 4]] on the 3×3 image:
+        //   y[0][0] = 1·1 + 2·2 + 3·4 + 4·5 = 37    y[0][1] = 1·2 + 2·3 + 3·5 + 4·6 = 47
+        //   y[1][0] = 1·4 + 2·5 + 3·7 + 4·8 = 67    y[1][1] = 1·5 + 2·6 + 3·8 + 4·9 = 77
+        // (the flipped kernel [[4, 3], [2, 1]] would give 23 33 / 53 63).
+        var cases = [ConvolutionCase(image: image, kernel: [[1, 2], [3, 4]], stride: 1, padding: 0,
+                                     handWorked: [[37, 47], [67, 77]])]
+        // Stride 2, padding 1, 3×3 kernel [[1, 2, 0], [0, 1, 0], [0, 0, −1]]:
+        // output ⌊(3 + 2 − 3)/2⌋ + 1 = 2 per axis; window (i, j) covers image
+        // rows 2i − 1 … 2i + 1 and columns 2j − 1 … 2j + 1 (outside = 0), so
+        // y[i][j] = x[2i−1][2j−1] + 2·x[2i−1][2j] + x[2i][2j] − x[2i+1][2j+1]:
+        //   y[0][0] = 0 + 0 + 1 − 5 = −4       y[0][1] = 0 + 0 + 3 − 0 = 3
+        //   y[1][0] = 0 + 2·4 + 7 − 0 = 15     y[1][1] = 5 + 2·6 + 9 − 0 = 26
+        cases.append(ConvolutionCase(image: image, kernel: [[1, 2, 0], [0, 1, 0], [0, 0, -1]], stride: 2, padding: 1,
+                                     handWorked: [[-4, 3], [15, 26]]))
+        var rng = SeededRandom(seed: 4202)
+        for (h, w, kh, kw, s, p) in [(5, 5, 3, 3, 1, 0), (6, 7, 3, 3, 2, 1), (7, 6, 2, 3, 2, 1), (4, 5, 3, 3, 1, 2),
+                                     (8, 8, 4, 4, 3, 1)] {
+            let image = (0..<h).map { _ in (0..<w).map { _ in rng.uniform(-2, 2) } }
+            let kernel = (0..<kh).map { _ in (0..<kw).map { _ in rng.uniform(-1, 1) } }
+            cases.append(ConvolutionCase(image: image, kernel: kernel, stride: s, padding: p))
         }
-        // Saturated gates: pre-activations of ±800 (e^800 overflows to ∞).
-        cases.append(LSTMCase(
-            x: [1], hPrev: [0, 0], cPrev: [0.5, -1.5], wih: [[800], [-800], [-800], [800], [800], [-800], [800], [-800]],
-            whh: [[Double]](repeating: [0, 0], count: 8), b: [Double](repeating: 0, count: 8),
-            note: "saturated gates, |z| = 800 (i = (1, 0), f = (0, 1), g = (1, −1), o = (1, 0))"))
         return cases
     }
 
-    /// Exercise 5.2: h and c against the gate-by-gate equations, the
-    /// hand-worked case and PyTorch's values, with hints for the CS231n gate
-    /// order (i, f, o, g), a missing tanh on c, σ for g, and overflow.
-    static func lstmStep(_ candidate: LSTMStep) throws -> GradeReport {
+    /// Exercise 5.2: shape and values against the grader's own loop (or the
+    /// hand-worked result), with hints for a flipped kernel, an ignored stride
+    /// and ignored padding.
+    static func convolve2D(_ candidate: Convolve2D) throws -> GradeReport {
         var report = GradeReport()
-        for c in lstmCases {
-            let hidden = c.hPrev.count
-            let want = c.expected ?? lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b)
-            let setting = "\(c.note): x = \(Grade.show(c.x)), h_prev = \(Grade.show(c.hPrev)), "
-                + "c_prev = \(Grade.show(c.cPrev))" + (c.x.count * hidden <= 2 ? ", W_ih = \(show(c.wih)), "
-                    + "W_hh = \(show(c.whh)), b = \(Grade.show(c.b))" : "")
-            let got = try candidate(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b)
-            guard got.h.count == hidden, got.c.count == hidden else {
-                report.check(false, "\(setting): h and c must have H = \(hidden) entries each (W_ih has 4H = "
-                    + "\(4 * hidden) rows), got \(got.h.count) and \(got.c.count)")
+        for c in convolutionCases {
+            let want = c.handWorked ?? crossCorrelate(c.image, c.kernel, stride: c.stride, padding: c.padding)
+            let (rows, cols) = (want.count, want[0].count)
+            let setting = "for a \(shape(c.image)) image, a \(shape(c.kernel)) kernel, stride \(c.stride) and "
+                + "padding \(c.padding)" + (c.handWorked == nil ? "" : " (image \(show(c.image)), kernel \(show(c.kernel)))")
+            let got = try candidate(c.image, c.kernel, c.stride, c.padding)
+            guard hasShape(got, rows, cols) else {
+                var hint = ""
+                let (h, w, kh, kw) = (c.image.count, c.image[0].count, c.kernel.count, c.kernel[0].count)
+                let unstrided = (h + 2 * c.padding - kh + 1, w + 2 * c.padding - kw + 1)
+                let unpadded = ((h - kh) / c.stride + 1, (w - kw) / c.stride + 1)
+                if c.stride > 1, hasShape(got, unstrided.0, unstrided.1) {
+                    hint = " — you ignored the stride: output (i, j) is the window whose top-left corner is at "
+                        + "(i·s − p, j·s − p), so consecutive outputs are s positions apart"
+                } else if c.padding > 0, hasShape(got, unpadded.0, unpadded.1) {
+                    hint = " — you ignored the padding: pad the image with p zeros on every side first"
+                }
+                report.check(false, "\(setting) the output must be H_out × W_out = \(rows) × \(cols) "
+                    + "(⌊(H + 2p − k)/s⌋ + 1 per axis), got \(shape(got))" + hint)
                 continue
             }
-            let ok = Grade.close(got.h, want.h, 1e-9) && Grade.close(got.c, want.c, 1e-9)
             var hint = ""
-            if !ok {
-                func matches(_ r: (h: [Double], c: [Double])) -> Bool {
-                    Grade.close(got.h, r.h, 1e-9) && Grade.close(got.c, r.c, 1e-9)
-                }
-                if (got.h + got.c).contains(where: { !$0.isFinite }) {
-                    hint = " — NaN or ∞: with z = ±800, e^z overflows; write σ(z) = 1/(1 + e^(−z)) (e^(−z) = ∞ "
-                        + "gives 1/∞ = 0, no NaN) rather than e^z/(1 + e^z), which gives ∞/∞"
-                } else if matches(lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b, blocks: [0, 1, 3, 2])) {
-                    hint = " — you used the gate order i, f, o, g; PyTorch stacks i, f, g, o (g is the third block)"
-                } else if matches(lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b, cellTanh: false)) {
-                    hint = " — h = o ⊙ tanh(c): you left out the tanh on the cell state"
-                } else if matches(lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b, candidateSigmoid: true)) {
-                    hint = " — the candidate g is squashed with tanh (values in (−1, 1)), not σ"
-                } else if Grade.close(got.c, want.c, 1e-9) {
-                    hint = " — c is right, so look at h = o ⊙ tanh(c)"
-                }
+            if !close(got, want, 1e-9),
+               close(got, crossCorrelate(c.image, flipped(c.kernel), stride: c.stride, padding: c.padding), 1e-9) {
+                hint = " — you flipped the kernel: deep-learning 'convolution' is cross-correlation, "
+                    + "y[i][j] = Σ kernel[u][v]·x[i·s − p + u][j·s − p + v] with no flip"
             }
-            report.check(ok, "\(setting): expected h = \(Grade.show(want.h)), c = \(Grade.show(want.c)); got "
-                + "h = \(Grade.show(got.h)), c = \(Grade.show(got.c))" + hint)
+            report.check(close(got, want, 1e-9), "\(setting) expected \(show(want)), got \(show(got))" + hint)
         }
         return report
     }
 
-    // MARK: - 5.3 Global-norm clipping
+    // MARK: - 4.3 Max pooling backward
 
-    /// Clipping written out; `perTensor` clips each tensor by its own norm,
-    /// `alwaysRescale` scales to c even below it, `noEpsilon` divides by N
-    /// (hint variants).
-    static func clipReference(_ g: [[Double]], _ c: Double, perTensor: Bool = false, alwaysRescale: Bool = false,
-                              noEpsilon: Bool = false) -> (clipped: [[Double]], norm: Double)
-    {
-        func norm(_ tensors: [[Double]]) -> Double { tensors.flatMap { $0 }.map { $0 * $0 }.reduce(0, +).squareRoot() }
-        func factor(_ n: Double) -> Double {
-            let s = c / (n + (noEpsilon ? 0 : 1e-6))
-            return alwaysRescale ? s : min(1, s)
-        }
-        let total = norm(g)
-        if perTensor { return (g.map { t in t.map { factor(norm([t])) * $0 } }, total) }
-        return (g.map { $0.map { factor(total) * $0 } }, total)
+    /// Where a window's gradient goes: the rule of max pooling and the
+    /// mistakes the grader recognises.
+    enum Routing: CaseIterable {
+        /// All of dy to the first maximum in row-major order (the answer).
+        case firstMax
+        /// All of dy to the last maximum in row-major order (≥ instead of >).
+        case lastMax
+        /// All of dy to the first maximum in column-major order.
+        case firstMaxByColumns
+        /// dy copied to every tied maximum.
+        case everyMax
+        /// dy split equally among the tied maxima.
+        case splitAmongMaxima
+        /// dy to the (first) minimum.
+        case firstMin
+        /// dy/size² to every element of the window (average pooling's backward).
+        case spreadEvenly
     }
 
-    struct ClipCase {
-        var gradients: [[Double]]
-        var maxNorm: Double
-        var expected: (clipped: [[Double]], norm: Double)?
-        var note: String
-    }
-
-    static var clipCases: [ClipCase] {
-        var cases = [ClipCase(gradients: [[3], [4]], maxNorm: 1, expected: ([[3 / (5 + 1e-6)], [4 / (5 + 1e-6)]], 5),
-                              note: "hand-worked: N = 5 > c = 1")]
-        var rng = SeededRandom(seed: 5303)
-        // Several tensors of different sizes, one empty, N ≈ 9 > c = 2.
-        let big = [(0..<6).map { _ in rng.uniform(-4, 4) }, [], (0..<3).map { _ in rng.uniform(-3, 3) },
-                   (0..<10).map { _ in rng.uniform(-1, 1) }]
-        cases.append(ClipCase(gradients: big, maxNorm: 2, note: "four tensors (one empty), N > c"))
-        // One large tensor next to small ones: per-tensor clipping differs.
-        cases.append(ClipCase(gradients: [[30, -40], [0.1, 0.2, -0.1], [0.05]], maxNorm: 5,
-                              note: "one large tensor next to small ones, N > c"))
-        // Below the threshold: nothing changes.
-        let small = [(0..<4).map { _ in rng.uniform(-0.5, 0.5) }, (0..<5).map { _ in rng.uniform(-0.5, 0.5) }]
-        cases.append(ClipCase(gradients: small, maxNorm: 5, expected: (small, clipReference(small, 5).norm),
-                              note: "below the threshold (N < c): the gradients come back unchanged"))
-        cases.append(ClipCase(gradients: [[0, 0, 0], [], [0]], maxNorm: 1, expected: ([[0, 0, 0], [], [0]], 0),
-                              note: "all gradients zero (N = 0)"))
-        return cases
-    }
-
-    /// Exercise 5.3: the clipped gradients and the returned norm against the
-    /// formula, with hints for per-tensor clipping, value clipping, rescaling
-    /// below the threshold, the norm after clipping, a missing 10⁻⁶ and 0/0.
-    static func clipGlobalNorm(_ candidate: ClipGlobalNorm) throws -> GradeReport {
-        var report = GradeReport()
-        for c in clipCases {
-            let want = c.expected ?? clipReference(c.gradients, c.maxNorm)
-            let setting = "\(c.note): gradients = \(show(c.gradients)), c = \(c.maxNorm)"
-            let got = try candidate(c.gradients, c.maxNorm)
-            guard got.clipped.map(\.count) == c.gradients.map(\.count) else {
-                report.check(false, "\(setting): the clipped gradients must have the input's shapes "
-                    + "\(c.gradients.map(\.count)), got \(got.clipped.map(\.count))")
-                continue
-            }
-            let ok = close(got.clipped, want.clipped, 1e-9)
-            var hint = ""
-            if !ok {
-                if got.clipped.joined().contains(where: { !$0.isFinite }) {
-                    hint = " — NaN or ∞: with all gradients zero N = 0, so c/N is c/0; divide by N + 10⁻⁶ "
-                        + "(and with s = min(1, …) nothing is scaled)"
-                } else if close(got.clipped, clipReference(c.gradients, c.maxNorm, perTensor: true).clipped, 1e-9) {
-                    hint = " — you clipped each tensor by its own norm; the global norm is taken over all tensors "
-                        + "together and one factor scales them all, which keeps the step's direction"
-                } else if close(got.clipped, c.gradients.map { $0.map { min(max($0, -c.maxNorm), c.maxNorm) } }, 1e-9) {
-                    hint = " — you clamped each entry to [−c, c] (clipping by value); clip the norm instead: "
-                        + "scale everything by min(1, c/(N + 10⁻⁶))"
-                } else if close(got.clipped, clipReference(c.gradients, c.maxNorm, alwaysRescale: true).clipped, 1e-9) {
-                    hint = " — you rescaled to norm c even though N < c; below the threshold the factor is 1"
-                } else if close(got.clipped, clipReference(c.gradients, c.maxNorm, noEpsilon: true).clipped, 1e-9) {
-                    hint = " — you divided by N; PyTorch's factor is c/(N + 10⁻⁶)"
+    /// The backward pass of non-overlapping size × size max pooling by the
+    /// given routing rule; positions in no window get 0.
+    static func route(_ x: [[Double]], _ dy: [[Double]], size k: Int, _ rule: Routing) -> [[Double]] {
+        var dx = x.map { $0.map { _ in 0.0 } }
+        for i in 0..<(x.count / k) {
+            for j in 0..<(x[0].count / k) {
+                let rowMajor = (0..<k).flatMap { u in (0..<k).map { v in (i * k + u, j * k + v) } }
+                let window = rule == .firstMaxByColumns
+                    ? (0..<k).flatMap { v in (0..<k).map { u in (i * k + u, j * k + v) } } : rowMajor
+                let top = window.map { x[$0.0][$0.1] }.max()!
+                let bottom = window.map { x[$0.0][$0.1] }.min()!
+                let maxima = window.filter { x[$0.0][$0.1] == top }
+                var targets: [((Int, Int), Double)]
+                switch rule {
+                case .firstMax, .firstMaxByColumns: targets = [(maxima.first!, 1)]
+                case .lastMax: targets = [(maxima.last!, 1)]
+                case .everyMax: targets = maxima.map { ($0, 1) }
+                case .splitAmongMaxima: targets = maxima.map { ($0, 1 / Double(maxima.count)) }
+                case .firstMin: targets = [(window.first(where: { x[$0.0][$0.1] == bottom })!, 1)]
+                case .spreadEvenly: targets = window.map { ($0, 1 / Double(k * k)) }
                 }
+                for ((h, w), share) in targets { dx[h][w] += share * dy[i][j] }
             }
-            report.check(ok, "\(setting): expected clipped gradients \(show(want.clipped)), got \(show(got.clipped))"
-                + hint)
-            var normHint = ""
-            let clippedNorm = got.clipped.flatMap { $0 }.map { $0 * $0 }.reduce(0, +).squareRoot()
-            if abs(got.norm - want.norm) > 1e-9 * max(1, want.norm), abs(got.norm - clippedNorm) < 1e-9 {
-                normHint = " — you returned the norm after clipping; return N, the norm before it"
-            } else if abs(got.norm - want.norm * want.norm) < 1e-9 * max(1, want.norm * want.norm), want.norm != 1 {
-                normHint = " — you returned N², the sum of squares; take its square root"
+        }
+        return dx
+    }
+
+    /// y = max over each window, the forward pass, for finite differences.
+    static func maxPool(_ x: [[Double]], size k: Int) -> [[Double]] {
+        (0..<(x.count / k)).map { i in
+            (0..<(x[0].count / k)).map { j in
+                (0..<k).flatMap { u in (0..<k).map { v in x[i * k + u][j * k + v] } }.max()!
             }
-            report.check(abs(got.norm - want.norm) <= 1e-9 * max(1, want.norm),
-                         "\(setting): expected the norm before clipping N = \(want.norm), got \(got.norm)" + normHint)
         }
-        return report
     }
 
-    // MARK: - 5.4 Sampling probabilities
-
-    /// The sampling distribution written out: sort to find the k-th largest
-    /// logit, keep all logits ≥ it (or exactly the first k by rank when
-    /// `strictK`), scale by 1/T (or by T when `multiplyByT`), softmax over the
-    /// kept ones (or over all, then zero the removed, when `noRenormalise`).
-    static func samplingReference(_ z: [Double], _ t: Double, _ k: Int?, strictK: Bool = false,
-                                  multiplyByT: Bool = false, noRenormalise: Bool = false,
-                                  keepSmallest: Bool = false) -> [Double]
-    {
-        var kept = [Bool](repeating: true, count: z.count)
-        if let k, k < z.count {
-            let r = keepSmallest ? z.map { -$0 } : z
-            let ranked = r.indices.sorted { r[$0] > r[$1] || (r[$0] == r[$1] && $0 < $1) }
-            let threshold = r[ranked[k - 1]]
-            for j in r.indices { kept[j] = strictK ? ranked.prefix(k).contains(j) : r[j] >= threshold }
-        }
-        let scaled = z.map { multiplyByT ? $0 * t : $0 / t }
-        let pool = noRenormalise ? z.indices.map { _ in true } : kept
-        let top = z.indices.filter { pool[$0] }.map { scaled[$0] }.max()!
-        let weights = z.indices.map { pool[$0] ? exp(scaled[$0] - top) : 0 }
-        let total = weights.reduce(0, +)
-        return z.indices.map { kept[$0] ? weights[$0] / total : 0 }
+    struct PoolCase: Sendable {
+        var x, dy: [[Double]]
+        var size: Int
+        var handWorked: [[Double]]?
+        var why: String
+        var hasTie: Bool
     }
 
-    struct SamplingCase {
-        var logits: [Double]
-        var temperature: Double
-        var topK: Int?
-        var expected: [Double]?
-        var note: String
-    }
-
-    static var samplingCases: [SamplingCase] {
-        let e = exp(1.0)
+    /// Hand-worked cases (one with ties, one with rows and columns left over,
+    /// one with only negative values), then tie-free random inputs checked
+    /// against finite differences.
+    static var poolCases: [PoolCase] {
         var cases = [
-            // z = [2, 1, 0, 1], k = 2: τ = 1, the tie at 1 survives, 0 is removed.
-            SamplingCase(logits: [2, 1, 0, 1], temperature: 1, topK: 2,
-                         expected: [e * e / (e * e + 2 * e), e / (e * e + 2 * e), 0, e / (e * e + 2 * e)],
-                         note: "hand-worked, a tie at the k-th largest logit (both kept)"),
-            // z = [ln 4, 0], T = 2: z/T = [ln 2, 0], p = [2/3, 1/3].
-            SamplingCase(logits: [log(4), 0], temperature: 2, topK: nil, expected: [2.0 / 3, 1.0 / 3],
-                         note: "hand-worked, T = 2 halves the logits"),
-            // z = [0, ln 2, ln 3], T = 1/2: z/T = [0, ln 4, ln 9], p = [1, 4, 9]/14.
-            SamplingCase(logits: [0, log(2), log(3)], temperature: 0.5, topK: nil, expected: [1.0 / 14, 4.0 / 14, 9.0 / 14],
-                         note: "hand-worked, T = 1/2 doubles the logits"),
+            // Windows {1, 3, 4, 2} → 4, {2, 0, 1, 5} → 5, {0, 1, 2, 3} → 3, {7, 6, 8, 4} → 8.
+            PoolCase(x: [[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 6], [2, 3, 8, 4]], dy: [[10, 20], [30, 40]], size: 2,
+                     handWorked: [[0, 0, 0, 0], [10, 0, 0, 20], [0, 0, 0, 0], [0, 30, 40, 0]],
+                     why: "each window's gradient goes to its maximum and nowhere else", hasTie: false),
+            // Window 1 has 3 twice (first at row 0), window 2 is all zeros (as
+            // after a ReLU: the first element wins), window 3 has 6 at (0, 5)
+            // and (1, 4): row-major order meets (0, 5) first.
+            PoolCase(x: [[3, 1, 0, 0, 1, 6], [3, 2, 0, 0, 6, 2]], dy: [[5, 7, 9]], size: 2,
+                     handWorked: [[5, 0, 7, 0, 0, 9], [0, 0, 0, 0, 0, 0]],
+                     why: "on a tie the whole gradient goes to the first maximum in row-major order (as PyTorch)",
+                     hasTie: true),
+            // 5×5 with size 2: two windows per axis, row 4 and column 4 (all 9s)
+            // belong to no window and get 0. Windows → 3 at (1,1), 4 at (1,2), 5 at (2,0), 7 at (3,3).
+            PoolCase(x: [[1, 2, 0, 1, 9], [0, 3, 4, 2, 9], [5, 1, 1, 0, 9], [2, 2, 3, 7, 9], [9, 9, 9, 9, 9]],
+                     dy: [[1, -2], [0.5, 3]], size: 2,
+                     handWorked: [[0, 0, 0, 0, 0], [0, 1, -2, 0, 0], [0.5, 0, 0, 0, 0], [0, 0, 0, 3, 0], [0, 0, 0, 0, 0]],
+                     why: "rows and columns left over after the last whole window (here row 4 and column 4) get 0",
+                     hasTie: false),
+            // Size 3, all values negative except one: the maximum of window 1 is −0.5.
+            PoolCase(x: [[-1, -5, -2, 0.5, -3, -4], [-3, -0.5, -4, -1, -2, -6], [-2, -6, -7, -8, -9, -1.5]],
+                     dy: [[2, -1]], size: 3,
+                     handWorked: [[0, 0, 0, -1, 0, 0], [0, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]],
+                     why: "the maximum of a window of negative numbers is negative (do not start the search at 0)",
+                     hasTie: false),
         ]
-        var rng = SeededRandom(seed: 5404)
-        for (n, t, k) in [(8, 1.0, nil), (10, 0.7, 3), (6, 1.5, 1), (5, 0.9, 5), (7, 1.2, 20)] as [(Int, Double, Int?)] {
-            cases.append(SamplingCase(logits: (0..<n).map { _ in rng.uniform(-3, 3) }, temperature: t, topK: k,
-                                      note: "random, T = \(t), top-k = \(k.map(String.init) ?? "none")"))
+        var rng = SeededRandom(seed: 4303)
+        for (h, w, k) in [(4, 4, 2), (6, 7, 2), (6, 6, 3), (7, 9, 3)] {
+            // Distinct values at least 0.27 apart, so x ± h never changes a window's maximum.
+            let ladder = rng.permutation(h * w).map { 0.37 * Double($0) - 5 + rng.uniform(0, 0.1) }
+            let x = (0..<h).map { r in Array(ladder[(r * w)..<(r * w + w)]) }
+            let dy = (0..<(h / k)).map { _ in (0..<(w / k)).map { _ in rng.uniform(-2, 2) } }
+            cases.append(PoolCase(x: x, dy: dy, size: k, handWorked: nil,
+                                  why: "centered finite differences of Σ dy·maxpool(x) (no ties)", hasTie: false))
         }
-        cases.append(SamplingCase(logits: [1000, 998, -1000, 999], temperature: 1, topK: nil,
-                                  note: "logits near ±1000 (e^1000 overflows)"))
-        cases.append(SamplingCase(logits: [8, 7.5, -1, 7.9], temperature: 0.01, topK: 3,
-                                  note: "T = 0.01 (z/T up to 800, e^800 overflows)"))
         return cases
     }
 
-    /// Exercise 5.4: the probabilities against the written-out definition and
-    /// hand-worked cases, with hints for T multiplied, ties dropped, no
-    /// renormalisation and overflow.
-    static func samplingProbabilities(_ candidate: SamplingProbabilities) throws -> GradeReport {
+    /// Exercise 5.3: hand-worked cases and finite differences, with hints for
+    /// average-pool backward, routing to the minimum, and the wrong tie rule.
+    static func maxPoolBackward(_ candidate: MaxPoolBackward) throws -> GradeReport {
         var report = GradeReport()
-        for c in samplingCases {
-            let want = c.expected ?? samplingReference(c.logits, c.temperature, c.topK)
-            let setting = "\(c.note): z = \(Grade.show(c.logits)), T = \(c.temperature), "
-                + "top-k = \(c.topK.map(String.init) ?? "nil")"
-            let got = try candidate(c.logits, c.temperature, c.topK)
-            guard got.count == c.logits.count else {
-                report.check(false, "\(setting): return one probability per logit (\(c.logits.count)), got \(got.count)")
+        for c in poolCases {
+            let (h, w) = (c.x.count, c.x[0].count)
+            let want: [[Double]]
+            if let handWorked = c.handWorked {
+                want = handWorked
+            } else {
+                let flat = GradientCheck.numericalGradient(
+                    of: { t in
+                        let x = (0..<h).map { r in Array(t.scalars[(r * w)..<(r * w + w)]) }
+                        return zip(maxPool(x, size: c.size), c.dy).map { zip($0, $1).map { $0 * $1 }.reduce(0, +) }
+                            .reduce(0, +)
+                    },
+                    at: Tensor(c.x.flatMap { $0 })).scalars
+                want = (0..<h).map { r in Array(flat[(r * w)..<(r * w + w)]) }
+            }
+            let setting = "with size \(c.size) on x = \(show(c.x)) and dy = \(show(c.dy))"
+            let got = try candidate(c.x, c.dy, c.size)
+            guard hasShape(got, h, w) else {
+                report.check(false, "\(setting): dx must have x's shape \(h) × \(w), got \(shape(got))")
                 continue
             }
-            let ok = Grade.close(got, want, 1e-9)
             var hint = ""
-            if !ok {
-                let (z, t, k) = (c.logits, c.temperature, c.topK)
-                if got.contains(where: { !$0.isFinite }) {
-                    hint = " — NaN or ∞: e^(z/T) overflowed; subtract the largest kept logit before exponentiating "
-                        + "(softmax is unchanged by a shift)"
-                } else if Grade.close(got, samplingReference(z, t, k, multiplyByT: true), 1e-9) {
-                    hint = " — you multiplied the logits by T; divide them: p ∝ e^(z/T)"
-                } else if Grade.close(got, samplingReference(z, t, k, strictK: true), 1e-9) {
-                    hint = " — you kept exactly k entries; every logit equal to the k-th largest is kept too "
-                        + "(remove only those strictly below it)"
-                } else if Grade.close(got, samplingReference(z, t, k, noRenormalise: true), 1e-9) {
-                    hint = " — you zeroed the removed entries after the softmax without renormalising; the kept "
-                        + "probabilities must sum to 1"
-                } else if Grade.close(got, samplingReference(z, t, k, keepSmallest: true), 1e-9) {
-                    hint = " — you kept the k smallest logits; top-k keeps the k largest"
+            if !close(got, want, 1e-6) {
+                let known: [(Routing, String)] = [
+                    (.spreadEvenly, " — you spread the gradient evenly over the window (that is average pooling's "
+                        + "backward); max pooling sends all of dy to the window's maximum, 0 to the rest"),
+                    (.firstMin, " — you routed the gradient to the window's minimum; it goes to the maximum"),
+                    (.lastMax, " — on a tie you chose the last maximum; the gradient goes to the first one in "
+                        + "row-major order (a later element must be strictly greater to take over: >, not ≥)"),
+                    (.firstMaxByColumns, " — on a tie you chose the first maximum scanning column by column; "
+                        + "scan each window row by row (row-major order)"),
+                    (.everyMax, " — you gave dy to every tied maximum; all of it goes to the first one"),
+                    (.splitAmongMaxima, " — you split dy among the tied maxima; all of it goes to the first one"),
+                ]
+                if let match = known.first(where: { close(got, route(c.x, c.dy, size: c.size, $0.0), 1e-6) }) {
+                    hint = match.1
                 }
             }
-            report.check(ok, "\(setting): expected p = \(Grade.show(want)), got \(Grade.show(got))"
-                + " (sum \(String(format: "%.6g", got.reduce(0, +))))" + hint)
+            report.check(close(got, want, 1e-6), "\(c.why): \(setting) expected dx = \(show(want)), got \(show(got))" + hint)
+        }
+        return report
+    }
+
+    // MARK: - 4.4 Batch normalisation
+
+    /// Batch normalisation written out (`unbiased` divides by n − 1,
+    /// `epsilonOutside` uses √σ² + ε, `perRow` normalises each row over its
+    /// features instead, as layer normalisation does), to produce hints.
+    static func batchNormReference(
+        _ x: [[Double]], _ gamma: [Double], _ beta: [Double], _ eps: Double,
+        unbiased: Bool = false, epsilonOutside: Bool = false, perRow: Bool = false
+    ) -> [[Double]] {
+        let (n, f) = (x.count, gamma.count)
+        func normalise(_ values: [Double]) -> [Double] {
+            let mean = values.reduce(0, +) / Double(values.count)
+            let squares = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+            let variance = squares / Double(unbiased ? values.count - 1 : values.count)
+            let denominator = epsilonOutside ? variance.squareRoot() + eps : (variance + eps).squareRoot()
+            return values.map { ($0 - mean) / denominator }
+        }
+        var xhat = x
+        if perRow {
+            xhat = x.map(normalise)
+        } else {
+            for j in 0..<f {
+                let column = normalise(x.map { $0[j] })
+                for i in 0..<n { xhat[i][j] = column[i] }
+            }
+        }
+        return xhat.map { row in row.indices.map { gamma[$0] * row[$0] + beta[$0] } }
+    }
+
+    struct BatchNormCase: Sendable {
+        var x: [[Double]]
+        var gamma, beta: [Double]
+        var epsilon: Double
+        var handWorked: [[Double]]?
+        var note: String
+    }
+
+    static var batchNormCases: [BatchNormCase] {
+        // Column 0: μ = 2, σ² = 1, x̂ = [−1, 1]; column 1: μ = 4, σ² = 4, x̂ = [−1, 1],
+        // y = 2·x̂ + 1 = [−1, 3]. (With n − 1 the variances would be 2 and 8.)
+        var cases = [BatchNormCase(x: [[1, 2], [3, 6]], gamma: [1, 2], beta: [0, 1], epsilon: 0,
+                                   handWorked: [[-1, -1], [1, 3]], note: "hand-worked, ε = 0")]
+        var rng = SeededRandom(seed: 4404)
+        for (n, f, eps, scale, note) in [(4, 3, 1e-5, 2.0, "random"), (8, 2, 0.1, 1.0, "random, ε = 0.1"),
+                                         (5, 4, 1e-3, 0.02, "small spread (σ ≈ 0.01) next to ε = 1e-3")] {
+            let offsets = (0..<f).map { _ in rng.uniform(-3, 3) }
+            let x = (0..<n).map { _ in (0..<f).map { offsets[$0] + scale * rng.uniform(-1, 1) } }
+            cases.append(BatchNormCase(x: x, gamma: (0..<f).map { _ in rng.uniform(0.5, 2) },
+                                       beta: (0..<f).map { _ in rng.uniform(-1, 1) }, epsilon: eps, note: note))
+        }
+        // A constant feature: σ² = 0, so x̂ = 0 and y = β (only ε keeps it finite).
+        cases.append(BatchNormCase(x: [[7, 1], [7, -1], [7, 0.5]], gamma: [1.5, 1], beta: [0.25, -0.5], epsilon: 1e-5,
+                                   note: "a constant feature (σ² = 0)"))
+        return cases
+    }
+
+    /// Exercise 5.4: against the formula, with hints for the unbiased
+    /// variance, ε outside the square root, normalising rows, γ and β swapped
+    /// or left out.
+    static func batchNormForward(_ candidate: BatchNormForward) throws -> GradeReport {
+        var report = GradeReport()
+        for c in batchNormCases {
+            let want = c.handWorked ?? batchNormReference(c.x, c.gamma, c.beta, c.epsilon)
+            let (n, f) = (c.x.count, c.gamma.count)
+            let setting = "\(c.note): x = \(show(c.x)), γ = \(Grade.show(c.gamma)), β = \(Grade.show(c.beta)), "
+                + "ε = \(c.epsilon)"
+            let got = try candidate(c.x, c.gamma, c.beta, c.epsilon)
+            guard hasShape(got, n, f) else {
+                report.check(false, "\(setting): y must have x's shape \(n) × \(f), got \(shape(got))")
+                continue
+            }
+            var hint = ""
+            let ok = close(got, want, 1e-9)
+            if !ok {
+                let ones = [Double](repeating: 1, count: f), zeros = [Double](repeating: 0, count: f)
+                func matches(_ alternative: [[Double]]) -> Bool { close(got, alternative, 1e-9) }
+                if got.contains(where: { $0.contains { !$0.isFinite } }) {
+                    hint = " — NaN or ∞: a feature with zero variance divides by zero unless ε is added under the "
+                        + "square root, √(σ² + ε)"
+                } else if matches(batchNormReference(c.x, c.gamma, c.beta, c.epsilon, unbiased: true)) {
+                    hint = " — you used the unbiased variance (÷ (n − 1)); batch normalisation normalises with the "
+                        + "biased one, σ² = (1/n) Σ (x − μ)²"
+                } else if matches(batchNormReference(c.x, c.gamma, c.beta, c.epsilon, epsilonOutside: true)) {
+                    hint = " — ε is outside the square root: divide by √(σ² + ε), not √σ² + ε"
+                } else if matches(batchNormReference(c.x, c.gamma, c.beta, c.epsilon, perRow: true)) {
+                    hint = " — you normalised each row (example) over its features, which is layer normalisation; "
+                        + "batch normalisation normalises each feature (column) over the batch"
+                } else if matches(batchNormReference(c.x, c.beta, c.gamma, c.epsilon)) {
+                    hint = " — γ and β are swapped: y = γ·x̂ + β (γ scales, β shifts)"
+                } else if matches(batchNormReference(c.x, ones, zeros, c.epsilon)) {
+                    hint = " — you returned x̂; scale and shift it: y = γ·x̂ + β"
+                }
+            }
+            report.check(ok, "\(setting): expected y = \(show(want)), got \(show(got))" + hint)
         }
         return report
     }

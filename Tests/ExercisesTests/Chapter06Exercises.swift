@@ -1,5 +1,5 @@
-// Grades the student's answers in exercises/06-transformer. An exercise
-// still throwing NotAttempted is skipped.
+// Grades the student's answers in exercises/06-recurrent-networks. An
+// exercise still throwing NotAttempted is skipped.
 //
 //   swift test --filter ExercisesTests.Chapter06Exercises
 
@@ -7,23 +7,31 @@ import Exercises06
 import Testing
 
 @Suite struct Chapter06Exercises {
-    @Test func causalAttention() throws {
-        try Grade.student("exercise 6.1 (causal attention)", file: "exercises/06-transformer/CausalAttention.swift") {
-            try Chapter06Graders.causalAttention(Exercises06.causalAttention)
+    @Test func rnnCellBackward() throws {
+        try Grade.student("exercise 6.1 (RNN cell backward)", file: "exercises/06-recurrent-networks/RNNCellBackward.swift") {
+            try Chapter06Graders.rnnCellBackward(Exercises06.rnnCellBackward)
         }
     }
 
-    @Test func layerNormBackward() throws {
-        try Grade.student("exercise 6.2 (LayerNorm backward)", file: "exercises/06-transformer/LayerNormBackward.swift") {
-            try Chapter06Graders.layerNormBackward(Exercises06.layerNormBackward)
+    @Test func lstmStep() throws {
+        try Grade.student("exercise 6.2 (one LSTM step)", file: "exercises/06-recurrent-networks/LSTMStep.swift") {
+            try Chapter06Graders.lstmStep(Exercises06.lstmStep)
         }
     }
 
-    @Test func positionalEncoding() throws {
+    @Test func clipGlobalNorm() throws {
         try Grade.student(
-            "exercise 6.3 (sinusoidal positional encoding)", file: "exercises/06-transformer/PositionalEncoding.swift"
+            "exercise 6.3 (clipping by global norm)", file: "exercises/06-recurrent-networks/ClipGlobalNorm.swift"
         ) {
-            try Chapter06Graders.positionalEncoding(Exercises06.sinusoidalPositionalEncoding)
+            try Chapter06Graders.clipGlobalNorm(Exercises06.clipGlobalNorm)
+        }
+    }
+
+    @Test func samplingProbabilities() throws {
+        try Grade.student(
+            "exercise 6.4 (temperature and top-k)", file: "exercises/06-recurrent-networks/SamplingProbabilities.swift"
+        ) {
+            try Chapter06Graders.samplingProbabilities(Exercises06.samplingProbabilities)
         }
     }
 }

@@ -1,382 +1,487 @@
 // Graders for chapter 6's exercises. Expected values come from definitions,
-// never from the code being graded: attention from explicit loops over the
-// unmasked positions here (plus hand-worked cases, the mask, row sums and a
-// case with scores in the thousands); LayerNorm's gradients from centered
-// finite differences of L = Σ dy ⊙ LayerNorm(x) and its two invariances;
-// the positional encoding from the paper's formula, a hand-worked case and
-// the rotation property.
+// never from the code being graded: the RNN cell's gradients from centered
+// finite differences of L = Σ dh·tanh(W_ih·x + W_hh·h_prev + b) and a
+// hand-worked case; the LSTM step from its equations written gate by gate
+// here, a hand-worked case and values printed by torch.nn.LSTMCell; clipping
+// from its formula (a hand-worked case, the no-op case, all-zero gradients);
+// the sampling distribution from a sort-and-softmax written here and
+// hand-worked cases.
 
 import BackpropCore
 import Foundation
 
-typealias CausalAttention = ([[Double]], [[Double]], [[Double]]) throws -> (output: [[Double]], weights: [[Double]])
-typealias LayerNormBackward = ([[Double]], [Double], [[Double]], Double) throws
-    -> (dx: [[Double]], dGamma: [Double], dBeta: [Double])
-typealias PositionalEncoding = (Int, Int) throws -> [[Double]]
+typealias RNNCellBackward = ([Double], [Double], [[Double]], [[Double]], [Double], [Double], [Double]) throws
+    -> (dx: [Double], dhPrev: [Double], dWeightIH: [[Double]], dWeightHH: [[Double]], dBias: [Double])
+typealias LSTMStep = ([Double], [Double], [Double], [[Double]], [[Double]], [Double]) throws -> (h: [Double], c: [Double])
+typealias ClipGlobalNorm = ([[Double]], Double) throws -> (clipped: [[Double]], norm: Double)
+typealias SamplingProbabilities = ([Double], Double, Int?) throws -> [Double]
 
 enum Chapter06Graders {
     static func show(_ m: [[Double]]) -> String { Grade.show(m) }
     static func shape(_ m: [[Double]]) -> String { Grade.shape(m) }
-    static func hasShape(_ m: [[Double]], _ r: Int, _ c: Int) -> Bool { Grade.hasShape(m, r, c) }
+    static func hasShape(_ m: [[Double]], _ rows: Int, _ cols: Int) -> Bool { Grade.hasShape(m, rows, cols) }
     static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
 
-    // MARK: - 6.1 Causal attention
-
-    enum ScoreScale { case sqrtD, d, none }
-
-    /// Attention written out with explicit loops. The variants (`masked:
-    /// false`, another scale, `maskAfterSoftmax` zeroing the future after a
-    /// full softmax without renormalising) produce hints.
-    static func attentionReference(
-        _ q: [[Double]], _ k: [[Double]], _ v: [[Double]], masked: Bool = true, scale: ScoreScale = .sqrtD,
-        maskAfterSoftmax: Bool = false
-    ) -> (output: [[Double]], weights: [[Double]]) {
-        let t = q.count, d = Double(q[0].count), dv = v[0].count
-        var weights = [[Double]](repeating: [Double](repeating: 0, count: t), count: t)
-        var output = [[Double]](repeating: [Double](repeating: 0, count: dv), count: t)
-        for i in 0..<t {
-            let visible = masked && !maskAfterSoftmax ? i + 1 : t
-            var scores = [Double](repeating: 0, count: visible)
-            for j in 0..<visible {
-                var dot = 0.0
-                for c in q[i].indices { dot += q[i][c] * k[j][c] }
-                switch scale {
-                case .sqrtD: scores[j] = dot / d.squareRoot()
-                case .d: scores[j] = dot / d
-                case .none: scores[j] = dot
-                }
-            }
-            let top = scores.max()!
-            var total = 0.0
-            for j in 0..<visible { total += exp(scores[j] - top) }
-            for j in 0..<visible where !(maskAfterSoftmax && j > i) {
-                weights[i][j] = exp(scores[j] - top) / total
-                for c in 0..<dv { output[i][c] += weights[i][j] * v[j][c] }
-            }
-        }
-        return (output, weights)
+    static func matrix(_ rng: inout SeededRandom, _ rows: Int, _ cols: Int, _ scale: Double = 1) -> [[Double]] {
+        (0..<rows).map { _ in (0..<cols).map { _ in rng.uniform(-scale, scale) } }
     }
 
-    struct AttentionCase {
-        var q, k, v: [[Double]]
-        var expected: (output: [[Double]], weights: [[Double]])?
+    static func rows(_ flat: [Double], _ cols: Int) -> [[Double]] {
+        Swift.stride(from: 0, to: flat.count, by: cols).map { Array(flat[$0..<($0 + cols)]) }
+    }
+
+    /// W·v for W given as rows.
+    static func times(_ w: [[Double]], _ v: [Double]) -> [Double] {
+        w.map { row in zip(row, v).map { $0 * $1 }.reduce(0, +) }
+    }
+
+    /// Wᵀ·v.
+    static func transposeTimes(_ w: [[Double]], _ v: [Double]) -> [Double] {
+        (0..<(w.first?.count ?? 0)).map { k in w.indices.map { w[$0][k] * v[$0] }.reduce(0, +) }
+    }
+
+    // MARK: - 5.1 RNN cell backward
+
+    struct RNNCase {
+        var x, hPrev: [Double]
+        var wih, whh: [[Double]]
+        var b, dh: [Double]
+        /// Hand-worked (dx, dhPrev, dWih, dWhh, db), when there is one.
+        var handWorked: (dx: [Double], dhPrev: [Double], dWih: [[Double]], dWhh: [[Double]], db: [Double])?
         var note: String
     }
 
-    static var attentionCases: [AttentionCase] {
-        let ln3 = log(3.0)
+    static var rnnCases: [RNNCase] {
+        // x = 1, h_prev = 0.5, W_ih = 2, W_hh = −1, b = 0: a = 2 − 0.5 = 1.5;
+        // dh = 1: da = 1 − tanh²(1.5); dx = 2·da, dh_prev = −da, dW_ih = da·1,
+        // dW_hh = da·0.5, db = da.
+        let da = 1 - tanh(1.5) * tanh(1.5)
+        var cases = [RNNCase(x: [1], hPrev: [0.5], wih: [[2]], whh: [[-1]], b: [0], dh: [1],
+                             handWorked: ([2 * da], [-da], [[da]], [[0.5 * da]], [da]),
+                             note: "hand-worked (in = H = 1, a = 1.5)")]
+        var rng = SeededRandom(seed: 5101)
+        for (inputs, hidden) in [(3, 2), (2, 4), (1, 3)] {
+            cases.append(RNNCase(
+                x: (0..<inputs).map { _ in rng.uniform(-1, 1) }, hPrev: (0..<hidden).map { _ in rng.uniform(-1, 1) },
+                wih: matrix(&rng, hidden, inputs), whh: matrix(&rng, hidden, hidden),
+                b: (0..<hidden).map { _ in rng.uniform(-0.5, 0.5) }, dh: (0..<hidden).map { _ in rng.uniform(-2, 2) },
+                note: "random, in = \(inputs), H = \(hidden)"))
+        }
+        return cases
+    }
+
+    static func rnnForward(_ x: [Double], _ hPrev: [Double], _ wih: [[Double]], _ whh: [[Double]], _ b: [Double])
+        -> [Double]
+    {
+        zip(zip(times(wih, x), times(whh, hPrev)), b).map { tanh($0.0 + $0.1 + $1) }
+    }
+
+    /// The five gradients from a given da, optionally with the mistakes the
+    /// grader recognises (W_hh not transposed, the outer products transposed).
+    static func rnnGradients(_ c: RNNCase, da: [Double], untransposedHH: Bool = false)
+        -> (dx: [Double], dhPrev: [Double], dWih: [[Double]], dWhh: [[Double]], db: [Double])
+    {
+        (transposeTimes(c.wih, da), untransposedHH ? times(c.whh, da) : transposeTimes(c.whh, da),
+         da.map { d in c.x.map { d * $0 } }, da.map { d in c.hPrev.map { d * $0 } }, da)
+    }
+
+    /// Exercise 6.1: each gradient against finite differences of
+    /// L = Σⱼ dhⱼ·hⱼ (or the hand-worked values), with hints for a missing
+    /// or wrong tanh′ and an untransposed W_hh.
+    static func rnnCellBackward(_ candidate: RNNCellBackward, cases: [RNNCase] = rnnCases) throws -> GradeReport {
+        var report = GradeReport()
+        for c in cases {
+            let (inputs, hidden) = (c.x.count, c.hPrev.count)
+            let h = rnnForward(c.x, c.hPrev, c.wih, c.whh, c.b)
+            func loss(_ x: [Double], _ hPrev: [Double], _ wih: [[Double]], _ whh: [[Double]], _ b: [Double]) -> Double {
+                zip(c.dh, rnnForward(x, hPrev, wih, whh, b)).map { $0 * $1 }.reduce(0, +)
+            }
+            func numeric(_ v: [Double], _ f: @escaping ([Double]) -> Double) -> [Double] {
+                GradientCheck.numericalGradient(of: { f($0.scalars) }, at: Tensor(v)).scalars
+            }
+            let want = c.handWorked ?? (
+                numeric(c.x) { loss($0, c.hPrev, c.wih, c.whh, c.b) },
+                numeric(c.hPrev) { loss(c.x, $0, c.wih, c.whh, c.b) },
+                rows(numeric(c.wih.flatMap { $0 }) { loss(c.x, c.hPrev, rows($0, inputs), c.whh, c.b) }, inputs),
+                rows(numeric(c.whh.flatMap { $0 }) { loss(c.x, c.hPrev, c.wih, rows($0, hidden), c.b) }, hidden),
+                numeric(c.b) { loss(c.x, c.hPrev, c.wih, c.whh, $0) })
+            let got = try candidate(c.x, c.hPrev, c.wih, c.whh, c.b, h, c.dh)
+            let setting = "\(c.note): x = \(Grade.show(c.x)), h_prev = \(Grade.show(c.hPrev)), "
+                + "W_ih = \(show(c.wih)), W_hh = \(show(c.whh)), b = \(Grade.show(c.b)), dh = \(Grade.show(c.dh))"
+            let source = c.handWorked == nil ? " (finite differences of Σ dh·h)" : " (worked by hand)"
+            // Hints: the same gradients from a wrong da or an untransposed W_hh.
+            let daVariants: [([Double], String)] = [
+                (c.dh, " — you left out tanh′: da = dh ⊙ (1 − h²), not dh"),
+                (zip(c.dh, h).map { $0 * (1 - $1) }, " — tanh′(a) is 1 − h² (h squared), not 1 − h"),
+                (zip(c.dh, h).map { $0 * (1 - tanh($1) * tanh($1)) },
+                 " — you applied tanh to h again: h is already tanh(a), so tanh′(a) = 1 − h²"),
+            ]
+            func hint(_ pick: ((dx: [Double], dhPrev: [Double], dWih: [[Double]], dWhh: [[Double]], db: [Double]))
+                -> [Double], _ value: [Double]) -> String
+            {
+                daVariants.first { Grade.close(pick(rnnGradients(c, da: $0.0)), value, 1e-6) }?.1 ?? ""
+            }
+            if got.dx.count == inputs {
+                report.check(Grade.close(got.dx, want.dx, 1e-6), "\(setting): expected dx = W_ihᵀ·da ≈ "
+                    + "\(Grade.show(want.dx))\(source), got \(Grade.show(got.dx))" + hint({ $0.dx }, got.dx))
+            } else {
+                report.check(false, "\(setting): dx must have in = \(inputs) entries, got \(got.dx.count)")
+            }
+            if got.dhPrev.count == hidden {
+                var extra = hint({ $0.dhPrev }, got.dhPrev)
+                let da = zip(c.dh, h).map { $0 * (1 - $1 * $1) }
+                if extra.isEmpty, Grade.close(got.dhPrev, times(c.whh, da), 1e-6) {
+                    extra = " — you used W_hh·da; the gradient flows back through the transpose, dh_prev = W_hhᵀ·da"
+                }
+                report.check(Grade.close(got.dhPrev, want.dhPrev, 1e-6), "\(setting): expected dh_prev = W_hhᵀ·da ≈ "
+                    + "\(Grade.show(want.dhPrev))\(source), got \(Grade.show(got.dhPrev))" + extra)
+            } else {
+                report.check(false, "\(setting): dh_prev must have H = \(hidden) entries, got \(got.dhPrev.count)")
+            }
+            if hasShape(got.dWeightIH, hidden, inputs) {
+                report.check(close(got.dWeightIH, want.dWih, 1e-6), "\(setting): expected dW_ih = da·xᵀ ≈ "
+                    + "\(show(want.dWih))\(source), got \(show(got.dWeightIH))"
+                    + hint({ $0.dWih.flatMap { $0 } }, got.dWeightIH.flatMap { $0 }))
+            } else {
+                report.check(false, "\(setting): dW_ih must be H × in = \(hidden) × \(inputs) like W_ih, got "
+                    + shape(got.dWeightIH) + (hasShape(got.dWeightIH, inputs, hidden) && inputs != hidden
+                        ? " — it is transposed: dW_ih[j][k] = daⱼ·xₖ (row j per hidden unit)" : ""))
+            }
+            if hasShape(got.dWeightHH, hidden, hidden) {
+                var extra = hint({ $0.dWhh.flatMap { $0 } }, got.dWeightHH.flatMap { $0 })
+                let da = zip(c.dh, h).map { $0 * (1 - $1 * $1) }
+                if extra.isEmpty, hidden > 1, close(got.dWeightHH, c.hPrev.map { hk in da.map { hk * $0 } }, 1e-6) {
+                    extra = " — dW_hh is transposed: dW_hh[j][k] = daⱼ·h_prevₖ (da·h_prevᵀ, not h_prev·daᵀ)"
+                }
+                report.check(close(got.dWeightHH, want.dWhh, 1e-6), "\(setting): expected dW_hh = da·h_prevᵀ ≈ "
+                    + "\(show(want.dWhh))\(source), got \(show(got.dWeightHH))" + extra)
+            } else {
+                report.check(false, "\(setting): dW_hh must be H × H = \(hidden) × \(hidden), got \(shape(got.dWeightHH))")
+            }
+            if got.dBias.count == hidden {
+                report.check(Grade.close(got.dBias, want.db, 1e-6), "\(setting): expected db = da ≈ "
+                    + "\(Grade.show(want.db))\(source), got \(Grade.show(got.dBias))" + hint({ $0.db }, got.dBias))
+            } else {
+                report.check(false, "\(setting): db must have H = \(hidden) entries, got \(got.dBias.count)")
+            }
+        }
+        return report
+    }
+
+    // MARK: - 5.2 LSTM step
+
+    /// The LSTM step written gate by gate: each gate has its own block of
+    /// rows in W_ih, W_hh and b at `blocks[gate]` (0 = the first H rows, …),
+    /// gates listed as i, f, g, o. `cellTanh: false` gives h = o ⊙ c,
+    /// `candidateSigmoid` squashes g with σ instead of tanh (hint variants).
+    static func lstmReference(
+        _ x: [Double], _ hPrev: [Double], _ cPrev: [Double], _ wih: [[Double]], _ whh: [[Double]], _ b: [Double],
+        blocks: [Int] = [0, 1, 2, 3], cellTanh: Bool = true, candidateSigmoid: Bool = false
+    ) -> (h: [Double], c: [Double]) {
+        let hidden = hPrev.count
+        func preactivation(_ gate: Int, _ j: Int) -> Double {
+            let row = blocks[gate] * hidden + j
+            var z = b[row]
+            for k in x.indices { z += wih[row][k] * x[k] }
+            for k in hPrev.indices { z += whh[row][k] * hPrev[k] }
+            return z
+        }
+        // σ(t) written so that neither branch overflows.
+        func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
+        var h = [Double](), c = [Double]()
+        for j in 0..<hidden {
+            let inputGate = sigmoid(preactivation(0, j))
+            let forgetGate = sigmoid(preactivation(1, j))
+            let candidate = candidateSigmoid ? sigmoid(preactivation(2, j)) : tanh(preactivation(2, j))
+            let outputGate = sigmoid(preactivation(3, j))
+            let cell = forgetGate * cPrev[j] + inputGate * candidate
+            c.append(cell)
+            h.append(outputGate * (cellTanh ? tanh(cell) : cell))
+        }
+        return (h, c)
+    }
+
+    struct LSTMCase {
+        var x, hPrev, cPrev: [Double]
+        var wih, whh: [[Double]]
+        var b: [Double]
+        var expected: (h: [Double], c: [Double])?
+        var note: String
+    }
+
+    static var lstmCases: [LSTMCase] {
+        // z = b = [0, ln 3, ln 2, −ln 3]: i = 1/2, f = 3/4, g = tanh(ln 2) = 3/5,
+        // o = 1/4; c = 3/4·2 + 1/2·3/5 = 1.8, h = tanh(1.8)/4.
+        var cases = [LSTMCase(
+            x: [0.7], hPrev: [-0.3], cPrev: [2], wih: [[0], [0], [0], [0]], whh: [[0], [0], [0], [0]],
+            b: [0, log(3), log(2), -log(3)], expected: ([tanh(1.8) / 4], [1.8]),
+            note: "hand-worked (W = 0, so z = b = [0, ln 3, ln 2, −ln 3])")]
+        // torch.manual_seed(502); cell = torch.nn.LSTMCell(3, 2).double();
+        // x, h, c = torch.randn(1, 3), torch.randn(1, 2), torch.randn(1, 2) (float64);
+        // b = cell.bias_ih + cell.bias_hh; printed h1, c1 = cell(x, (h, c)) (torch 2.x).
+        cases.append(LSTMCase(
+            x: [1.146617034846942, -0.2618309356073566, -1.597515629688701],
+            hPrev: [-0.31113899347045604, -0.8302960259666642], cPrev: [-0.5476997475062373, 0.36878979095578973],
+            wih: [[0.41806596517562866, 0.6957230567932129, -0.5378881692886353],
+                  [0.5791741609573364, -0.02655748650431633, -0.46142056584358215],
+                  [-0.13423164188861847, -0.07309199124574661, 0.09943284094333649],
+                  [0.1720738559961319, 0.699752926826477, 0.6371393203735352],
+                  [0.30451518297195435, 0.18929843604564667, -0.039668697863817215],
+                  [0.5634679794311523, -0.2662624716758728, -0.5292848944664001],
+                  [-0.44889259338378906, 0.327185720205307, -0.7066643238067627],
+                  [-0.339167982339859, 0.5078002214431763, -0.36985552310943604]],
+            whh: [[0.4440312087535858, -0.3826659917831421], [0.36702704429626465, -0.6455961465835571],
+                  [0.322908490896225, 0.16786432266235352], [0.10128781199455261, -0.05434945598244667],
+                  [-0.5916973352432251, 0.6735005378723145], [-0.5598689317703247, -0.6016234159469604],
+                  [-0.3980323076248169, 0.5399062037467957], [0.06667226552963257, 0.12296266853809357]],
+            b: [0.32955918461084366, 0.044742755591869354, -0.7058092653751373, 0.41514265537261963,
+                0.45222512632608414, -0.39822886884212494, -0.30336257815361023, 0.029855310916900635],
+            expected: ([0.10512554808545992, 0.3669854957070144], [0.2249410066897903, 0.9568772038541822]),
+            note: "torch.nn.LSTMCell(3, 2), seed 502"))
+        var rng = SeededRandom(seed: 5202)
+        for (inputs, hidden) in [(2, 3), (4, 2)] {
+            cases.append(LSTMCase(
+                x: (0..<inputs).map { _ in rng.uniform(-1, 1) }, hPrev: (0..<hidden).map { _ in rng.uniform(-1, 1) },
+                cPrev: (0..<hidden).map { _ in rng.uniform(-2, 2) }, wih: matrix(&rng, 4 * hidden, inputs),
+                whh: matrix(&rng, 4 * hidden, hidden), b: (0..<(4 * hidden)).map { _ in rng.uniform(-1, 1) },
+                note: "random, in = \(inputs), H = \(hidden)"))
+        }
+        // Saturated gates: pre-activations of ±800 (e^800 overflows to ∞).
+        cases.append(LSTMCase(
+            x: [1], hPrev: [0, 0], cPrev: [0.5, -1.5], wih: [[800], [-800], [-800], [800], [800], [-800], [800], [-800]],
+            whh: [[Double]](repeating: [0, 0], count: 8), b: [Double](repeating: 0, count: 8),
+            note: "saturated gates, |z| = 800 (i = (1, 0), f = (0, 1), g = (1, −1), o = (1, 0))"))
+        return cases
+    }
+
+    /// Exercise 6.2: h and c against the gate-by-gate equations, the
+    /// hand-worked case and PyTorch's values, with hints for the CS231n gate
+    /// order (i, f, o, g), a missing tanh on c, σ for g, and overflow.
+    static func lstmStep(_ candidate: LSTMStep) throws -> GradeReport {
+        var report = GradeReport()
+        for c in lstmCases {
+            let hidden = c.hPrev.count
+            let want = c.expected ?? lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b)
+            let setting = "\(c.note): x = \(Grade.show(c.x)), h_prev = \(Grade.show(c.hPrev)), "
+                + "c_prev = \(Grade.show(c.cPrev))" + (c.x.count * hidden <= 2 ? ", W_ih = \(show(c.wih)), "
+                    + "W_hh = \(show(c.whh)), b = \(Grade.show(c.b))" : "")
+            let got = try candidate(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b)
+            guard got.h.count == hidden, got.c.count == hidden else {
+                report.check(false, "\(setting): h and c must have H = \(hidden) entries each (W_ih has 4H = "
+                    + "\(4 * hidden) rows), got \(got.h.count) and \(got.c.count)")
+                continue
+            }
+            let ok = Grade.close(got.h, want.h, 1e-9) && Grade.close(got.c, want.c, 1e-9)
+            var hint = ""
+            if !ok {
+                func matches(_ r: (h: [Double], c: [Double])) -> Bool {
+                    Grade.close(got.h, r.h, 1e-9) && Grade.close(got.c, r.c, 1e-9)
+                }
+                if (got.h + got.c).contains(where: { !$0.isFinite }) {
+                    hint = " — NaN or ∞: with z = ±800, e^z overflows; write σ(z) = 1/(1 + e^(−z)) (e^(−z) = ∞ "
+                        + "gives 1/∞ = 0, no NaN) rather than e^z/(1 + e^z), which gives ∞/∞"
+                } else if matches(lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b, blocks: [0, 1, 3, 2])) {
+                    hint = " — you used the gate order i, f, o, g; PyTorch stacks i, f, g, o (g is the third block)"
+                } else if matches(lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b, cellTanh: false)) {
+                    hint = " — h = o ⊙ tanh(c): you left out the tanh on the cell state"
+                } else if matches(lstmReference(c.x, c.hPrev, c.cPrev, c.wih, c.whh, c.b, candidateSigmoid: true)) {
+                    hint = " — the candidate g is squashed with tanh (values in (−1, 1)), not σ"
+                } else if Grade.close(got.c, want.c, 1e-9) {
+                    hint = " — c is right, so look at h = o ⊙ tanh(c)"
+                }
+            }
+            report.check(ok, "\(setting): expected h = \(Grade.show(want.h)), c = \(Grade.show(want.c)); got "
+                + "h = \(Grade.show(got.h)), c = \(Grade.show(got.c))" + hint)
+        }
+        return report
+    }
+
+    // MARK: - 5.3 Global-norm clipping
+
+    /// Clipping written out; `perTensor` clips each tensor by its own norm,
+    /// `alwaysRescale` scales to c even below it, `noEpsilon` divides by N
+    /// (hint variants).
+    static func clipReference(_ g: [[Double]], _ c: Double, perTensor: Bool = false, alwaysRescale: Bool = false,
+                              noEpsilon: Bool = false) -> (clipped: [[Double]], norm: Double)
+    {
+        func norm(_ tensors: [[Double]]) -> Double { tensors.flatMap { $0 }.map { $0 * $0 }.reduce(0, +).squareRoot() }
+        func factor(_ n: Double) -> Double {
+            let s = c / (n + (noEpsilon ? 0 : 1e-6))
+            return alwaysRescale ? s : min(1, s)
+        }
+        let total = norm(g)
+        if perTensor { return (g.map { t in t.map { factor(norm([t])) * $0 } }, total) }
+        return (g.map { $0.map { factor(total) * $0 } }, total)
+    }
+
+    struct ClipCase {
+        var gradients: [[Double]]
+        var maxNorm: Double
+        var expected: (clipped: [[Double]], norm: Double)?
+        var note: String
+    }
+
+    static var clipCases: [ClipCase] {
+        var cases = [ClipCase(gradients: [[3], [4]], maxNorm: 1, expected: ([[3 / (5 + 1e-6)], [4 / (5 + 1e-6)]], 5),
+                              note: "hand-worked: N = 5 > c = 1")]
+        var rng = SeededRandom(seed: 5303)
+        // Several tensors of different sizes, one empty, N ≈ 9 > c = 2.
+        let big = [(0..<6).map { _ in rng.uniform(-4, 4) }, [], (0..<3).map { _ in rng.uniform(-3, 3) },
+                   (0..<10).map { _ in rng.uniform(-1, 1) }]
+        cases.append(ClipCase(gradients: big, maxNorm: 2, note: "four tensors (one empty), N > c"))
+        // One large tensor next to small ones: per-tensor clipping differs.
+        cases.append(ClipCase(gradients: [[30, -40], [0.1, 0.2, -0.1], [0.05]], maxNorm: 5,
+                              note: "one large tensor next to small ones, N > c"))
+        // Below the threshold: nothing changes.
+        let small = [(0..<4).map { _ in rng.uniform(-0.5, 0.5) }, (0..<5).map { _ in rng.uniform(-0.5, 0.5) }]
+        cases.append(ClipCase(gradients: small, maxNorm: 5, expected: (small, clipReference(small, 5).norm),
+                              note: "below the threshold (N < c): the gradients come back unchanged"))
+        cases.append(ClipCase(gradients: [[0, 0, 0], [], [0]], maxNorm: 1, expected: ([[0, 0, 0], [], [0]], 0),
+                              note: "all gradients zero (N = 0)"))
+        return cases
+    }
+
+    /// Exercise 6.3: the clipped gradients and the returned norm against the
+    /// formula, with hints for per-tensor clipping, value clipping, rescaling
+    /// below the threshold, the norm after clipping, a missing 10⁻⁶ and 0/0.
+    static func clipGlobalNorm(_ candidate: ClipGlobalNorm) throws -> GradeReport {
+        var report = GradeReport()
+        for c in clipCases {
+            let want = c.expected ?? clipReference(c.gradients, c.maxNorm)
+            let setting = "\(c.note): gradients = \(show(c.gradients)), c = \(c.maxNorm)"
+            let got = try candidate(c.gradients, c.maxNorm)
+            guard got.clipped.map(\.count) == c.gradients.map(\.count) else {
+                report.check(false, "\(setting): the clipped gradients must have the input's shapes "
+                    + "\(c.gradients.map(\.count)), got \(got.clipped.map(\.count))")
+                continue
+            }
+            let ok = close(got.clipped, want.clipped, 1e-9)
+            var hint = ""
+            if !ok {
+                if got.clipped.joined().contains(where: { !$0.isFinite }) {
+                    hint = " — NaN or ∞: with all gradients zero N = 0, so c/N is c/0; divide by N + 10⁻⁶ "
+                        + "(and with s = min(1, …) nothing is scaled)"
+                } else if close(got.clipped, clipReference(c.gradients, c.maxNorm, perTensor: true).clipped, 1e-9) {
+                    hint = " — you clipped each tensor by its own norm; the global norm is taken over all tensors "
+                        + "together and one factor scales them all, which keeps the step's direction"
+                } else if close(got.clipped, c.gradients.map { $0.map { min(max($0, -c.maxNorm), c.maxNorm) } }, 1e-9) {
+                    hint = " — you clamped each entry to [−c, c] (clipping by value); clip the norm instead: "
+                        + "scale everything by min(1, c/(N + 10⁻⁶))"
+                } else if close(got.clipped, clipReference(c.gradients, c.maxNorm, alwaysRescale: true).clipped, 1e-9) {
+                    hint = " — you rescaled to norm c even though N < c; below the threshold the factor is 1"
+                } else if close(got.clipped, clipReference(c.gradients, c.maxNorm, noEpsilon: true).clipped, 1e-9) {
+                    hint = " — you divided by N; PyTorch's factor is c/(N + 10⁻⁶)"
+                }
+            }
+            report.check(ok, "\(setting): expected clipped gradients \(show(want.clipped)), got \(show(got.clipped))"
+                + hint)
+            var normHint = ""
+            let clippedNorm = got.clipped.flatMap { $0 }.map { $0 * $0 }.reduce(0, +).squareRoot()
+            if abs(got.norm - want.norm) > 1e-9 * max(1, want.norm), abs(got.norm - clippedNorm) < 1e-9 {
+                normHint = " — you returned the norm after clipping; return N, the norm before it"
+            } else if abs(got.norm - want.norm * want.norm) < 1e-9 * max(1, want.norm * want.norm), want.norm != 1 {
+                normHint = " — you returned N², the sum of squares; take its square root"
+            }
+            report.check(abs(got.norm - want.norm) <= 1e-9 * max(1, want.norm),
+                         "\(setting): expected the norm before clipping N = \(want.norm), got \(got.norm)" + normHint)
+        }
+        return report
+    }
+
+    // MARK: - 5.4 Sampling probabilities
+
+    /// The sampling distribution written out: sort to find the k-th largest
+    /// logit, keep all logits ≥ it (or exactly the first k by rank when
+    /// `strictK`), scale by 1/T (or by T when `multiplyByT`), softmax over the
+    /// kept ones (or over all, then zero the removed, when `noRenormalise`).
+    static func samplingReference(_ z: [Double], _ t: Double, _ k: Int?, strictK: Bool = false,
+                                  multiplyByT: Bool = false, noRenormalise: Bool = false,
+                                  keepSmallest: Bool = false) -> [Double]
+    {
+        var kept = [Bool](repeating: true, count: z.count)
+        if let k, k < z.count {
+            let r = keepSmallest ? z.map { -$0 } : z
+            let ranked = r.indices.sorted { r[$0] > r[$1] || (r[$0] == r[$1] && $0 < $1) }
+            let threshold = r[ranked[k - 1]]
+            for j in r.indices { kept[j] = strictK ? ranked.prefix(k).contains(j) : r[j] >= threshold }
+        }
+        let scaled = z.map { multiplyByT ? $0 * t : $0 / t }
+        let pool = noRenormalise ? z.indices.map { _ in true } : kept
+        let top = z.indices.filter { pool[$0] }.map { scaled[$0] }.max()!
+        let weights = z.indices.map { pool[$0] ? exp(scaled[$0] - top) : 0 }
+        let total = weights.reduce(0, +)
+        return z.indices.map { kept[$0] ? weights[$0] / total : 0 }
+    }
+
+    struct SamplingCase {
+        var logits: [Double]
+        var temperature: Double
+        var topK: Int?
+        var expected: [Double]?
+        var note: String
+    }
+
+    static var samplingCases: [SamplingCase] {
+        let e = exp(1.0)
         var cases = [
-            // Row 0 sees only itself; row 1: scores [0, ln 3] → [1/4, 3/4], out = 1/4 + 15/4 = 4.
-            AttentionCase(q: [[1], [1]], k: [[0], [ln3]], v: [[1], [5]],
-                          expected: ([[1], [4]], [[1, 0], [0.25, 0.75]]), note: "hand-worked, T = 2, d = 1"),
-            // d = 4, √d = 2: q₁·k₁ = 2 ln 3, so s₁₁ = ln 3 and A₁ = [1/4, 3/4]
-            // (unscaled: [1/10, 9/10]). Row 2: all scores 0 → [1/3, 1/3, 1/3].
-            AttentionCase(q: [[1, 0, 2, 0], [ln3, ln3, 0, 0], [0, 0, 0, 0]],
-                          k: [[0, 0, 0, 0], [1, 1, 0, 0], [0, 0, 5, 5]],
-                          v: [[4, 0], [0, 8], [2, 2]],
-                          expected: ([[4, 0], [1, 6], [2, 10.0 / 3]], [[1, 0, 0], [0.25, 0.75, 0], [1.0 / 3, 1.0 / 3, 1.0 / 3]]),
-                          note: "hand-worked, T = 3, d = 4 (scores divided by √4 = 2)"),
+            // z = [2, 1, 0, 1], k = 2: τ = 1, the tie at 1 survives, 0 is removed.
+            SamplingCase(logits: [2, 1, 0, 1], temperature: 1, topK: 2,
+                         expected: [e * e / (e * e + 2 * e), e / (e * e + 2 * e), 0, e / (e * e + 2 * e)],
+                         note: "hand-worked, a tie at the k-th largest logit (both kept)"),
+            // z = [ln 4, 0], T = 2: z/T = [ln 2, 0], p = [2/3, 1/3].
+            SamplingCase(logits: [log(4), 0], temperature: 2, topK: nil, expected: [2.0 / 3, 1.0 / 3],
+                         note: "hand-worked, T = 2 halves the logits"),
+            // z = [0, ln 2, ln 3], T = 1/2: z/T = [0, ln 4, ln 9], p = [1, 4, 9]/14.
+            SamplingCase(logits: [0, log(2), log(3)], temperature: 0.5, topK: nil, expected: [1.0 / 14, 4.0 / 14, 9.0 / 14],
+                         note: "hand-worked, T = 1/2 doubles the logits"),
         ]
-        var rng = SeededRandom(seed: 6101)
-        for (t, d, dv) in [(4, 3, 2), (6, 8, 5), (5, 2, 3)] {
-            cases.append(AttentionCase(q: Chapter05Graders.matrix(&rng, t, d, 1.5), k: Chapter05Graders.matrix(&rng, t, d, 1.5),
-                                       v: Chapter05Graders.matrix(&rng, t, dv, 2), note: "random, T = \(t), d = \(d)"))
+        var rng = SeededRandom(seed: 5404)
+        for (n, t, k) in [(8, 1.0, nil), (10, 0.7, 3), (6, 1.5, 1), (5, 0.9, 5), (7, 1.2, 20)] as [(Int, Double, Int?)] {
+            cases.append(SamplingCase(logits: (0..<n).map { _ in rng.uniform(-3, 3) }, temperature: t, topK: k,
+                                      note: "random, T = \(t), top-k = \(k.map(String.init) ?? "none")"))
         }
-        cases.append(AttentionCase(q: Chapter05Graders.matrix(&rng, 4, 4, 40), k: Chapter05Graders.matrix(&rng, 4, 4, 40),
-                                   v: Chapter05Graders.matrix(&rng, 4, 3, 1),
-                                   note: "large scores (entries up to ±40, scores up to ±3200)"))
+        cases.append(SamplingCase(logits: [1000, 998, -1000, 999], temperature: 1, topK: nil,
+                                  note: "logits near ±1000 (e^1000 overflows)"))
+        cases.append(SamplingCase(logits: [8, 7.5, -1, 7.9], temperature: 0.01, topK: 3,
+                                  note: "T = 0.01 (z/T up to 800, e^800 overflows)"))
         return cases
     }
 
-    /// Exercise 6.1: the mask, the row sums, then the weights and the output
-    /// against explicit loops or hand-worked values, with hints for no mask,
-    /// the wrong scale, masking after the softmax and overflow.
-    static func causalAttention(_ candidate: CausalAttention) throws -> GradeReport {
+    /// Exercise 6.4: the probabilities against the written-out definition and
+    /// hand-worked cases, with hints for T multiplied, ties dropped, no
+    /// renormalisation and overflow.
+    static func samplingProbabilities(_ candidate: SamplingProbabilities) throws -> GradeReport {
         var report = GradeReport()
-        for c in attentionCases {
-            let (t, dv) = (c.q.count, c.v[0].count)
-            let want = c.expected ?? attentionReference(c.q, c.k, c.v)
-            let small = t * c.q[0].count <= 12
-            let setting = c.note + (small ? ": Q = \(show(c.q)), K = \(show(c.k)), V = \(show(c.v))" : "")
-            let got = try candidate(c.q, c.k, c.v)
-            guard hasShape(got.weights, t, t), hasShape(got.output, t, dv) else {
-                report.check(false, "\(setting): the weights must be T × T = \(t) × \(t) and the output T × d_v = "
-                    + "\(t) × \(dv), got \(shape(got.weights)) and \(shape(got.output))")
+        for c in samplingCases {
+            let want = c.expected ?? samplingReference(c.logits, c.temperature, c.topK)
+            let setting = "\(c.note): z = \(Grade.show(c.logits)), T = \(c.temperature), "
+                + "top-k = \(c.topK.map(String.init) ?? "nil")"
+            let got = try candidate(c.logits, c.temperature, c.topK)
+            guard got.count == c.logits.count else {
+                report.check(false, "\(setting): return one probability per logit (\(c.logits.count)), got \(got.count)")
                 continue
             }
-            let flat = got.weights.flatMap { $0 } + got.output.flatMap { $0 }
-            if flat.contains(where: { !$0.isFinite }) {
-                report.check(false, "\(setting): NaN or ∞ in the result — e^s overflowed (e^710 = ∞ in Double); "
-                    + "subtract each row's largest unmasked score before exponentiating")
-                continue
-            }
-            let future = (0..<t).flatMap { i in ((i + 1)..<t).map { (i, $0) } }.filter { got.weights[$0.0][$0.1] != 0 }
-            var maskHint = ""
-            if !future.isEmpty, close(got.weights, attentionReference(c.q, c.k, c.v, masked: false).weights, 1e-9) {
-                maskHint = " — you did not mask at all"
-            }
-            report.check(future.isEmpty, "\(setting): position i must not attend to a later position j > i, so "
-                + "A[i][j] must be exactly 0 above the diagonal; got nonzero weights at (i, j) = "
-                + future.prefix(4).map { "(\($0.0), \($0.1)): \(got.weights[$0.0][$0.1])" }.joined(separator: ", ")
-                + maskHint)
-            let sums = got.weights.map { $0.reduce(0, +) }
-            var sumHint = ""
-            if close(got.weights, attentionReference(c.q, c.k, c.v, maskAfterSoftmax: true).weights, 1e-9) {
-                sumHint = " — you zeroed the future after a softmax over the whole row; mask the scores with −∞ "
-                    + "BEFORE the softmax so the visible weights are renormalised"
-            }
-            report.check(sums.allSatisfy { abs($0 - 1) < 1e-9 }, "\(setting): each row of A is a softmax and must "
-                + "sum to 1, got row sums \(Grade.show(sums))" + sumHint)
+            let ok = Grade.close(got, want, 1e-9)
             var hint = ""
-            if !close(got.weights, want.weights, 1e-9) {
-                if close(got.weights, attentionReference(c.q, c.k, c.v, scale: .none).weights, 1e-9) {
-                    hint = " — you did not scale the scores: divide qᵢ·kⱼ by √d"
-                } else if close(got.weights, attentionReference(c.q, c.k, c.v, scale: .d).weights, 1e-9) {
-                    hint = " — you divided the scores by d; divide by √d"
-                } else if close(got.weights.map { $0 }, (0..<t).map { i in (0..<t).map { want.weights[$0][i] } }, 1e-9) {
-                    hint = " — your A is transposed: row i holds the weights position i gives to positions j ≤ i"
+            if !ok {
+                let (z, t, k) = (c.logits, c.temperature, c.topK)
+                if got.contains(where: { !$0.isFinite }) {
+                    hint = " — NaN or ∞: e^(z/T) overflowed; subtract the largest kept logit before exponentiating "
+                        + "(softmax is unchanged by a shift)"
+                } else if Grade.close(got, samplingReference(z, t, k, multiplyByT: true), 1e-9) {
+                    hint = " — you multiplied the logits by T; divide them: p ∝ e^(z/T)"
+                } else if Grade.close(got, samplingReference(z, t, k, strictK: true), 1e-9) {
+                    hint = " — you kept exactly k entries; every logit equal to the k-th largest is kept too "
+                        + "(remove only those strictly below it)"
+                } else if Grade.close(got, samplingReference(z, t, k, noRenormalise: true), 1e-9) {
+                    hint = " — you zeroed the removed entries after the softmax without renormalising; the kept "
+                        + "probabilities must sum to 1"
+                } else if Grade.close(got, samplingReference(z, t, k, keepSmallest: true), 1e-9) {
+                    hint = " — you kept the k smallest logits; top-k keeps the k largest"
                 }
             }
-            report.check(close(got.weights, want.weights, 1e-9),
-                         "\(setting): expected A = \(show(want.weights)), got \(show(got.weights))" + hint)
-            var outputHint = ""
-            if close(got.weights, want.weights, 1e-9), !close(got.output, want.output, 1e-9) {
-                outputHint = " — A is right, so look at outᵢ = Σⱼ Aᵢⱼ·vⱼ (row i of A times V)"
-            }
-            report.check(close(got.output, want.output, 1e-9),
-                         "\(setting): expected output = \(show(want.output)), got \(show(got.output))" + outputHint)
-        }
-        return report
-    }
-
-    // MARK: - 6.2 LayerNorm backward
-
-    /// LayerNorm's forward pass (`unbiased` divides by D − 1, a hint variant).
-    static func layerNorm(_ x: [[Double]], _ gamma: [Double], _ beta: [Double], _ eps: Double, unbiased: Bool = false)
-        -> [[Double]]
-    {
-        x.map { row in
-            let mean = row.reduce(0, +) / Double(row.count)
-            let squares = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
-            let variance = squares / Double(unbiased ? row.count - 1 : row.count)
-            return row.indices.map { gamma[$0] * (row[$0] - mean) / (variance + eps).squareRoot() + beta[$0] }
-        }
-    }
-
-    static func xhat(_ x: [[Double]], _ eps: Double) -> [[Double]] {
-        let width = x[0].count
-        return layerNorm(x, [Double](repeating: 1, count: width), [Double](repeating: 0, count: width), eps)
-    }
-
-    struct LayerNormCase {
-        var x: [[Double]]
-        var gamma, beta: [Double]
-        var dy: [[Double]]
-        var epsilon: Double
-        var note: String
-    }
-
-    static var layerNormCases: [LayerNormCase] {
-        var rng = SeededRandom(seed: 6202)
-        var cases: [LayerNormCase] = []
-        for (n, width, eps, spread, note) in [(1, 4, 0.0, 1.0, "one row, ε = 0"), (3, 5, 1e-5, 2.0, "random, ε = 1e-5"),
-                                              (4, 3, 0.0, 1.0, "random, ε = 0"),
-                                              (2, 6, 1e-2, 0.1, "small spread (σ ≈ 0.06) next to ε = 0.01")] {
-            let offsets = (0..<n).map { _ in rng.uniform(-3, 3) }
-            cases.append(LayerNormCase(
-                x: (0..<n).map { i in (0..<width).map { _ in offsets[i] + spread * rng.uniform(-1, 1) } },
-                gamma: (0..<width).map { _ in rng.uniform(0.5, 2) }, beta: (0..<width).map { _ in rng.uniform(-1, 1) },
-                dy: Chapter05Graders.matrix(&rng, n, width, 2), epsilon: eps, note: note))
-        }
-        return cases
-    }
-
-    static func numeric(_ v: [Double], _ f: @escaping ([Double]) -> Double) -> [Double] {
-        GradientCheck.numericalGradient(of: { f($0.scalars) }, at: Tensor(v)).scalars
-    }
-
-    /// Exercise 6.2: dx, dγ, dβ against finite differences of
-    /// L = Σ dy ⊙ LayerNorm(x), the row sums of dx and (for ε = 0) its
-    /// orthogonality to x̂, with hints for the mistakes recognised.
-    static func layerNormBackward(_ candidate: LayerNormBackward) throws -> GradeReport {
-        var report = GradeReport()
-        for c in layerNormCases {
-            let (n, width) = (c.x.count, c.gamma.count)
-            func loss(_ x: [[Double]], _ gamma: [Double], _ beta: [Double], unbiased: Bool = false) -> Double {
-                zip(layerNorm(x, gamma, beta, c.epsilon, unbiased: unbiased), c.dy)
-                    .map { zip($0, $1).map { $0 * $1 }.reduce(0, +) }.reduce(0, +)
-            }
-            let wantDx = numeric(c.x.flatMap { $0 }) { loss(Chapter05Graders.rows($0, width), c.gamma, c.beta) }
-            let wantDGamma = numeric(c.gamma) { loss(c.x, $0, c.beta) }
-            let wantDBeta = numeric(c.beta) { loss(c.x, c.gamma, $0) }
-            let setting = "\(c.note): x = \(show(c.x)), γ = \(Grade.show(c.gamma)), dy = \(show(c.dy)), ε = \(c.epsilon)"
-            let got = try candidate(c.x, c.gamma, c.dy, c.epsilon)
-            let xh = xhat(c.x, c.epsilon)
-            if hasShape(got.dx, n, width) {
-                let flat = got.dx.flatMap { $0 }
-                let rowSums = got.dx.map { $0.reduce(0, +) }
-                let scale = max(1, flat.map(abs).max()!)
-                report.check(rowSums.allSatisfy { abs($0) < 1e-8 * scale },
-                             "\(setting): each row of dx must sum to 0 (LayerNorm's output does not change when a row "
-                                 + "is shifted by a constant), got row sums \(Grade.show(rowSums)) — the gradient through "
-                                 + "the mean μ is missing")
-                if c.epsilon == 0 {
-                    let dots = zip(got.dx, xh).map { zip($0, $1).map { $0 * $1 }.reduce(0, +) }
-                    report.check(dots.allSatisfy { abs($0) < 1e-8 * scale },
-                                 "\(setting): with ε = 0 each row of dx must be orthogonal to its x̂ (the output does "
-                                     + "not change when a row is scaled), got dxᵢ·x̂ᵢ = \(Grade.show(dots)) — the "
-                                     + "gradient through the variance σ² is missing")
-                }
-                var hint = ""
-                if !Grade.close(flat, wantDx, 1e-5) {
-                    let unbiased = numeric(c.x.flatMap { $0 }) {
-                        loss(Chapter05Graders.rows($0, width), c.gamma, c.beta, unbiased: true)
-                    }
-                    let r = c.x.map { row -> Double in
-                        let mean = row.reduce(0, +) / Double(width)
-                        return 1 / (row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(width) + c.epsilon).squareRoot()
-                    }
-                    let constants = (0..<n).flatMap { i in (0..<width).map { r[i] * c.dy[i][$0] * c.gamma[$0] } }
-                    if Grade.close(flat, constants, 1e-6) {
-                        hint = " — you treated μ and σ as constants (dx = γ·dy/σ); they depend on x, and their "
-                            + "gradients add the two mean terms"
-                    } else if Grade.close(flat, unbiased, 1e-5) {
-                        hint = " — you used the unbiased variance (÷ (D − 1)); LayerNorm divides by D"
-                    } else if Grade.close(flat, (0..<n).flatMap { i in (0..<width).map { j in r[i] * c.dy[i][j] * c.gamma[j]
-                        - r[i] * (0..<width).map { c.dy[i][$0] * c.gamma[$0] }.reduce(0, +) / Double(width) } }, 1e-6) {
-                        hint = " — the path through σ² is missing: subtract x̂ᵢⱼ·mean(g ⊙ x̂ᵢ) as well"
-                    }
-                }
-                report.check(Grade.close(flat, wantDx, 1e-5), "\(setting): expected dx ≈ \(Grade.show(wantDx)) "
-                    + "(row-major; finite differences of Σ dy·y), got \(Grade.show(flat))" + hint)
-            } else {
-                report.check(false, "\(setting): dx must have x's shape \(n) × \(width), got \(shape(got.dx))")
-            }
-            if got.dGamma.count == width {
-                report.check(Grade.close(got.dGamma, wantDGamma, 1e-6), "\(setting): expected dγ = Σᵢ dyᵢ ⊙ x̂ᵢ ≈ "
-                    + "\(Grade.show(wantDGamma)), got \(Grade.show(got.dGamma))"
-                    + (Grade.close(got.dGamma, zip(c.dy, xh).reduce([Double](repeating: 0, count: width)) { acc, p in
-                        zip(acc, p.1).map { $0 + $1 } }, 1e-6) ? " — you summed x̂ alone; dγ = Σᵢ dyᵢⱼ·x̂ᵢⱼ" : ""))
-            } else {
-                report.check(false, "\(setting): dγ must have D = \(width) entries (one per feature, summed over the "
-                    + "\(n) rows), got \(got.dGamma.count)")
-            }
-            if got.dBeta.count == width {
-                report.check(Grade.close(got.dBeta, wantDBeta, 1e-6), "\(setting): expected dβ = Σᵢ dyᵢ ≈ "
-                    + "\(Grade.show(wantDBeta)), got \(Grade.show(got.dBeta))"
-                    + (n > 1 && Grade.close(got.dBeta.map { $0 * Double(n) }, wantDBeta, 1e-6)
-                        ? " — dβ is a sum over rows, not a mean" : ""))
-            } else {
-                report.check(false, "\(setting): dβ must have D = \(width) entries, got \(got.dBeta.count)")
-            }
-        }
-        return report
-    }
-
-    // MARK: - 6.3 Positional encoding
-
-    /// How a wrong answer may compute the exponent of 10000 for an entry.
-    enum Exponent { case paper, pairOverD, entryOverD }
-
-    /// The paper's formula; `concatenated` puts all sines first and all
-    /// cosines after (as some libraries do), `exponent` replaces 2i/d by i/d
-    /// or by the entry's own index over d, `swapped` puts cosines at even
-    /// entries, `firstPosition` shifts the positions (hint variants).
-    static func encodingReference(_ positions: Int, _ d: Int, concatenated: Bool = false, exponent: Exponent = .paper,
-                                  swapped: Bool = false, firstPosition: Int = 0) -> [[Double]]
-    {
-        func omega(pair i: Int, entry: Int) -> Double {
-            switch exponent {
-            case .paper: return 1 / pow(10000, Double(2 * i) / Double(d))
-            case .pairOverD: return 1 / pow(10000, Double(i) / Double(d))
-            case .entryOverD: return 1 / pow(10000, Double(entry) / Double(d))
-            }
-        }
-        var pe = [[Double]](repeating: [Double](repeating: 0, count: d), count: positions)
-        for p in 0..<positions {
-            let pos = Double(p + firstPosition)
-            for i in 0..<(d / 2) {
-                let (a, b) = concatenated ? (i, d / 2 + i) : (2 * i, 2 * i + 1)
-                let sine = sin(pos * omega(pair: i, entry: a)), cosine = cos(pos * omega(pair: i, entry: b))
-                pe[p][a] = swapped ? cos(pos * omega(pair: i, entry: a)) : sine
-                pe[p][b] = swapped ? sin(pos * omega(pair: i, entry: b)) : cosine
-            }
-        }
-        return pe
-    }
-
-    static let encodingCases: [(positions: Int, dimension: Int)] = [(2, 4), (1, 2), (10, 6), (50, 16), (128, 64)]
-
-    /// Exercise 6.3: the hand-worked case, the rotation property for offsets
-    /// 1 and 7, and every entry against the formula, with hints for
-    /// concatenated halves, i/d instead of 2i/d, swapped sin/cos, positions
-    /// from 1.
-    static func positionalEncoding(_ candidate: PositionalEncoding) throws -> GradeReport {
-        var report = GradeReport()
-        for (positions, d) in encodingCases {
-            let setting = "for \(positions) positions and d = \(d)"
-            let got = try candidate(positions, d)
-            guard hasShape(got, positions, d) else {
-                report.check(false, "\(setting): PE must be positions × d = \(positions) × \(d), got \(shape(got))")
-                continue
-            }
-            let want: [[Double]]
-            if (positions, d) == (2, 4) {
-                // Worked by hand: ω₀ = 1, ω₁ = 10000^(−2/4) = 1/100.
-                want = [[0, 1, 0, 1], [sin(1), cos(1), sin(0.01), cos(0.01)]]
-            } else {
-                want = encodingReference(positions, d)
-            }
-            // The rotation property, on the candidate's own rows: pair i at
-            // pos + k is pair i at pos rotated by k·ωᵢ.
-            if positions > 8 {
-                var broken: [String] = []
-                for k in [1, 7] {
-                    for pos in [0, 2] {
-                        for i in [0, d / 4, d / 2 - 1] {
-                            let angle = Double(k) / pow(10000, Double(2 * i) / Double(d))
-                            let (s, c) = (got[pos][2 * i], got[pos][2 * i + 1])
-                            let rotated = [s * cos(angle) + c * sin(angle), c * cos(angle) - s * sin(angle)]
-                            let actual = [got[pos + k][2 * i], got[pos + k][2 * i + 1]]
-                            if !Grade.close(actual, rotated, 1e-9) {
-                                broken.append("pair \(i) (entries \(2 * i), \(2 * i + 1)) from pos \(pos) to \(pos + k): "
-                                    + "expected \(Grade.show(rotated)), got \(Grade.show(actual))")
-                            }
-                        }
-                    }
-                }
-                report.check(broken.isEmpty, "\(setting): shifting by k positions must rotate each (sin, cos) pair "
-                    + "(entries 2i, 2i + 1) by the angle k·ωᵢ, ωᵢ = 10000^(−2i/d), but "
-                    + broken.prefix(2).joined(separator: "; "))
-            }
-            var hint = ""
-            if !close(got, want, 1e-9) {
-                let known: [([[Double]], String)] = [
-                    (encodingReference(positions, d, concatenated: true),
-                     " — you put all sines first and all cosines after; the paper interleaves them: "
-                        + "sin at entry 2i, cos at entry 2i + 1, same frequency"),
-                    (encodingReference(positions, d, exponent: .pairOverD),
-                     " — your exponent is i/d; the frequency of pair i is 1/10000^(2i/d)"),
-                    (encodingReference(positions, d, exponent: .entryOverD),
-                     " — the cosine at entry 2i + 1 shares the sine's frequency: both use 10000^(−2i/d), not "
-                        + "10000^(−(2i+1)/d)"),
-                    (encodingReference(positions, d, swapped: true), " — sin and cos are swapped: sines at even entries"),
-                    (encodingReference(positions, d, firstPosition: 1),
-                     " — positions start at 0, so the first row is [0, 1, 0, 1, …]"),
-                ]
-                hint = known.first { close(got, $0.0, 1e-9) }?.1 ?? ""
-            }
-            // The entry furthest from the formula, for the message.
-            var worst = (row: 0, column: 0, error: -1.0)
-            for p in 0..<positions {
-                for j in 0..<d where abs(got[p][j] - want[p][j]) > worst.error {
-                    worst = (p, j, abs(got[p][j] - want[p][j]))
-                }
-            }
-            let (p, j) = (worst.row, worst.column)
-            var message = "\(setting): expected PE[\(p)][\(j)] = \(want[p][j]), got \(got[p][j])"
-            if positions <= 2 { message += " (expected PE = \(show(want)), got \(show(got)))" }
-            report.check(close(got, want, 1e-9), message + hint)
+            report.check(ok, "\(setting): expected p = \(Grade.show(want)), got \(Grade.show(got))"
+                + " (sum \(String(format: "%.6g", got.reduce(0, +))))" + hint)
         }
         return report
     }

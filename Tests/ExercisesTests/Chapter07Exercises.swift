@@ -1,5 +1,5 @@
-// Grades the student's answers in exercises/07-model-as-a-service. An
-// exercise still throwing NotAttempted is skipped.
+// Grades the student's answers in exercises/07-transformer. An exercise
+// still throwing NotAttempted is skipped.
 //
 //   swift test --filter ExercisesTests.Chapter07Exercises
 
@@ -7,29 +7,23 @@ import Exercises07
 import Testing
 
 @Suite struct Chapter07Exercises {
-    @Test func crc32() throws {
-        try Grade.student("exercise 7.1 (CRC-32)", file: "exercises/07-model-as-a-service/CRC32.swift") {
-            try Chapter07Graders.crc32(Exercises07.crc32)
+    @Test func causalAttention() throws {
+        try Grade.student("exercise 7.1 (causal attention)", file: "exercises/07-transformer/CausalAttention.swift") {
+            try Chapter07Graders.causalAttention(Exercises07.causalAttention)
         }
     }
 
-    @Test func readFrame() throws {
-        try Grade.student("exercise 7.2 (a validating frame reader)", file: "exercises/07-model-as-a-service/ReadFrame.swift") {
-            try Chapter07Graders.readFrame(Exercises07.readFrame)
+    @Test func layerNormBackward() throws {
+        try Grade.student("exercise 7.2 (LayerNorm backward)", file: "exercises/07-transformer/LayerNormBackward.swift") {
+            try Chapter07Graders.layerNormBackward(Exercises07.layerNormBackward)
         }
     }
 
-    @Test func dynamicBatches() throws {
+    @Test func positionalEncoding() throws {
         try Grade.student(
-            "exercise 7.3 (dynamic batching)", file: "exercises/07-model-as-a-service/DynamicBatching.swift"
+            "exercise 7.3 (sinusoidal positional encoding)", file: "exercises/07-transformer/PositionalEncoding.swift"
         ) {
-            try Chapter07Graders.dynamicBatches(Exercises07.dynamicBatches)
-        }
-    }
-
-    @Test func kvCacheBytes() throws {
-        try Grade.student("exercise 7.4 (KV-cache memory)", file: "exercises/07-model-as-a-service/KVCacheBytes.swift") {
-            try Chapter07Graders.kvCacheBytes(Exercises07.kvCacheBytes)
+            try Chapter07Graders.positionalEncoding(Exercises07.sinusoidalPositionalEncoding)
         }
     }
 }

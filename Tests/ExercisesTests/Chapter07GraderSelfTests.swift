@@ -1,179 +1,145 @@
 // The chapter 7 graders are tested too: each accepts the reference solution
 // and rejects broken answers with typical mistakes, saying why. Skipped when
-// an instructor has removed exercises/solutions/07-model-as-a-service (the
-// package then has no Solutions07 module).
+// an instructor has removed exercises/solutions/07-transformer (the package
+// then has no Solutions07 module).
 
 #if canImport(Solutions07)
-import ExerciseKit
 import Foundation
 import Solutions07
 import Testing
 
 @Suite struct Chapter07GraderSelfTests {
-    // MARK: 7.1
+    // MARK: 6.1
 
-    @Test func crcGraderAcceptsTheSolution() throws {
-        let report = try Chapter07Graders.crc32(Solutions07.crc32)
+    @Test func attentionGraderAcceptsTheSolution() throws {
+        let report = try Chapter07Graders.causalAttention(Solutions07.causalAttention)
         #expect(report.passed, "\(report.failures)")
     }
 
-    /// The grader's bit-by-bit loop reproduces the published check values.
-    @Test func crcReferenceAgreesWithCheckValues() {
-        for v in Chapter07Graders.crcVectors {
-            #expect(Chapter07Graders.crcReference(v.bytes) == v.crc, "\(v.name)")
-        }
-        // CRC-32/BZIP2's published check value, for the non-reflected variant.
-        #expect(Chapter07Graders.crcReference(Array("123456789".utf8), reflected: false) == 0xFC89_1918)
-    }
-
-    @Test("the CRC-32 grader rejects broken checksums and says why", arguments: [
-        ("no final XOR", 0, "final XOR"),
-        ("starts from 0", 1, "not 0"),
-        ("non-reflected (BZIP2)", 2, "non-reflected"),
-        ("a wrong polynomial", 3, "expected"),
-    ])
-    func crcGraderRejects(name: String, variant: Int, hint: String) throws {
-        let broken: CRC32 = { bytes in
-            switch variant {
-            case 0: return Chapter07Graders.crcReference(bytes, finalXor: 0)
-            case 1: return Chapter07Graders.crcReference(bytes, initial: 0)
-            case 2: return Chapter07Graders.crcReference(bytes, reflected: false)
-            default:
-                // The Castagnoli polynomial (CRC-32C), reflected.
-                var crc: UInt32 = 0xFFFF_FFFF
-                for b in bytes {
-                    crc ^= UInt32(b)
-                    for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-                }
-                return crc ^ 0xFFFF_FFFF
-            }
-        }
-        let report = try Chapter07Graders.crc32(broken)
-        #expect(!report.passed, "grader accepted: \(name)")
-        #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
-    }
-
-    // MARK: 7.2
-
-    @Test func frameGraderAcceptsTheSolution() throws {
-        let report = try Chapter07Graders.readFrame(Solutions07.readFrame)
-        #expect(report.passed, "\(report.failures)")
-    }
-
-    /// The worked example's bytes: "hi" framed by hand.
-    @Test func frameBuilderMatchesTheWorkedExample() {
-        let crc = Chapter07Graders.crcReference([0x42, 0x50, 0x46, 0x31, 2, 0, 0, 0, 0x68, 0x69])
-        #expect(Chapter07Graders.frame([0x68, 0x69]) == [0x42, 0x50, 0x46, 0x31, 2, 0, 0, 0, 0x68, 0x69,
-                                                          UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF),
-                                                          UInt8(crc >> 16 & 0xFF), UInt8(crc >> 24)])
-    }
-
-    /// A reader with one check left out or done wrong, built from the
-    /// specification step by step.
-    static func brokenReader(_ variant: Int) -> ReadFrame {
-        { bytes in
-            func uint32(at offset: Int, bigEndian: Bool = false) -> UInt32 {
-                (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * (bigEndian ? 3 - $1 : $1)) }
-            }
-            if variant == 4 {
-                // Compares the magic before checking there are 4 bytes.
-                guard bytes.prefix(4).elementsEqual(Chapter07Graders.magic) else { throw FrameError.badMagic }
-            }
-            guard bytes.count >= 4 else { throw FrameError.truncated }
-            guard bytes[0..<4].elementsEqual(Chapter07Graders.magic) else { throw FrameError.badMagic }
-            guard bytes.count >= 8 else { throw FrameError.truncated }
-            let end = 8 + Int(uint32(at: 4, bigEndian: variant == 2))
-            guard bytes.count >= end + 4 else { throw FrameError.truncated }
-            guard variant == 3 || bytes.count == end + 4 else { throw FrameError.trailingBytes }
-            let covered = variant == 1 ? Array(bytes[8..<end]) : Array(bytes[0..<end])
-            guard variant == 0 || Chapter07Graders.crcReference(covered) == uint32(at: end) else {
-                throw FrameError.checksumMismatch
-            }
-            return Array(bytes[8..<end])
-        }
-    }
-
-    @Test("the frame grader rejects broken readers and says why", arguments: [
-        ("never verifies the checksum", 0, "did not verify the checksum"),
-        ("checksum over the payload only", 1, "payload only"),
-        ("big-endian length", 2, "little-endian"),
-        ("ignores trailing bytes", 3, "ignored the bytes after"),
-        ("compares the magic of a short input", 4, "check the length first"),
-    ])
-    func frameGraderRejects(name: String, variant: Int, hint: String) throws {
-        let report = try Chapter07Graders.readFrame(Self.brokenReader(variant))
-        #expect(!report.passed, "grader accepted: \(name)")
-        #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
-    }
-
-    /// A reader that throws its own error type is told to throw FrameError.
-    @Test func frameGraderAsksForFrameError() throws {
-        struct Oops: Error {}
-        let report = try Chapter07Graders.readFrame({ bytes in
-            do { return try Solutions07.readFrame(bytes) } catch { throw Oops() }
-        })
-        #expect(report.failures.contains { $0.contains("throw a FrameError") }, "\(report.failures)")
-    }
-
-    // MARK: 7.3
-
-    @Test func batchingGraderAcceptsTheSolution() throws {
-        let report = try Chapter07Graders.dynamicBatches(Solutions07.dynamicBatches)
-        #expect(report.passed, "\(report.failures)")
-    }
-
-    /// The grader's simulation reproduces its hand-worked timelines.
-    @Test func batchingReferenceAgreesWithHandCases() {
-        for c in Chapter07Graders.batchingCases {
+    /// The grader's loops reproduce its hand-worked cases.
+    @Test func attentionReferenceAgreesWithHandCases() {
+        for c in Chapter07Graders.attentionCases {
             guard let expected = c.expected else { continue }
-            let mine = Chapter07Graders.batchingReference(c.arrivals, c.maxSize, c.maxWait)
-            #expect(Chapter07Graders.same(mine, expected), "\(c.why): \(Chapter07Graders.show(mine))")
+            let mine = Chapter07Graders.attentionReference(c.q, c.k, c.v)
+            #expect(Chapter07Graders.close(mine.weights, expected.weights, 1e-12), "\(c.note): \(mine.weights)")
+            #expect(Chapter07Graders.close(mine.output, expected.output, 1e-12), "\(c.note): \(mine.output)")
         }
     }
 
-    @Test("the batching grader rejects broken policies and says why", arguments: [
-        ("the deadline slides with each arrival", 0, "deadline moves"),
-        ("full batches wait for the deadline", 1, "moment it is full"),
-        ("arrivals at the deadline are refused", 2, "≤, not <"),
-        ("batches of maxBatchSize + 1", 3, "maxBatchSize + 1"),
+    @Test("the attention grader rejects broken attention and says why", arguments: [
+        ("no causal mask", 0, "did not mask"),
+        ("no 1/√d", 1, "did not scale"),
+        ("divides by d", 2, "divided the scores by d"),
+        ("zeroes the future after the softmax", 3, "BEFORE the softmax"),
+        ("no maximum subtracted", 4, "NaN"),
     ])
-    func batchingGraderRejects(name: String, variant: Int, hint: String) throws {
-        let broken: DynamicBatches = { arrivals, size, wait in
+    func attentionGraderRejects(name: String, variant: Int, hint: String) throws {
+        let broken: CausalAttention = { q, k, v in
             switch variant {
-            case 0: return Chapter07Graders.batchingReference(arrivals, size, wait, slidingDeadline: true)
-            case 1: return Chapter07Graders.batchingReference(arrivals, size, wait, waitWhenFull: true)
-            case 2: return Chapter07Graders.batchingReference(arrivals, size, wait, exclusive: true)
-            default: return Chapter07Graders.batchingReference(arrivals, size, wait, sizeSlack: 1)
+            case 0: return Chapter07Graders.attentionReference(q, k, v, masked: false)
+            case 1: return Chapter07Graders.attentionReference(q, k, v, scale: .none)
+            case 2: return Chapter07Graders.attentionReference(q, k, v, scale: .d)
+            case 3: return Chapter07Graders.attentionReference(q, k, v, maskAfterSoftmax: true)
+            default:
+                let d = Double(q[0].count).squareRoot()
+                let weights = q.indices.map { i in
+                    let e = k.indices.map { j in j > i ? 0 : exp(zip(q[i], k[j]).map { $0 * $1 }.reduce(0, +) / d) }
+                    let total = e.reduce(0, +)
+                    return e.map { $0 / total }
+                }
+                let output = weights.map { a in v[0].indices.map { c in a.indices.map { a[$0] * v[$0][c] }.reduce(0, +) } }
+                return (output, weights)
             }
         }
-        let report = try Chapter07Graders.dynamicBatches(broken)
+        let report = try Chapter07Graders.causalAttention(broken)
         #expect(!report.passed, "grader accepted: \(name)")
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 7.4
+    // MARK: 6.2
 
-    @Test func cacheGraderAcceptsTheSolution() throws {
-        let report = try Chapter07Graders.kvCacheBytes(Solutions07.kvCacheBytes)
+    @Test func layerNormGraderAcceptsTheSolution() throws {
+        let report = try Chapter07Graders.layerNormBackward(Solutions07.layerNormBackward)
         #expect(report.passed, "\(report.failures)")
     }
 
-    @Test("the KV-cache grader rejects broken formulas and says why", arguments: [
-        ("no factor 2", 0, "factor 2"),
-        ("query heads instead of KV heads", 1, "query heads"),
-        ("no batch", 2, "batch is missing"),
-        ("values, not bytes", 3, "not bytes"),
+    @Test("the LayerNorm grader rejects broken backward passes and says why", arguments: [
+        ("μ and σ treated as constants", 0, "constants"),
+        ("no path through σ²", 1, "through the variance"),
+        ("dβ a mean over rows", 2, "not a mean"),
+        ("unbiased variance", 3, "unbiased variance"),
     ])
-    func cacheGraderRejects(name: String, variant: Int, hint: String) throws {
-        let broken: KVCacheBytes = { layers, heads, kvHeads, d, tokens, batch, bytes in
+    func layerNormGraderRejects(name: String, variant: Int, hint: String) throws {
+        let broken: LayerNormBackward = { x, gamma, dy, eps in
+            let right = try Solutions07.layerNormBackward(x: x, gamma: gamma, dy: dy, epsilon: eps)
+            let width = Double(gamma.count)
+            func rowTerms(_ i: Int, divisor: Double) -> (r: Double, xhat: [Double], g: [Double]) {
+                let mean = x[i].reduce(0, +) / width
+                let variance = x[i].map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / divisor
+                let r = 1 / (variance + eps).squareRoot()
+                return (r, x[i].map { ($0 - mean) * r }, gamma.indices.map { dy[i][$0] * gamma[$0] })
+            }
             switch variant {
-            case 0: return layers * kvHeads * d * tokens * batch * bytes
-            case 1: return 2 * layers * heads * d * tokens * batch * bytes
-            case 2: return 2 * layers * kvHeads * d * tokens * bytes
-            default: return 2 * layers * kvHeads * d * tokens * batch
+            case 0:
+                let dx = x.indices.map { i in rowTerms(i, divisor: width).g.map { $0 * rowTerms(i, divisor: width).r } }
+                return (dx, right.dGamma, right.dBeta)
+            case 1:
+                let dx = x.indices.map { i in
+                    let (r, _, g) = rowTerms(i, divisor: width)
+                    let meanG = g.reduce(0, +) / width
+                    return g.map { r * ($0 - meanG) }
+                }
+                return (dx, right.dGamma, right.dBeta)
+            case 2:
+                return (right.dx, right.dGamma, right.dBeta.map { $0 / Double(x.count) })
+            default:
+                // x̂ and r with the variance divided by D − 1, and the matching
+                // derivative dxₖ = r·(gₖ − mean g − x̂ₖ·Σⱼ gⱼx̂ⱼ/(D − 1)).
+                let dx = x.indices.map { i in
+                    let (r, xhat, g) = rowTerms(i, divisor: width - 1)
+                    let meanG = g.reduce(0, +) / width
+                    let dot = zip(g, xhat).map { $0 * $1 }.reduce(0, +) / (width - 1)
+                    return g.indices.map { r * (g[$0] - meanG - xhat[$0] * dot) }
+                }
+                return (dx, right.dGamma, right.dBeta)
             }
         }
-        let report = try Chapter07Graders.kvCacheBytes(broken)
+        let report = try Chapter07Graders.layerNormBackward(broken)
+        #expect(!report.passed, "grader accepted: \(name)")
+        #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
+    }
+
+    // MARK: 6.3
+
+    @Test func encodingGraderAcceptsTheSolution() throws {
+        let report = try Chapter07Graders.positionalEncoding(Solutions07.sinusoidalPositionalEncoding)
+        #expect(report.passed, "\(report.failures)")
+    }
+
+    /// The grader's formula reproduces the hand-worked rows for d = 4.
+    @Test func encodingReferenceAgreesWithHandCase() {
+        let mine = Chapter07Graders.encodingReference(2, 4)
+        #expect(Chapter07Graders.close(mine, [[0, 1, 0, 1], [sin(1), cos(1), sin(0.01), cos(0.01)]], 1e-15), "\(mine)")
+    }
+
+    @Test("the positional encoding grader rejects broken encodings and says why", arguments: [
+        ("sines first, cosines after", 0, "interleaves"),
+        ("exponent i/d", 1, "exponent is i/d"),
+        ("exponent (entry index)/d", 2, "shares the sine's frequency"),
+        ("sin and cos swapped", 3, "swapped"),
+        ("positions from 1", 4, "positions start at 0"),
+    ])
+    func encodingGraderRejects(name: String, variant: Int, hint: String) throws {
+        let broken: PositionalEncoding = { positions, d in
+            switch variant {
+            case 0: return Chapter07Graders.encodingReference(positions, d, concatenated: true)
+            case 1: return Chapter07Graders.encodingReference(positions, d, exponent: .pairOverD)
+            case 2: return Chapter07Graders.encodingReference(positions, d, exponent: .entryOverD)
+            case 3: return Chapter07Graders.encodingReference(positions, d, swapped: true)
+            default: return Chapter07Graders.encodingReference(positions, d, firstPosition: 1)
+            }
+        }
+        let report = try Chapter07Graders.positionalEncoding(broken)
         #expect(!report.passed, "grader accepted: \(name)")
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }

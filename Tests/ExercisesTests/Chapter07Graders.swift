@@ -1,412 +1,382 @@
 // Graders for chapter 7's exercises. Expected values come from definitions,
-// never from the code being graded: CRC-32 from published check values
-// (zlib's crc32 of "123456789" is 0xCBF43926) and a bit-by-bit loop written
-// here; the frame reader from frames built here, each mutated in one way;
-// the batching policy from hand-worked timelines and a simulation written
-// here, plus invariants any answer must satisfy; the KV-cache size from
-// hand-worked model sizes.
+// never from the code being graded: attention from explicit loops over the
+// unmasked positions here (plus hand-worked cases, the mask, row sums and a
+// case with scores in the thousands); LayerNorm's gradients from centered
+// finite differences of L = Σ dy ⊙ LayerNorm(x) and its two invariances;
+// the positional encoding from the paper's formula, a hand-worked case and
+// the rotation property.
 
 import BackpropCore
-import ExerciseKit
 import Foundation
 
-typealias CRC32 = ([UInt8]) throws -> UInt32
-typealias ReadFrame = ([UInt8]) throws -> [UInt8]
-typealias DynamicBatches = ([Double], Int, Double) throws -> [(dispatchTime: Double, requests: [Int])]
-typealias KVCacheBytes = (Int, Int, Int, Int, Int, Int, Int) throws -> Int
+typealias CausalAttention = ([[Double]], [[Double]], [[Double]]) throws -> (output: [[Double]], weights: [[Double]])
+typealias LayerNormBackward = ([[Double]], [Double], [[Double]], Double) throws
+    -> (dx: [[Double]], dGamma: [Double], dBeta: [Double])
+typealias PositionalEncoding = (Int, Int) throws -> [[Double]]
 
 enum Chapter07Graders {
-    static func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }
+    static func show(_ m: [[Double]]) -> String { Grade.show(m) }
+    static func shape(_ m: [[Double]]) -> String { Grade.shape(m) }
+    static func hasShape(_ m: [[Double]], _ r: Int, _ c: Int) -> Bool { Grade.hasShape(m, r, c) }
+    static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let shown = bytes.prefix(24).map { String(format: "%02x", $0) }.joined(separator: " ")
-        return "[" + shown + (bytes.count > 24 ? " … (\(bytes.count) bytes)" : "") + "]"
-    }
+    // MARK: - 6.1 Causal attention
 
-    // MARK: - 7.1 CRC-32
+    enum ScoreScale { case sqrtD, d, none }
 
-    /// A CRC-32 bit by bit, with the parameters of the variants the grader
-    /// recognises: zlib's is reflected, polynomial 0xEDB88320 (0x04C11DB7
-    /// bit-reversed), init and final XOR 0xFFFFFFFF; the non-reflected form
-    /// shifts left with 0x04C11DB7 (CRC-32/BZIP2).
-    static func crcReference(_ bytes: [UInt8], initial: UInt32 = 0xFFFF_FFFF, finalXor: UInt32 = 0xFFFF_FFFF,
-                             reflected: Bool = true) -> UInt32
-    {
-        var crc = initial
-        for b in bytes {
-            if reflected {
-                crc ^= UInt32(b)
-                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-            } else {
-                crc ^= UInt32(b) << 24
-                for _ in 0..<8 { crc = crc & 0x8000_0000 != 0 ? (crc << 1) ^ 0x04C1_1DB7 : crc << 1 }
-            }
-        }
-        return crc ^ finalXor
-    }
-
-    /// Published check values (zlib.crc32 agrees with each).
-    static let crcVectors: [(bytes: [UInt8], crc: UInt32, name: String)] = [
-        (Array("123456789".utf8), 0xCBF4_3926, "\"123456789\" (the standard check value)"),
-        ([], 0, "the empty input"),
-        (Array("a".utf8), 0xE8B7_BE43, "\"a\""),
-        (Array("The quick brown fox jumps over the lazy dog".utf8), 0x414F_A339, "\"The quick brown fox …\""),
-        ([UInt8](repeating: 0, count: 32), 0x190A_55AD, "32 zero bytes"),
-        ([UInt8](repeating: 0xFF, count: 32), 0xFF6C_AB0B, "32 bytes 0xFF"),
-    ]
-
-    /// Exercise 7.1: the check values, then random inputs against the
-    /// bit-by-bit loop, with hints for a missing final XOR, a zero initial
-    /// value, the non-reflected form and signed arithmetic.
-    static func crc32(_ candidate: CRC32) throws -> GradeReport {
-        var report = GradeReport()
-        var cases = crcVectors
-        var rng = SeededRandom(seed: 7101)
-        for n in [1, 7, 100, 1000] {
-            let bytes = (0..<n).map { _ in UInt8(rng.integer(below: 256)) }
-            cases.append((bytes, crcReference(bytes), "\(n) random bytes \(hex(bytes))"))
-        }
-        for c in cases {
-            let got = try candidate(c.bytes)
-            var hint = ""
-            if got != c.crc, !c.bytes.isEmpty {
-                if got == crcReference(c.bytes, finalXor: 0) {
-                    hint = " — you left out the final XOR with 0xFFFFFFFF"
-                } else if got == crcReference(c.bytes, initial: 0) {
-                    hint = " — start from crc = 0xFFFFFFFF, not 0"
-                } else if got == crcReference(c.bytes, initial: 0, finalXor: 0) {
-                    hint = " — start from 0xFFFFFFFF and XOR the result with 0xFFFFFFFF"
-                } else if got == crcReference(c.bytes, reflected: false) {
-                    hint = " — this is the non-reflected CRC-32 (BZIP2: shift left, polynomial 0x04C11DB7); zlib's "
-                        + "shifts right with the reversed polynomial 0xEDB88320"
+    /// Attention written out with explicit loops. The variants (`masked:
+    /// false`, another scale, `maskAfterSoftmax` zeroing the future after a
+    /// full softmax without renormalising) produce hints.
+    static func attentionReference(
+        _ q: [[Double]], _ k: [[Double]], _ v: [[Double]], masked: Bool = true, scale: ScoreScale = .sqrtD,
+        maskAfterSoftmax: Bool = false
+    ) -> (output: [[Double]], weights: [[Double]]) {
+        let t = q.count, d = Double(q[0].count), dv = v[0].count
+        var weights = [[Double]](repeating: [Double](repeating: 0, count: t), count: t)
+        var output = [[Double]](repeating: [Double](repeating: 0, count: dv), count: t)
+        for i in 0..<t {
+            let visible = masked && !maskAfterSoftmax ? i + 1 : t
+            var scores = [Double](repeating: 0, count: visible)
+            for j in 0..<visible {
+                var dot = 0.0
+                for c in q[i].indices { dot += q[i][c] * k[j][c] }
+                switch scale {
+                case .sqrtD: scores[j] = dot / d.squareRoot()
+                case .d: scores[j] = dot / d
+                case .none: scores[j] = dot
                 }
-            } else if got != c.crc {
-                hint = " — the empty input leaves crc = 0xFFFFFFFF, and the final XOR makes it 0"
             }
-            report.check(got == c.crc, "CRC-32 of \(c.name): expected \(hex(c.crc)), got \(hex(got))" + hint)
+            let top = scores.max()!
+            var total = 0.0
+            for j in 0..<visible { total += exp(scores[j] - top) }
+            for j in 0..<visible where !(maskAfterSoftmax && j > i) {
+                weights[i][j] = exp(scores[j] - top) / total
+                for c in 0..<dv { output[i][c] += weights[i][j] * v[j][c] }
+            }
+        }
+        return (output, weights)
+    }
+
+    struct AttentionCase {
+        var q, k, v: [[Double]]
+        var expected: (output: [[Double]], weights: [[Double]])?
+        var note: String
+    }
+
+    static var attentionCases: [AttentionCase] {
+        let ln3 = log(3.0)
+        var cases = [
+            // Row 0 sees only itself; row 1: scores [0, ln 3] → [1/4, 3/4], out = 1/4 + 15/4 = 4.
+            AttentionCase(q: [[1], [1]], k: [[0], [ln3]], v: [[1], [5]],
+                          expected: ([[1], [4]], [[1, 0], [0.25, 0.75]]), note: "hand-worked, T = 2, d = 1"),
+            // d = 4, √d = 2: q₁·k₁ = 2 ln 3, so s₁₁ = ln 3 and A₁ = [1/4, 3/4]
+            // (unscaled: [1/10, 9/10]). Row 2: all scores 0 → [1/3, 1/3, 1/3].
+            AttentionCase(q: [[1, 0, 2, 0], [ln3, ln3, 0, 0], [0, 0, 0, 0]],
+                          k: [[0, 0, 0, 0], [1, 1, 0, 0], [0, 0, 5, 5]],
+                          v: [[4, 0], [0, 8], [2, 2]],
+                          expected: ([[4, 0], [1, 6], [2, 10.0 / 3]], [[1, 0, 0], [0.25, 0.75, 0], [1.0 / 3, 1.0 / 3, 1.0 / 3]]),
+                          note: "hand-worked, T = 3, d = 4 (scores divided by √4 = 2)"),
+        ]
+        var rng = SeededRandom(seed: 6101)
+        for (t, d, dv) in [(4, 3, 2), (6, 8, 5), (5, 2, 3)] {
+            cases.append(AttentionCase(q: Chapter06Graders.matrix(&rng, t, d, 1.5), k: Chapter06Graders.matrix(&rng, t, d, 1.5),
+                                       v: Chapter06Graders.matrix(&rng, t, dv, 2), note: "random, T = \(t), d = \(d)"))
+        }
+        cases.append(AttentionCase(q: Chapter06Graders.matrix(&rng, 4, 4, 40), k: Chapter06Graders.matrix(&rng, 4, 4, 40),
+                                   v: Chapter06Graders.matrix(&rng, 4, 3, 1),
+                                   note: "large scores (entries up to ±40, scores up to ±3200)"))
+        return cases
+    }
+
+    /// Exercise 7.1: the mask, the row sums, then the weights and the output
+    /// against explicit loops or hand-worked values, with hints for no mask,
+    /// the wrong scale, masking after the softmax and overflow.
+    static func causalAttention(_ candidate: CausalAttention) throws -> GradeReport {
+        var report = GradeReport()
+        for c in attentionCases {
+            let (t, dv) = (c.q.count, c.v[0].count)
+            let want = c.expected ?? attentionReference(c.q, c.k, c.v)
+            let small = t * c.q[0].count <= 12
+            let setting = c.note + (small ? ": Q = \(show(c.q)), K = \(show(c.k)), V = \(show(c.v))" : "")
+            let got = try candidate(c.q, c.k, c.v)
+            guard hasShape(got.weights, t, t), hasShape(got.output, t, dv) else {
+                report.check(false, "\(setting): the weights must be T × T = \(t) × \(t) and the output T × d_v = "
+                    + "\(t) × \(dv), got \(shape(got.weights)) and \(shape(got.output))")
+                continue
+            }
+            let flat = got.weights.flatMap { $0 } + got.output.flatMap { $0 }
+            if flat.contains(where: { !$0.isFinite }) {
+                report.check(false, "\(setting): NaN or ∞ in the result — e^s overflowed (e^710 = ∞ in Double); "
+                    + "subtract each row's largest unmasked score before exponentiating")
+                continue
+            }
+            let future = (0..<t).flatMap { i in ((i + 1)..<t).map { (i, $0) } }.filter { got.weights[$0.0][$0.1] != 0 }
+            var maskHint = ""
+            if !future.isEmpty, close(got.weights, attentionReference(c.q, c.k, c.v, masked: false).weights, 1e-9) {
+                maskHint = " — you did not mask at all"
+            }
+            report.check(future.isEmpty, "\(setting): position i must not attend to a later position j > i, so "
+                + "A[i][j] must be exactly 0 above the diagonal; got nonzero weights at (i, j) = "
+                + future.prefix(4).map { "(\($0.0), \($0.1)): \(got.weights[$0.0][$0.1])" }.joined(separator: ", ")
+                + maskHint)
+            let sums = got.weights.map { $0.reduce(0, +) }
+            var sumHint = ""
+            if close(got.weights, attentionReference(c.q, c.k, c.v, maskAfterSoftmax: true).weights, 1e-9) {
+                sumHint = " — you zeroed the future after a softmax over the whole row; mask the scores with −∞ "
+                    + "BEFORE the softmax so the visible weights are renormalised"
+            }
+            report.check(sums.allSatisfy { abs($0 - 1) < 1e-9 }, "\(setting): each row of A is a softmax and must "
+                + "sum to 1, got row sums \(Grade.show(sums))" + sumHint)
+            var hint = ""
+            if !close(got.weights, want.weights, 1e-9) {
+                if close(got.weights, attentionReference(c.q, c.k, c.v, scale: .none).weights, 1e-9) {
+                    hint = " — you did not scale the scores: divide qᵢ·kⱼ by √d"
+                } else if close(got.weights, attentionReference(c.q, c.k, c.v, scale: .d).weights, 1e-9) {
+                    hint = " — you divided the scores by d; divide by √d"
+                } else if close(got.weights.map { $0 }, (0..<t).map { i in (0..<t).map { want.weights[$0][i] } }, 1e-9) {
+                    hint = " — your A is transposed: row i holds the weights position i gives to positions j ≤ i"
+                }
+            }
+            report.check(close(got.weights, want.weights, 1e-9),
+                         "\(setting): expected A = \(show(want.weights)), got \(show(got.weights))" + hint)
+            var outputHint = ""
+            if close(got.weights, want.weights, 1e-9), !close(got.output, want.output, 1e-9) {
+                outputHint = " — A is right, so look at outᵢ = Σⱼ Aᵢⱼ·vⱼ (row i of A times V)"
+            }
+            report.check(close(got.output, want.output, 1e-9),
+                         "\(setting): expected output = \(show(want.output)), got \(show(got.output))" + outputHint)
         }
         return report
     }
 
-    // MARK: - 7.2 Frame reader
+    // MARK: - 6.2 LayerNorm backward
 
-    static let magic: [UInt8] = [0x42, 0x50, 0x46, 0x31]
-
-    static func littleEndian(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
-
-    /// A valid frame: magic, length, payload, CRC-32 of all of it (or, for a
-    /// broken writer, of the payload alone).
-    static func frame(_ payload: [UInt8], checksumOfPayloadOnly: Bool = false) -> [UInt8] {
-        let body = magic + littleEndian(UInt32(payload.count)) + payload
-        return body + littleEndian(crcReference(checksumOfPayloadOnly ? payload : body))
-    }
-
-    /// What reading a frame gave: the payload, a FrameError, or another error.
-    enum Outcome: Equatable, CustomStringConvertible {
-        case payload([UInt8])
-        case error(FrameError)
-        case otherError(String)
-
-        var description: String {
-            switch self {
-            case .payload(let p): return "the payload \(Chapter07Graders.hex(p))"
-            case .error(let e): return "FrameError.\(e)"
-            case .otherError(let e): return "the error \(e) (throw a FrameError)"
-            }
+    /// LayerNorm's forward pass (`unbiased` divides by D − 1, a hint variant).
+    static func layerNorm(_ x: [[Double]], _ gamma: [Double], _ beta: [Double], _ eps: Double, unbiased: Bool = false)
+        -> [[Double]]
+    {
+        x.map { row in
+            let mean = row.reduce(0, +) / Double(row.count)
+            let squares = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+            let variance = squares / Double(unbiased ? row.count - 1 : row.count)
+            return row.indices.map { gamma[$0] * (row[$0] - mean) / (variance + eps).squareRoot() + beta[$0] }
         }
     }
 
-    /// Runs the candidate; NotAttempted passes through so the stub is skipped.
-    static func outcome(_ candidate: ReadFrame, _ bytes: [UInt8]) throws -> Outcome {
-        do {
-            return .payload(try candidate(bytes))
-        } catch let e as FrameError {
-            return .error(e)
-        } catch let e as NotAttempted {
-            throw e
-        } catch {
-            return .otherError(String(describing: error))
-        }
+    static func xhat(_ x: [[Double]], _ eps: Double) -> [[Double]] {
+        let width = x[0].count
+        return layerNorm(x, [Double](repeating: 1, count: width), [Double](repeating: 0, count: width), eps)
     }
 
-    struct FrameCase {
-        var bytes: [UInt8]
-        var expected: Outcome
-        var why: String
+    struct LayerNormCase {
+        var x: [[Double]]
+        var gamma, beta: [Double]
+        var dy: [[Double]]
+        var epsilon: Double
+        var note: String
     }
 
-    static var frameCases: [FrameCase] {
-        var rng = SeededRandom(seed: 7202)
-        let hi = frame([0x68, 0x69])
-        let big = (0..<300).map { _ in UInt8(rng.integer(below: 256)) }
-        var cases = [
-            FrameCase(bytes: hi, expected: .payload([0x68, 0x69]), why: "a valid frame with the payload \"hi\""),
-            FrameCase(bytes: frame([]), expected: .payload([]), why: "a valid frame with an empty payload"),
-            FrameCase(bytes: frame(big), expected: .payload(big),
-                      why: "a valid frame with 300 bytes of payload (length bytes 2c 01 00 00: little-endian)"),
-            FrameCase(bytes: [], expected: .error(.truncated), why: "no bytes at all"),
-            FrameCase(bytes: [0x42, 0x50, 0x46, 0x32] + Array(hi[4...]), expected: .error(.badMagic),
-                      why: "the magic is \"BPF2\", not \"BPF1\""),
-            FrameCase(bytes: [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00], expected: .error(.badMagic),
-                      why: "a zip file's first bytes"),
-            FrameCase(bytes: [0x42, 0x50, 0x46, 0x31, 0xFF, 0xFF, 0xFF, 0xFF, 0x00], expected: .error(.truncated),
-                      why: "a length field of 4,294,967,295 with 1 byte after it (do not trust the length, and do not "
-                        + "crash)"),
-            FrameCase(bytes: hi + [0x00], expected: .error(.trailingBytes), why: "one extra byte after the checksum"),
-            FrameCase(bytes: frame(big) + frame([0x68, 0x69]), expected: .error(.trailingBytes),
-                      why: "two frames back to back (only one is allowed)"),
-            FrameCase(bytes: frame([0x68, 0x69], checksumOfPayloadOnly: true), expected: .error(.checksumMismatch),
-                      why: "a checksum of the payload alone (it must cover the magic and length too)"),
-        ]
-        // Every proper prefix of a valid frame is truncated.
-        for length in 0..<hi.count {
-            cases.append(FrameCase(bytes: Array(hi[0..<length]), expected: .error(.truncated),
-                                   why: "the first \(length) of the \(hi.count) bytes of a valid frame"))
+    static var layerNormCases: [LayerNormCase] {
+        var rng = SeededRandom(seed: 6202)
+        var cases: [LayerNormCase] = []
+        for (n, width, eps, spread, note) in [(1, 4, 0.0, 1.0, "one row, ε = 0"), (3, 5, 1e-5, 2.0, "random, ε = 1e-5"),
+                                              (4, 3, 0.0, 1.0, "random, ε = 0"),
+                                              (2, 6, 1e-2, 0.1, "small spread (σ ≈ 0.06) next to ε = 0.01")] {
+            let offsets = (0..<n).map { _ in rng.uniform(-3, 3) }
+            cases.append(LayerNormCase(
+                x: (0..<n).map { i in (0..<width).map { _ in offsets[i] + spread * rng.uniform(-1, 1) } },
+                gamma: (0..<width).map { _ in rng.uniform(0.5, 2) }, beta: (0..<width).map { _ in rng.uniform(-1, 1) },
+                dy: Chapter06Graders.matrix(&rng, n, width, 2), epsilon: eps, note: note))
         }
-        // One flipped bit in the payload or in the stored checksum.
-        for (offset, bit) in [(8, 0), (9, 7), (10, 3), (13, 7)] {
-            var bytes = hi
-            bytes[offset] ^= 1 << bit
-            cases.append(FrameCase(bytes: bytes, expected: .error(.checksumMismatch),
-                                   why: "one bit flipped at byte \(offset) (\(offset < 10 ? "payload" : "checksum"))"))
-        }
-        var flipped = frame(big)
-        flipped[150] ^= 0x10
-        cases.append(FrameCase(bytes: flipped, expected: .error(.checksumMismatch),
-                               why: "one bit flipped in the middle of a 300-byte payload"))
-        // The length field changed: too long → truncated, too short → trailing bytes.
-        var longer = hi
-        longer[4] = 3
-        cases.append(FrameCase(bytes: longer, expected: .error(.truncated),
-                               why: "a length field of 3 for a 2-byte payload (the file ends 1 byte early)"))
-        var shorter = hi
-        shorter[4] = 1
-        cases.append(FrameCase(bytes: shorter, expected: .error(.trailingBytes),
-                               why: "a length field of 1 for a 2-byte payload (1 byte left over)"))
         return cases
     }
 
-    /// Exercise 7.2: valid frames, every truncation, wrong magic, trailing
-    /// bytes, flipped bits and a checksum that covers too little.
-    static func readFrame(_ candidate: ReadFrame) throws -> GradeReport {
+    static func numeric(_ v: [Double], _ f: @escaping ([Double]) -> Double) -> [Double] {
+        GradientCheck.numericalGradient(of: { f($0.scalars) }, at: Tensor(v)).scalars
+    }
+
+    /// Exercise 7.2: dx, dγ, dβ against finite differences of
+    /// L = Σ dy ⊙ LayerNorm(x), the row sums of dx and (for ε = 0) its
+    /// orthogonality to x̂, with hints for the mistakes recognised.
+    static func layerNormBackward(_ candidate: LayerNormBackward) throws -> GradeReport {
         var report = GradeReport()
-        for c in frameCases {
-            let got = try outcome(candidate, c.bytes)
-            var hint = ""
-            if got != c.expected {
-                switch (c.expected, got) {
-                case (.error(.checksumMismatch), .payload) where c.why.contains("payload alone"):
-                    hint = " — your checksum covers the payload only; it covers bytes 0 ..< 8 + n (magic and length "
-                        + "too), so a corrupted header is caught"
-                case (.error(.checksumMismatch), .payload):
-                    hint = " — you did not verify the checksum: compare crc32(bytes[0 ..< 8 + n]) with the stored value"
-                case (.error(.trailingBytes), .payload):
-                    hint = " — you ignored the bytes after the checksum; a frame must end there"
-                case (.payload, .error(.truncated)) where c.bytes.count > 8 + 255:
-                    hint = " — the length is little-endian: the least significant byte comes first"
-                case (.error(.truncated), .error(.badMagic)):
-                    hint = " — check the length first: with fewer than 4 bytes there is no magic to compare"
-                default: break
-                }
+        for c in layerNormCases {
+            let (n, width) = (c.x.count, c.gamma.count)
+            func loss(_ x: [[Double]], _ gamma: [Double], _ beta: [Double], unbiased: Bool = false) -> Double {
+                zip(layerNorm(x, gamma, beta, c.epsilon, unbiased: unbiased), c.dy)
+                    .map { zip($0, $1).map { $0 * $1 }.reduce(0, +) }.reduce(0, +)
             }
-            report.check(got == c.expected, "\(c.why): for \(hex(c.bytes)) expected \(c.expected), got \(got)" + hint)
+            let wantDx = numeric(c.x.flatMap { $0 }) { loss(Chapter06Graders.rows($0, width), c.gamma, c.beta) }
+            let wantDGamma = numeric(c.gamma) { loss(c.x, $0, c.beta) }
+            let wantDBeta = numeric(c.beta) { loss(c.x, c.gamma, $0) }
+            let setting = "\(c.note): x = \(show(c.x)), γ = \(Grade.show(c.gamma)), dy = \(show(c.dy)), ε = \(c.epsilon)"
+            let got = try candidate(c.x, c.gamma, c.dy, c.epsilon)
+            let xh = xhat(c.x, c.epsilon)
+            if hasShape(got.dx, n, width) {
+                let flat = got.dx.flatMap { $0 }
+                let rowSums = got.dx.map { $0.reduce(0, +) }
+                let scale = max(1, flat.map(abs).max()!)
+                report.check(rowSums.allSatisfy { abs($0) < 1e-8 * scale },
+                             "\(setting): each row of dx must sum to 0 (LayerNorm's output does not change when a row "
+                                 + "is shifted by a constant), got row sums \(Grade.show(rowSums)) — the gradient through "
+                                 + "the mean μ is missing")
+                if c.epsilon == 0 {
+                    let dots = zip(got.dx, xh).map { zip($0, $1).map { $0 * $1 }.reduce(0, +) }
+                    report.check(dots.allSatisfy { abs($0) < 1e-8 * scale },
+                                 "\(setting): with ε = 0 each row of dx must be orthogonal to its x̂ (the output does "
+                                     + "not change when a row is scaled), got dxᵢ·x̂ᵢ = \(Grade.show(dots)) — the "
+                                     + "gradient through the variance σ² is missing")
+                }
+                var hint = ""
+                if !Grade.close(flat, wantDx, 1e-5) {
+                    let unbiased = numeric(c.x.flatMap { $0 }) {
+                        loss(Chapter06Graders.rows($0, width), c.gamma, c.beta, unbiased: true)
+                    }
+                    let r = c.x.map { row -> Double in
+                        let mean = row.reduce(0, +) / Double(width)
+                        return 1 / (row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(width) + c.epsilon).squareRoot()
+                    }
+                    let constants = (0..<n).flatMap { i in (0..<width).map { r[i] * c.dy[i][$0] * c.gamma[$0] } }
+                    if Grade.close(flat, constants, 1e-6) {
+                        hint = " — you treated μ and σ as constants (dx = γ·dy/σ); they depend on x, and their "
+                            + "gradients add the two mean terms"
+                    } else if Grade.close(flat, unbiased, 1e-5) {
+                        hint = " — you used the unbiased variance (÷ (D − 1)); LayerNorm divides by D"
+                    } else if Grade.close(flat, (0..<n).flatMap { i in (0..<width).map { j in r[i] * c.dy[i][j] * c.gamma[j]
+                        - r[i] * (0..<width).map { c.dy[i][$0] * c.gamma[$0] }.reduce(0, +) / Double(width) } }, 1e-6) {
+                        hint = " — the path through σ² is missing: subtract x̂ᵢⱼ·mean(g ⊙ x̂ᵢ) as well"
+                    }
+                }
+                report.check(Grade.close(flat, wantDx, 1e-5), "\(setting): expected dx ≈ \(Grade.show(wantDx)) "
+                    + "(row-major; finite differences of Σ dy·y), got \(Grade.show(flat))" + hint)
+            } else {
+                report.check(false, "\(setting): dx must have x's shape \(n) × \(width), got \(shape(got.dx))")
+            }
+            if got.dGamma.count == width {
+                report.check(Grade.close(got.dGamma, wantDGamma, 1e-6), "\(setting): expected dγ = Σᵢ dyᵢ ⊙ x̂ᵢ ≈ "
+                    + "\(Grade.show(wantDGamma)), got \(Grade.show(got.dGamma))"
+                    + (Grade.close(got.dGamma, zip(c.dy, xh).reduce([Double](repeating: 0, count: width)) { acc, p in
+                        zip(acc, p.1).map { $0 + $1 } }, 1e-6) ? " — you summed x̂ alone; dγ = Σᵢ dyᵢⱼ·x̂ᵢⱼ" : ""))
+            } else {
+                report.check(false, "\(setting): dγ must have D = \(width) entries (one per feature, summed over the "
+                    + "\(n) rows), got \(got.dGamma.count)")
+            }
+            if got.dBeta.count == width {
+                report.check(Grade.close(got.dBeta, wantDBeta, 1e-6), "\(setting): expected dβ = Σᵢ dyᵢ ≈ "
+                    + "\(Grade.show(wantDBeta)), got \(Grade.show(got.dBeta))"
+                    + (n > 1 && Grade.close(got.dBeta.map { $0 * Double(n) }, wantDBeta, 1e-6)
+                        ? " — dβ is a sum over rows, not a mean" : ""))
+            } else {
+                report.check(false, "\(setting): dβ must have D = \(width) entries, got \(got.dBeta.count)")
+            }
         }
         return report
     }
 
-    // MARK: - 7.3 Dynamic batching
+    // MARK: - 6.3 Positional encoding
 
-    /// The policy simulated request by request: a batch is open from its
-    /// first arrival until it is full or its deadline passes. Variants for
-    /// hints: `slidingDeadline` restarts the wait at every arrival,
-    /// `waitWhenFull` dispatches full batches at the deadline anyway,
-    /// `exclusive` refuses arrivals exactly at the deadline, `sizeSlack`
-    /// lets batches grow by one more request.
-    static func batchingReference(
-        _ arrivals: [Double], _ maxSize: Int, _ maxWait: Double, slidingDeadline: Bool = false,
-        waitWhenFull: Bool = false, exclusive: Bool = false, sizeSlack: Int = 0
-    ) -> [(dispatchTime: Double, requests: [Int])] {
-        var result: [(dispatchTime: Double, requests: [Int])] = []
-        var open: (deadline: Double, members: [Int])?
-        let limit = maxSize + sizeSlack
-        func close(at time: Double) {
-            if let batch = open { result.append((time, batch.members)) }
-            open = nil
-        }
-        for (i, t) in arrivals.enumerated() {
-            if let batch = open {
-                let inTime = exclusive ? t < batch.deadline : t <= batch.deadline
-                if !inTime { close(at: batch.deadline) }
-            }
-            if open == nil {
-                open = (t + maxWait, [i])
-            } else {
-                open!.members.append(i)
-                if slidingDeadline { open!.deadline = t + maxWait }
-            }
-            if open!.members.count == limit { close(at: waitWhenFull ? open!.deadline : t) }
-        }
-        if let batch = open { close(at: batch.deadline) }
-        return result
-    }
+    /// How a wrong answer may compute the exponent of 10000 for an entry.
+    enum Exponent { case paper, pairOverD, entryOverD }
 
-    struct BatchingCase {
-        var arrivals: [Double]
-        var maxSize: Int
-        var maxWait: Double
-        var expected: [(dispatchTime: Double, requests: [Int])]?
-        var why: String
-    }
-
-    static var batchingCases: [BatchingCase] {
-        var cases = [
-            BatchingCase(arrivals: [0, 4, 30, 31, 33, 50], maxSize: 3, maxWait: 5,
-                         expected: [(5, [0, 1]), (33, [2, 3, 4]), (55, [5])], why: "the worked example"),
-            BatchingCase(arrivals: [0, 1, 2, 3], maxSize: 4, maxWait: 10, expected: [(3, [0, 1, 2, 3])],
-                         why: "a batch that fills up is dispatched at once, when its last request arrives"),
-            BatchingCase(arrivals: [5], maxSize: 4, maxWait: 10, expected: [(15, [0])],
-                         why: "a lone request waits the whole maxWait"),
-            BatchingCase(arrivals: [0, 0, 0, 0, 0], maxSize: 2, maxWait: 10,
-                         expected: [(0, [0, 1]), (0, [2, 3]), (10, [4])],
-                         why: "simultaneous requests are split by maxBatchSize"),
-            BatchingCase(arrivals: [0, 10, 11], maxSize: 8, maxWait: 10, expected: [(10, [0, 1]), (21, [2])],
-                         why: "a request arriving exactly at the deadline still joins (arrival ≤ t₀ + maxWait)"),
-            BatchingCase(arrivals: [0, 3, 6, 9, 12, 15], maxSize: 10, maxWait: 5,
-                         expected: [(5, [0, 1]), (11, [2, 3]), (17, [4, 5])],
-                         why: "the deadline is fixed by the batch's FIRST request; later arrivals do not extend it"),
-            BatchingCase(arrivals: [0, 2, 2, 7], maxSize: 1, maxWait: 10,
-                         expected: [(0, [0]), (2, [1]), (2, [2]), (7, [3])],
-                         why: "maxBatchSize 1: every request is dispatched when it arrives"),
-            BatchingCase(arrivals: [1, 1, 1, 2], maxSize: 2, maxWait: 0, expected: [(1, [0, 1]), (1, [2]), (2, [3])],
-                         why: "maxWait 0: only requests arriving at the same instant share a batch"),
-            BatchingCase(arrivals: [], maxSize: 4, maxWait: 10, expected: [], why: "no requests, no batches"),
-        ]
-        var rng = SeededRandom(seed: 7303)
-        for (n, size, wait, gap) in [(40, 4, 10.0, 6), (60, 8, 25.0, 5), (30, 3, 2.0, 3)] {
-            var t = 0.0
-            let arrivals = (0..<n).map { _ -> Double in t += Double(rng.integer(below: gap + 1)); return t }
-            cases.append(BatchingCase(arrivals: arrivals, maxSize: size, maxWait: wait, expected: nil,
-                                      why: "\(n) random arrivals (integer milliseconds), maxBatchSize \(size), "
-                                        + "maxWait \(wait)"))
-        }
-        return cases
-    }
-
-    static func show(_ batches: [(dispatchTime: Double, requests: [Int])]) -> String {
-        "[" + batches.prefix(8).map { "(\(String(format: "%g", $0.dispatchTime)), \($0.requests))" }
-            .joined(separator: ", ") + (batches.count > 8 ? ", … (\(batches.count) batches)" : "") + "]"
-    }
-
-    static func same(_ a: [(dispatchTime: Double, requests: [Int])], _ b: [(dispatchTime: Double, requests: [Int])])
-        -> Bool
+    /// The paper's formula; `concatenated` puts all sines first and all
+    /// cosines after (as some libraries do), `exponent` replaces 2i/d by i/d
+    /// or by the entry's own index over d, `swapped` puts cosines at even
+    /// entries, `firstPosition` shifts the positions (hint variants).
+    static func encodingReference(_ positions: Int, _ d: Int, concatenated: Bool = false, exponent: Exponent = .paper,
+                                  swapped: Bool = false, firstPosition: Int = 0) -> [[Double]]
     {
-        a.count == b.count && zip(a, b).allSatisfy { $0.dispatchTime == $1.dispatchTime && $0.requests == $1.requests }
+        func omega(pair i: Int, entry: Int) -> Double {
+            switch exponent {
+            case .paper: return 1 / pow(10000, Double(2 * i) / Double(d))
+            case .pairOverD: return 1 / pow(10000, Double(i) / Double(d))
+            case .entryOverD: return 1 / pow(10000, Double(entry) / Double(d))
+            }
+        }
+        var pe = [[Double]](repeating: [Double](repeating: 0, count: d), count: positions)
+        for p in 0..<positions {
+            let pos = Double(p + firstPosition)
+            for i in 0..<(d / 2) {
+                let (a, b) = concatenated ? (i, d / 2 + i) : (2 * i, 2 * i + 1)
+                let sine = sin(pos * omega(pair: i, entry: a)), cosine = cos(pos * omega(pair: i, entry: b))
+                pe[p][a] = swapped ? cos(pos * omega(pair: i, entry: a)) : sine
+                pe[p][b] = swapped ? sin(pos * omega(pair: i, entry: b)) : cosine
+            }
+        }
+        return pe
     }
 
-    /// Exercise 7.3: invariants every policy of this kind satisfies, then the
-    /// exact batches, with hints for a sliding deadline, waiting when full,
-    /// an exclusive deadline and an off-by-one batch size.
-    static func dynamicBatches(_ candidate: DynamicBatches) throws -> GradeReport {
+    static let encodingCases: [(positions: Int, dimension: Int)] = [(2, 4), (1, 2), (10, 6), (50, 16), (128, 64)]
+
+    /// Exercise 7.3: the hand-worked case, the rotation property for offsets
+    /// 1 and 7, and every entry against the formula, with hints for
+    /// concatenated halves, i/d instead of 2i/d, swapped sin/cos, positions
+    /// from 1.
+    static func positionalEncoding(_ candidate: PositionalEncoding) throws -> GradeReport {
         var report = GradeReport()
-        for c in batchingCases {
-            let want = c.expected ?? batchingReference(c.arrivals, c.maxSize, c.maxWait)
-            let setting = "\(c.why): arrivals \(Grade.show(c.arrivals)), maxBatchSize \(c.maxSize), "
-                + "maxWait \(String(format: "%g", c.maxWait))"
-            let got = try candidate(c.arrivals, c.maxSize, c.maxWait)
-            // Invariants.
-            let order = got.flatMap(\.requests)
-            report.check(order == Array(c.arrivals.indices), "\(setting): every request must be in exactly one "
-                + "batch, in arrival order (0, 1, …, \(c.arrivals.count - 1)), got the sequence \(order.prefix(20))")
-            let oversize = got.filter { $0.requests.count > c.maxSize }
-            report.check(oversize.isEmpty, "\(setting): no batch may hold more than maxBatchSize = \(c.maxSize) "
-                + "requests, got \(show(oversize))")
-            if order == Array(c.arrivals.indices) {
-                let early = got.filter { b in b.requests.contains { c.arrivals[$0] > b.dispatchTime } }
-                report.check(early.isEmpty, "\(setting): a batch cannot be dispatched before its requests arrive, "
-                    + "got \(show(early))")
-                let late = got.filter { $0.dispatchTime > c.arrivals[$0.requests[0]] + c.maxWait }
-                report.check(late.isEmpty, "\(setting): no request may wait longer than maxWait, so a batch goes "
-                    + "out by its first request's arrival + maxWait; got \(show(late))")
+        for (positions, d) in encodingCases {
+            let setting = "for \(positions) positions and d = \(d)"
+            let got = try candidate(positions, d)
+            guard hasShape(got, positions, d) else {
+                report.check(false, "\(setting): PE must be positions × d = \(positions) × \(d), got \(shape(got))")
+                continue
+            }
+            let want: [[Double]]
+            if (positions, d) == (2, 4) {
+                // Worked by hand: ω₀ = 1, ω₁ = 10000^(−2/4) = 1/100.
+                want = [[0, 1, 0, 1], [sin(1), cos(1), sin(0.01), cos(0.01)]]
+            } else {
+                want = encodingReference(positions, d)
+            }
+            // The rotation property, on the candidate's own rows: pair i at
+            // pos + k is pair i at pos rotated by k·ωᵢ.
+            if positions > 8 {
+                var broken: [String] = []
+                for k in [1, 7] {
+                    for pos in [0, 2] {
+                        for i in [0, d / 4, d / 2 - 1] {
+                            let angle = Double(k) / pow(10000, Double(2 * i) / Double(d))
+                            let (s, c) = (got[pos][2 * i], got[pos][2 * i + 1])
+                            let rotated = [s * cos(angle) + c * sin(angle), c * cos(angle) - s * sin(angle)]
+                            let actual = [got[pos + k][2 * i], got[pos + k][2 * i + 1]]
+                            if !Grade.close(actual, rotated, 1e-9) {
+                                broken.append("pair \(i) (entries \(2 * i), \(2 * i + 1)) from pos \(pos) to \(pos + k): "
+                                    + "expected \(Grade.show(rotated)), got \(Grade.show(actual))")
+                            }
+                        }
+                    }
+                }
+                report.check(broken.isEmpty, "\(setting): shifting by k positions must rotate each (sin, cos) pair "
+                    + "(entries 2i, 2i + 1) by the angle k·ωᵢ, ωᵢ = 10000^(−2i/d), but "
+                    + broken.prefix(2).joined(separator: "; "))
             }
             var hint = ""
-            if !same(got, want) {
-                let known: [([(dispatchTime: Double, requests: [Int])], String)] = [
-                    (batchingReference(c.arrivals, c.maxSize, c.maxWait, slidingDeadline: true),
-                     " — your deadline moves with every arrival; it is fixed at the first request's arrival + "
-                        + "maxWait, or a steady trickle would keep the first request waiting for ever"),
-                    (batchingReference(c.arrivals, c.maxSize, c.maxWait, waitWhenFull: true),
-                     " — a full batch waits for the deadline; dispatch it the moment it is full, waiting gains nothing"),
-                    (batchingReference(c.arrivals, c.maxSize, c.maxWait, exclusive: true),
-                     " — a request arriving exactly at the deadline joins the batch (≤, not <)"),
-                    (batchingReference(c.arrivals, c.maxSize, c.maxWait, sizeSlack: 1),
-                     " — your batches hold maxBatchSize + 1 requests; stop at maxBatchSize"),
+            if !close(got, want, 1e-9) {
+                let known: [([[Double]], String)] = [
+                    (encodingReference(positions, d, concatenated: true),
+                     " — you put all sines first and all cosines after; the paper interleaves them: "
+                        + "sin at entry 2i, cos at entry 2i + 1, same frequency"),
+                    (encodingReference(positions, d, exponent: .pairOverD),
+                     " — your exponent is i/d; the frequency of pair i is 1/10000^(2i/d)"),
+                    (encodingReference(positions, d, exponent: .entryOverD),
+                     " — the cosine at entry 2i + 1 shares the sine's frequency: both use 10000^(−2i/d), not "
+                        + "10000^(−(2i+1)/d)"),
+                    (encodingReference(positions, d, swapped: true), " — sin and cos are swapped: sines at even entries"),
+                    (encodingReference(positions, d, firstPosition: 1),
+                     " — positions start at 0, so the first row is [0, 1, 0, 1, …]"),
                 ]
-                hint = known.first { same(got, $0.0) }?.1 ?? ""
+                hint = known.first { close(got, $0.0, 1e-9) }?.1 ?? ""
             }
-            report.check(same(got, want), "\(setting): expected \(show(want)), got \(show(got))" + hint)
-        }
-        return report
-    }
-
-    // MARK: - 7.4 KV-cache size
-
-    struct CacheCase {
-        var layers, heads, kvHeads, headDimension, tokens, batch, bytesPerValue: Int
-        var bytes: Int
-        var name: String
-    }
-
-    /// Worked by hand (powers of two make the products easy to check).
-    static let cacheCases: [CacheCase] = [
-        // 2·4·4·32·64·1·4 = 2¹·2²·2²·2⁵·2⁶·2² = 2¹⁸ = 262,144 (256 KiB).
-        CacheCase(layers: 4, heads: 4, kvHeads: 4, headDimension: 32, tokens: 64, batch: 1, bytesPerValue: 4,
-                  bytes: 262_144, name: "the book's baby GPT (4 layers, 4 heads × 32, 64 tokens, Float32)"),
-        // The same model serving 8 sequences of 256 tokens: 2¹⁸·4·8 = 2²³ = 8 MiB.
-        CacheCase(layers: 4, heads: 4, kvHeads: 4, headDimension: 32, tokens: 256, batch: 8, bytesPerValue: 4,
-                  bytes: 8_388_608, name: "the baby GPT with 8 sequences of 256 tokens"),
-        // 2·12·12·64·1024·2 = 288·131,072 = 37,748,736 (36 MiB).
-        CacheCase(layers: 12, heads: 12, kvHeads: 12, headDimension: 64, tokens: 1024, batch: 1, bytesPerValue: 2,
-                  bytes: 37_748_736, name: "GPT-2 small (12 layers, 12 heads × 64, 1,024 tokens, Float16)"),
-        // 2·32·32·128·4096·1·2 = 2³¹ = 2 GiB: past Int32.
-        CacheCase(layers: 32, heads: 32, kvHeads: 32, headDimension: 128, tokens: 4096, batch: 1, bytesPerValue: 2,
-                  bytes: 2_147_483_648, name: "a 7B model like Llama 2 7B (32 layers, 32 heads × 128, 4,096 tokens, Float16)"),
-        // Grouped-query attention: 64 query heads share 8 KV heads.
-        // 2·80·8·128·4096·16·2 = 80·2²⁸ = 21,474,836,480 (20 GiB; with 64 KV heads it would be 160 GiB).
-        CacheCase(layers: 80, heads: 64, kvHeads: 8, headDimension: 128, tokens: 4096, batch: 16, bytesPerValue: 2,
-                  bytes: 21_474_836_480,
-                  name: "a 70B model with grouped-query attention like Llama 2 70B (80 layers, 64 query heads sharing "
-                    + "8 KV heads of 128, 4,096 tokens, batch 16, Float16)"),
-        CacheCase(layers: 6, heads: 6, kvHeads: 2, headDimension: 64, tokens: 100, batch: 3, bytesPerValue: 1,
-                  bytes: 460_800, name: "6 layers, 6 query heads sharing 2 KV heads of 64, 100 tokens, batch 3, 8-bit"),
-        CacheCase(layers: 4, heads: 4, kvHeads: 4, headDimension: 32, tokens: 0, batch: 1, bytesPerValue: 4,
-                  bytes: 0, name: "an empty cache (0 tokens)"),
-    ]
-
-    /// Exercise 7.4: the hand-worked sizes, with hints for a missing 2, query
-    /// heads in place of KV heads, a missing batch or bytes per value, bits.
-    static func kvCacheBytes(_ candidate: KVCacheBytes) throws -> GradeReport {
-        var report = GradeReport()
-        for c in cacheCases {
-            let got = try candidate(c.layers, c.heads, c.kvHeads, c.headDimension, c.tokens, c.batch, c.bytesPerValue)
-            var hint = ""
-            if got != c.bytes, c.bytes > 0 {
-                let values = c.bytes / c.bytesPerValue
-                if got * 2 == c.bytes {
-                    hint = " — the factor 2 is missing: the cache holds a key AND a value vector"
-                } else if c.heads != c.kvHeads, got == c.bytes / c.kvHeads * c.heads {
-                    hint = " — you counted query heads; only the \(c.kvHeads) key/value heads are cached, and the "
-                        + "\(c.heads) query heads share them"
-                } else if c.batch > 1, got * c.batch == c.bytes {
-                    hint = " — the batch is missing: each sequence has its own cache"
-                } else if c.bytesPerValue > 1, got == values {
-                    hint = " — you counted values, not bytes: multiply by bytesPerValue"
-                } else if got == c.bytes * 8 {
-                    hint = " — that is bits; return bytes"
+            // The entry furthest from the formula, for the message.
+            var worst = (row: 0, column: 0, error: -1.0)
+            for p in 0..<positions {
+                for j in 0..<d where abs(got[p][j] - want[p][j]) > worst.error {
+                    worst = (p, j, abs(got[p][j] - want[p][j]))
                 }
             }
-            let perToken = c.tokens > 0 ? " (\(c.bytes / (c.tokens * c.batch)) bytes per token per sequence)" : ""
-            report.check(got == c.bytes, "\(c.name): expected 2·\(c.layers)·\(c.kvHeads)·\(c.headDimension)·"
-                + "\(c.tokens)·\(c.batch)·\(c.bytesPerValue) = \(c.bytes) bytes\(perToken), got \(got)" + hint)
+            let (p, j) = (worst.row, worst.column)
+            var message = "\(setting): expected PE[\(p)][\(j)] = \(want[p][j]), got \(got[p][j])"
+            if positions <= 2 { message += " (expected PE = \(show(want)), got \(show(got)))" }
+            report.check(close(got, want, 1e-9), message + hint)
         }
         return report
     }

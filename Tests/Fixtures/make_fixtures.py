@@ -14,8 +14,8 @@ What it writes
 
         chapter 1   no prefix, named after the case   seeds 101–108
         chapter 2   "ch2_<case>.json"                  seeds 201 on
-        chapter 3   "ch3_<case>.json"                  seeds 301 on
-        chapter 4   "ch4_<case>.json"                  seeds 401 on
+        chapter 4   "ch4_<case>.json"                  seeds 301 on
+        chapter 5   "ch5_<case>.json"                  seeds 401 on
 
     Integer class targets and word ids are stored as float tensors of whole
     numbers.
@@ -793,9 +793,9 @@ def ch2_mlp():
          "eps": 1e-8})
 
 
-# ---------------------------------------------------------------- chapter 3
+# ---------------------------------------------------------------- chapter 4
 #
-# Chapter 3 cases write files named ch3_<case>.json and seed from 301 on.
+# Chapter 4 cases write files named ch4_<case>.json and seed from 301 on.
 # Word ids are stored as float tensors of whole numbers. The embedding tables
 # are [V, D]: 'input_vectors' holds the "v" (centre / input) embeddings and
 # 'output_vectors' the "u" (context / output) embeddings; a row is one word.
@@ -857,7 +857,7 @@ def ids_tensor(rows):
     return torch.tensor(rows, dtype=torch.long)
 
 
-def ch3_sgns():
+def ch4_sgns():
     torch.manual_seed(301)
     V, D = 12, 5
     input_vectors = (torch.randn(V, D) * 0.5).requires_grad_(True)
@@ -887,7 +887,7 @@ def ch3_sgns():
     assert (output_vectors.grad[7] == 0).all() and (input_vectors.grad[0] == 0).all()
 
     write_fixture(
-        "ch3_sgns",
+        "ch4_sgns",
         f"Skip-gram with negative sampling (seed 301), V = {V} words, D = {D}, "
         f"batch B = {B}, K = {K} negatives per example. input_vectors [V,D] are "
         "the centre ('v') embeddings and output_vectors [V,D] the context ('u') "
@@ -916,7 +916,7 @@ def ch3_sgns():
         {"loss": loss.item()})
 
 
-def ch3_cbow():
+def ch4_cbow():
     torch.manual_seed(302)
     V, D = 12, 5
     input_vectors = (torch.randn(V, D) * 0.5).requires_grad_(True)
@@ -951,13 +951,13 @@ def ch3_cbow():
         assert (output_vectors.grad[w] == 0).all()
 
     write_fixture(
-        "ch3_cbow",
+        "ch4_cbow",
         f"CBOW with negative sampling (seed 302), V = {V} words, D = {D}, "
         f"batch B = {B}, window of C = {C} context ids, K = {K} negatives per "
         "example. input_vectors [V,D] ('v', the context-word embeddings that "
         "are averaged) and output_vectors [V,D] ('u', the target/output "
         "embeddings), one row per word, both random N(0, 0.5²) (drawn afresh "
-        "from seed 302, so different values from ch3_sgns). context_windows "
+        "from seed 302, so different values from ch4_sgns). context_windows "
         "[B,C], target [B] and negatives [B,K] are word ids stored as "
         "whole-number floats. h_i = (1/C)·Σ_j v_{context_windows_ij} (a plain "
         "mean; a repeated id counts once per occurrence). loss = (1/B)·Σ_i "
@@ -981,9 +981,9 @@ def ch3_cbow():
         {"loss": loss.item()})
 
 
-# ---------------------------------------------------------------- chapter 4
+# ---------------------------------------------------------------- chapter 5
 #
-# Chapter 4 cases write files named ch4_<case>.json and seed from 401 on.
+# Chapter 5 cases write files named ch5_<case>.json and seed from 401 on.
 # Layout is NCHW ([batch, channels, height, width]); convolution weights are
 # [C_out, C_in, kernel_h, kernel_w] and PyTorch's conv2d is a cross-correlation
 # (the kernel is not flipped). Every result is cross-checked below against
@@ -1164,27 +1164,27 @@ def conv_case(name, seed, c_in, c_out, kernel, stride, padding, dilation,
          "kernel_h": kh, "kernel_w": kw, "has_bias": 1.0 if bias else 0.0})
 
 
-def ch4_convs():
+def ch5_convs():
     conv_case(
-        "ch4_conv_basic", 401, 1, 2, 3, 1, 0, 1, True, (2, 1, 5, 5),
+        "ch5_conv_basic", 401, 1, 2, 3, 1, 0, 1, True, (2, 1, 5, 5),
         "nn.Conv2d(1, 2, 3, stride 1, padding 0, bias): x [2,1,5,5] → "
         "y [2,2,3,3].")
     conv_case(
-        "ch4_conv_stride_pad", 402, 3, 4, 3, 2, 1, 1, True, (2, 3, 7, 6),
+        "ch5_conv_stride_pad", 402, 3, 4, 3, 2, 1, 1, True, (2, 3, 7, 6),
         "nn.Conv2d(3, 4, 3, stride 2, padding 1, bias): x [2,3,7,6] → "
         "y [2,4,4,3] (odd and even input sizes; the last input row/column is "
         "not reached by every stride alignment).")
     conv_case(
-        "ch4_conv_rect_pad2", 403, 2, 3, (2, 3), 1, 2, 1, True, (1, 2, 4, 5),
+        "ch5_conv_rect_pad2", 403, 2, 3, (2, 3), 1, 2, 1, True, (1, 2, 4, 5),
         "nn.Conv2d(2, 3, kernel (2, 3), stride 1, padding 2, bias): a "
         "rectangular kernel (kernel_h 2, kernel_w 3); PyTorch pads BOTH axes "
         "by 2. x [1,2,4,5] → y [1,3,7,7].")
     conv_case(
-        "ch4_conv_dilation", 404, 2, 2, 3, 1, 2, 2, True, (1, 2, 6, 6),
+        "ch5_conv_dilation", 404, 2, 2, 3, 1, 2, 2, True, (1, 2, 6, 6),
         "nn.Conv2d(2, 2, 3, stride 1, padding 2, dilation 2, bias): kernel taps "
         "2 apart (effective extent 5). x [1,2,6,6] → y [1,2,6,6].")
     conv_case(
-        "ch4_conv_nobias", 405, 3, 2, 3, 1, 1, 1, False, (2, 3, 4, 4),
+        "ch5_conv_nobias", 405, 3, 2, 3, 1, 1, 1, False, (2, 3, 4, 4),
         "nn.Conv2d(3, 2, 3, padding 1, bias=False): no 'bias'/'dbias' tensors, "
         "scalar has_bias 0. x [2,3,4,4] → y [2,2,4,4].")
 
@@ -1209,15 +1209,15 @@ def pool_case(name, seed, module, loop, kernel, stride, padding, x_shape,
         {"kernel": kernel, "stride": stride, "padding": padding})
 
 
-def ch4_pools():
+def ch5_pools():
     pool_case(
-        "ch4_maxpool", 411, torch.nn.MaxPool2d(2), loop_maxpool2d, 2, 2, 0,
+        "ch5_maxpool", 411, torch.nn.MaxPool2d(2), loop_maxpool2d, 2, 2, 0,
         (2, 3, 6, 6),
         "nn.MaxPool2d(2) (stride defaults to the kernel, 2): x [2,3,6,6] → "
         "y [2,3,3,3]. Each window's maximum is unique (checked), and dx is dy "
         "routed to the position of its window's maximum, zero elsewhere.")
     pool_case(
-        "ch4_maxpool_stride1_pad", 412,
+        "ch5_maxpool_stride1_pad", 412,
         torch.nn.MaxPool2d(3, stride=1, padding=1), loop_maxpool2d, 3, 1, 1,
         (1, 2, 5, 5),
         "nn.MaxPool2d(3, stride 1, padding 1): padding acts as −∞ (never the "
@@ -1225,12 +1225,12 @@ def ch4_pools():
         "be the maximum of several windows and its dx is the SUM of those "
         "windows' dy. Each window's maximum is unique (checked).")
     pool_case(
-        "ch4_avgpool", 413, torch.nn.AvgPool2d(2), loop_avgpool2d, 2, 2, 0,
+        "ch5_avgpool", 413, torch.nn.AvgPool2d(2), loop_avgpool2d, 2, 2, 0,
         (2, 2, 4, 6),
         "nn.AvgPool2d(2) (stride 2): x [2,2,4,6] → y [2,2,2,3]; "
         "dx = dy/4 spread over each window.")
     pool_case(
-        "ch4_avgpool_pad", 414,
+        "ch5_avgpool_pad", 414,
         torch.nn.AvgPool2d(3, stride=2, padding=1), loop_avgpool2d, 3, 2, 1,
         (1, 2, 5, 5),
         "nn.AvgPool2d(3, stride 2, padding 1) with count_include_pad=True "
@@ -1239,7 +1239,7 @@ def ch4_pools():
         "y [1,2,3,3]; overlapping windows accumulate dy/9 into dx.")
 
 
-def ch4_batchnorm():
+def ch5_batchnorm():
     torch.manual_seed(421)
     eps, momentum = 1e-5, 0.1
     bn = torch.nn.BatchNorm2d(3, eps=eps, momentum=momentum)
@@ -1282,7 +1282,7 @@ def ch4_batchnorm():
     assert close(y_eval, g * (x2 - rm) / torch.sqrt(rv + eps) + bt)
 
     write_fixture(
-        "ch4_batchnorm",
+        "ch5_batchnorm",
         "nn.BatchNorm2d(3, eps 1e-5, momentum 0.1) with weight (γ) [3] and bias "
         "(β) [3] set to random values. TRAINING mode on x [4,3,3,3]: per channel "
         "c over the m = N·H·W = 36 values, μ = mean, σ² = BIASED variance "
@@ -1302,7 +1302,7 @@ def ch4_batchnorm():
         {"eps": eps, "momentum": momentum})
 
 
-def ch4_global_avgpool():
+def ch5_global_avgpool():
     torch.manual_seed(431)
     x = torch.randn(2, 3, 4, 5, requires_grad=True)
     y = torch.flatten(torch.nn.AdaptiveAvgPool2d(1)(x), 1)
@@ -1314,14 +1314,14 @@ def ch4_global_avgpool():
     assert close(y.detach(), torch.tensor(ref))
     assert close(x.grad, (dy / 20).reshape(2, 3, 1, 1).expand(2, 3, 4, 5))
     write_fixture(
-        "ch4_global_avgpool",
+        "ch5_global_avgpool",
         "Global average pooling: nn.AdaptiveAvgPool2d(1) then flatten, i.e. "
         "y[n,c] = mean over H, W of x[n,c] for x [2,3,4,5] → y [2,3]. dy [2,3] "
         "random; dx[n,c,h,w] = dy[n,c]/(H·W) = dy[n,c]/20.",
         {"x": x, "dy": dy, "y": y, "dx": x.grad})
 
 
-def ch4_cnn():
+def ch5_cnn():
     torch.manual_seed(441)
     model = torch.nn.Sequential(
         torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
@@ -1393,7 +1393,7 @@ def ch4_cnn():
     tensors["logits"] = logits
     tensors.update({f"grad.{k}": v for k, v in grads.items()})
     write_fixture(
-        "ch4_cnn",
+        "ch5_cnn",
         "The digits CNN, nn.Sequential(Conv2d(1,4,3,padding=1), ReLU(), "
         "Conv2d(4,6,3,padding=1), ReLU(), MaxPool2d(2), Flatten(), "
         "Linear(6·4·4, 10)) with default initialisation (seed 441), parameters "
@@ -1436,15 +1436,15 @@ CASES = [
     ch2_clip_grad_norm,
     ch2_schedules,
     ch2_mlp,
-    # chapter 3
-    ch3_sgns,
-    ch3_cbow,
     # chapter 4
-    ch4_convs,
-    ch4_pools,
-    ch4_batchnorm,
-    ch4_global_avgpool,
-    ch4_cnn,
+    ch4_sgns,
+    ch4_cbow,
+    # chapter 5
+    ch5_convs,
+    ch5_pools,
+    ch5_batchnorm,
+    ch5_global_avgpool,
+    ch5_cnn,
 ]
 
 

@@ -5,7 +5,7 @@
 
 import BackpropCore
 import Foundation
-import NeuralNetworks
+import Backpropagation
 
 /// Loads `Tests/Fixtures/<name>.json`.
 public func fixture(_ name: String) throws -> Fixture {

@@ -1,0 +1,76 @@
+// `backprop bench conv`: Conv2D forward, backward-input and backward-weight
+// in GFLOP/s (2 flops per multiply-add; the two backward passes cost one
+// forward each) for the digits CNN's two convolutions at batch 64, naive
+// against im2col, and the time of one full training step of the digits CNN
+// (forward, loss, backward, Adam) at batch 64.
+
+import BackpropCore
+import Backpropagation
+
+public enum CNNBenchmark {
+    /// The two convolutions of the digits CNN at batch 64.
+    static func shapes() throws -> [ConvolutionGeometry] {
+        [try ConvolutionGeometry(batch: 64, inChannels: 1, height: 8, width: 8, outChannels: 16, kernelHeight: 3, kernelWidth: 3, padding: 1),
+         try ConvolutionGeometry(batch: 64, inChannels: 16, height: 8, width: 8, outChannels: 32, kernelHeight: 3, kernelWidth: 3, padding: 1)]
+    }
+
+    public static func run(peakGflops: Double, quick: Bool = false) throws -> [BenchRow] {
+        var rows: [BenchRow] = []
+        for g in try shapes() {
+            var rng = SeededRandom(seed: 5)
+            let x = (0..<g.inputShape.reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) }
+            let w = (0..<g.weightShape.reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) }
+            let b = [Float](repeating: 0.1, count: g.outChannels)
+            let dy = (0..<g.outputShape.reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) }
+            var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w, db = b
+            let flops = 2 * Double(g.multiplyAdds)
+            let shape = "\(g.batch)x\(g.inChannels)x\(g.height)x\(g.width) → \(g.outChannels) k3 p1"
+            for pass in ["forward", "backward_input", "backward_weight"] {
+                var times: [Double] = []
+                for conv in [NaiveConvolution.self, Im2colConvolution.self] as [any ConvolutionKernels.Type] {
+                    times.append(Benchmark.bestTime(minSeconds: quick ? 0 : 0.3, minRuns: quick ? 1 : 3) {
+                        switch pass {
+                        case "forward":
+                            conv.convolutionForward(g, input: x, weight: w, bias: b, output: &y)
+                        case "backward_input":
+                            conv.convolutionBackwardInput(g, outputGradient: dy, weight: w, inputGradient: &dx)
+                        default:
+                            conv.convolutionBackwardWeight(g, input: x, outputGradient: dy, weightGradient: &dw, biasGradient: &db)
+                        }
+                    })
+                }
+                let (gn, gs) = (flops / times[0] / 1e9, flops / times[1] / 1e9)
+                rows.append(BenchRow(kernel: "conv2d_\(pass)", shape: shape, variant: "naive", gflops: gn, vsNaive: 1, vsPeak: gn / peakGflops))
+                rows.append(BenchRow(kernel: "conv2d_\(pass)", shape: shape, variant: "simd", gflops: gs, vsNaive: gs / gn, vsPeak: gs / peakGflops))
+            }
+        }
+        let stepFlops = 6 * Double(try shapes().map(\.multiplyAdds).reduce(0, +) + 64 * 512 * 10)
+        var ms: [Double] = []
+        for kernels in [Naive.self, SIMDKernels.self] as [any KernelSet.Type] {
+            ms.append(try msPerStep(kernels: kernels, minSeconds: quick ? 0 : 1))
+        }
+        let shape = "digits CNN batch 64 adam"
+        rows.append(BenchRow(kernel: "cnn", shape: shape, variant: "naive", gflops: stepFlops / ms[0] / 1e6, msPerStep: ms[0],
+                             vsNaive: 1, vsPeak: stepFlops / ms[0] / 1e6 / peakGflops))
+        rows.append(BenchRow(kernel: "cnn", shape: shape, variant: "simd", gflops: stepFlops / ms[1] / 1e6, msPerStep: ms[1],
+                             vsNaive: ms[0] / ms[1], vsPeak: stepFlops / ms[1] / 1e6 / peakGflops))
+        return rows
+    }
+
+    /// Milliseconds per training step of the digits CNN (no dropout, as in
+    /// the PyTorch reference model) at batch 64.
+    public static func msPerStep(kernels: any KernelSet.Type, minSeconds: Double) throws -> Double {
+        let model: Sequential<Float> = try DigitsCNN.make(dropout: 0, seed: 1, kernels: kernels)
+        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 1e-3, kernels: kernels))
+        var rng = SeededRandom(seed: 2)
+        let x = try Tensor<Float>(shape: [64, 64], scalars: (0..<(64 * 64)).map { _ in Float(rng.uniform(0, 1)) })
+        let labels = (0..<64).map { _ in rng.integer(below: 10) }
+        let options = TrainingOptions(epochs: 1, batchSize: 64, seed: 3)
+        var failure: Error?
+        let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: 5) {
+            do { try trainer.step(x, labels, options: options) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return seconds * 1000
+    }
+}

@@ -1,0 +1,72 @@
+// The figures of chapters/05-convolutional-networks.md, made by the code
+// (`swift run -c release backprop figures`). All of them train the CNN, so
+// they are checked with `backprop figures --check`, not in debug tests.
+
+import BackpropCore
+import Foundation
+import Backpropagation
+
+public enum Chapter5Figures {
+    public static func trained(seed: UInt64 = 42) throws -> [(String, any Figure)] {
+        let run = try Chapter5.run(CNNRunOptions(seed: seed))
+        let model = run.trainer.model
+        return [
+            ("05-filters.svg", try filters(model)),
+            ("05-feature-maps.svg", try featureMaps(model, run.data.test)),
+            ("05-curves.svg", try curves(run.trainer, seed: seed)),
+            ("05-misclassified.svg", try misclassified(run.trainer, run.data.test)),
+        ]
+    }
+
+    static func firstConvolution(_ model: Sequential<Float>) -> Conv2D<Float> {
+        model.layers.compactMap { $0 as? Conv2D<Float> }.first!
+    }
+
+    /// The 16 learned 3×3 filters of the first layer (blue negative, red positive).
+    static func filters(_ model: Sequential<Float>) throws -> ImageGrid {
+        let w = firstConvolution(model).weight.value  // [16, 1, 3, 3]
+        let images = (0..<w.shape[0]).map { o in (0..<9).map { Double(w.scalars[o * 9 + $0]) } }
+        return ImageGrid(title: "First-layer filters (3×3), learned on the digits", images: images, imageWidth: 3, imageHeight: 3,
+                         captions: (0..<images.count).map { "filter \($0)" }, columns: 8, pixelSize: 14, colorMap: .diverging)
+    }
+
+    /// One test digit and the first layer's 16 feature maps (after ReLU).
+    static func featureMaps(_ model: Sequential<Float>, _ test: Dataset) throws -> ImageGrid {
+        let x = test.features.rows([0])
+        let image = try x.reshaped([1, 1, 8, 8])
+        let conv = firstConvolution(model)
+        let maps = try conv.forward(image, mode: .inference).output.mapped(.relu)  // [1, 16, 8, 8]
+        var images = [x.scalars.map(Double.init)]
+        var captions = ["input: \(test.labels[0])"]
+        for o in 0..<16 {
+            images.append((0..<64).map { Double(maps.scalars[o * 64 + $0]) })
+            captions.append("map \(o)")
+        }
+        return ImageGrid(title: "A test digit and the 16 feature maps of the first layer", images: images, imageWidth: 8,
+                         imageHeight: 8, captions: captions, columns: 9, pixelSize: 7)
+    }
+
+    /// Validation loss per epoch: the CNN against chapter 2's MLP.
+    static func curves(_ trainer: ClassifierTrainer<Float>, seed: UInt64) throws -> LinePlot {
+        let mlp = try Chapter2.run(MLPRunOptions.defaults(for: "digits", seed: seed)!).trainer
+        func series(_ name: String, _ t: ClassifierTrainer<Float>, train: Bool) -> LinePlot.Series {
+            .init(name: name, x: t.history.map { Double($0.epoch + 1) },
+                  y: t.history.map { train ? $0.trainLoss : ($0.validationLoss ?? .nan) }, dashed: train)
+        }
+        return LinePlot(
+            title: "Digits: CNN (9,930 parameters) against MLP (85,002)", xLabel: "epoch", yLabel: "cross-entropy",
+            series: [series("CNN validation", trainer, train: false), series("CNN train", trainer, train: true),
+                     series("MLP validation", mlp, train: false), series("MLP train", mlp, train: true)],
+            logY: true)
+    }
+
+    /// The test digits the CNN gets wrong, captioned "true → predicted".
+    static func misclassified(_ trainer: ClassifierTrainer<Float>, _ test: Dataset) throws -> ImageGrid {
+        let e = try trainer.evaluate(test)
+        let wrong = (0..<test.count).filter { e.predictions[$0] != test.labels[$0] }
+        return ImageGrid(
+            title: "The \(wrong.count) misclassified test digits (true → predicted)",
+            images: wrong.map { i in test.features.row(i).scalars.map(Double.init) }, imageWidth: 8, imageHeight: 8,
+            captions: wrong.map { "\(test.labels[$0]) → \(e.predictions[$0])" }, columns: 8, pixelSize: 7)
+    }
+}

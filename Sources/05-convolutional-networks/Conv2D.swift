@@ -1,0 +1,143 @@
+// Conv2D: a 2-D convolution layer (strictly, a cross-correlation, as in every
+// deep-learning library), NCHW.
+//
+//   forward   x [N, C_in, H, W] → y [N, C_out, H_out, W_out]
+//             y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v w[o,c,u,v] · x[n, c, i·s − p + u·d, j·s − p + v·d]
+//   backward  dx[n,c,h,w]  = Σ over the outputs whose window covers (h, w) of w · dy
+//             dw[o,c,u,v] += Σ_n Σ_i Σ_j dy[n,o,i,j] · x[n, c, i·s − p + u·d, j·s − p + v·d]
+//             db[o]       += Σ_n Σ_i Σ_j dy[n,o,i,j]
+// Derivation: chapters/05-convolutional-networks.md, "The backward pass of a
+// convolution". The arithmetic runs on a ConvolutionKernels twin: the
+// direct loops (NaiveConvolution) or im2col + SIMD matmul (Im2colConvolution).
+
+import BackpropCore
+import Backpropagation
+
+/// Maps the core kernel set of a model to its convolution twin.
+enum ConvolutionChoice {
+    static func kernels(for k: any KernelSet.Type) -> any ConvolutionKernels.Type {
+        ObjectIdentifier(k) == ObjectIdentifier(Naive.self) ? NaiveConvolution.self : Im2colConvolution.self
+    }
+}
+
+/// A 2-D convolution with square kernels' generalisation to kh × kw.
+public final class Conv2D<Scalar: TensorScalar>: Layer {
+    public let weight: Parameter<Scalar>
+    public let bias: Parameter<Scalar>?
+    public let stride: Int, padding: Int, dilation: Int
+    public var kernels: any KernelSet.Type {
+        didSet { convolution = ConvolutionChoice.kernels(for: kernels) }
+    }
+    /// The convolution twin in use (follows `kernels`).
+    public private(set) var convolution: any ConvolutionKernels.Type
+
+    public var inChannels: Int { weight.value.shape[1] }
+    public var outChannels: Int { weight.value.shape[0] }
+    public var parameters: [Parameter<Scalar>] { bias.map { [weight, $0] } ?? [weight] }
+    public var summary: String {
+        let s = weight.value.shape
+        return "Conv2D(\(s[1]) → \(s[0]), \(s[2])×\(s[3]), stride \(stride), padding \(padding)\(dilation > 1 ? ", dilation \(dilation)" : ""))"
+    }
+
+    /// He-uniform weights (fan-in C_in·k_h·k_w) and zero biases.
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+        bias: Bool = true, rng: inout SeededRandom, kernels: any KernelSet.Type = SIMDKernels.self
+    ) throws {
+        let fanIn = inChannels * kernelSize * kernelSize
+        weight = Parameter("weight", try Initializer.heUniform.sample(
+            shape: [outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn, fanOut: outChannels * kernelSize * kernelSize,
+            using: &rng))
+        self.bias = bias ? Parameter("bias", try Tensor.zeros([outChannels])) : nil
+        (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
+        self.kernels = kernels
+        self.convolution = ConvolutionChoice.kernels(for: kernels)
+        _ = try geometry(for: [1, inChannels, dilation * (kernelSize - 1) + 1, dilation * (kernelSize - 1) + 1])
+    }
+
+    /// A layer with the given weight [C_out, C_in, k_h, k_w] and optional bias [C_out].
+    public init(
+        weight w: Tensor<Scalar>, bias b: Tensor<Scalar>?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+        kernels: any KernelSet.Type = SIMDKernels.self
+    ) throws {
+        guard w.rank == 4 else {
+            throw TensorError.invalidShape(operation: "Conv2D", shape: w.shape, reason: "weight must be [C_out, C_in, k_h, k_w]")
+        }
+        if let b, b.shape != [w.shape[0]] {
+            throw TensorError.shapeMismatch(operation: "Conv2D", lhs: w.shape, rhs: b.shape, reason: "bias needs \(w.shape[0]) elements")
+        }
+        weight = Parameter("weight", w)
+        bias = b.map { Parameter("bias", $0) }
+        (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
+        self.kernels = kernels
+        self.convolution = ConvolutionChoice.kernels(for: kernels)
+    }
+
+    /// The geometry for an input shape, or a typed error naming the mismatch.
+    public func geometry(for shape: [Int]) throws -> ConvolutionGeometry {
+        guard shape.count == 4, shape[1] == inChannels else {
+            throw TensorError.shapeMismatch(
+                operation: "Conv2D", lhs: shape, rhs: weight.value.shape,
+                reason: "input must be [N, \(inChannels), H, W] for this weight")
+        }
+        let w = weight.value.shape
+        return try ConvolutionGeometry(
+            batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3], outChannels: w[0],
+            kernelHeight: w[2], kernelWidth: w[3], stride: stride, padding: padding, dilation: dilation)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, ConvolutionGeometry)) {
+        let g = try geometry(for: x.shape)
+        var y = try Tensor<Scalar>.zeros(g.outputShape)
+        let conv = convolution
+        x.withUnsafeBufferPointer { px in
+            weight.value.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    if let bias {
+                        bias.value.withUnsafeBufferPointer { pb in
+                            conv.convolutionForward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, output: py.baseAddress!)
+                        }
+                    } else {
+                        conv.convolutionForward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: nil, output: py.baseAddress!)
+                    }
+                }
+            }
+        }
+        return (y, (x, g))
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ dy: Tensor<Scalar>, cache: (Tensor<Scalar>, ConvolutionGeometry)) throws -> Tensor<Scalar> {
+        let (x, g) = cache
+        guard dy.shape == g.outputShape else {
+            throw TensorError.shapeMismatch(operation: "Conv2D.backward", lhs: dy.shape, rhs: g.outputShape,
+                                            reason: "dy must have the output's shape")
+        }
+        var dx = try Tensor<Scalar>.zeros(g.inputShape)
+        let conv = convolution
+        dy.withUnsafeBufferPointer { pdy in
+            weight.value.withUnsafeBufferPointer { pw in
+                dx.withUnsafeMutableBufferPointer { pdx in
+                    conv.convolutionBackwardInput(g, outputGradient: pdy.baseAddress!, weight: pw.baseAddress!, inputGradient: pdx.baseAddress!)
+                }
+            }
+            x.withUnsafeBufferPointer { px in
+                weight.grad.withUnsafeMutableBufferPointer { pgw in
+                    if let bias {
+                        bias.grad.withUnsafeMutableBufferPointer { pgb in
+                            conv.convolutionBackwardWeight(g, input: px.baseAddress!, outputGradient: pdy.baseAddress!,
+                                                           weightGradient: pgw.baseAddress!, biasGradient: pgb.baseAddress!)
+                        }
+                    } else {
+                        conv.convolutionBackwardWeight(g, input: px.baseAddress!, outputGradient: pdy.baseAddress!,
+                                                       weightGradient: pgw.baseAddress!, biasGradient: nil)
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,120 @@
+// A character-level language model: Embedding → recurrent layer → Linear head.
+//
+//   forward   tokens [B, T] → e [T·B, E] → h [T·B, H] → logits [T·B, V]
+//   loss      mean cross-entropy of the next character, in nats per character
+//   backward  dlogits → head → dh [T·B, H] → BPTT → de [T·B, E] → scatter-add into E
+//
+// Rows are time-major inside (row t·B + b): the recurrent layer wants each
+// step's B rows together, and the head and the loss do not care about order,
+// so they run over all T·B rows at once (one GEMM each way).
+//
+// The model carries no mutable state besides its parameters: a training
+// step's recurrent state is passed in and out, and `generate` keeps its own
+// per call, so several threads may generate from one model at once (while
+// nobody trains it). Saved with `Checkpoint` as model "char-rnn".
+
+import BackpropCore
+import Foundation
+import Backpropagation
+
+/// Sizes of a character model.
+public struct CharRNNConfig: Sendable, Equatable {
+    public var cell: CellKind
+    public var embeddingSize: Int
+    public var hiddenSize: Int
+    public init(cell: CellKind = .lstm, embeddingSize: Int = 64, hiddenSize: Int = 256) {
+        self.cell = cell
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+    }
+}
+
+public final class CharRNN: @unchecked Sendable {
+    public static let modelName = "char-rnn"
+    public let config: CharRNNConfig
+    public let vocabulary: CharacterVocabulary
+    public let embedding: Embedding<Float>
+    public let rnn: RecurrentLayer<Float>
+    public let head: Linear<Float>
+
+    /// Embedding N(0, 1), recurrent layer and head U(±1/√fan-in): PyTorch's defaults.
+    public init(_ config: CharRNNConfig, vocabulary: CharacterVocabulary, rng: inout SeededRandom,
+                kernels: any KernelSet.Type = SIMDKernels.self) throws {
+        self.config = config
+        self.vocabulary = vocabulary
+        embedding = try Embedding(count: vocabulary.count, dimension: config.embeddingSize, rng: &rng)
+        rnn = try RecurrentLayer(config.cell, inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, rng: &rng, kernels: kernels)
+        let k = 1 / Double(config.hiddenSize).squareRoot(), v = vocabulary.count
+        let w = try Tensor<Float>(shape: [v, config.hiddenSize], scalars: (0..<(v * config.hiddenSize)).map { _ in Float(rng.uniform(-k, k)) })
+        let b = try Tensor<Float>(shape: [v], scalars: (0..<v).map { _ in Float(rng.uniform(-k, k)) })
+        head = try Linear(weight: w, bias: b, kernels: kernels)
+    }
+
+    public var parameters: [Parameter<Float>] { embedding.parameters + rnn.parameters + head.parameters }
+
+    /// The kernel twin every layer computes with.
+    public var kernels: any KernelSet.Type {
+        get { rnn.kernels }
+        set { rnn.kernels = newValue; head.kernels = newValue }
+    }
+
+    public var summary: String {
+        "Embedding(\(vocabulary.count) × \(config.embeddingSize)) → \(rnn.summary) → Linear(\(config.hiddenSize) → \(vocabulary.count))"
+    }
+
+    /// Batch-first [B·T] → time-major [T·B].
+    static func timeMajor(_ tokens: [Int], batch: Int, length: Int) -> [Int] {
+        var out = [Int](repeating: 0, count: tokens.count)
+        for b in 0..<batch { for t in 0..<length { out[t * batch + b] = tokens[b * length + t] } }
+        return out
+    }
+
+    /// The recurrent state carried between windows (nil: zeros).
+    public struct CarriedState: Sendable {
+        public var h: [Float]
+        public var c: [Float]?
+    }
+
+    /// Forward, loss and (if `train`) backward over one batch of B windows of
+    /// T tokens (batch-first, as StreamBatches gives them), starting from
+    /// `state` and replacing it with the final state (detached: no gradient
+    /// flows into earlier windows). Gradients are added to the parameters'.
+    /// - Returns: the mean cross-entropy in nats per character.
+    @discardableResult
+    public func step(inputs: [Int], targets: [Int], batch: Int, state: inout CarriedState?, train: Bool) throws -> Double {
+        guard batch > 0, inputs.count == targets.count, inputs.count % batch == 0, !inputs.isEmpty else {
+            throw TensorError.shapeMismatch(operation: "CharRNN.step", lhs: [inputs.count], rhs: [targets.count],
+                                            reason: "inputs and targets must both be [batch·length]")
+        }
+        let length = inputs.count / batch
+        let tokens = Self.timeMajor(inputs, batch: batch, length: length)
+        let labels = Self.timeMajor(targets, batch: batch, length: length)
+        let e = try embedding.forward(tokens)                                                       // [T·B, E]
+        let cache = try rnn.forwardTimeMajor(e.scalars, batch: batch, h0: state?.h, c0: state?.c)
+        let h = try Tensor(shape: [tokens.count, config.hiddenSize], scalars: Array(cache.outputs))  // [T·B, H]
+        let (logits, headCache) = try head.forward(h, mode: train ? .training : .inference)           // [T·B, V]
+        let (loss, dLogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, kernels: kernels)
+        state = CarriedState(h: cache.finalH, c: cache.finalC)
+        if train {
+            let dh = try head.backward(dLogits, cache: headCache)
+            let g = try rnn.backwardTimeMajor(dh.scalars, cache: cache)
+            try embedding.backward(Tensor(shape: [tokens.count, config.embeddingSize], scalars: g.dx), tokens: tokens)
+        }
+        return Double(loss)
+    }
+
+    /// Mean cross-entropy (nats per character) over `tokens`, read as
+    /// `batch` streams in windows of `length` with the state carried, as in
+    /// training. Every full window of every stream counts once.
+    public func evaluate(_ tokens: [Int], batch: Int = 32, length: Int = 64) throws -> Double {
+        let batch = max(1, min(batch, (tokens.count - 1) / (length + 1)))
+        var batches = try StreamBatches(tokens, batch: batch, length: length)
+        var state: CarriedState? = nil
+        var total = 0.0
+        for _ in 0..<batches.windowsPerEpoch {
+            let (x, y, _) = batches.next()
+            total += try step(inputs: x, targets: y, batch: batch, state: &state, train: false)
+        }
+        return total / Double(batches.windowsPerEpoch)
+    }
+}

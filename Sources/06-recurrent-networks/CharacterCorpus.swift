@@ -1,0 +1,111 @@
+// A character corpus for language modelling: the text as token ids, split
+// into a training part (the first 90%) and a validation part (the rest), and
+// two ways to cut minibatches from it.
+//
+//   - `StreamBatches` (chapter 6): the training tokens are cut into B equal
+//     streams, and step t takes window t of every stream. Consecutive batches
+//     continue each other row by row, so a recurrent network can carry its
+//     hidden state from one window to the next (truncated BPTT).
+//   - `randomWindows` (chapter 7): B windows at random offsets; a Transformer
+//     sees only its context, so no state is carried.
+//
+// In both, the target of input token x[t] is the next token x[t+1].
+
+import BackpropCore
+
+/// Token ids of a text with its 90/10 split.
+public struct CharacterCorpus: Sendable {
+    public let vocabulary: CharacterVocabulary
+    public let train: [Int]
+    public let validation: [Int]
+
+    /// Encodes `text` and splits it: the first `trainFraction` for training.
+    /// - Throws: `TextError.emptyText`, or `TrainingError.unsuitableData` if a part is too short to train on.
+    public init(text: String, trainFraction: Double = 0.9) throws {
+        vocabulary = try CharacterVocabulary(text: text)
+        let tokens = try vocabulary.encode(text)
+        guard trainFraction > 0 && trainFraction < 1 else {
+            throw TrainingError.invalidOption(name: "train fraction", value: "\(trainFraction)", reason: "must be strictly between 0 and 1")
+        }
+        let cut = Int((Double(tokens.count) * trainFraction).rounded(.down))
+        guard cut >= 2 && tokens.count - cut >= 2 else {
+            throw TrainingError.unsuitableData("a text of \(tokens.count) characters is too short to split into training and validation parts")
+        }
+        train = Array(tokens[..<cut])
+        validation = Array(tokens[cut...])
+    }
+
+    /// tinyshakespeare, bundled with the book.
+    public static func shakespeare() throws -> CharacterCorpus {
+        try CharacterCorpus(text: try BundledData.shakespeare())
+    }
+
+    /// `batch` windows of `length` tokens starting at random offsets in
+    /// `tokens`, with their next-token targets; both are [batch·length],
+    /// row-major (row b is window b).
+    /// - Throws: `TrainingError.unsuitableData` if `tokens` is shorter than length + 1.
+    public static func randomWindows(
+        _ tokens: [Int], batch: Int, length: Int, rng: inout SeededRandom
+    ) throws -> (inputs: [Int], targets: [Int]) {
+        guard batch > 0 && length > 0 else {
+            throw TrainingError.invalidOption(name: "batch/length", value: "\(batch)/\(length)", reason: "both must be positive")
+        }
+        guard tokens.count > length else {
+            throw TrainingError.unsuitableData("\(tokens.count) tokens cannot hold a window of \(length) plus its target")
+        }
+        var inputs = [Int](), targets = [Int]()
+        inputs.reserveCapacity(batch * length)
+        targets.reserveCapacity(batch * length)
+        for _ in 0..<batch {
+            let start = rng.integer(below: tokens.count - length)
+            inputs += tokens[start..<(start + length)]
+            targets += tokens[(start + 1)...(start + length)]
+        }
+        return (inputs, targets)
+    }
+}
+
+/// Consecutive windows of B parallel streams (truncated BPTT order).
+///
+/// `tokens` is cut into `batch` streams of ⌊(n−1)/batch⌋ tokens; window w of
+/// stream b covers positions [w·length, (w+1)·length) of that stream. After
+/// the last full window the batches start again from window 0 (a new epoch),
+/// and `startsEpoch` tells the caller to reset its carried state.
+public struct StreamBatches: Sendable {
+    public let batch: Int, length: Int
+    private let tokens: [Int]
+    private let streamLength: Int
+    public let windowsPerEpoch: Int
+    private var window = 0
+
+    /// - Throws: `TrainingError.unsuitableData` if a stream cannot hold one window.
+    public init(_ tokens: [Int], batch: Int, length: Int) throws {
+        guard batch > 0 && length > 0 else {
+            throw TrainingError.invalidOption(name: "batch/length", value: "\(batch)/\(length)", reason: "both must be positive")
+        }
+        self.tokens = tokens
+        self.batch = batch
+        self.length = length
+        streamLength = (tokens.count - 1) / batch
+        windowsPerEpoch = streamLength / length
+        guard windowsPerEpoch >= 1 else {
+            throw TrainingError.unsuitableData("\(tokens.count) tokens cannot be cut into \(batch) streams of at least \(length + 1)")
+        }
+    }
+
+    /// The next batch: inputs and targets [batch·length], row b from stream b,
+    /// and whether this batch begins a new pass (carried state must be reset).
+    public mutating func next() -> (inputs: [Int], targets: [Int], startsEpoch: Bool) {
+        let startsEpoch = window == 0
+        var inputs = [Int](), targets = [Int]()
+        inputs.reserveCapacity(batch * length)
+        targets.reserveCapacity(batch * length)
+        for b in 0..<batch {
+            let start = b * streamLength + window * length
+            inputs += tokens[start..<(start + length)]
+            targets += tokens[(start + 1)...(start + length)]
+        }
+        window = (window + 1) % windowsPerEpoch
+        return (inputs, targets, startsEpoch)
+    }
+}

@@ -1,0 +1,246 @@
+// Generation, with and without a key/value cache.
+//
+// Without a cache, every new token costs a full forward pass over the whole
+// window: O(T) rows through every weight matrix and O(T²) attention scores.
+// But the keys and values of earlier positions never change (the mask stops
+// them from seeing later tokens), so a decoder can keep them:
+//
+//   step      token at position t (one row) → logits [V]
+//             per block: x [1, C] → LN₁ → qkv [1, 3C]; append kₜ, vₜ to the
+//             block's cache K, V [t+1, C]; each head attends qₜ over K[0…t]:
+//             aₜ = Σⱼ softmax_j(qₜ·kⱼ/√d) vⱼ; then projection, MLP, residuals.
+//
+// which is O(1) rows per token (plus O(t) for the one attention row).
+//
+// Context overflow. Learned positions stop at the context T. When a sequence
+// outgrows it we slide the window by half a context at a time: with n tokens
+// the model sees tokens[s..<n], s = 0 if n ≤ T, else the smallest multiple of
+// ⌊T/2⌋ with n − s ≤ T. Sliding by one token each step would re-number every
+// position and force a full recomputation per token; sliding by T/2 costs one
+// refill of the cache (T/2 steps) every T/2 tokens, and each prediction still
+// sees at least T/2 tokens of context. Both decoders follow the same rule,
+// so they produce the same logits (tested).
+//
+// Thread safety. Decoding only reads the model's parameters; each call owns
+// its cache. Several threads may generate from one model at once, as long as
+// nobody trains it (changes its parameters) meanwhile.
+
+import BackpropCore
+import Backpropagation
+import RecurrentNetworks
+
+/// The keys and values of every block for positions 0..<count.
+public struct KVCache<Scalar: TensorScalar> {
+    /// keys[l], values[l]: [context, C] row-major; rows 0..<count are valid.
+    var keys: [[Scalar]]
+    var values: [[Scalar]]
+    public internal(set) var count = 0
+    let width: Int
+
+    init(layers: Int, context: Int, width: Int) {
+        keys = Array(repeating: [Scalar](repeating: 0, count: context * width), count: layers)
+        values = keys
+        self.width = width
+    }
+
+    mutating func reset() { count = 0 }
+}
+
+/// Feeds tokens to a model one at a time and returns the next-token logits.
+public struct GPTDecoder<Scalar: TensorScalar> {
+    public let model: GPT<Scalar>
+    public let usesCache: Bool
+    public private(set) var tokens: [Int] = []
+    /// The first token of the current window (the cache holds tokens[start...]).
+    public private(set) var start = 0
+    var cache: KVCache<Scalar>
+
+    public init(model: GPT<Scalar>, usesCache: Bool = true) {
+        self.model = model
+        self.usesCache = usesCache
+        cache = KVCache(layers: usesCache ? model.config.layers : 0, context: model.config.context, width: model.config.width)
+    }
+
+    /// The start of the window the model sees after `n` tokens (see the header).
+    public static func windowStart(_ n: Int, context t: Int) -> Int {
+        if n <= t { return 0 }
+        let half = max(1, t / 2)
+        return (n - t + half - 1) / half * half
+    }
+
+    /// Appends one token; returns the logits [V] for the token after it.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func append(_ token: Int) throws -> [Scalar] {
+        guard token >= 0 && token < model.config.vocabulary.count else {
+            throw TextError.tokenOutOfRange(token, vocabularySize: model.config.vocabulary.count)
+        }
+        tokens.append(token)
+        let n = tokens.count
+        let s = Self.windowStart(n, context: model.config.context)
+        if !usesCache {
+            let window = Array(tokens[s..<n])
+            let logits = try model.forward(window, batch: 1, length: window.count).logits    // [len, V]
+            let v = model.config.vocabulary.count
+            return Array(logits.scalars[((window.count - 1) * v)...])
+        }
+        if s != start {       // the window slid: refill the cache from its new start
+            start = s
+            cache.reset()
+            var logits: [Scalar] = []
+            for t in tokens[s..<n] { logits = try model.decodeStep(t, cache: &cache) }
+            return logits
+        }
+        return try model.decodeStep(token, cache: &cache)
+    }
+
+    /// Appends several tokens; returns the logits after the last one.
+    public mutating func append(contentsOf tokens: [Int]) throws -> [Scalar] {
+        var logits: [Scalar] = []
+        for t in tokens { logits = try append(t) }
+        return logits
+    }
+}
+
+extension GPT {
+    /// One token at position `cache.count` through the model, reading and
+    /// extending the cache; returns logits [V].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func decodeStep(_ token: Int, cache: inout KVCache<Scalar>) throws -> [Scalar] {
+        let c = config.width, position = cache.count, heads = config.heads, d = c / heads
+        precondition(position < config.context, "decodeStep: the cache is full")
+        let k = backend.kernels
+        var x = try tokenEmbedding.forward([token])                                      // [1, C]
+        for j in 0..<c { x.scalars[j] += positionEmbedding.value.scalars[position * c + j] }
+        let scale = 1 / Scalar(d).squareRoot()
+        var scores = [Scalar](repeating: 0, count: position + 1)
+        for (l, block) in blocks.enumerated() {
+            let n1 = try block.norm1.forward(x).output                                   // [1, C]
+            let qkv = try RowProjection.apply(n1, block.attention.qkv, backend: backend).scalars  // [3C]
+            for j in 0..<c {
+                cache.keys[l][position * c + j] = qkv[c + j]
+                cache.values[l][position * c + j] = qkv[2 * c + j]
+            }
+            var attended = [Scalar](repeating: 0, count: c)                               // [C]
+            cache.keys[l].withUnsafeBufferPointer { kp in
+                cache.values[l].withUnsafeBufferPointer { vp in
+                    for h in 0..<heads {
+                        var m = -Scalar.infinity
+                        for j in 0...position {                                           // sⱼ = q·kⱼ/√d
+                            var dot: Scalar = 0
+                            for e in 0..<d { dot += qkv[h * d + e] * kp[j * c + h * d + e] }
+                            scores[j] = dot * scale
+                            m = max(m, scores[j])
+                        }
+                        var total: Scalar = 0
+                        for j in 0...position { scores[j] = Scalar.exp(scores[j] - m); total += scores[j] }
+                        for j in 0...position {                                           // a = Σⱼ pⱼ vⱼ
+                            let p = scores[j] / total
+                            for e in 0..<d { attended[h * d + e] += p * vp[j * c + h * d + e] }
+                        }
+                    }
+                }
+            }
+            let a = try RowProjection.apply(try Tensor(shape: [1, c], scalars: attended), block.attention.output, backend: backend)
+            let u = try x.adding(a, kernels: k)
+            let n2 = try block.norm2.forward(u).output
+            let g = try block.gelu.forward(try RowProjection.apply(n2, block.expand, backend: backend), mode: .inference).output
+            x = try u.adding(try RowProjection.apply(g, block.contract, backend: backend), kernels: k)
+        }
+        cache.count += 1
+        let h = try finalNorm.forward(x).output
+        if backend == .simd { return RowProjection.matvec(h.scalars, tokenEmbedding.weight.value.scalars, bias: nil) }  // [V] = E h
+        return try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, kernels: k).scalars  // [V]
+    }
+
+    /// The next-token logits after each prefix tokens[0…i] (for tests and figures).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func logitsAfterEachToken(_ tokens: [Int], useCache: Bool) throws -> [[Scalar]] {
+        var decoder = GPTDecoder(model: self, usesCache: useCache)
+        return try tokens.map { try decoder.append($0) }
+    }
+
+    /// `count` tokens sampled after `prompt`, calling `onToken` with each.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func generateTokens(
+        prompt: [Int], count: Int, sampling: SamplingOptions, rng: inout SeededRandom, useCache: Bool = true,
+        onToken: (Int) throws -> Void = { _ in }
+    ) throws -> [Int] {
+        guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
+        guard count >= 0 else { throw TrainingError.invalidOption(name: "length", value: "\(count)", reason: "must be ≥ 0") }
+        var decoder = GPTDecoder(model: self, usesCache: useCache)
+        var logits = try decoder.append(contentsOf: prompt)
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            let next = TokenSampler.sample(logits, options: sampling, rng: &rng)
+            out.append(next)
+            try onToken(next)
+            if i + 1 < count { logits = try decoder.append(next) }
+        }
+        return out
+    }
+
+    /// Text generated after `prompt` (an empty prompt starts from a newline,
+    /// or token 0 if the vocabulary has none), with a per-call KV cache.
+    /// Returns the continuation only; `onToken` receives each character.
+    /// Safe to call from several threads at once (see the file header).
+    /// - Throws: `TextError.unknownCharacter` for a prompt character outside
+    ///   the vocabulary; whatever `onToken` throws.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func generate(
+        prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+        onToken: (String) throws -> Void
+    ) throws -> String {
+        let vocabulary = config.vocabulary
+        var start = try vocabulary.encode(prompt)
+        if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
+        let tokens = try generateTokens(prompt: start, count: maxTokens, sampling: sampling, rng: &rng) { t in
+            try onToken(try vocabulary.decode([t]))
+        }
+        return try vocabulary.decode(tokens)
+    }
+}
+
+/// y = W x + b for one row x [in] and W [out, in]: the decoder's
+/// matrix-vector products. The packed GEMM would repack all of W for a
+/// single row, which costs as much as the product itself, so the SIMD
+/// backend takes one vector dot product per output instead (W's rows are
+/// contiguous); the naive backend keeps the layer's own kernels.
+enum RowProjection {
+    static func apply<S: TensorScalar>(_ x: Tensor<S>, _ layer: Linear<S>, backend: Backend) throws -> Tensor<S> {
+        if backend == .naive { return try layer.forward(x, mode: .inference).output }
+        return try Tensor(shape: [1, layer.outputs], scalars: matvec(x.scalars, layer.weight.value.scalars, bias: layer.bias.value.scalars))
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func matvec<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?) -> [T] {
+        let n = x.count, out = w.count / n
+        var y = bias ?? [T](repeating: 0, count: out)
+        x.withUnsafeBufferPointer { px in
+            w.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    let wv = T.Vector.scalarCount, full = n - n % (2 * wv)
+                    for o in 0..<out {
+                        let row = pw.baseAddress! + o * n
+                        var a = T.Vector(), b = T.Vector(), j = 0
+                        while j < full {
+                            a.addProduct(SIMDKernels.load(row, j), SIMDKernels.load(px.baseAddress!, j))
+                            b.addProduct(SIMDKernels.load(row, j + wv), SIMDKernels.load(px.baseAddress!, j + wv))
+                            j += 2 * wv
+                        }
+                        var s = (a + b).sum()
+                        while j < n { s += row[j] * px[j]; j += 1 }
+                        py[o] += s
+                    }
+                }
+            }
+        }
+        return y
+    }
+}

@@ -1,0 +1,86 @@
+// Multi-head causal self-attention: one fused projection to queries, keys
+// and values, H heads of causal attention side by side, and an output
+// projection that mixes the heads.
+//
+//   forward   x [B·T, C] → y [B·T, C]
+//             qkv = x W_qkvᵀ + b_qkv            [B·T, 3C]   (Linear C → 3C)
+//             a   = CausalAttention(qkv)         [B·T, C]    (heads split and merged by column)
+//             y   = a W_oᵀ + b_o                 [B·T, C]    (Linear C → C)
+//   backward  dy [B·T, C] → dx [B·T, C], in the reverse order, accumulating
+//             the two projections' parameter gradients.
+// With `bias: false` both projections are bias-free (y = a W_oᵀ, PyTorch's
+// `bias=False`).
+
+import BackpropCore
+import Backpropagation
+
+public final class MultiHeadAttention<Scalar: TensorScalar> {
+    public let heads: Int
+    /// W_qkv [3C, C], b_qkv [3C]
+    public let qkv: Linear<Scalar>
+    /// W_o [C, C], b_o [C]
+    public let output: Linear<Scalar>
+    public var backend: Backend { didSet { qkv.kernels = backend.kernels; output.kernels = backend.kernels } }
+    public var width: Int { output.outputs }
+
+    public struct Cache {
+        var x: Tensor<Scalar>
+        var qkv: [Scalar]
+        var probabilities: [Scalar]
+        var attended: Tensor<Scalar>
+        var shape: AttentionShape
+    }
+
+    /// QKV weights N(0, std²), the output projection's N(0, outputStd²), zero biases if `bias`.
+    public init(width: Int, heads: Int, bias: Bool = true, std: Double = 0.02, outputStd: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
+        guard heads > 0, width % heads == 0 else {
+            throw TrainingError.invalidOption(name: "heads", value: "\(heads)", reason: "must divide the width \(width)")
+        }
+        self.heads = heads
+        self.backend = backend
+        qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: std, bias: bias, rng: &rng, kernels: backend.kernels)
+        output = try GPTInit.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, kernels: backend.kernels)
+    }
+
+    public var parameters: [Parameter<Scalar>] { qkv.parameters + output.parameters }
+
+    /// x [batch·length, C] → y [batch·length, C].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ x: Tensor<Scalar>, batch: Int, length: Int) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        let shape = AttentionShape(batch: batch, length: length, heads: heads, width: width)
+        guard x.shape == [shape.rows, width] else {
+            throw TensorError.shapeMismatch(operation: "MultiHeadAttention", lhs: x.shape, rhs: [shape.rows, width], reason: "x must be [batch·length, width]")
+        }
+        let projected = try qkv.forward(x, mode: .inference).output                          // [B·T, 3C]
+        let (a, p) = CausalAttention.forward(projected.scalars, shape: shape, backend: backend)  // [B·T, C]
+        let attended = try Tensor(shape: [shape.rows, width], scalars: a)
+        let y = try output.forward(attended, mode: .inference).output                          // [B·T, C]
+        return (y, Cache(x: x, qkv: projected.scalars, probabilities: p, attended: attended, shape: shape))
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ dy: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
+        let da = try output.backward(dy, cache: cache.attended)                                   // [B·T, C]
+        let dqkv = CausalAttention.backward(da.scalars, qkv: cache.qkv, probabilities: cache.probabilities, shape: cache.shape, backend: backend)
+        return try qkv.backward(try Tensor(shape: [cache.shape.rows, 3 * width], scalars: dqkv), cache: cache.x)  // [B·T, C]
+    }
+
+    /// The attention probabilities P [B, H, T, T] of a forward pass (for figures).
+    public static func probabilities(_ cache: Cache) -> [Scalar] { cache.probabilities }
+}
+
+/// Drawing N(0, std²) weights (the standard deviations: `GPTInitialization`).
+enum GPTInit {
+    static func normal<Scalar: TensorScalar>(_ shape: [Int], std: Double, rng: inout SeededRandom) throws -> Tensor<Scalar> {
+        try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(rng.normal(mean: 0, std: std)) })
+    }
+
+    /// A Linear inputs → outputs with N(0, std²) weights and, if `bias`, zero biases.
+    static func linear<Scalar: TensorScalar>(inputs: Int, outputs: Int, std: Double, bias: Bool, rng: inout SeededRandom,
+                                             kernels: any KernelSet.Type) throws -> Linear<Scalar> {
+        let w: Tensor<Scalar> = try normal([outputs, inputs], std: std, rng: &rng)
+        return bias ? try Linear(weight: w, bias: Tensor.zeros([outputs]), kernels: kernels) : try Linear(weight: w, kernels: kernels)
+    }
+}

@@ -1,0 +1,64 @@
+// Chapters 2 and 5's networks (the MLP and the digits CNN) behind the
+// `Classifier` interface: one batched forward pass in inference mode, then a
+// softmax over the logits (in Double).
+//
+//   rows [n][d] → preprocessing (as saved) → x [n, d] → forward (inference) → logits [n, K]
+//               → softmax per row → probabilities [n][K], class = argmax
+//
+// Inference mode keeps no cache and changes nothing in the layers (dropout
+// passes activations through, batch norm reads its running statistics), so
+// several threads may predict at once: the service's batch workers do.
+// (Hence @unchecked Sendable: the model must not be trained while it serves.)
+
+import BackpropCore
+import ConvolutionalNetworks
+import Foundation
+import Backpropagation
+
+public final class NetworkClassifier: Classifier, @unchecked Sendable {
+    public let model: Sequential<Float>
+    public let info: ModelInfo
+    public let classNames: [String]
+    public let inputWidth: Int
+    public let preprocessing: InputPreprocessing
+
+    init(model: Sequential<Float>, info: ModelInfo, inputWidth: Int, classNames: [String], preprocessing: InputPreprocessing) {
+        self.model = model
+        self.info = info
+        self.inputWidth = inputWidth
+        self.classNames = classNames
+        self.preprocessing = preprocessing
+    }
+
+    /// Chapter 2's MLP from its checkpoint.
+    public static func mlp(_ c: Checkpoint, path: String = "") throws -> NetworkClassifier {
+        let r = try MultilayerPerceptron.restore(c, path: path)
+        return NetworkClassifier(model: r.model, info: ModelInfo(checkpoint: c, parameterCount: r.model.parameterCount),
+                                 inputWidth: r.inputs, classNames: r.classNames, preprocessing: r.preprocessing)
+    }
+
+    /// Chapter 5's digits CNN from its checkpoint.
+    public static func cnn(_ c: Checkpoint, path: String = "") throws -> NetworkClassifier {
+        let r = try DigitsCNN.restore(c, path: path)
+        return NetworkClassifier(model: r.model, info: ModelInfo(checkpoint: c, parameterCount: r.model.parameterCount),
+                                 inputWidth: 64, classNames: r.classNames, preprocessing: r.preprocessing)
+    }
+
+    /// The logits [n, K] for raw inputs (inference mode).
+    public func logits(_ inputs: [[Double]]) throws -> Tensor<Float> {
+        let x = try preprocessing.apply(try InferenceInput.matrix(inputs, width: inputWidth))
+        return try model.forward(x, mode: .inference).output
+    }
+
+    public func predict(_ inputs: [[Double]]) throws -> [ClassPrediction] {
+        guard !inputs.isEmpty else { return [] }
+        let z = try logits(inputs)
+        let k = z.shape[1]
+        return (0..<inputs.count).map { i in
+            let row = z.scalars[(i * k)..<((i + 1) * k)]
+            let c = InferenceInput.argmax(row)
+            return ClassPrediction(class: c, label: c < classNames.count ? classNames[c] : nil,
+                                   probabilities: InferenceInput.softmax(row))
+        }
+    }
+}

@@ -1,0 +1,21 @@
+// Chapter 2's committed figures that need no training must be exactly what
+// the code draws. (The trained ones are checked with
+// `swift run -c release backprop figures --check`: training them in a debug
+// build would take minutes.)
+
+import BackpropCore
+import Foundation
+import Backpropagation
+import TestSupport
+import Testing
+
+@Suite struct FigureFilesTests {
+    @Test func committedUntrainedFiguresMatchTheCode() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("chapters/figures")
+        for (name, figure) in try Chapter2Figures.untrained() {
+            let committed = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+            #expect(committed == figure.render(), "chapters/figures/\(name) is stale: run `swift run -c release backprop figures`")
+        }
+    }
+}

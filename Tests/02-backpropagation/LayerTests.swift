@@ -1,0 +1,159 @@
+// Every layer: backward against finite differences in Double, and forward and
+// backward against PyTorch.
+
+import BackpropCore
+import Backpropagation
+import TestSupport
+import Testing
+
+@Suite struct LayerTests {
+    @Test("Linear matches nn.Linear: output, input gradient, parameter gradients", arguments: [Backend.naive, .simd])
+    func linearFixture(backend: Backend) throws {
+        let f = try fixture("ch2_linear")
+        let layer = try Linear<Double>(weight: try f.tensor("weight"), bias: try f.tensor("bias"), kernels: backend.kernels)
+        let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
+        #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12)
+        let dx = try layer.backward(try f.tensor("dy"), cache: cache)
+        #expect(maxRelativeDifference(dx, try f.tensor("dx")) < 1e-12)
+        #expect(maxRelativeDifference(layer.weight.grad, try f.tensor("dweight")) < 1e-12)
+        #expect(maxRelativeDifference(layer.bias.grad, try f.tensor("dbias")) < 1e-12)
+    }
+
+    @Test("Linear backward accumulates: two backward passes give twice the gradient")
+    func linearAccumulates() throws {
+        var rng = SeededRandom(seed: 1)
+        let layer = try Linear<Double>(3, 2, rng: &rng)
+        let x = randomTensor([4, 3], seed: 2), dy = randomTensor([4, 2], seed: 3)
+        let (_, cache) = try layer.forward(x, mode: .training)
+        _ = try layer.backward(dy, cache: cache)
+        let once = layer.weight.grad
+        _ = try layer.backward(dy, cache: cache)
+        #expect(maxRelativeDifference(layer.weight.grad, once.scaled(by: 2)) < 1e-14)
+    }
+
+    @Test("Linear passes the gradient check", arguments: [Backend.naive, .simd])
+    func linearGradientCheck(backend: Backend) throws {
+        var rng = SeededRandom(seed: 4)
+        let layer = try Linear<Double>(5, 3, rng: &rng, kernels: backend.kernels)
+        for (name, report) in try checkLayer(layer, input: randomTensor([4, 5], seed: 5)) {
+            #expect(report.passes(1e-7), "\(name): \(report)")
+        }
+    }
+
+    static let activationFixtures: [(String, UnaryFunction)] = [
+        ("relu", .relu), ("leaky_relu", .leakyRelu(slope: 0.1)), ("tanh", .tanh), ("sigmoid", .sigmoid),
+        ("gelu", .gelu), ("gelu_tanh", .geluTanh),
+    ]
+
+    @Test("activations match PyTorch", arguments: activationFixtures)
+    func activationFixture(name: String, function: UnaryFunction) throws {
+        let f = try fixture("ch2_activation_\(name)")
+        for backend in Backend.allCases {
+            let layer = Activation<Double>(function, kernels: backend.kernels)
+            let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
+            let dx = try layer.backward(try f.tensor("dy"), cache: cache)
+            // Double twins are libm-based or exact; 1e-12 leaves room for erf.
+            #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12, "\(name) \(backend) forward")
+            #expect(maxRelativeDifference(dx, try f.tensor("dx")) < 1e-12, "\(name) \(backend) backward")
+        }
+    }
+
+    @Test("Float activations agree with PyTorch to single precision", arguments: activationFixtures)
+    func activationFloat(name: String, function: UnaryFunction) throws {
+        let f = try fixture("ch2_activation_\(name)")
+        for backend in Backend.allCases {
+            let layer = Activation<Float>(function, kernels: backend.kernels)
+            let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
+            let dx = try layer.backward(try f.tensor("dy"), cache: cache)
+            #expect(maxRelativeDifference(y.converted(to: Double.self), try f.tensor("y")) < 1e-5, "\(name) \(backend)")
+            #expect(maxRelativeDifference(dx.converted(to: Double.self), try f.tensor("dx")) < 1e-5, "\(name) \(backend)")
+        }
+    }
+
+    @Test("activations pass the gradient check", arguments: UnaryFunction.all)
+    func activationGradientCheck(function: UnaryFunction) throws {
+        // Inputs kept away from ReLU's kink at 0, where no derivative exists.
+        var x = randomTensor([3, 7], seed: 6, scale: 3)
+        for i in 0..<x.count where abs(x.scalars[i]) < 0.05 { x.scalars[i] = 0.3 }
+        for backend in Backend.allCases {
+            let report = try checkLayer(Activation<Double>(function, kernels: backend.kernels), input: x)["input"]!
+            #expect(report.passes(1e-7), "\(function.name) \(backend): \(report)")
+        }
+    }
+
+    @Test("softmax matches PyTorch and passes the gradient check")
+    func softmax() throws {
+        let f = try fixture("ch2_softmax")
+        for backend in Backend.allCases {
+            let layer = Softmax<Double>(kernels: backend.kernels)
+            let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
+            #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12)
+            #expect(maxRelativeDifference(try layer.backward(try f.tensor("dy"), cache: cache), try f.tensor("dx")) < 1e-12)
+            #expect(try checkLayer(layer, input: randomTensor([3, 5], seed: 7, scale: 2))["input"]!.passes(1e-7))
+        }
+    }
+
+    /// Dropout's mask is random, so PyTorch cannot give reference values;
+    /// instead we check the definition: kept entries are scaled by 1/(1 − p),
+    /// about p of them are zero, inference is the identity, and backward uses
+    /// the same mask.
+    @Test func dropout() throws {
+        let layer = try Dropout<Double>(0.25, seed: 8)
+        let x = try Tensor<Double>(shape: [100, 100], repeating: 2)
+        let (y, mask) = try layer.forward(x, mode: .training)
+        let zeros = y.scalars.filter { $0 == 0 }.count
+        #expect(y.scalars.allSatisfy { $0 == 0 || abs($0 - 2 / 0.75) < 1e-12 })
+        #expect(abs(Double(zeros) / 10_000 - 0.25) < 0.02)  // sd of the fraction ≈ 0.0043
+        #expect(try layer.forward(x, mode: .inference).output == x)
+        let dy = randomTensor([100, 100], seed: 9)
+        #expect(try layer.backward(dy, cache: mask) == dy.multiplying(mask!))
+        #expect(throws: TrainingError.self) { try Dropout<Float>(1, seed: 0) }
+    }
+
+    @Test("a whole MLP matches PyTorch: logits, loss, every gradient, one Adam step", arguments: [Backend.naive, .simd])
+    func wholeMLP(backend: Backend) throws {
+        let f = try fixture("ch2_mlp")
+        let k = backend.kernels
+        let model = Sequential<Double>([
+            try Linear(weight: try f.tensor("0.weight"), bias: try f.tensor("0.bias"), kernels: k), Activation(.tanh, kernels: k),
+            try Linear(weight: try f.tensor("2.weight"), bias: try f.tensor("2.bias"), kernels: k), Activation(.relu, kernels: k),
+            try Linear(weight: try f.tensor("4.weight"), bias: try f.tensor("4.bias"), kernels: k),
+        ])
+        #expect(model.namedParameters.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"])
+        let (logits, cache) = try model.forward(try f.tensor("x"), mode: .training)
+        #expect(maxRelativeDifference(logits, try f.tensor("logits")) < 1e-12)
+        let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels(try f.tensor("targets")), kernels: k)
+        #expect(abs(loss - (try f.scalar("loss"))) < 1e-12)
+        _ = try model.backward(dlogits, cache: cache)
+        for (name, p) in model.namedParameters {
+            #expect(maxRelativeDifference(p.grad, try f.tensor("grad.\(name)")) < 1e-12, "grad.\(name)")
+        }
+        let adam = try Adam(model.parameters, learningRate: try f.scalar("lr"), kernels: k)
+        adam.step()
+        for (name, p) in model.namedParameters {
+            #expect(maxRelativeDifference(p.value, try f.tensor("after_adam.\(name)")) < 1e-12, "after_adam.\(name)")
+        }
+    }
+
+    @Test("a whole stack passes the gradient check, through every layer kind")
+    func sequentialGradientCheck() throws {
+        var rng = SeededRandom(seed: 10)
+        let model = Sequential<Double>([
+            try Linear(4, 6, rng: &rng), Activation(.gelu), try Linear(6, 5, rng: &rng), Activation(.sigmoid),
+            try Linear(5, 3, rng: &rng), Softmax(),
+        ])
+        for (name, report) in try checkLayer(model, input: randomTensor([3, 4], seed: 11)) {
+            #expect(report.passes(1e-6), "\(name): \(report)")
+        }
+    }
+
+    @Test func shapeErrorsAreTyped() throws {
+        var rng = SeededRandom(seed: 12)
+        let layer = try Linear<Float>(3, 2, rng: &rng)
+        let error = #expect(throws: TensorError.self) { try layer.forward(try Tensor.zeros([4, 5]), mode: .training) }
+        #expect(error?.description.contains("[4, 5]") == true)
+        let (_, cache) = try layer.forward(try Tensor.zeros([4, 3]), mode: .training)
+        #expect(throws: TensorError.self) { try layer.backward(try Tensor.zeros([4, 3]), cache: cache) }
+        #expect(throws: TensorError.self) { try Linear<Float>(weight: try Tensor.zeros([2, 3]), bias: try Tensor.zeros([3])) }
+    }
+}

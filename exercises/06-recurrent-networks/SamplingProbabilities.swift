@@ -1,0 +1,31 @@
+// Exercise 6.4 — the distribution a language model samples from, with
+// temperature and top-k (chapters/06-recurrent-networks.md, "Sampling and temperature").
+//
+// Given the model's logits z (one per vocabulary entry), a temperature T > 0
+// and topK (nil, or an integer k ≥ 1), return the probabilities p (same
+// length as z) that the next character is drawn from:
+//
+//   1. top-k: if topK = k is not nil and k < z.count, let τ be the k-th
+//      largest logit; every logit strictly below τ is removed (its
+//      probability is exactly 0). Logits equal to τ are all kept, so on a
+//      tie more than k entries may survive (this is what the usual
+//      `logits[logits < v[-1]] = -inf` does). k ≥ z.count keeps everything.
+//   2. temperature: divide the surviving logits by T (T < 1 sharpens the
+//      distribution, T > 1 flattens it, T = 1 leaves it alone).
+//   3. softmax over the survivors: pⱼ = e^(zⱼ/T) / Σ_{kept m} e^(z_m/T).
+//
+// The probabilities must be finite and sum to 1 even for logits of ±1000 or a
+// temperature of 0.01 (subtract the largest kept logit before exponentiating).
+//
+// Worked example: z = [2, 1, 0, 1], T = 1, topK = 2: the 2nd largest logit is
+// 1, so 2, 1 and 1 survive (a tie) and 0 is removed:
+// p = [e², e, 0, e] / (e² + 2e) ≈ [0.576117, 0.211942, 0, 0.211942].
+//
+// Replace the `throw` with your code, then run:
+//   swift test --filter ExercisesTests.Chapter06Exercises/samplingProbabilities
+
+import ExerciseKit
+
+public func samplingProbabilities(logits: [Double], temperature: Double, topK: Int?) throws -> [Double] {
+    throw NotAttempted()
+}
