@@ -20,17 +20,17 @@ public enum Affine {
     /// - Throws: `TensorError` if the shapes of x, W and b do not fit.
     public static func forward<T>(
         _ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws -> Tensor<T> {
-        let y = try Tensor.matmul(x, weight, .nt, kernels: kernels)  // [n, out]
-        return try y.addingRowVector(bias, kernels: kernels)
+        let y = try Tensor.matmul(x, weight, .nt, backend: backend)  // [n, out]
+        return try y.addingRowVector(bias, backend: backend)
     }
 
     /// The gradients of the loss with respect to x, W and b.
     /// - Throws: `TensorError` if dy does not have shape [n, out].
     public static func backward<T>(
         _ dy: Tensor<T>, x: Tensor<T>, weight: Tensor<T>,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws -> (dx: Tensor<T>, dWeight: Tensor<T>, dBias: Tensor<T>) {
         let (n, _) = try x.matrixShape("Affine.backward")
         let (out, _) = try weight.matrixShape("Affine.backward")
@@ -39,9 +39,9 @@ public enum Affine {
                 operation: "Affine.backward", lhs: dy.shape, rhs: [n, out],
                 reason: "the upstream gradient must have the output's shape")
         }
-        let dx = try Tensor.matmul(dy, weight, .nn, kernels: kernels)  // [n, out]·[out, in]
-        let dW = try Tensor.matmul(dy, x, .tn, kernels: kernels)  // [out, n]·[n, in]
-        let db = try dy.columnSums(kernels: kernels)  // [out]
+        let dx = try Tensor.matmul(dy, weight, .nn, backend: backend)  // [n, out]·[out, in]
+        let dW = try Tensor.matmul(dy, x, .tn, backend: backend)  // [out, n]·[n, in]
+        let db = try dy.columnSums(backend: backend)  // [out]
         return (dx, dW, db)
     }
 }

@@ -103,11 +103,11 @@ public enum Chapter1 {
     /// `saveTo` writes the trained model's checkpoint.
     public static func logistic(
         dataset: Chapter1Dataset, epochs: Int, learningRate: Double, seed: UInt64,
-        kernels: any KernelSet.Type = SIMDKernels.self, saveTo: URL? = nil
+        backend: Backend = .simd, saveTo: URL? = nil
     ) throws -> RunSummary {
         let start = Date()
         let (train, test, preprocessing) = try dataset.prepared(seed: seed)
-        let options = ClassifierOptions(epochs: epochs, learningRate: learningRate, seed: seed, kernels: kernels)
+        let options = ClassifierOptions(epochs: epochs, learningRate: learningRate, seed: seed, backend: backend)
         if train.classNames.count == 2 {
             let (model, losses) = try LogisticRegression<Float>.train(on: train, options: options)
             let y = Tensor(test.labels.map { Float($0) })

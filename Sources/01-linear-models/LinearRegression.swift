@@ -14,18 +14,18 @@ public struct LinearRegression<T: TensorScalar>: GradientDescentModel {
     public var weight: Tensor<T>
     /// [1]
     public var bias: Tensor<T>
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
 
     /// A model with zero weights for `features` inputs.
-    public init(features: Int, kernels: any KernelSet.Type = SIMDKernels.self) throws {
+    public init(features: Int, backend: Backend = .simd) throws {
         weight = try .zeros([1, features])
         bias = try .zeros([1])
-        self.kernels = kernels
+        self.backend = backend
     }
 
     /// Predictions ŷ [n, 1] for inputs x [n, d].
     public func predict(_ x: Tensor<T>) throws -> Tensor<T> {
-        try Affine.forward(x, weight: weight, bias: bias, kernels: kernels)
+        try Affine.forward(x, weight: weight, bias: bias, backend: backend)
     }
 
     /// The MSE loss and its gradients with respect to W and b.
@@ -34,7 +34,7 @@ public struct LinearRegression<T: TensorScalar>: GradientDescentModel {
         let target = try y.reshaped(prediction.shape)
         let loss = try MeanSquaredError.forward(prediction, target)
         let dy = try MeanSquaredError.backward(prediction, target)
-        let g = try Affine.backward(dy, x: x, weight: weight, kernels: kernels)
+        let g = try Affine.backward(dy, x: x, weight: weight, backend: backend)
         return (loss, g.dWeight, g.dBias)
     }
 }
@@ -57,7 +57,7 @@ public protocol GradientDescentModel: Sendable {
     associatedtype T: TensorScalar
     var weight: Tensor<T> { get set }
     var bias: Tensor<T> { get set }
-    var kernels: any KernelSet.Type { get }
+    var backend: Backend { get }
     /// The loss on (x, y) and its gradients with respect to W and b.
     func lossAndGradients(_ x: Tensor<T>, _ y: Tensor<T>) throws -> (loss: T, dWeight: Tensor<T>, dBias: Tensor<T>)
 }
@@ -77,8 +77,8 @@ extension GradientDescentModel {
             try TrainingError.requireFinite(dW, "weight gradient", step: epoch)
             try TrainingError.requireFinite(db, "bias gradient", step: epoch)
             history.append(loss)
-            weight = try weight.addingScaled(dW, by: -learningRate, kernels: kernels)
-            bias = try bias.addingScaled(db, by: -learningRate, kernels: kernels)
+            weight = try weight.addingScaled(dW, by: -learningRate, backend: backend)
+            bias = try bias.addingScaled(db, by: -learningRate, backend: backend)
         }
         return history
     }

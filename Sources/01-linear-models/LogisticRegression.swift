@@ -14,18 +14,18 @@ public struct LogisticRegression<T: TensorScalar>: GradientDescentModel {
     public var weight: Tensor<T>
     /// [1]
     public var bias: Tensor<T>
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
 
     /// A model with zero weights (the loss is convex, so no random start is needed).
-    public init(features: Int, kernels: any KernelSet.Type = SIMDKernels.self) throws {
+    public init(features: Int, backend: Backend = .simd) throws {
         weight = try .zeros([1, features])
         bias = try .zeros([1])
-        self.kernels = kernels
+        self.backend = backend
     }
 
     /// Logits z [n] for inputs x [n, d].
     public func logits(_ x: Tensor<T>) throws -> Tensor<T> {
-        let z = try Affine.forward(x, weight: weight, bias: bias, kernels: kernels)
+        let z = try Affine.forward(x, weight: weight, bias: bias, backend: backend)
         return try z.reshaped([z.count])
     }
 
@@ -41,7 +41,7 @@ public struct LogisticRegression<T: TensorScalar>: GradientDescentModel {
         let z = try logits(x)
         let loss = try BinaryCrossEntropy.forward(logits: z, targets: y)
         let dz = try BinaryCrossEntropy.backward(logits: z, targets: y)
-        let g = try Affine.backward(try dz.reshaped([dz.count, 1]), x: x, weight: weight, kernels: kernels)
+        let g = try Affine.backward(try dz.reshaped([dz.count, 1]), x: x, weight: weight, backend: backend)
         return (loss, g.dWeight, g.dBias)
     }
 }
@@ -50,7 +50,7 @@ extension LogisticRegression: BinaryLinearClassifier where T == Float {
     public func scores(_ x: Tensor<Float>) throws -> [Float] { try logits(x).scalars }
 
     public static func train(on data: Dataset, options: ClassifierOptions) throws -> (LogisticRegression, [Double]) {
-        var model = try LogisticRegression(features: data.featureCount, kernels: options.kernels)
+        var model = try LogisticRegression(features: data.featureCount, backend: options.backend)
         let y = Tensor(data.labels.map { Float($0) })
         let history = try model.fit(data.features, y, epochs: options.epochs, learningRate: Float(options.learningRate))
         return (model, history.map(Double.init))

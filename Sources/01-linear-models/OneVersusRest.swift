@@ -9,13 +9,13 @@ public struct ClassifierOptions: Sendable {
     public var epochs: Int
     public var learningRate: Double
     public var seed: UInt64
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
 
-    public init(epochs: Int, learningRate: Double, seed: UInt64, kernels: any KernelSet.Type = SIMDKernels.self) {
+    public init(epochs: Int, learningRate: Double, seed: UInt64, backend: Backend = .simd) {
         self.epochs = epochs
         self.learningRate = learningRate
         self.seed = seed
-        self.kernels = kernels
+        self.backend = backend
     }
 }
 

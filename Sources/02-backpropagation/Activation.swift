@@ -9,20 +9,20 @@ import BackpropCore
 /// An elementwise nonlinearity.
 public final class Activation<Scalar: TensorScalar>: Layer {
     public let function: UnaryFunction
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { function.name }
 
-    public init(_ function: UnaryFunction, kernels: any KernelSet.Type = SIMDKernels.self) {
+    public init(_ function: UnaryFunction, backend: Backend = .simd) {
         self.function = function
-        self.kernels = kernels
+        self.backend = backend
     }
 
     /// The cache is (x, y): sigmoid and tanh take f′ from y, the others from x.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) {
-        let y = x.mapped(function, kernels: kernels)
+        let y = x.mapped(function, backend: backend)
         return (y, (x, y))
     }
 
@@ -32,7 +32,7 @@ public final class Activation<Scalar: TensorScalar>: Layer {
         let (x, y) = cache
         try dy.requireSameShape(x, "\(function.name).backward")
         var dx = dy
-        let f = function, k = kernels
+        let f = function, k = backend.kernels
         x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
                 dx.withUnsafeMutableBufferPointer { pd in
@@ -49,16 +49,16 @@ public final class Activation<Scalar: TensorScalar>: Layer {
 /// uses the fused `SoftmaxCrossEntropy` instead, which is cheaper and stabler).
 ///   y = softmax(x) per row;  dx = y ⊙ (dy − Σⱼ dyⱼ yⱼ)
 public final class Softmax<Scalar: TensorScalar>: Layer {
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "softmax" }
 
-    public init(kernels: any KernelSet.Type = SIMDKernels.self) { self.kernels = kernels }
+    public init(backend: Backend = .simd) { self.backend = backend }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Tensor<Scalar>) {
-        let y = try x.softmaxRows(kernels: kernels)
+        let y = try x.softmaxRows(backend: backend)
         return (y, y)
     }
 
@@ -68,7 +68,7 @@ public final class Softmax<Scalar: TensorScalar>: Layer {
         try dy.requireSameShape(y, "softmax.backward")
         let (rows, cols) = try y.matrixShape("softmax.backward")
         var dx = dy
-        let k = kernels
+        let k = backend.kernels
         y.withUnsafeBufferPointer { py in
             dx.withUnsafeMutableBufferPointer { pd in
                 guard let d = pd.baseAddress else { return }

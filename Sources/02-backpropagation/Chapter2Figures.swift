@@ -53,7 +53,7 @@ public enum Chapter2Figures {
             var out: [Double] = []
             for _ in 0..<depth {
                 let w = try Tensor<Float>(shape: [width, width], scalars: (0..<(width * width)).map { _ in Float(draw(&r)) })
-                h = try Tensor.matmul(h, w, .nt, kernels: Naive.self).mapped(.relu, kernels: Naive.self)
+                h = try Tensor.matmul(h, w, .nt, backend: .naive).mapped(.relu, backend: .naive)
                 let mean = h.scalars.reduce(0.0) { $0 + Double($1) } / Double(h.count)
                 out.append((h.scalars.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(h.count)).squareRoot())
             }

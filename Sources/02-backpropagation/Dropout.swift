@@ -11,19 +11,19 @@ import BackpropCore
 /// Randomly zeroes elements during training.
 public final class Dropout<Scalar: TensorScalar>: Layer {
     public let probability: Double
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     private var rng: SeededRandom
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "dropout(p = \(probability))" }
 
     /// - Throws: `TrainingError.invalidOption` unless 0 ≤ p < 1.
-    public init(_ probability: Double, seed: UInt64, kernels: any KernelSet.Type = SIMDKernels.self) throws {
+    public init(_ probability: Double, seed: UInt64, backend: Backend = .simd) throws {
         guard probability >= 0, probability < 1 else {
             throw TrainingError.invalidOption(name: "dropout probability", value: "\(probability)", reason: "must be in [0, 1)")
         }
         self.probability = probability
         self.rng = SeededRandom(seed: seed)
-        self.kernels = kernels
+        self.backend = backend
     }
 
     /// The cache is the mask (nil in inference, or when p = 0).
@@ -34,13 +34,13 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
         var mask = x
         let keep = Scalar(1 / (1 - probability))
         for i in 0..<mask.count { mask.scalars[i] = rng.uniform() < probability ? 0 : keep }
-        return (try x.multiplying(mask, kernels: kernels), mask)
+        return (try x.multiplying(mask, backend: backend), mask)
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache mask: Tensor<Scalar>?) throws -> Tensor<Scalar> {
         guard let mask else { return dy }
-        return try dy.multiplying(mask, kernels: kernels)
+        return try dy.multiplying(mask, backend: backend)
     }
 }

@@ -12,13 +12,13 @@ import LinearModels
 public enum OptimizerKind: String, CaseIterable, Sendable {
     case sgd, momentum, nesterov, adam, adamw
 
-    public func make<T: TensorScalar>(_ parameters: [Parameter<T>], learningRate: Double, kernels: any KernelSet.Type) throws -> any Optimizer {
+    public func make<T: TensorScalar>(_ parameters: [Parameter<T>], learningRate: Double, backend: Backend) throws -> any Optimizer {
         switch self {
-        case .sgd: return try SGD(parameters, learningRate: learningRate, kernels: kernels)
-        case .momentum: return try SGD(parameters, learningRate: learningRate, momentum: 0.9, kernels: kernels)
-        case .nesterov: return try SGD(parameters, learningRate: learningRate, momentum: 0.9, nesterov: true, kernels: kernels)
-        case .adam: return try Adam(parameters, learningRate: learningRate, kernels: kernels)
-        case .adamw: return try Adam.adamW(parameters, learningRate: learningRate, kernels: kernels)
+        case .sgd: return try SGD(parameters, learningRate: learningRate, backend: backend)
+        case .momentum: return try SGD(parameters, learningRate: learningRate, momentum: 0.9, backend: backend)
+        case .nesterov: return try SGD(parameters, learningRate: learningRate, momentum: 0.9, nesterov: true, backend: backend)
+        case .adam: return try Adam(parameters, learningRate: learningRate, backend: backend)
+        case .adamw: return try Adam.adamW(parameters, learningRate: learningRate, backend: backend)
         }
     }
 }
@@ -34,7 +34,7 @@ public struct MLPRunOptions: Sendable {
     public var batchSize: Int
     public var dropout: Double = 0
     public var seed: UInt64
-    public var kernels: any KernelSet.Type = SIMDKernels.self
+    public var backend: Backend = .simd
 
     /// The chapter's settings for each dataset.
     public static func defaults(for dataset: String, seed: UInt64 = 42) -> MLPRunOptions? {
@@ -100,8 +100,8 @@ public enum Chapter2 {
         let data = try data(o.dataset, seed: o.seed)
         let model: Sequential<Float> = try MultilayerPerceptron.make(
             inputs: data.train.featureCount, hidden: o.hidden, outputs: data.train.classNames.count,
-            activation: o.activation, dropout: o.dropout, seed: o.seed, kernels: o.kernels)
-        let optimizer = try o.optimizer.make(model.parameters, learningRate: o.learningRate, kernels: o.kernels)
+            activation: o.activation, dropout: o.dropout, seed: o.seed, backend: o.backend)
+        let optimizer = try o.optimizer.make(model.parameters, learningRate: o.learningRate, backend: o.backend)
         let trainer = ClassifierTrainer(model: model, optimizer: optimizer)
         var options = TrainingOptions(epochs: o.epochs, batchSize: o.batchSize, seed: o.seed)
         options.schedule = o.dataset == "xor" ? .constant : .cosine(warmup: 0, total: o.epochs, minimum: o.learningRate / 20)
@@ -114,7 +114,7 @@ public enum Chapter2 {
             seconds: Date().timeIntervalSince(start),
             details: [("hidden", .array(o.hidden.map { .integer($0) })), ("activation", .string(o.activation.name)),
                       ("optimizer", .string(o.optimizer.rawValue)), ("epochs", .integer(o.epochs)),
-                      ("parameters", .integer(model.parameterCount)), ("kernels", .string(o.kernels.name))])
+                      ("parameters", .integer(model.parameterCount)), ("backend", .string(o.backend.rawValue))])
         return (summary, trainer, data)
     }
 

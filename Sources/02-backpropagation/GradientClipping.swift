@@ -3,25 +3,30 @@
 // Scaling all gradients by one factor keeps the update's direction and only
 // shortens it, which tames the rare huge step (exploding gradients,
 // chapter 6) without biasing the rest.
+//
+// Both steps run on the backend: `sumOfSquares` (a Double result; see its
+// floating-point note in SumOfSquares.swift) and `scale`.
 
 import BackpropCore
 
 public enum GradientClipping {
-    /// Clips in place; returns the norm before clipping. The sum of squares
-    /// is accumulated in Double so large models do not lose precision.
+    /// Clips in place; returns the norm before clipping.
     @discardableResult
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func clipGlobalNorm<T: TensorScalar>(_ parameters: [Parameter<T>], maxNorm: Double) -> Double {
+    public static func clipGlobalNorm<T: TensorScalar>(
+        _ parameters: [Parameter<T>], maxNorm: Double, backend: Backend
+    ) -> Double {
+        let kernels = backend.kernels
         var sum = 0.0
         for p in parameters {
-            for g in p.grad.scalars { sum += Double(g) * Double(g) }
+            sum += p.grad.scalars.withUnsafeBufferPointer { kernels.sumOfSquares(count: $0.count, $0.baseAddress!) }
         }
         let norm = sum.squareRoot()
         let coefficient = maxNorm / (norm + 1e-6)
         if coefficient < 1 {
             for p in parameters {
-                p.grad = p.grad.scaled(by: T(coefficient))
+                p.grad.scalars.withUnsafeMutableBufferPointer { kernels.scale(count: $0.count, alpha: T(coefficient), $0.baseAddress!) }
             }
         }
         return norm

@@ -64,7 +64,7 @@ public protocol Layer<Scalar>: AnyObject {
     var parameters: [Parameter<Scalar>] { get }
 
     /// The kernel set this layer computes with.
-    var kernels: any KernelSet.Type { get set }
+    var backend: Backend { get set }
 
     /// A one-line description, e.g. "Linear(64 → 256)".
     var summary: String { get }

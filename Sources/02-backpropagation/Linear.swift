@@ -20,7 +20,7 @@ public final class Linear<Scalar: TensorScalar>: Layer {
     public let bias: Parameter<Scalar>
     /// Whether the layer adds (and learns) the bias b.
     public let hasBias: Bool
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
 
     public var inputs: Int { weight.value.shape[1] }
     public var outputs: Int { weight.value.shape[0] }
@@ -30,26 +30,26 @@ public final class Linear<Scalar: TensorScalar>: Layer {
     /// A layer with weights drawn from `initializer` and zero biases.
     public init(
         _ inputs: Int, _ outputs: Int, initializer: Initializer = .heUniform,
-        rng: inout SeededRandom, kernels: any KernelSet.Type = SIMDKernels.self
+        rng: inout SeededRandom, backend: Backend = .simd
     ) throws {
         weight = Parameter("weight", try initializer.sample(shape: [outputs, inputs], fanIn: inputs, fanOut: outputs, using: &rng))
         bias = Parameter("bias", try Tensor.zeros([outputs]))
         hasBias = true
-        self.kernels = kernels
+        self.backend = backend
     }
 
     /// A layer with the given weight [out, in] and bias [out].
-    public convenience init(weight w: Tensor<Scalar>, bias b: Tensor<Scalar>, kernels: any KernelSet.Type = SIMDKernels.self) throws {
-        try self.init(weight: w, bias: b, hasBias: true, kernels: kernels)
+    public convenience init(weight w: Tensor<Scalar>, bias b: Tensor<Scalar>, backend: Backend = .simd) throws {
+        try self.init(weight: w, bias: b, hasBias: true, backend: backend)
     }
 
     /// A layer y = x·Wᵀ with the given weight [out, in] and no bias.
-    public convenience init(weight w: Tensor<Scalar>, kernels: any KernelSet.Type = SIMDKernels.self) throws {
+    public convenience init(weight w: Tensor<Scalar>, backend: Backend = .simd) throws {
         let (out, _) = try w.matrixShape("Linear")
-        try self.init(weight: w, bias: try Tensor.zeros([out]), hasBias: false, kernels: kernels)
+        try self.init(weight: w, bias: try Tensor.zeros([out]), hasBias: false, backend: backend)
     }
 
-    private init(weight w: Tensor<Scalar>, bias b: Tensor<Scalar>, hasBias: Bool, kernels: any KernelSet.Type) throws {
+    private init(weight w: Tensor<Scalar>, bias b: Tensor<Scalar>, hasBias: Bool, backend: Backend) throws {
         let (out, _) = try w.matrixShape("Linear")
         guard b.shape == [out] else {
             throw TensorError.shapeMismatch(operation: "Linear", lhs: w.shape, rhs: b.shape, reason: "bias needs \(out) elements")
@@ -57,14 +57,14 @@ public final class Linear<Scalar: TensorScalar>: Layer {
         weight = Parameter("weight", w)
         bias = Parameter("bias", b)
         self.hasBias = hasBias
-        self.kernels = kernels
+        self.backend = backend
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Tensor<Scalar>) {
-        guard hasBias else { return (try Tensor.matmul(x, weight.value, .nt, kernels: kernels), x) }  // x·Wᵀ
-        return (try Affine.forward(x, weight: weight.value, bias: bias.value, kernels: kernels), x)
+        guard hasBias else { return (try Tensor.matmul(x, weight.value, .nt, backend: backend), x) }  // x·Wᵀ
+        return (try Affine.forward(x, weight: weight.value, bias: bias.value, backend: backend), x)
     }
 
     @_specialize(where Scalar == Float)
@@ -75,8 +75,8 @@ public final class Linear<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(
                 operation: "Linear.backward", lhs: dy.shape, rhs: [n, outputs], reason: "dy must have the output's shape")
         }
-        let dx = try Tensor.matmul(dy, weight.value, .nn, kernels: kernels)  // [n, out]·[out, in]
-        let (out, inp, k) = (outputs, inputs, kernels)
+        let dx = try Tensor.matmul(dy, weight.value, .nn, backend: backend)  // [n, out]·[out, in]
+        let (out, inp, k) = (outputs, inputs, backend.kernels)
         dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in
                 weight.grad.withUnsafeMutableBufferPointer { pg in  // W.grad += dyᵀ·x

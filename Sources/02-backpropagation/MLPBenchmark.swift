@@ -11,10 +11,10 @@ public enum MLPBenchmark {
     public static let widths = [64, 256, 256, 10]
 
     /// Milliseconds per training step, best of repeated runs.
-    public static func msPerStep(kernels: any KernelSet.Type, batch: Int = 64, minSeconds: Double = 1) throws -> Double {
+    public static func msPerStep(backend: Backend, batch: Int = 64, minSeconds: Double = 1) throws -> Double {
         let model: Sequential<Float> = try MultilayerPerceptron.make(
-            inputs: widths[0], hidden: Array(widths[1..<(widths.count - 1)]), outputs: widths.last!, seed: 1, kernels: kernels)
-        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 1e-3, kernels: kernels))
+            inputs: widths[0], hidden: Array(widths[1..<(widths.count - 1)]), outputs: widths.last!, seed: 1, backend: backend)
+        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 1e-3, backend: backend))
         var rng = SeededRandom(seed: 2)
         let x = try Tensor<Float>(shape: [batch, widths[0]], scalars: (0..<(batch * widths[0])).map { _ in Float(rng.normal()) })
         let labels = (0..<batch).map { _ in rng.integer(below: widths.last!) }
@@ -32,8 +32,8 @@ public enum MLPBenchmark {
         var macs = 0
         for i in 1..<widths.count { macs += widths[i - 1] * widths[i] }
         let flops = 6 * Double(macs) * 64
-        let naive = try msPerStep(kernels: Naive.self, minSeconds: quick ? 0 : 1)
-        let simd = try msPerStep(kernels: SIMDKernels.self, minSeconds: quick ? 0 : 2)
+        let naive = try msPerStep(backend: .naive, minSeconds: quick ? 0 : 1)
+        let simd = try msPerStep(backend: .simd, minSeconds: quick ? 0 : 2)
         let shape = widths.map(String.init).joined(separator: "-") + " batch 64 adam"
         return [
             BenchRow(kernel: "mlp", shape: shape, variant: "naive", gflops: flops / naive / 1e6, msPerStep: naive, vsNaive: 1,

@@ -13,7 +13,7 @@ public enum MultilayerPerceptron {
     /// ReLU-like activations, Xavier for tanh and sigmoid.
     public static func make<T: TensorScalar>(
         inputs: Int, hidden: [Int], outputs: Int, activation: UnaryFunction = .relu,
-        dropout: Double = 0, seed: UInt64, kernels: any KernelSet.Type = SIMDKernels.self
+        dropout: Double = 0, seed: UInt64, backend: Backend = .simd
     ) throws -> Sequential<T> {
         for width in [inputs] + hidden + [outputs] where width < 1 {
             throw TrainingError.invalidOption(name: "layer width", value: "\(width)", reason: "every layer needs at least one unit")
@@ -27,13 +27,13 @@ public enum MultilayerPerceptron {
         var layers: [any Layer<T>] = []
         var width = inputs
         for (i, h) in hidden.enumerated() {
-            layers.append(try Linear<T>(width, h, initializer: initializer, rng: &rng, kernels: kernels))
-            layers.append(Activation<T>(activation, kernels: kernels))
-            if dropout > 0 { layers.append(try Dropout<T>(dropout, seed: seed &+ UInt64(i + 1), kernels: kernels)) }
+            layers.append(try Linear<T>(width, h, initializer: initializer, rng: &rng, backend: backend))
+            layers.append(Activation<T>(activation, backend: backend))
+            if dropout > 0 { layers.append(try Dropout<T>(dropout, seed: seed &+ UInt64(i + 1), backend: backend)) }
             width = h
         }
         // The output layer feeds a softmax: Xavier keeps its logits near unit scale.
-        layers.append(try Linear<T>(width, outputs, initializer: .xavierUniform, rng: &rng, kernels: kernels))
+        layers.append(try Linear<T>(width, outputs, initializer: .xavierUniform, rng: &rng, backend: backend))
         return Sequential(layers)
     }
 }

@@ -25,7 +25,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     public var learningRate: Double
     public let momentum: Double, dampening: Double, weightDecay: Double
     public let nesterov: Bool
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     /// The momentum buffers, one per parameter.
     public private(set) var buffers: [Tensor<Scalar>]
     public private(set) var steps = 0
@@ -34,7 +34,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     ///   rate, momentum outside [0, 1), or Nesterov without momentum.
     public init(
         _ parameters: [Parameter<Scalar>], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
-        weightDecay: Double = 0, nesterov: Bool = false, kernels: any KernelSet.Type = SIMDKernels.self
+        weightDecay: Double = 0, nesterov: Bool = false, backend: Backend = .simd
     ) throws {
         try OptimizerChecks.learningRate(learningRate)
         guard momentum >= 0, momentum < 1 else {
@@ -49,7 +49,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         self.dampening = dampening
         self.weightDecay = weightDecay
         self.nesterov = nesterov
-        self.kernels = kernels
+        self.backend = backend
         self.buffers = parameters.map { Tensor(uncheckedZerosLike: $0.value) }
     }
 
@@ -59,7 +59,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         let s = SGDStep<Scalar>(
             learningRate: Scalar(learningRate), momentum: Scalar(momentum), dampening: Scalar(dampening),
             weightDecay: Scalar(weightDecay), nesterov: nesterov, firstStep: steps == 0)
-        let k = kernels
+        let k = backend.kernels
         for (i, p) in parameters.enumerated() {
             p.grad.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { v in
@@ -83,7 +83,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     public var learningRate: Double
     public let beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double
     public let decoupled: Bool
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     /// First and second moment estimates m, v, one per parameter.
     public private(set) var m: [Tensor<Scalar>]
     public private(set) var v: [Tensor<Scalar>]
@@ -92,7 +92,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     public init(
         _ parameters: [Parameter<Scalar>], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
         epsilon: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws {
         try OptimizerChecks.learningRate(learningRate)
         for (name, beta) in [("beta1", beta1), ("beta2", beta2)] where !(beta >= 0 && beta < 1) {
@@ -105,7 +105,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.epsilon = epsilon
         self.weightDecay = weightDecay
         self.decoupled = decoupled
-        self.kernels = kernels
+        self.backend = backend
         self.m = parameters.map { Tensor(uncheckedZerosLike: $0.value) }
         self.v = parameters.map { Tensor(uncheckedZerosLike: $0.value) }
     }
@@ -113,9 +113,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// AdamW: Adam with decoupled weight decay (PyTorch's default λ = 0.01).
     public static func adamW(
         _ parameters: [Parameter<Scalar>], learningRate: Double = 1e-3, weightDecay: Double = 0.01,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws -> Adam {
-        try Adam(parameters, learningRate: learningRate, weightDecay: weightDecay, decoupled: true, kernels: kernels)
+        try Adam(parameters, learningRate: learningRate, weightDecay: weightDecay, decoupled: true, backend: backend)
     }
 
     @_specialize(where Scalar == Float)
@@ -125,7 +125,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         let s = AdamStep<Scalar>(
             learningRate: Scalar(learningRate), beta1: Scalar(beta1), beta2: Scalar(beta2), epsilon: Scalar(epsilon),
             weightDecay: Scalar(weightDecay), decoupled: decoupled, step: steps)
-        let k = kernels
+        let k = backend.kernels
         for (i, p) in parameters.enumerated() {
             p.grad.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { pv in

@@ -14,9 +14,9 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
 
     public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
 
-    public var kernels: any KernelSet.Type {
-        get { layers.first?.kernels ?? SIMDKernels.self }
-        set { for layer in layers { layer.kernels = newValue } }
+    public var backend: Backend {
+        get { layers.first?.backend ?? .simd }
+        set { for layer in layers { layer.backend = newValue } }
     }
 
     public var parameters: [Parameter<Scalar>] { layers.flatMap { $0.parameters } }

@@ -21,7 +21,7 @@ public enum SoftmaxCrossEntropy {
     @_specialize(where T == Double)
     public static func lossAndGradient<T: TensorScalar>(
         logits z: Tensor<T>, labels: [Int], labelSmoothing: Double = 0,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws -> (loss: T, gradient: Tensor<T>) {
         let (n, c) = try z.matrixShape("SoftmaxCrossEntropy")
         guard n == labels.count, n > 0, c > 0 else {
@@ -35,7 +35,7 @@ public enum SoftmaxCrossEntropy {
         guard labelSmoothing >= 0, labelSmoothing <= 1 else {
             throw TensorError.invalidValue(operation: "SoftmaxCrossEntropy", reason: "label smoothing \(labelSmoothing) is outside [0, 1]")
         }
-        let p = try z.softmaxRows(kernels: kernels)
+        let p = try z.softmaxRows(backend: backend)
         let off = labelSmoothing / Double(c), on = 1 - labelSmoothing + off
         var total = 0.0
         var grad = p
@@ -59,9 +59,9 @@ public enum SoftmaxCrossEntropy {
 
     /// The mean loss alone (for evaluation).
     public static func loss<T: TensorScalar>(
-        logits: Tensor<T>, labels: [Int], labelSmoothing: Double = 0, kernels: any KernelSet.Type = SIMDKernels.self
+        logits: Tensor<T>, labels: [Int], labelSmoothing: Double = 0, backend: Backend = .simd
     ) throws -> T {
-        try lossAndGradient(logits: logits, labels: labels, labelSmoothing: labelSmoothing, kernels: kernels).loss
+        try lossAndGradient(logits: logits, labels: labels, labelSmoothing: labelSmoothing, backend: backend).loss
     }
 }
 

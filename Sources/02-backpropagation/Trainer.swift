@@ -71,13 +71,13 @@ public final class ClassifierTrainer<Scalar: TensorScalar> {
         optimizer.zeroGrad()
         let (logits, cache) = try model.forward(x, mode: .training)
         let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(
-            logits: logits, labels: labels, labelSmoothing: options.labelSmoothing, kernels: model.kernels)
+            logits: logits, labels: labels, labelSmoothing: options.labelSmoothing, backend: model.backend)
         try TrainingError.requireFinite(loss, "loss", step: steps)
         _ = try model.backward(dlogits, cache: cache)
         for (name, p) in model.namedParameters {
             try TrainingError.requireFinite(p.grad, "gradient of \(name)", step: steps)
         }
-        if let c = options.clipNorm { GradientClipping.clipGlobalNorm(model.parameters, maxNorm: c) }
+        if let c = options.clipNorm { GradientClipping.clipGlobalNorm(model.parameters, maxNorm: c, backend: model.backend) }
         optimizer.step()
         steps += 1
         return (Double(loss), Metrics.argmaxRows(logits))
@@ -151,7 +151,7 @@ public final class ClassifierTrainer<Scalar: TensorScalar> {
             let rows = start..<min(start + 512, data.count)
             let logits = try model(x.rows(rows))
             let labels = Array(data.labels[rows])
-            lossSum += Double(try SoftmaxCrossEntropy.loss(logits: logits, labels: labels, labelSmoothing: labelSmoothing, kernels: model.kernels))
+            lossSum += Double(try SoftmaxCrossEntropy.loss(logits: logits, labels: labels, labelSmoothing: labelSmoothing, backend: model.backend))
                 * Double(rows.count)
             predictions += Metrics.argmaxRows(logits)
         }

@@ -39,7 +39,7 @@ public enum Chapter4 {
                       ("dimension", .integer(o.dimension)), ("window", .integer(o.window)),
                       ("negative", .integer(o.negative)), ("sample", .number(o.sample)),
                       ("epochs", .integer(o.epochs)), ("threads", .integer(o.threads)),
-                      ("kernels", .string(o.kernels.rawValue)), ("seed", .integer(Int(truncatingIfNeeded: o.seed)))])
+                      ("backend", .string(o.backend.rawValue)), ("seed", .integer(Int(truncatingIfNeeded: o.seed)))])
         return (summary, result, evaluation, trainer)
     }
 

@@ -18,10 +18,10 @@ public enum Word2VecBenchmark {
         var rows: [BenchRow] = []
         var naiveRate: [Int: Double] = [:]
         let tokens = Tokenizer.words(in: text)
-        for backend in Word2VecBackend.allCases {
+        for backend in Backend.allCases {
             for threads in [1, 2] {
                 var o = Word2VecOptions(model: .sgns, seed: 1)
-                o.kernels = backend
+                o.backend = backend
                 o.threads = threads
                 o.epochs = quick ? 1 : 3
                 let trainer = try Word2VecTrainer(tokens: tokens, options: o)

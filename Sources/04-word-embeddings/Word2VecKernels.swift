@@ -32,7 +32,14 @@ public protocol Word2VecKernels {
                      error: UnsafeMutablePointer<Float>, count: Int)
 }
 
-/// Chooses a twin by name (for the --kernels flag and the benchmark).
-public enum Word2VecBackend: String, Sendable, CaseIterable {
-    case naive, simd
+import BackpropCore
+
+extension Backend {
+    /// This chapter's kernels for the backend: word2vec's inner-loop twins.
+    public var word2vec: any Word2VecKernels.Type {
+        switch self {
+        case .naive: return NaiveWord2VecKernels.self
+        case .simd: return SIMDWord2VecKernels.self
+        }
+    }
 }

@@ -49,7 +49,7 @@ public struct Word2VecOptions: Sendable {
     public var sample = 1e-3
     public var epochs = 5
     public var threads = 2
-    public var kernels: Word2VecBackend = .simd
+    public var backend: Backend = .simd
     public var seed: UInt64 = 42
     /// nil: the architecture's default (0.025 SGNS, 0.05 CBOW).
     public var learningRate: Double?
@@ -145,7 +145,7 @@ public struct Word2VecTrainer: Sendable {
             let work: @Sendable (Int) -> Void = { t in
                 // The one place the twin and model are chosen: each call below
                 // is a separate specialisation of the generic loop.
-                switch (o.kernels, o.model) {
+                switch (o.backend, o.model) {
                 case (.naive, .sgns): counts[t] = shared.skipGram(NaiveWord2VecKernels.self, thread: t)
                 case (.simd, .sgns): counts[t] = shared.skipGram(SIMDWord2VecKernels.self, thread: t)
                 case (.naive, .cbow): counts[t] = shared.cbow(NaiveWord2VecKernels.self, thread: t)

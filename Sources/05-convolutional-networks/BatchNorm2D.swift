@@ -26,18 +26,18 @@ public final class BatchNorm2D<Scalar: TensorScalar>: Layer {
     public var runningVariance: Tensor<Scalar>
     public let epsilon: Double
     public let momentum: Double
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [weight, bias] }
     public var summary: String { "BatchNorm2D(\(weight.value.count))" }
 
-    public init(_ channels: Int, epsilon: Double = 1e-5, momentum: Double = 0.1, kernels: any KernelSet.Type = SIMDKernels.self) throws {
+    public init(_ channels: Int, epsilon: Double = 1e-5, momentum: Double = 0.1, backend: Backend = .simd) throws {
         weight = Parameter("weight", try Tensor(shape: [channels], repeating: 1))
         bias = Parameter("bias", try Tensor.zeros([channels]))
         runningMean = try Tensor.zeros([channels])
         runningVariance = try Tensor(shape: [channels], repeating: 1)
         self.epsilon = epsilon
         self.momentum = momentum
-        self.kernels = kernels
+        self.backend = backend
     }
 
     /// What backward needs: x̂ and 1/√(σ² + ε) per channel (nil in inference).

@@ -46,8 +46,8 @@ public enum CNNBenchmark {
         }
         let stepFlops = 6 * Double(try shapes().map(\.multiplyAdds).reduce(0, +) + 64 * 512 * 10)
         var ms: [Double] = []
-        for kernels in [Naive.self, SIMDKernels.self] as [any KernelSet.Type] {
-            ms.append(try msPerStep(kernels: kernels, minSeconds: quick ? 0 : 1))
+        for backend in Backend.allCases {
+            ms.append(try msPerStep(backend: backend, minSeconds: quick ? 0 : 1))
         }
         let shape = "digits CNN batch 64 adam"
         rows.append(BenchRow(kernel: "cnn", shape: shape, variant: "naive", gflops: stepFlops / ms[0] / 1e6, msPerStep: ms[0],
@@ -59,9 +59,9 @@ public enum CNNBenchmark {
 
     /// Milliseconds per training step of the digits CNN (no dropout, as in
     /// the PyTorch reference model) at batch 64.
-    public static func msPerStep(kernels: any KernelSet.Type, minSeconds: Double) throws -> Double {
-        let model: Sequential<Float> = try DigitsCNN.make(dropout: 0, seed: 1, kernels: kernels)
-        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 1e-3, kernels: kernels))
+    public static func msPerStep(backend: Backend, minSeconds: Double) throws -> Double {
+        let model: Sequential<Float> = try DigitsCNN.make(dropout: 0, seed: 1, backend: backend)
+        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 1e-3, backend: backend))
         var rng = SeededRandom(seed: 2)
         let x = try Tensor<Float>(shape: [64, 64], scalars: (0..<(64 * 64)).map { _ in Float(rng.uniform(0, 1)) })
         let labels = (0..<64).map { _ in rng.integer(below: 10) }

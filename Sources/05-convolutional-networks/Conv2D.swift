@@ -13,23 +13,14 @@
 import BackpropCore
 import Backpropagation
 
-/// Maps the core kernel set of a model to its convolution twin.
-enum ConvolutionChoice {
-    static func kernels(for k: any KernelSet.Type) -> any ConvolutionKernels.Type {
-        ObjectIdentifier(k) == ObjectIdentifier(Naive.self) ? NaiveConvolution.self : Im2colConvolution.self
-    }
-}
-
 /// A 2-D convolution with square kernels' generalisation to kh × kw.
 public final class Conv2D<Scalar: TensorScalar>: Layer {
     public let weight: Parameter<Scalar>
     public let bias: Parameter<Scalar>?
     public let stride: Int, padding: Int, dilation: Int
-    public var kernels: any KernelSet.Type {
-        didSet { convolution = ConvolutionChoice.kernels(for: kernels) }
-    }
-    /// The convolution twin in use (follows `kernels`).
-    public private(set) var convolution: any ConvolutionKernels.Type
+    public var backend: Backend
+    /// The convolution twin in use, the backend's `convolution`.
+    public var convolution: any ConvolutionKernels.Type { backend.convolution }
 
     public var inChannels: Int { weight.value.shape[1] }
     public var outChannels: Int { weight.value.shape[0] }
@@ -42,7 +33,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// He-uniform weights (fan-in C_in·k_h·k_w) and zero biases.
     public init(
         _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-        bias: Bool = true, rng: inout SeededRandom, kernels: any KernelSet.Type = SIMDKernels.self
+        bias: Bool = true, rng: inout SeededRandom, backend: Backend = .simd
     ) throws {
         let fanIn = inChannels * kernelSize * kernelSize
         weight = Parameter("weight", try Initializer.heUniform.sample(
@@ -50,15 +41,14 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
             using: &rng))
         self.bias = bias ? Parameter("bias", try Tensor.zeros([outChannels])) : nil
         (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
-        self.kernels = kernels
-        self.convolution = ConvolutionChoice.kernels(for: kernels)
+        self.backend = backend
         _ = try geometry(for: [1, inChannels, dilation * (kernelSize - 1) + 1, dilation * (kernelSize - 1) + 1])
     }
 
     /// A layer with the given weight [C_out, C_in, k_h, k_w] and optional bias [C_out].
     public init(
         weight w: Tensor<Scalar>, bias b: Tensor<Scalar>?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws {
         guard w.rank == 4 else {
             throw TensorError.invalidShape(operation: "Conv2D", shape: w.shape, reason: "weight must be [C_out, C_in, k_h, k_w]")
@@ -69,8 +59,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         weight = Parameter("weight", w)
         bias = b.map { Parameter("bias", $0) }
         (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
-        self.kernels = kernels
-        self.convolution = ConvolutionChoice.kernels(for: kernels)
+        self.backend = backend
     }
 
     /// The geometry for an input shape, or a typed error naming the mismatch.

@@ -78,12 +78,11 @@ public protocol ConvolutionKernels: Sendable {
         _ g: ConvolutionGeometry, outputGradient: UnsafePointer<T>, inputGradient: UnsafeMutablePointer<T>)
 }
 
-/// Chooses a convolution kernel set by name, for flags and benchmarks.
-public enum ConvolutionBackend: String, CaseIterable, Sendable {
-    case naive, simd
-
-    /// The kernel set this backend names: `NaiveConvolution` or `Im2colConvolution`.
-    public var kernels: any ConvolutionKernels.Type {
+extension Backend {
+    /// This chapter's kernels for the backend: the direct loops
+    /// (`NaiveConvolution`) or im2col + the SIMD matrix product
+    /// (`Im2colConvolution`).
+    public var convolution: any ConvolutionKernels.Type {
         switch self {
         case .naive: return NaiveConvolution.self
         case .simd: return Im2colConvolution.self

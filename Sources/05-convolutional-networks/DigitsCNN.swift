@@ -14,20 +14,20 @@ public enum DigitsCNN {
     /// Builds the network; `batchNorm` inserts BatchNorm2D after each convolution.
     public static func make<T: TensorScalar>(
         channels: (Int, Int) = (16, 32), batchNorm: Bool = false, dropout: Double = 0.25, seed: UInt64,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws -> Sequential<T> {
         var rng = SeededRandom(seed: seed)
-        var layers: [any Layer<T>] = [Unflatten<T>([1, 8, 8], kernels: kernels)]
-        layers.append(try Conv2D<T>(1, channels.0, kernelSize: 3, padding: 1, bias: !batchNorm, rng: &rng, kernels: kernels))
-        if batchNorm { layers.append(try BatchNorm2D<T>(channels.0, kernels: kernels)) }
-        layers.append(Activation<T>(.relu, kernels: kernels))
-        layers.append(try Conv2D<T>(channels.0, channels.1, kernelSize: 3, padding: 1, bias: !batchNorm, rng: &rng, kernels: kernels))
-        if batchNorm { layers.append(try BatchNorm2D<T>(channels.1, kernels: kernels)) }
-        layers.append(Activation<T>(.relu, kernels: kernels))
-        layers.append(MaxPool2D<T>(2, kernels: kernels))
-        layers.append(Flatten<T>(kernels: kernels))
-        if dropout > 0 { layers.append(try Dropout<T>(dropout, seed: seed &+ 1, kernels: kernels)) }
-        layers.append(try Linear<T>(channels.1 * 16, 10, initializer: .xavierUniform, rng: &rng, kernels: kernels))
+        var layers: [any Layer<T>] = [Unflatten<T>([1, 8, 8], backend: backend)]
+        layers.append(try Conv2D<T>(1, channels.0, kernelSize: 3, padding: 1, bias: !batchNorm, rng: &rng, backend: backend))
+        if batchNorm { layers.append(try BatchNorm2D<T>(channels.0, backend: backend)) }
+        layers.append(Activation<T>(.relu, backend: backend))
+        layers.append(try Conv2D<T>(channels.0, channels.1, kernelSize: 3, padding: 1, bias: !batchNorm, rng: &rng, backend: backend))
+        if batchNorm { layers.append(try BatchNorm2D<T>(channels.1, backend: backend)) }
+        layers.append(Activation<T>(.relu, backend: backend))
+        layers.append(MaxPool2D<T>(2, backend: backend))
+        layers.append(Flatten<T>(backend: backend))
+        if dropout > 0 { layers.append(try Dropout<T>(dropout, seed: seed &+ 1, backend: backend)) }
+        layers.append(try Linear<T>(channels.1 * 16, 10, initializer: .xavierUniform, rng: &rng, backend: backend))
         return Sequential(layers)
     }
 }

@@ -15,7 +15,7 @@ public struct CNNRunOptions: Sendable {
     public var batchNorm = false
     public var dropout = 0.25
     public var seed: UInt64 = 42
-    public var kernels: any KernelSet.Type = SIMDKernels.self
+    public var backend: Backend = .simd
 
     public init(seed: UInt64 = 42) { self.seed = seed }
 }
@@ -40,8 +40,8 @@ public enum Chapter5 {
     ) throws -> (summary: RunSummary, trainer: ClassifierTrainer<Float>, data: SplitData) {
         let start = Date()
         let data = try digits(seed: o.seed)
-        let model: Sequential<Float> = try DigitsCNN.make(batchNorm: o.batchNorm, dropout: o.dropout, seed: o.seed, kernels: o.kernels)
-        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: o.learningRate, kernels: o.kernels))
+        let model: Sequential<Float> = try DigitsCNN.make(batchNorm: o.batchNorm, dropout: o.dropout, seed: o.seed, backend: o.backend)
+        let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: o.learningRate, backend: o.backend))
         var options = TrainingOptions(epochs: o.epochs, batchSize: o.batchSize, seed: o.seed)
         options.schedule = .cosine(warmup: 0, total: o.epochs, minimum: o.learningRate / 20)
         try trainer.fit(train: data.train, validation: data.validation, options: options, onEpoch: onEpoch)
@@ -52,7 +52,7 @@ public enum Chapter5 {
             metrics: [("train_accuracy", train.accuracy), ("test_accuracy", test.accuracy), ("test_loss", test.loss)],
             seconds: Date().timeIntervalSince(start),
             details: [("parameters", .integer(model.parameterCount)), ("epochs", .integer(o.epochs)),
-                      ("batch_norm", .bool(o.batchNorm)), ("kernels", .string(o.kernels.name))])
+                      ("batch_norm", .bool(o.batchNorm)), ("backend", .string(o.backend.rawValue))])
         return (summary, trainer, data)
     }
 

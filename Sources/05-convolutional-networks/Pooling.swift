@@ -32,14 +32,14 @@ public struct PoolingWindow: Sendable {
 /// Max pooling with a square window.
 public final class MaxPool2D<Scalar: TensorScalar>: Layer {
     public let window: PoolingWindow
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "MaxPool2D(\(window.size)×\(window.size), stride \(window.stride))" }
 
     /// - Parameter stride: defaults to the window size (non-overlapping).
-    public init(_ size: Int, stride: Int? = nil, padding: Int = 0, kernels: any KernelSet.Type = SIMDKernels.self) {
+    public init(_ size: Int, stride: Int? = nil, padding: Int = 0, backend: Backend = .simd) {
         window = PoolingWindow(size: size, stride: stride ?? size, padding: padding)
-        self.kernels = kernels
+        self.backend = backend
     }
 
     @_specialize(where Scalar == Float)
@@ -48,7 +48,7 @@ public final class MaxPool2D<Scalar: TensorScalar>: Layer {
         let g = try window.geometry(for: x.shape, "MaxPool2D")
         var y = try Tensor<Scalar>.zeros(g.outputShape)
         var argmax = [Int32](repeating: 0, count: y.count)
-        let conv = ConvolutionChoice.kernels(for: kernels)
+        let conv = backend.convolution
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
                 argmax.withUnsafeMutableBufferPointer { pa in
@@ -67,7 +67,7 @@ public final class MaxPool2D<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(operation: "MaxPool2D.backward", lhs: dy.shape, rhs: g.outputShape, reason: "dy must have the output's shape")
         }
         var dx = try Tensor<Scalar>.zeros(g.inputShape)
-        let conv = ConvolutionChoice.kernels(for: kernels)
+        let conv = backend.convolution
         dy.withUnsafeBufferPointer { pdy in
             argmax.withUnsafeBufferPointer { pa in
                 dx.withUnsafeMutableBufferPointer { pdx in
@@ -82,19 +82,19 @@ public final class MaxPool2D<Scalar: TensorScalar>: Layer {
 /// Average pooling with a square window (padding counted as zeros).
 public final class AvgPool2D<Scalar: TensorScalar>: Layer {
     public let window: PoolingWindow
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "AvgPool2D(\(window.size)×\(window.size), stride \(window.stride))" }
 
-    public init(_ size: Int, stride: Int? = nil, padding: Int = 0, kernels: any KernelSet.Type = SIMDKernels.self) {
+    public init(_ size: Int, stride: Int? = nil, padding: Int = 0, backend: Backend = .simd) {
         window = PoolingWindow(size: size, stride: stride ?? size, padding: padding)
-        self.kernels = kernels
+        self.backend = backend
     }
 
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: ConvolutionGeometry) {
         let g = try window.geometry(for: x.shape, "AvgPool2D")
         var y = try Tensor<Scalar>.zeros(g.outputShape)
-        let conv = ConvolutionChoice.kernels(for: kernels)
+        let conv = backend.convolution
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in conv.averagePoolForward(g, input: px.baseAddress!, output: py.baseAddress!) }
         }
@@ -106,7 +106,7 @@ public final class AvgPool2D<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(operation: "AvgPool2D.backward", lhs: dy.shape, rhs: g.outputShape, reason: "dy must have the output's shape")
         }
         var dx = try Tensor<Scalar>.zeros(g.inputShape)
-        let conv = ConvolutionChoice.kernels(for: kernels)
+        let conv = backend.convolution
         dy.withUnsafeBufferPointer { pdy in
             dx.withUnsafeMutableBufferPointer { pdx in
                 conv.averagePoolBackward(g, outputGradient: pdy.baseAddress!, inputGradient: pdx.baseAddress!)
@@ -118,17 +118,17 @@ public final class AvgPool2D<Scalar: TensorScalar>: Layer {
 
 /// Global average pooling: [N, C, H, W] → [N, C], through the core's row sums.
 public final class GlobalAvgPool<Scalar: TensorScalar>: Layer {
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "GlobalAvgPool" }
 
-    public init(kernels: any KernelSet.Type = SIMDKernels.self) { self.kernels = kernels }
+    public init(backend: Backend = .simd) { self.backend = backend }
 
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: [Int]) {
         guard x.rank == 4 else { throw TensorError.invalidShape(operation: "GlobalAvgPool", shape: x.shape, reason: "input must be [N, C, H, W]") }
         let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-        let sums = try x.reshaped([n * c, hw]).rowSums(kernels: kernels)
-        return (try sums.scaled(by: 1 / Scalar(hw), kernels: kernels).reshaped([n, c]), x.shape)
+        let sums = try x.reshaped([n * c, hw]).rowSums(backend: backend)
+        return (try sums.scaled(by: 1 / Scalar(hw), backend: backend).reshaped([n, c]), x.shape)
     }
 
     public func backward(_ dy: Tensor<Scalar>, cache shape: [Int]) throws -> Tensor<Scalar> {

@@ -7,11 +7,11 @@ import Backpropagation
 
 /// [N, d₁, d₂, …] → [N, d₁·d₂·…]
 public final class Flatten<Scalar: TensorScalar>: Layer {
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "Flatten" }
 
-    public init(kernels: any KernelSet.Type = SIMDKernels.self) { self.kernels = kernels }
+    public init(backend: Backend = .simd) { self.backend = backend }
 
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: [Int]) {
         guard x.rank >= 2 else { throw TensorError.invalidShape(operation: "Flatten", shape: x.shape, reason: "needs a batch dimension") }
@@ -24,14 +24,14 @@ public final class Flatten<Scalar: TensorScalar>: Layer {
 /// [N, C·H·W] → [N, C, H, W]
 public final class Unflatten<Scalar: TensorScalar>: Layer {
     public let shape: [Int]
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "Unflatten(\(shape.map(String.init).joined(separator: "×")))" }
 
     /// - Parameter shape: the shape of one example, e.g. [1, 8, 8].
-    public init(_ shape: [Int], kernels: any KernelSet.Type = SIMDKernels.self) {
+    public init(_ shape: [Int], backend: Backend = .simd) {
         self.shape = shape
-        self.kernels = kernels
+        self.backend = backend
     }
 
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: [Int]) {

@@ -64,7 +64,7 @@ extension CharRNN {
     /// Rebuilds a model from `checkpoint()`'s output.
     /// - Throws: `CheckpointError` for another model kind, a missing or
     ///   malformed config entry, or a tensor of the wrong shape.
-    public convenience init(checkpoint: Checkpoint, path: String = "", kernels: any KernelSet.Type = SIMDKernels.self) throws {
+    public convenience init(checkpoint: Checkpoint, path: String = "", backend: Backend = .simd) throws {
         guard checkpoint.model == Self.modelName else {
             throw CheckpointError.wrongModel(path: path, found: checkpoint.model, expected: Self.modelName)
         }
@@ -90,7 +90,7 @@ extension CharRNN {
         }
         let config = CharRNNConfig(cell: cell, embeddingSize: try integer("embedding"), hiddenSize: try integer("hidden"))
         var rng = SeededRandom(seed: 0)
-        try self.init(config, vocabulary: vocabulary, rng: &rng, kernels: kernels)
+        try self.init(config, vocabulary: vocabulary, rng: &rng, backend: backend)
         let (v, e, h, g) = (vocabulary.count, config.embeddingSize, config.hiddenSize, cell.gateCount * config.hiddenSize)
         embedding.weight.value = try checkpoint.tensor("embedding.weight", shape: [v, e], path: path)
         rnn.weightIH.value = try checkpoint.tensor("rnn.weight_ih", shape: [g, e], path: path)
@@ -102,7 +102,7 @@ extension CharRNN {
     }
 
     /// Loads a "char-rnn" checkpoint file.
-    public static func load(_ url: URL, kernels: any KernelSet.Type = SIMDKernels.self) throws -> CharRNN {
-        try CharRNN(checkpoint: try Checkpoint.load(url), path: url.path, kernels: kernels)
+    public static func load(_ url: URL, backend: Backend = .simd) throws -> CharRNN {
+        try CharRNN(checkpoint: try Checkpoint.load(url), path: url.path, backend: backend)
     }
 }

@@ -39,23 +39,23 @@ public final class CharRNN: @unchecked Sendable {
 
     /// Embedding N(0, 1), recurrent layer and head U(±1/√fan-in): PyTorch's defaults.
     public init(_ config: CharRNNConfig, vocabulary: CharacterVocabulary, rng: inout SeededRandom,
-                kernels: any KernelSet.Type = SIMDKernels.self) throws {
+                backend: Backend = .simd) throws {
         self.config = config
         self.vocabulary = vocabulary
         embedding = try Embedding(count: vocabulary.count, dimension: config.embeddingSize, rng: &rng)
-        rnn = try RecurrentLayer(config.cell, inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, rng: &rng, kernels: kernels)
+        rnn = try RecurrentLayer(config.cell, inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, rng: &rng, backend: backend)
         let k = 1 / Double(config.hiddenSize).squareRoot(), v = vocabulary.count
         let w = try Tensor<Float>(shape: [v, config.hiddenSize], scalars: (0..<(v * config.hiddenSize)).map { _ in Float(rng.uniform(-k, k)) })
         let b = try Tensor<Float>(shape: [v], scalars: (0..<v).map { _ in Float(rng.uniform(-k, k)) })
-        head = try Linear(weight: w, bias: b, kernels: kernels)
+        head = try Linear(weight: w, bias: b, backend: backend)
     }
 
     public var parameters: [Parameter<Float>] { embedding.parameters + rnn.parameters + head.parameters }
 
     /// The kernel twin every layer computes with.
-    public var kernels: any KernelSet.Type {
-        get { rnn.kernels }
-        set { rnn.kernels = newValue; head.kernels = newValue }
+    public var backend: Backend {
+        get { rnn.backend }
+        set { rnn.backend = newValue; head.backend = newValue }
     }
 
     public var summary: String {
@@ -93,7 +93,7 @@ public final class CharRNN: @unchecked Sendable {
         let cache = try rnn.forwardTimeMajor(e.scalars, batch: batch, h0: state?.h, c0: state?.c)
         let h = try Tensor(shape: [tokens.count, config.hiddenSize], scalars: Array(cache.outputs))  // [T·B, H]
         let (logits, headCache) = try head.forward(h, mode: train ? .training : .inference)           // [T·B, V]
-        let (loss, dLogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, kernels: kernels)
+        let (loss, dLogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, backend: backend)
         state = CarriedState(h: cache.finalH, c: cache.finalC)
         if train {
             let dh = try head.backward(dLogits, cache: headCache)

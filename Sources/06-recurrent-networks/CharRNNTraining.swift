@@ -65,7 +65,7 @@ public final class CharRNNTrainer {
     public init(model: CharRNN, train tokens: [Int], options: CharRNNOptions) throws {
         try options.validate()
         self.model = model
-        optimizer = try Adam(model.parameters, learningRate: options.learningRate, kernels: model.kernels)
+        optimizer = try Adam(model.parameters, learningRate: options.learningRate, backend: model.backend)
         clipNorm = options.clipNorm
         batches = try StreamBatches(tokens, batch: options.batchSize, length: options.sequenceLength)
     }
@@ -81,7 +81,7 @@ public final class CharRNNTrainer {
         let loss = try model.step(inputs: x, targets: y, batch: batches.batch, state: &state, train: true)
         steps += 1
         try TrainingError.requireFinite(loss, "loss", step: steps)
-        let norm = GradientClipping.clipGlobalNorm(model.parameters, maxNorm: clipNorm)
+        let norm = GradientClipping.clipGlobalNorm(model.parameters, maxNorm: clipNorm, backend: model.backend)
         try TrainingError.requireFinite(norm, "gradient", step: steps)
         optimizer.step()
         return loss
@@ -96,7 +96,7 @@ public enum Chapter6 {
         try o.validate()
         let corpus = try corpus ?? CharacterCorpus.shakespeare()
         var rng = SeededRandom(seed: o.seed)
-        let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, kernels: o.backend.kernels)
+        let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend)
         let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
         let start = Date()
         var losses: [Double] = [], curve: [(Int, Double)] = []

@@ -90,7 +90,7 @@ public enum MemoryTask {
             adam.zeroGrad()
             let loss = try lossAndBackward(layer, head, x, y, batch: o.batchSize, backward: true)
             try TrainingError.requireFinite(loss, "loss", step: s)
-            GradientClipping.clipGlobalNorm(parameters, maxNorm: o.clipNorm)
+            GradientClipping.clipGlobalNorm(parameters, maxNorm: o.clipNorm, backend: layer.backend)
             adam.step()
             losses.append(loss)
             onStep(s, loss)

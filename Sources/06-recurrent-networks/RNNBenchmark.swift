@@ -70,7 +70,7 @@ public enum RNNBenchmark {
     /// Best milliseconds per training step.
     public static func msPerStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int) throws -> Double {
         var rng = SeededRandom(seed: o.seed)
-        let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, kernels: o.backend.kernels)
+        let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend)
         let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
         var failure: Error?
         let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {

@@ -65,7 +65,7 @@ extension RecurrentLayer {
         if kind == .gru { hwn = uninitialized(T * B * H) }
         var gates: [Scalar] = uninitialized(T * B * GH)
         var hw: [Scalar] = uninitialized(B * GH)
-        let naive = isNaive, k = kernels, kind = self.kind
+        let naive = backend == .naive, k = backend.kernels, kind = self.kind
         let wih = weightIH.value.scalars, whh = weightHH.value.scalars, bih = biasIH.value.scalars, bhh = biasHH.value.scalars
         x.withUnsafeBufferPointer { px in
         wih.withUnsafeBufferPointer { pwih in
@@ -143,7 +143,7 @@ extension RecurrentLayer {
         var dPreH: [Scalar] = kind == .gru ? uninitialized(T * B * GH) : []
         var dhDirect: [Scalar] = kind == .gru ? uninitialized(B * H) : []
         var dx: [Scalar] = uninitialized(T * B * I)
-        let naive = isNaive, k = kernels, kind = self.kind
+        let naive = backend == .naive, k = backend.kernels, kind = self.kind
         let wih = weightIH.value.scalars, whh = weightHH.value.scalars
         let (x, hs, cs, gates, tanhC, hwn) = (cache.x, cache.hs, cache.cs, cache.gates, cache.tanhC, cache.hwn)
         let (pIH, pHH, pBIH, pBHH) = (weightIH, weightHH, biasIH, biasHH)

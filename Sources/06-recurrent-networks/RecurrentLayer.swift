@@ -72,7 +72,7 @@ public final class RecurrentLayer<Scalar: TensorScalar> {
     /// W_ih [G·H, I], W_hh [G·H, H], b_ih, b_hh [G·H], gate blocks in PyTorch's order.
     public let weightIH: Parameter<Scalar>, weightHH: Parameter<Scalar>
     public let biasIH: Parameter<Scalar>, biasHH: Parameter<Scalar>
-    public var kernels: any KernelSet.Type
+    public var backend: Backend
 
     public var parameters: [Parameter<Scalar>] { [weightIH, weightHH, biasIH, biasHH] }
     public var summary: String { "\(kind.displayName)(\(inputSize) → \(hiddenSize))" }
@@ -80,7 +80,7 @@ public final class RecurrentLayer<Scalar: TensorScalar> {
 
     /// PyTorch's initialisation: every parameter U(−1/√H, 1/√H).
     public init(_ kind: CellKind, inputSize: Int, hiddenSize: Int, rng: inout SeededRandom,
-                kernels: any KernelSet.Type = SIMDKernels.self) throws {
+                backend: Backend = .simd) throws {
         guard inputSize > 0 && hiddenSize > 0 else {
             throw TensorError.invalidShape(operation: "RecurrentLayer", shape: [inputSize, hiddenSize], reason: "input and hidden sizes must be positive")
         }
@@ -95,12 +95,12 @@ public final class RecurrentLayer<Scalar: TensorScalar> {
         weightHH = Parameter("weight_hh", try uniform([g, hiddenSize]))
         biasIH = Parameter("bias_ih", try uniform([g]))
         biasHH = Parameter("bias_hh", try uniform([g]))
-        self.kernels = kernels
+        self.backend = backend
     }
 
     /// A layer with given parameters (e.g. from PyTorch or a checkpoint).
     public init(_ kind: CellKind, weightIH wih: Tensor<Scalar>, weightHH whh: Tensor<Scalar>,
-                biasIH bih: Tensor<Scalar>, biasHH bhh: Tensor<Scalar>, kernels: any KernelSet.Type = SIMDKernels.self) throws {
+                biasIH bih: Tensor<Scalar>, biasHH bhh: Tensor<Scalar>, backend: Backend = .simd) throws {
         let (g, i) = try wih.matrixShape("RecurrentLayer weight_ih")
         let h = g / kind.gateCount
         guard g % kind.gateCount == 0, h > 0, whh.shape == [g, h], bih.shape == [g], bhh.shape == [g] else {
@@ -114,10 +114,9 @@ public final class RecurrentLayer<Scalar: TensorScalar> {
         weightHH = Parameter("weight_hh", whh)
         biasIH = Parameter("bias_ih", bih)
         biasHH = Parameter("bias_hh", bhh)
-        self.kernels = kernels
+        self.backend = backend
     }
 
-    var isNaive: Bool { kernels is Naive.Type }
 
     // MARK: Batch-first API
 

@@ -122,7 +122,7 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
         didSet {
             for b in blocks { b.backend = backend }
             finalNorm.backend = backend
-            embeddingDropout.kernels = backend.kernels
+            embeddingDropout.backend = backend
         }
     }
 
@@ -152,7 +152,7 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
                                  seed: seed &+ UInt64(10 * (l + 1)), std: std, rng: &rng, backend: backend)
         }
         finalNorm = try LayerNorm(width: c, bias: config.bias, backend: backend)
-        embeddingDropout = try Dropout(config.dropout, seed: seed &+ 7, kernels: backend.kernels)
+        embeddingDropout = try Dropout(config.dropout, seed: seed &+ 7, backend: backend)
     }
 
     /// Every parameter with its name, in a fixed order (checkpoints, fixtures).
@@ -180,12 +180,12 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
         guard batch >= 1, tokens.count == batch * length else {
             throw TrainingError.invalidOption(name: "tokens", value: "\(tokens.count)", reason: "expected batch × length = \(batch * length)")
         }
-        let c = config.width, k = backend.kernels
+        let c = config.width
         var x = try tokenEmbedding.forward(tokens)                                        // [B·T, C]
         positionEmbedding.value.scalars.withUnsafeBufferPointer { p in
             x.scalars.withUnsafeMutableBufferPointer { px in
                 for b in 0..<batch {                                                      // x += P[t]
-                    k.add(count: length * c, px.baseAddress! + b * length * c, p.baseAddress!, px.baseAddress! + b * length * c)
+                    backend.kernels.add(count: length * c, px.baseAddress! + b * length * c, p.baseAddress!, px.baseAddress! + b * length * c)
                 }
             }
         }
@@ -199,7 +199,7 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
             caches.append(cache)
         }
         let (h, cf) = try finalNorm.forward(x)                                            // [B·T, C]
-        let logits = try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, kernels: k)  // [B·T, V] = h Eᵀ
+        let logits = try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, backend: backend)  // [B·T, V] = h Eᵀ
         return (logits, Cache(tokens: tokens, batch: batch, length: length, dropout: dropMask, blocks: caches, finalNorm: cf, normalized: h))
     }
 
@@ -207,16 +207,16 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dlogits: Tensor<Scalar>, cache: Cache) throws {
-        let k = backend.kernels, c = config.width, v = config.vocabulary.count
+        let c = config.width, v = config.vocabulary.count
         let n = cache.batch * cache.length
         guard dlogits.shape == [n, v] else {
             throw TensorError.shapeMismatch(operation: "GPT.backward", lhs: dlogits.shape, rhs: [n, v], reason: "dlogits must be [B·T, V]")
         }
-        var dx = try Tensor.matmul(dlogits, tokenEmbedding.weight.value, .nn, kernels: k)   // dh = dlogits E [B·T, C]
+        var dx = try Tensor.matmul(dlogits, tokenEmbedding.weight.value, .nn, backend: backend)   // dh = dlogits E [B·T, C]
         dlogits.scalars.withUnsafeBufferPointer { g in                                      // E.grad += dlogitsᵀ h
             cache.normalized.scalars.withUnsafeBufferPointer { h in
                 tokenEmbedding.weight.grad.scalars.withUnsafeMutableBufferPointer { eg in
-                    k.matmul(.tn, m: v, n: c, k: n, g.baseAddress!, h.baseAddress!, eg.baseAddress!, accumulate: true)
+                    backend.kernels.matmul(.tn, m: v, n: c, k: n, g.baseAddress!, h.baseAddress!, eg.baseAddress!, accumulate: true)
                 }
             }
         }
@@ -229,7 +229,7 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
         dx.scalars.withUnsafeBufferPointer { g in                                           // P.grad[t] += Σ_b dx[b, t]
             positionEmbedding.grad.scalars.withUnsafeMutableBufferPointer { pg in
                 for b in 0..<cache.batch {
-                    k.add(count: cache.length * c, pg.baseAddress!, g.baseAddress! + b * cache.length * c, pg.baseAddress!)
+                    backend.kernels.add(count: cache.length * c, pg.baseAddress!, g.baseAddress! + b * cache.length * c, pg.baseAddress!)
                 }
             }
         }
@@ -243,7 +243,7 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     @discardableResult
     public func loss(inputs: [Int], targets: [Int], batch: Int, length: Int, mode: Mode = .training, backward: Bool = true) throws -> Double {
         let (logits, cache) = try forward(inputs, batch: batch, length: length, mode: mode)
-        let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: targets, kernels: backend.kernels)
+        let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: targets, backend: backend)
         if backward { try self.backward(dlogits, cache: cache) }
         return Double(loss)
     }

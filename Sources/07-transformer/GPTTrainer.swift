@@ -66,10 +66,10 @@ public enum GPTTrainer {
     public static func optimizers<S: TensorScalar>(for model: GPT<S>, options: GPTTrainingOptions) throws -> [Adam<S>] {
         let matrices = model.parameters.filter { $0.value.rank == 2 }
         let vectors = model.parameters.filter { $0.value.rank != 2 }
-        let k = model.backend.kernels
+
         return [
-            try Adam(matrices, learningRate: options.learningRate, beta1: 0.9, beta2: options.beta2, weightDecay: options.weightDecay, decoupled: true, kernels: k),
-            try Adam(vectors, learningRate: options.learningRate, beta1: 0.9, beta2: options.beta2, weightDecay: 0, decoupled: true, kernels: k),
+            try Adam(matrices, learningRate: options.learningRate, beta1: 0.9, beta2: options.beta2, weightDecay: options.weightDecay, decoupled: true, backend: model.backend),
+            try Adam(vectors, learningRate: options.learningRate, beta1: 0.9, beta2: options.beta2, weightDecay: 0, decoupled: true, backend: model.backend),
         ]
     }
 
@@ -121,7 +121,7 @@ public enum GPTTrainer {
         model.zeroGrad()
         let loss = try model.loss(inputs: inputs, targets: targets, batch: batch, length: inputs.count / batch)
         try TrainingError.requireFinite(loss, "the loss", step: iteration)
-        let norm = FastClipping.clipGlobalNorm(model.parameters, maxNorm: clip, kernels: model.backend.kernels)
+        let norm = GradientClipping.clipGlobalNorm(model.parameters, maxNorm: clip, backend: model.backend)
         try TrainingError.requireFinite(norm, "the gradient norm", step: iteration)
         for o in optimizers { o.learningRate = learningRate; o.step() }
         return loss

@@ -110,7 +110,7 @@ extension GPT {
     func decodeStep(_ token: Int, cache: inout KVCache<Scalar>) throws -> [Scalar] {
         let c = config.width, position = cache.count, heads = config.heads, d = c / heads
         precondition(position < config.context, "decodeStep: the cache is full")
-        let k = backend.kernels
+
         var x = try tokenEmbedding.forward([token])                                      // [1, C]
         for j in 0..<c { x.scalars[j] += positionEmbedding.value.scalars[position * c + j] }
         let scale = 1 / Scalar(d).squareRoot()
@@ -143,15 +143,15 @@ extension GPT {
                 }
             }
             let a = try RowProjection.apply(try Tensor(shape: [1, c], scalars: attended), block.attention.output, backend: backend)
-            let u = try x.adding(a, kernels: k)
+            let u = try x.adding(a, backend: backend)
             let n2 = try block.norm2.forward(u).output
             let g = try block.gelu.forward(try RowProjection.apply(n2, block.expand, backend: backend), mode: .inference).output
-            x = try u.adding(try RowProjection.apply(g, block.contract, backend: backend), kernels: k)
+            x = try u.adding(try RowProjection.apply(g, block.contract, backend: backend), backend: backend)
         }
         cache.count += 1
         let h = try finalNorm.forward(x).output
         if backend == .simd { return RowProjection.matvec(h.scalars, tokenEmbedding.weight.value.scalars, bias: nil) }  // [V] = E h
-        return try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, kernels: k).scalars  // [V]
+        return try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, backend: backend).scalars  // [V]
     }
 
     /// The next-token logits after each prefix tokens[0…i] (for tests and figures).

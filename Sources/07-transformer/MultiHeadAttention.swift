@@ -20,7 +20,7 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
     public let qkv: Linear<Scalar>
     /// W_o [C, C], b_o [C]
     public let output: Linear<Scalar>
-    public var backend: Backend { didSet { qkv.kernels = backend.kernels; output.kernels = backend.kernels } }
+    public var backend: Backend { didSet { qkv.backend = backend; output.backend = backend } }
     public var width: Int { output.outputs }
 
     public struct Cache {
@@ -38,8 +38,8 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
         }
         self.heads = heads
         self.backend = backend
-        qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: std, bias: bias, rng: &rng, kernels: backend.kernels)
-        output = try GPTInit.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, kernels: backend.kernels)
+        qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: std, bias: bias, rng: &rng, backend: backend)
+        output = try GPTInit.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, backend: backend)
     }
 
     public var parameters: [Parameter<Scalar>] { qkv.parameters + output.parameters }
@@ -79,8 +79,8 @@ enum GPTInit {
 
     /// A Linear inputs → outputs with N(0, std²) weights and, if `bias`, zero biases.
     static func linear<Scalar: TensorScalar>(inputs: Int, outputs: Int, std: Double, bias: Bool, rng: inout SeededRandom,
-                                             kernels: any KernelSet.Type) throws -> Linear<Scalar> {
+                                             backend: Backend) throws -> Linear<Scalar> {
         let w: Tensor<Scalar> = try normal([outputs, inputs], std: std, rng: &rng)
-        return bias ? try Linear(weight: w, bias: Tensor.zeros([outputs]), kernels: kernels) : try Linear(weight: w, kernels: kernels)
+        return bias ? try Linear(weight: w, bias: Tensor.zeros([outputs]), backend: backend) : try Linear(weight: w, backend: backend)
     }
 }

@@ -28,8 +28,8 @@ public final class TransformerBlock<Scalar: TensorScalar> {
     public var backend: Backend {
         didSet {
             norm1.backend = backend; norm2.backend = backend; attention.backend = backend
-            expand.kernels = backend.kernels; contract.kernels = backend.kernels; gelu.kernels = backend.kernels
-            dropout1.kernels = backend.kernels; dropout2.kernels = backend.kernels
+            expand.backend = backend; contract.backend = backend; gelu.backend = backend
+            dropout1.backend = backend; dropout2.backend = backend
         }
     }
 
@@ -50,15 +50,15 @@ public final class TransformerBlock<Scalar: TensorScalar> {
                 std: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
         let residualStd = std / (2 * Double(max(layers, 1))).squareRoot()
         self.backend = backend
-        let k = backend.kernels
+
         norm1 = try LayerNorm(width: width, bias: bias, backend: backend)
         attention = try MultiHeadAttention(width: width, heads: heads, bias: bias, std: std, outputStd: residualStd, rng: &rng, backend: backend)
         norm2 = try LayerNorm(width: width, bias: bias, backend: backend)
-        expand = try GPTInit.linear(inputs: width, outputs: 4 * width, std: std, bias: bias, rng: &rng, kernels: k)
-        gelu = Activation(.gelu, kernels: k)
-        contract = try GPTInit.linear(inputs: 4 * width, outputs: width, std: residualStd, bias: bias, rng: &rng, kernels: k)
-        dropout1 = try Dropout(dropout, seed: seed &+ 1, kernels: k)
-        dropout2 = try Dropout(dropout, seed: seed &+ 2, kernels: k)
+        expand = try GPTInit.linear(inputs: width, outputs: 4 * width, std: std, bias: bias, rng: &rng, backend: backend)
+        gelu = Activation(.gelu, backend: backend)
+        contract = try GPTInit.linear(inputs: 4 * width, outputs: width, std: residualStd, bias: bias, rng: &rng, backend: backend)
+        dropout1 = try Dropout(dropout, seed: seed &+ 1, backend: backend)
+        dropout2 = try Dropout(dropout, seed: seed &+ 2, backend: backend)
     }
 
     /// (name, parameter) pairs in a fixed order, PyTorch-like names (no
@@ -79,31 +79,31 @@ public final class TransformerBlock<Scalar: TensorScalar> {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, batch: Int, length: Int, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Cache) {
-        let k = backend.kernels
+
         let (n1, c1) = try norm1.forward(x)                                            // [B·T, C]
         let (a, ca) = try attention.forward(n1, batch: batch, length: length)        // [B·T, C]
         let (ad, d1) = try dropout1.forward(a, mode: mode)
-        let u = try x.adding(ad, kernels: k)                                           // residual
+        let u = try x.adding(ad, backend: backend)                                           // residual
         let (n2, c2) = try norm2.forward(u)                                            // [B·T, C]
         let h = try expand.forward(n2, mode: mode).output                              // [B·T, 4C]
         let (g, cg) = try gelu.forward(h, mode: mode)                                  // [B·T, 4C]
         let m = try contract.forward(g, mode: mode).output                             // [B·T, C]
         let (md, d2) = try dropout2.forward(m, mode: mode)
-        let z = try u.adding(md, kernels: k)                                           // residual
+        let z = try u.adding(md, backend: backend)                                           // residual
         return (z, Cache(norm1: c1, attention: ca, drop1: d1, norm2: c2, normalized2: n2, gelu: cg, drop2: d2))
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dz: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
-        let k = backend.kernels
+
         let dm = try dropout2.backward(dz, cache: cache.drop2)
         let dg = try contract.backward(dm, cache: cache.gelu.1)                      // [B·T, 4C]
         let dh = try gelu.backward(dg, cache: cache.gelu)                            // [B·T, 4C]
         let dn2 = try expand.backward(dh, cache: cache.normalized2)                  // [B·T, C]
-        let du = try dz.adding(try norm2.backward(dn2, cache: cache.norm2), kernels: k)
+        let du = try dz.adding(try norm2.backward(dn2, cache: cache.norm2), backend: backend)
         let da = try dropout1.backward(du, cache: cache.drop1)
         let dn1 = try attention.backward(da, cache: cache.attention)                 // [B·T, C]
-        return try du.adding(try norm1.backward(dn1, cache: cache.norm1), kernels: k)
+        return try du.adding(try norm1.backward(dn1, cache: cache.norm1), backend: backend)
     }
 }

@@ -102,10 +102,10 @@ struct Arguments {
         return v
     }
 
-    /// The kernel set named by --kernels (naive or simd), or the default.
-    func kernels(default value: any KernelSet.Type = SIMDKernels.self) throws -> any KernelSet.Type {
-        guard let name = try choice("kernels", from: Backend.allCases.map(\.rawValue), default: nil) else { return value }
-        return Backend(rawValue: name)!.kernels
+    /// The backend named by --backend (naive or simd), or the default.
+    func backend(default value: Backend = .simd) throws -> Backend {
+        guard let name = try choice("backend", from: Backend.allCases.map(\.rawValue), default: nil) else { return value }
+        return Backend(rawValue: name)!
     }
 
     /// The value of an option restricted to a list of choices.

@@ -12,7 +12,7 @@ enum TrainCNNCommand {
         Flag(name: "lr", value: "X", help: "Adam learning rate, peak of the cosine schedule (default 0.002)"),
         Flag(name: "batch-norm", value: nil, help: "insert BatchNorm2D after each convolution"),
         Flag(name: "dropout", value: "P", help: "dropout before the last layer (default 0.25)"),
-        Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
+        Flag(name: "backend", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed (default 42)"),
         Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
@@ -34,7 +34,7 @@ enum TrainCNNCommand {
         o.learningRate = try args.double("lr", default: o.learningRate)
         o.batchNorm = args.has("batch-norm")
         o.dropout = try args.probability("dropout", default: o.dropout)
-        o.kernels = try args.kernels()
+        o.backend = try args.backend()
         let progress = ProgressLine("  epoch", total: o.epochs, unit: "epochs")
         let result = try Chapter5.run(o) { e in
             progress.update(e.epoch + 1, note: String(format: "loss %.4f  val acc %.1f%%", e.trainLoss, (e.validationAccuracy ?? 0) * 100))

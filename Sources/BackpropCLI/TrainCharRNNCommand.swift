@@ -15,7 +15,7 @@ enum TrainCharRNNCommand {
         Flag(name: "steps", value: "N", help: "training steps (default 2000)"),
         Flag(name: "lr", value: "X", help: "Adam learning rate (default 0.002)"),
         Flag(name: "clip", value: "X", help: "global gradient-norm limit (default 5)"),
-        Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
+        Flag(name: "backend", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed (default 42)"),
         Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
@@ -31,7 +31,7 @@ enum TrainCharRNNCommand {
         o.steps = try args.int("steps", default: o.steps)
         o.learningRate = try args.double("lr", default: o.learningRate)
         o.clipNorm = try args.double("clip", default: o.clipNorm)
-        o.backend = try args.kernels() is Naive.Type ? .naive : .simd
+        o.backend = try args.backend()
         return o
     }
 

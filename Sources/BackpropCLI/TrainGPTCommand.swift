@@ -17,7 +17,7 @@ enum TrainGPTCommand {
         Flag(name: "dropout", value: "P", help: "dropout probability (default 0)"),
         Flag(name: "no-bias", value: nil, help: "no biases in the Linears and LayerNorms, as in the reference baby GPT"),
         Flag(name: "init-std", value: "X", help: "std of the initial weights (default 1/√width; GPT-2 uses 0.02)"),
-        Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
+        Flag(name: "backend", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed for initialisation and batches (default 1337)"),
         Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
         Flag(name: "figures", value: "DIR", help: "also draw the loss curve and an attention map of this run into DIR"),
@@ -50,7 +50,7 @@ enum TrainGPTCommand {
         if args.string("init-std") != nil {
             o.initialization = try GPTInitialization(std: try args.double("init-std", default: 0))
         }
-        o.backend = try args.choice("kernels", from: Backend.allCases.map(\.rawValue), default: "simd").flatMap(Backend.init) ?? .simd
+        o.backend = try args.backend()
         guard o.width % o.heads == 0 else {
             throw UsageError("backprop train gpt: --heads \(o.heads) must divide --width \(o.width)")
         }

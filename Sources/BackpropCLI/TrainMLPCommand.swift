@@ -14,7 +14,7 @@ enum TrainMLPCommand {
         Flag(name: "epochs", value: "N", help: "passes over the training data"),
         Flag(name: "batch", value: "N", help: "minibatch size"),
         Flag(name: "dropout", value: "P", help: "dropout probability after each hidden layer"),
-        Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
+        Flag(name: "backend", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed for data split, initialisation and order (default 42)"),
         Flag(name: "save", value: "PATH", help: "write the trained model to a checkpoint file (atomically)"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
@@ -56,7 +56,7 @@ enum TrainMLPCommand {
         o.epochs = try args.int("epochs", default: o.epochs)
         o.batchSize = try args.int("batch", default: o.batchSize)
         o.dropout = try args.probability("dropout", default: o.dropout)
-        o.kernels = try args.kernels()
+        o.backend = try args.backend()
 
         let progress = ProgressLine("  epoch", total: o.epochs, unit: "epochs")
         let result = try Chapter2.run(o) { e in

@@ -17,7 +17,7 @@ enum TrainWord2VecCommand {
         Flag(name: "epochs", value: "N", help: "passes over the corpus (default 5)"),
         Flag(name: "lr", value: "X", help: "starting learning rate (default 0.025 sgns, 0.05 cbow)"),
         Flag(name: "threads", value: "N", help: "training threads, Hogwild (default 2; 1 is bit-reproducible)"),
-        Flag(name: "kernels", value: "K", help: "naive or simd (default simd)"),
+        Flag(name: "backend", value: "K", help: "naive or simd (default simd)"),
         Flag(name: "seed", value: "S", help: "random seed (default 42)"),
         Flag(name: "save", value: "PATH", help: "write the embeddings: word2vec text format if PATH ends in .txt or .vec, else a checkpoint"),
         Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
@@ -27,7 +27,7 @@ enum TrainWord2VecCommand {
         let args = try Arguments(command: "train word2vec", words: words, flags: flags)
         if args.wantsHelp {
             print(helpText(
-                usage: "backprop train word2vec [--corpus PATH] [--model sgns|cbow] [--dim 100] [--window 5] [--negative 5] [--min-count 5] [--sample 1e-3] [--epochs N] [--threads N] [--kernels naive|simd] [--seed S] [--save PATH] [--json]",
+                usage: "backprop train word2vec [--corpus PATH] [--model sgns|cbow] [--dim 100] [--window 5] [--negative 5] [--min-count 5] [--sample 1e-3] [--epochs N] [--threads N] [--backend naive|simd] [--seed S] [--save PATH] [--json]",
                 summary: "Train word embeddings (chapter 4) and report analogy accuracy, the related-pair margin and words/second.",
                 flags: flags))
             return
@@ -50,9 +50,7 @@ enum TrainWord2VecCommand {
             o.sample = v
         }
         if args.string("lr") != nil { o.learningRate = try args.double("lr", default: 0) }
-        if let k = try args.choice("kernels", from: Word2VecBackend.allCases.map(\.rawValue), default: nil) {
-            o.kernels = Word2VecBackend(rawValue: k)!
-        }
+        o.backend = try args.backend()
         let (text, name) = try Chapter4.corpus(path: args.string("corpus"))
         let run = try Chapter4.run(o, text: text, dataset: name)
         if let path = args.string("save") {

@@ -114,12 +114,12 @@ import Testing
         #expect(rb.passes(1e-7), "\(rb)")
     }
 
-    @Test("naive and SIMD kernels give the same loss curve on iris")
+    @Test("naive and SIMD backend.kernels give the same loss curve on iris")
     func twinsAgree() throws {
         let (train, _) = try Chapter1Dataset.irisVirginica.load(seed: 1)
         let y = Tensor(train.labels.map { Float($0) })
-        var a = try LogisticRegression<Float>(features: 4, kernels: Naive.self)
-        var b = try LogisticRegression<Float>(features: 4, kernels: SIMDKernels.self)
+        var a = try LogisticRegression<Float>(features: 4, backend: .naive)
+        var b = try LogisticRegression<Float>(features: 4, backend: .simd)
         let ha = try a.fit(train.features, y, epochs: 50, learningRate: 0.5)
         let hb = try b.fit(train.features, y, epochs: 50, learningRate: 0.5)
         // Tolerance: the twins sum in different orders, so each step differs by

@@ -41,7 +41,7 @@ import Testing
     func gradientDescentAgrees(backend: Backend) throws {
         let data = try SyntheticData.noisyLine(count: 100, seed: 3)
         let exact = try NormalEquations.fit(data.x, data.y)
-        var model = try LinearRegression<Float>(features: 1, kernels: backend.kernels)
+        var model = try LinearRegression<Float>(features: 1, backend: backend)
         let history = try model.fit(data.x, data.y, epochs: 300, learningRate: 0.1)
         #expect(history.last! < history.first!)
         #expect(abs(Double(model.weight.scalars[0]) - exact.weights[0]) < 1e-3)

@@ -10,7 +10,7 @@ import Testing
     @Test("Linear matches nn.Linear: output, input gradient, parameter gradients", arguments: [Backend.naive, .simd])
     func linearFixture(backend: Backend) throws {
         let f = try fixture("ch2_linear")
-        let layer = try Linear<Double>(weight: try f.tensor("weight"), bias: try f.tensor("bias"), kernels: backend.kernels)
+        let layer = try Linear<Double>(weight: try f.tensor("weight"), bias: try f.tensor("bias"), backend: backend)
         let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
         #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12)
         let dx = try layer.backward(try f.tensor("dy"), cache: cache)
@@ -34,7 +34,7 @@ import Testing
     @Test("Linear passes the gradient check", arguments: [Backend.naive, .simd])
     func linearGradientCheck(backend: Backend) throws {
         var rng = SeededRandom(seed: 4)
-        let layer = try Linear<Double>(5, 3, rng: &rng, kernels: backend.kernels)
+        let layer = try Linear<Double>(5, 3, rng: &rng, backend: backend)
         for (name, report) in try checkLayer(layer, input: randomTensor([4, 5], seed: 5)) {
             #expect(report.passes(1e-7), "\(name): \(report)")
         }
@@ -49,7 +49,7 @@ import Testing
     func activationFixture(name: String, function: UnaryFunction) throws {
         let f = try fixture("ch2_activation_\(name)")
         for backend in Backend.allCases {
-            let layer = Activation<Double>(function, kernels: backend.kernels)
+            let layer = Activation<Double>(function, backend: backend)
             let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
             let dx = try layer.backward(try f.tensor("dy"), cache: cache)
             // Double twins are libm-based or exact; 1e-12 leaves room for erf.
@@ -62,7 +62,7 @@ import Testing
     func activationFloat(name: String, function: UnaryFunction) throws {
         let f = try fixture("ch2_activation_\(name)")
         for backend in Backend.allCases {
-            let layer = Activation<Float>(function, kernels: backend.kernels)
+            let layer = Activation<Float>(function, backend: backend)
             let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
             let dx = try layer.backward(try f.tensor("dy"), cache: cache)
             #expect(maxRelativeDifference(y.converted(to: Double.self), try f.tensor("y")) < 1e-5, "\(name) \(backend)")
@@ -76,7 +76,7 @@ import Testing
         var x = randomTensor([3, 7], seed: 6, scale: 3)
         for i in 0..<x.count where abs(x.scalars[i]) < 0.05 { x.scalars[i] = 0.3 }
         for backend in Backend.allCases {
-            let report = try checkLayer(Activation<Double>(function, kernels: backend.kernels), input: x)["input"]!
+            let report = try checkLayer(Activation<Double>(function, backend: backend), input: x)["input"]!
             #expect(report.passes(1e-7), "\(function.name) \(backend): \(report)")
         }
     }
@@ -85,7 +85,7 @@ import Testing
     func softmax() throws {
         let f = try fixture("ch2_softmax")
         for backend in Backend.allCases {
-            let layer = Softmax<Double>(kernels: backend.kernels)
+            let layer = Softmax<Double>(backend: backend)
             let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
             #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12)
             #expect(maxRelativeDifference(try layer.backward(try f.tensor("dy"), cache: cache), try f.tensor("dx")) < 1e-12)
@@ -113,22 +113,22 @@ import Testing
     @Test("a whole MLP matches PyTorch: logits, loss, every gradient, one Adam step", arguments: [Backend.naive, .simd])
     func wholeMLP(backend: Backend) throws {
         let f = try fixture("ch2_mlp")
-        let k = backend.kernels
+        let k = backend
         let model = Sequential<Double>([
-            try Linear(weight: try f.tensor("0.weight"), bias: try f.tensor("0.bias"), kernels: k), Activation(.tanh, kernels: k),
-            try Linear(weight: try f.tensor("2.weight"), bias: try f.tensor("2.bias"), kernels: k), Activation(.relu, kernels: k),
-            try Linear(weight: try f.tensor("4.weight"), bias: try f.tensor("4.bias"), kernels: k),
+            try Linear(weight: try f.tensor("0.weight"), bias: try f.tensor("0.bias"), backend: k), Activation(.tanh, backend: k),
+            try Linear(weight: try f.tensor("2.weight"), bias: try f.tensor("2.bias"), backend: k), Activation(.relu, backend: k),
+            try Linear(weight: try f.tensor("4.weight"), bias: try f.tensor("4.bias"), backend: k),
         ])
         #expect(model.namedParameters.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"])
         let (logits, cache) = try model.forward(try f.tensor("x"), mode: .training)
         #expect(maxRelativeDifference(logits, try f.tensor("logits")) < 1e-12)
-        let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels(try f.tensor("targets")), kernels: k)
+        let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels(try f.tensor("targets")), backend: k)
         #expect(abs(loss - (try f.scalar("loss"))) < 1e-12)
         _ = try model.backward(dlogits, cache: cache)
         for (name, p) in model.namedParameters {
             #expect(maxRelativeDifference(p.grad, try f.tensor("grad.\(name)")) < 1e-12, "grad.\(name)")
         }
-        let adam = try Adam(model.parameters, learningRate: try f.scalar("lr"), kernels: k)
+        let adam = try Adam(model.parameters, learningRate: try f.scalar("lr"), backend: k)
         adam.step()
         for (name, p) in model.namedParameters {
             #expect(maxRelativeDifference(p.value, try f.tensor("after_adam.\(name)")) < 1e-12, "after_adam.\(name)")

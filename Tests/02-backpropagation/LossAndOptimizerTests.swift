@@ -15,7 +15,7 @@ import Testing
         for backend in Backend.allCases {
             let (loss, grad) = try SoftmaxCrossEntropy.lossAndGradient(
                 logits: try f.tensor("logits", as: Double.self), labels: labels(try f.tensor("targets")),
-                labelSmoothing: smoothing, kernels: backend.kernels)
+                labelSmoothing: smoothing, backend: backend)
             #expect(abs(loss - (try f.scalar("loss"))) < 1e-12)
             #expect(maxRelativeDifference(grad, try f.tensor("dlogits")) < 1e-12)
         }
@@ -67,27 +67,27 @@ import Testing
 
     @Test("SGD, momentum and Nesterov match torch.optim.SGD over three steps", arguments: Backend.allCases)
     func sgd(backend: Backend) throws {
-        let k = backend.kernels
+        let k = backend
         try threeSteps("ch2_sgd") { ps, f in
-            try SGD(ps, learningRate: try f.scalar("lr"), weightDecay: try f.scalar("weight_decay"), kernels: k)
+            try SGD(ps, learningRate: try f.scalar("lr"), weightDecay: try f.scalar("weight_decay"), backend: k)
         }
         try threeSteps("ch2_sgd_momentum", make: { ps, f in
             try SGD(ps, learningRate: try f.scalar("lr"), momentum: try f.scalar("momentum"), dampening: try f.scalar("dampening"),
-                    weightDecay: try f.scalar("weight_decay"), kernels: k)
+                    weightDecay: try f.scalar("weight_decay"), backend: k)
         }, buffers: { [("momentum_buffer", ($0 as! SGD<Double>).buffers[0])] })
         try threeSteps("ch2_sgd_nesterov", make: { ps, f in
             try SGD(ps, learningRate: try f.scalar("lr"), momentum: try f.scalar("momentum"),
-                    weightDecay: try f.scalar("weight_decay"), nesterov: true, kernels: k)
+                    weightDecay: try f.scalar("weight_decay"), nesterov: true, backend: k)
         }, buffers: { [("momentum_buffer", ($0 as! SGD<Double>).buffers[0])] })
     }
 
     @Test("Adam and AdamW match torch.optim over three steps, moments included", arguments: Backend.allCases)
     func adam(backend: Backend) throws {
-        let k = backend.kernels
+        let k = backend
         for (name, decoupled) in [("ch2_adam", false), ("ch2_adamw", true)] {
             try threeSteps(name, make: { ps, f in
                 try Adam(ps, learningRate: try f.scalar("lr"), beta1: try f.scalar("beta1"), beta2: try f.scalar("beta2"),
-                         epsilon: try f.scalar("eps"), weightDecay: try f.scalar("weight_decay"), decoupled: decoupled, kernels: k)
+                         epsilon: try f.scalar("eps"), weightDecay: try f.scalar("weight_decay"), decoupled: decoupled, backend: k)
             }, buffers: { o in
                 let a = o as! Adam<Double>
                 return [("exp_avg", a.m[0]), ("exp_avg_sq", a.v[0])]
@@ -104,19 +104,19 @@ import Testing
         #expect(throws: TrainingError.self) { try Adam(p, beta2: 1) }
     }
 
-    @Test("global-norm clipping matches clip_grad_norm_")
-    func clipping() throws {
+    @Test("global-norm clipping matches clip_grad_norm_", arguments: Backend.allCases)
+    func clipping(backend: Backend) throws {
         let f = try fixture("ch2_clip_grad_norm")
         let a = Parameter("a", try f.tensor("a", as: Double.self)), b = Parameter("b", try f.tensor("b", as: Double.self))
         a.grad = a.value
         b.grad = b.value
-        let norm = GradientClipping.clipGlobalNorm([a, b], maxNorm: try f.scalar("max_norm"))
+        let norm = GradientClipping.clipGlobalNorm([a, b], maxNorm: try f.scalar("max_norm"), backend: backend)
         #expect(abs(norm - (try f.scalar("total_norm"))) < 1e-12)
         #expect(maxRelativeDifference(a.grad, try f.tensor("a_clipped")) < 1e-12)
         #expect(maxRelativeDifference(b.grad, try f.tensor("b_clipped")) < 1e-12)
         // Below the threshold nothing changes.
         let before = a.grad
-        GradientClipping.clipGlobalNorm([a], maxNorm: 1e6)
+        GradientClipping.clipGlobalNorm([a], maxNorm: 1e6, backend: backend)
         #expect(a.grad == before)
     }
 

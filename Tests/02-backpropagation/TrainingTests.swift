@@ -20,14 +20,14 @@ import Testing
     /// The twins differ only in summation order and FMA rounding, so each
     /// step's loss agrees to a few Float ulps; 20 steps of Adam on a smooth
     /// loss keep that within 1e-4 relative.
-    @Test("naive and SIMD kernels give the same losses step by step")
+    @Test("naive and SIMD backend.kernels give the same losses step by step")
     func twinsAgree() throws {
         let data = try Chapter2.data("spirals", seed: 5).train
         var losses: [[Double]] = []
         for backend in Backend.allCases {
             let model: Sequential<Float> = try MultilayerPerceptron.make(
-                inputs: 2, hidden: [33, 17], outputs: 2, activation: .gelu, seed: 5, kernels: backend.kernels)
-            let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 0.01, kernels: backend.kernels))
+                inputs: 2, hidden: [33, 17], outputs: 2, activation: .gelu, seed: 5, backend: backend)
+            let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 0.01, backend: backend))
             let x: Tensor<Float> = data.features.rows(0..<65)
             let y = Array(data.labels[0..<65])
             losses.append(try (0..<20).map { _ in try trainer.step(x, y, options: TrainingOptions(epochs: 1, batchSize: 65, seed: 0)).loss })

@@ -62,8 +62,8 @@ import Testing
     /// The trainer's inner step (K.step per output vector, then h += e) is
     /// SGD on the reference loss: for distinct output rows, each row moves by
     /// −α·∂L/∂row of one example.
-    @Test(arguments: [Word2VecBackend.naive, .simd])
-    func trainerStepIsSGDOnTheLoss(backend: Word2VecBackend) {
+    @Test(arguments: Backend.allCases)
+    func trainerStepIsSGDOnTheLoss(backend: Backend) {
         let dim = 11, alpha: Float = 0.1
         var rng = SeededRandom(seed: 5)
         func vector() -> [Float] { (0..<dim).map { _ in Float(rng.uniform(-0.5, 0.5)) } }

@@ -35,9 +35,9 @@ import Testing
     @Test func twinsTrainAlikeAndTwoThreadsWork() throws {
         let text = try shakespeare(prefix: 20_000)
         var o = smallOptions()
-        o.kernels = .naive
+        o.backend = .naive
         let naive = try Word2VecTrainer(text: text, options: o).train()
-        o.kernels = .simd
+        o.backend = .simd
         let simd = try Word2VecTrainer(text: text, options: o).train()
         // Same random draws; only rounding differs, so the runs stay close.
         let diff = zip(naive.embeddings.vectors, simd.embeddings.vectors).map { abs($0 - $1) }.max() ?? 0

@@ -263,8 +263,8 @@ struct ConvolutionKernelTests {
 
     @Test("backends name their kernel sets")
     func backends() {
-        #expect(ConvolutionBackend.naive.kernels.name == "naive")
-        #expect(ConvolutionBackend.simd.kernels.name == "im2col")
+        #expect(Backend.naive.convolution.name == "naive")
+        #expect(Backend.simd.convolution.name == "im2col")
     }
 
     // MARK: Naive forward by hand

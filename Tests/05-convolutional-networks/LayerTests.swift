@@ -17,7 +17,7 @@ import Testing
             let layer = try Conv2D<Double>(
                 weight: try f.tensor("weight"), bias: hasBias ? try f.tensor("bias") : nil,
                 stride: Int(try f.scalar("stride")), padding: Int(try f.scalar("padding")), dilation: Int(try f.scalar("dilation")),
-                kernels: backend.kernels)
+                backend: backend)
             let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
             #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12, "\(name) \(backend) y")
             let dx = try layer.backward(try f.tensor("dy"), cache: cache)
@@ -32,7 +32,7 @@ import Testing
         var rng = SeededRandom(seed: 1)
         for backend in Backend.allCases {
             let layer = try Conv2D<Double>(2, 3, kernelSize: 3, stride: stride, padding: padding, dilation: dilation, rng: &rng,
-                                           kernels: backend.kernels)
+                                           backend: backend)
             // L sums ~100 terms (|L| ≈ 5), so the finite difference carries
             // rounding noise ε·|L|/h ≈ 5e-10 against entries as small as 2e-4: 1e-6.
             for (name, report) in try checkLayer(layer, input: randomTensor([2, 2, 7, 6], seed: 2)) {
@@ -61,11 +61,11 @@ import Testing
             let x: Tensor<Double> = try f.tensor("x"), dy: Tensor<Double> = try f.tensor("dy")
             let y: Tensor<Double>, dx: Tensor<Double>
             if isMax {
-                let layer = MaxPool2D<Double>(k, stride: s, padding: p, kernels: backend.kernels)
+                let layer = MaxPool2D<Double>(k, stride: s, padding: p, backend: backend)
                 let out = try layer.forward(x, mode: .training)
                 (y, dx) = (out.output, try layer.backward(dy, cache: out.cache))
             } else {
-                let layer = AvgPool2D<Double>(k, stride: s, padding: p, kernels: backend.kernels)
+                let layer = AvgPool2D<Double>(k, stride: s, padding: p, backend: backend)
                 let out = try layer.forward(x, mode: .training)
                 (y, dx) = (out.output, try layer.backward(dy, cache: out.cache))
             }
@@ -79,10 +79,10 @@ import Testing
         // Random inputs have no ties, so max pooling is differentiable there.
         let x = randomTensor([2, 3, 6, 5], seed: 4)
         for backend in Backend.allCases {
-            #expect(try checkLayer(MaxPool2D<Double>(2, kernels: backend.kernels), input: x)["input"]!.passes(1e-7))
-            #expect(try checkLayer(MaxPool2D<Double>(3, stride: 1, padding: 1, kernels: backend.kernels), input: x)["input"]!.passes(1e-7))
-            #expect(try checkLayer(AvgPool2D<Double>(3, stride: 2, padding: 1, kernels: backend.kernels), input: x)["input"]!.passes(1e-7))
-            #expect(try checkLayer(GlobalAvgPool<Double>(kernels: backend.kernels), input: x)["input"]!.passes(1e-7))
+            #expect(try checkLayer(MaxPool2D<Double>(2, backend: backend), input: x)["input"]!.passes(1e-7))
+            #expect(try checkLayer(MaxPool2D<Double>(3, stride: 1, padding: 1, backend: backend), input: x)["input"]!.passes(1e-7))
+            #expect(try checkLayer(AvgPool2D<Double>(3, stride: 2, padding: 1, backend: backend), input: x)["input"]!.passes(1e-7))
+            #expect(try checkLayer(GlobalAvgPool<Double>(backend: backend), input: x)["input"]!.passes(1e-7))
         }
     }
 
@@ -141,17 +141,17 @@ import Testing
     @Test("a whole CNN matches PyTorch: logits, loss and every parameter gradient", arguments: Backend.allCases)
     func wholeModel(backend: Backend) throws {
         let f = try fixture("ch5_cnn")
-        let k = backend.kernels
+        let k = backend
         let model = Sequential<Double>([
-            try Conv2D(weight: try f.tensor("0.weight"), bias: try f.tensor("0.bias"), padding: 1, kernels: k), Activation(.relu, kernels: k),
-            try Conv2D(weight: try f.tensor("2.weight"), bias: try f.tensor("2.bias"), padding: 1, kernels: k), Activation(.relu, kernels: k),
-            MaxPool2D(2, kernels: k), Flatten(kernels: k),
-            try Linear(weight: try f.tensor("6.weight"), bias: try f.tensor("6.bias"), kernels: k),
+            try Conv2D(weight: try f.tensor("0.weight"), bias: try f.tensor("0.bias"), padding: 1, backend: k), Activation(.relu, backend: k),
+            try Conv2D(weight: try f.tensor("2.weight"), bias: try f.tensor("2.bias"), padding: 1, backend: k), Activation(.relu, backend: k),
+            MaxPool2D(2, backend: k), Flatten(backend: k),
+            try Linear(weight: try f.tensor("6.weight"), bias: try f.tensor("6.bias"), backend: k),
         ])
         let (logits, cache) = try model.forward(try f.tensor("x"), mode: .training)
         #expect(maxRelativeDifference(logits, try f.tensor("logits")) < 1e-12)
         let labels = (try f.tensor("targets", as: Double.self)).scalars.map { Int($0) }
-        let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, kernels: k)
+        let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, backend: k)
         #expect(abs(loss - (try f.scalar("loss"))) < 1e-12)
         _ = try model.backward(dlogits, cache: cache)
         for (name, p) in model.namedParameters {
@@ -167,8 +167,8 @@ import Testing
         let x = data.features.rows(0..<32), y = Array(data.labels[0..<32])
         var losses: [[Double]] = []
         for backend in Backend.allCases {
-            let model: Sequential<Float> = try DigitsCNN.make(channels: (4, 8), dropout: 0, seed: 1, kernels: backend.kernels)
-            let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 0.01, kernels: backend.kernels))
+            let model: Sequential<Float> = try DigitsCNN.make(channels: (4, 8), dropout: 0, seed: 1, backend: backend)
+            let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: 0.01, backend: backend))
             losses.append(try (0..<5).map { _ in try trainer.step(x, y, options: TrainingOptions(epochs: 1, batchSize: 32, seed: 0)).loss })
         }
         for (a, b) in zip(losses[0], losses[1]) { #expect(abs(a - b) <= 1e-4 * abs(a), "naive \(a) vs simd \(b)") }

@@ -38,7 +38,7 @@ struct SequenceLoss {
         let f = try fixture(name)
         let layer = try RecurrentLayer<Double>(
             kind, weightIH: f.tensor("weight_ih"), weightHH: f.tensor("weight_hh"),
-            biasIH: f.tensor("bias_ih"), biasHH: f.tensor("bias_hh"), kernels: backend.kernels)
+            biasIH: f.tensor("bias_ih"), biasHH: f.tensor("bias_hh"), backend: backend)
         let initial = RecurrentState<Double>(h: try f.tensor("h0"), c: kind == .lstm ? try f.tensor("c0") : nil)
         let x: Tensor<Double> = try f.tensor("x")
         let (y, final, cache) = try layer.forward(x, initial: initial)
@@ -63,7 +63,7 @@ struct SequenceLoss {
         for backend in [Backend.naive, .simd] {
             var rng = SeededRandom(seed: 510)
             let (b, i, h) = (2, 3, 4)
-            let layer = try RecurrentLayer<Double>(kind, inputSize: i, hiddenSize: h, rng: &rng, kernels: backend.kernels)
+            let layer = try RecurrentLayer<Double>(kind, inputSize: i, hiddenSize: h, rng: &rng, backend: backend)
             let x = randomTensor([b, steps, i], seed: 511)
             let initial = RecurrentState(h: randomTensor([b, h], seed: 512, scale: 0.8),
                                          c: kind == .lstm ? randomTensor([b, h], seed: 513, scale: 0.8) : nil)
@@ -100,7 +100,7 @@ struct SequenceLoss {
         var results: [(y: Tensor<Float>, final: RecurrentState<Float>, dx: Tensor<Float>, d0: RecurrentState<Float>)] = []
         for backend in [Backend.naive, .simd] {
             var rng = SeededRandom(seed: 520)
-            let layer = try RecurrentLayer<Float>(kind, inputSize: 5, hiddenSize: 24, rng: &rng, kernels: backend.kernels)
+            let layer = try RecurrentLayer<Float>(kind, inputSize: 5, hiddenSize: 24, rng: &rng, backend: backend)
             let x: Tensor<Float> = randomTensor([9, 4, 5], seed: 521).converted()
             let initial = RecurrentState<Float>(h: randomTensor([9, 24], seed: 522).converted(),
                                                 c: kind == .lstm ? randomTensor([9, 24], seed: 523).converted() : nil)

@@ -142,14 +142,14 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
     @Test("GELU (exact erf) matches F.gelu and finite differences; naive and SIMD agree in Float", arguments: [Backend.naive, .simd])
     func gelu(backend: Backend) throws {
         let f = try fixture("ch7_gelu")
-        let layer = Activation<Double>(.gelu, kernels: backend.kernels)
+        let layer = Activation<Double>(.gelu, backend: backend)
         let (y, cache) = try layer.forward(try f.tensor("x"), mode: .training)
         #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12)
         #expect(maxRelativeDifference(try layer.backward(try f.tensor("dy"), cache: cache), try f.tensor("dx")) < 1e-12)
         let reports = try checkLayer(layer, input: randomTensor([3, 7], seed: 628, scale: 3))
         #expect(reports["input"]!.passes(1e-7))
         let xf = try Tensor<Float>(shape: [1000], scalars: randomTensor([1000], seed: 629, scale: 5).scalars.map(Float.init))
-        #expect(maxRelativeDifference(xf.mapped(.gelu, kernels: Naive.self), xf.mapped(.gelu, kernels: SIMDKernels.self)) < 1e-5)
+        #expect(maxRelativeDifference(xf.mapped(.gelu, backend: .naive), xf.mapped(.gelu, backend: .simd)) < 1e-5)
     }
 }
 

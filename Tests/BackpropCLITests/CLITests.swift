@@ -50,7 +50,7 @@ import Testing
         (["train", "mlp", "--optimizer", "lbfgs"], "--optimizer must be one of"),
         (["train", "mlp", "--activation", "swish"], "--activation must be one of"),
         (["train", "mlp", "--dropout", "1"], "--dropout expects a number in [0, 1)"),
-        (["train", "mlp", "--kernels", "gpu"], "--kernels must be one of naive, simd"),
+        (["train", "mlp", "--backend", "gpu"], "--backend must be one of naive, simd"),
         (["train", "mlp", "--batch", "0"], "--batch expects an integer"),
         (["train", "mlp", "digits"], "unexpected argument 'digits'"),
     ])

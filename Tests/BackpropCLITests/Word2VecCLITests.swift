@@ -9,7 +9,7 @@ import Testing
         (["train", "word2vec", "--model", "skip"], "--model must be one of sgns, cbow"),
         (["train", "word2vec", "--dim", "0"], "--dim expects an integer"),
         (["train", "word2vec", "--sample", "-1"], "--sample expects a number ≥ 0"),
-        (["train", "word2vec", "--kernels", "gpu"], "--kernels must be one of naive, simd"),
+        (["train", "word2vec", "--backend", "gpu"], "--backend must be one of naive, simd"),
         (["train", "word2vec", "extra"], "unexpected argument 'extra'"),
         (["neighbors", "king"], "--embeddings PATH is required"),
         (["neighbors", "--embeddings", "/tmp/x.txt"], "which words?"),

@@ -35,10 +35,10 @@ import Testing
     @Test("matmul in all three layouts, both kernel sets", arguments: [Backend.naive, .simd])
     func matmulByHand(backend: Backend) throws {
         let a = try Tensor<Double>(rows: [[1, 2], [3, 4]]), b = try Tensor<Double>(rows: [[5, 6], [7, 8]])
-        let k = backend.kernels
-        #expect(try Tensor.matmul(a, b, .nn, kernels: k).scalars == [19, 22, 43, 50])
-        #expect(try Tensor.matmul(a, b, .tn, kernels: k).scalars == [26, 30, 38, 44])  // Aᵀ·B
-        #expect(try Tensor.matmul(a, b, .nt, kernels: k).scalars == [17, 23, 39, 53])  // A·Bᵀ
+        let k = backend
+        #expect(try Tensor.matmul(a, b, .nn, backend: k).scalars == [19, 22, 43, 50])
+        #expect(try Tensor.matmul(a, b, .tn, backend: k).scalars == [26, 30, 38, 44])  // Aᵀ·B
+        #expect(try Tensor.matmul(a, b, .nt, backend: k).scalars == [17, 23, 39, 53])  // A·Bᵀ
     }
 
     @Test func elementwiseOperations() throws {

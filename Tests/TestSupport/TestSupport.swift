@@ -29,8 +29,6 @@ public func randomTensor(_ shape: [Int], seed: UInt64, scale: Double = 1) -> Ten
 /// Class labels that fixtures store as whole-number floats.
 public func labels(_ t: Tensor<Double>) -> [Int] { t.scalars.map { Int($0) } }
 
-/// Both kernel sets, for tests that compare them.
-public let bothKernelSets: [any KernelSet.Type] = [Naive.self, SIMDKernels.self]
 
 /// Finite-difference reports for a layer's backward: the input gradient and
 /// every parameter's, for L = Σ y ⊙ R with a seeded random R.

@@ -47,20 +47,20 @@ public enum KernelBenchmarks {
         let a = (0..<(m * k)).map { _ in Float(rng.uniform(-1, 1)) }
         let b = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
         var c = [Float](repeating: 0, count: m * n)
-        func time(_ kernels: any KernelSet.Type, minSeconds: Double) -> Double {
+        func time(_ backend: Backend, minSeconds: Double) -> Double {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
                         Benchmark.bestTime(minSeconds: minSeconds, minRuns: quick ? 1 : 2) {
-                            kernels.matmul(layout, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!,
+                            backend.kernels.matmul(layout, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!,
                                            pc.baseAddress!, accumulate: false)
                         }
                     }
                 }
             }
         }
-        let naive = time(Naive.self, minSeconds: quick ? 0 : 0.2)
-        let simd = time(SIMDKernels.self, minSeconds: quick ? 0 : 1)
+        let naive = time(.naive, minSeconds: quick ? 0 : 0.2)
+        let simd = time(.simd, minSeconds: quick ? 0 : 1)
         return pair(kernel: "matmul", shape: "\(m)x\(n)x\(k) \(layout.rawValue)",
                     flops: 2 * Double(m) * Double(n) * Double(k), peak: peak, naive: naive, simd: simd)
     }
@@ -72,14 +72,14 @@ public enum KernelBenchmarks {
         var rng = SeededRandom(seed: 11)
         let x = (0..<count).map { _ in Float(rng.uniform(-4, 4)) }
         var y = [Float](repeating: 0, count: count)
-        func time(_ kernels: any KernelSet.Type) -> Double {
+        func time(_ backend: Backend) -> Double {
             x.withUnsafeBufferPointer { px in
                 y.withUnsafeMutableBufferPointer { py in
-                    Benchmark.bestTime(minSeconds: 0.2) { body(kernels, px.baseAddress!, py.baseAddress!, count) }
+                    Benchmark.bestTime(minSeconds: 0.2) { body(backend.kernels, px.baseAddress!, py.baseAddress!, count) }
                 }
             }
         }
-        let naive = time(Naive.self), simd = time(SIMDKernels.self)
+        let naive = time(.naive), simd = time(.simd)
         return pair(kernel: name, shape: "\(count)", flops: flopsPerElement * Double(count), peak: peak,
                     naive: naive, simd: simd)
     }

@@ -132,6 +132,9 @@ public protocol KernelSet: Sendable {
     /// x ← α·x
     static func scale<T: TensorScalar>(count: Int, alpha: T, _ x: UnsafeMutablePointer<T>)
 
+    /// Σᵢ xᵢ², returned in Double (SumOfSquares.swift).
+    static func sumOfSquares<T: TensorScalar>(count: Int, _ x: UnsafePointer<T>) -> Double
+
     /// y ← f(x) elementwise (y may alias x)
     static func map<T: TensorScalar>(
         _ f: UnaryFunction, count: Int, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>)

@@ -13,7 +13,7 @@ extension Tensor {
     @inlinable
     public static func matmul(
         _ a: Tensor, _ b: Tensor, _ layout: MatmulLayout = .nn,
-        kernels: any KernelSet.Type = SIMDKernels.self
+        backend: Backend = .simd
     ) throws -> Tensor {
         let (m, n, k) = try matmulDimensions(a, b, layout)
         var c = Tensor(uncheckedShape: [m, n], scalars: Array(repeating: 0, count: m * n))
@@ -22,7 +22,7 @@ extension Tensor {
                 c.withUnsafeMutableBufferPointer { pc in
                     guard let ca = pc.baseAddress, m * n > 0 else { return }
                     if k == 0 { return }
-                    kernels.matmul(
+                    backend.kernels.matmul(
                         layout, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, ca,
                         accumulate: false)
                 }
@@ -73,47 +73,47 @@ extension Tensor {
 
     /// The elementwise sum of two tensors of equal shape.
     @inlinable
-    public func adding(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
-        try combined(with: other, "add") { o, x, n in kernels.add(count: n, UnsafePointer(o), x, o) }
+    public func adding(_ other: Tensor, backend: Backend = .simd) throws -> Tensor {
+        try combined(with: other, "add") { o, x, n in backend.kernels.add(count: n, UnsafePointer(o), x, o) }
     }
 
     /// The elementwise (Hadamard) product of two tensors of equal shape.
     @inlinable
-    public func multiplying(_ other: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
-        try combined(with: other, "multiply") { o, x, n in kernels.multiply(count: n, UnsafePointer(o), x, o) }
+    public func multiplying(_ other: Tensor, backend: Backend = .simd) throws -> Tensor {
+        try combined(with: other, "multiply") { o, x, n in backend.kernels.multiply(count: n, UnsafePointer(o), x, o) }
     }
 
     /// self + α·x, for tensors of equal shape (the `axpy` of BLAS).
     @inlinable
-    public func addingScaled(_ x: Tensor, by alpha: Scalar, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
-        try combined(with: x, "axpy") { o, xp, n in kernels.axpy(count: n, alpha: alpha, xp, o) }
+    public func addingScaled(_ x: Tensor, by alpha: Scalar, backend: Backend = .simd) throws -> Tensor {
+        try combined(with: x, "axpy") { o, xp, n in backend.kernels.axpy(count: n, alpha: alpha, xp, o) }
     }
 
     /// α·self.
     @inlinable
-    public func scaled(by alpha: Scalar, kernels: any KernelSet.Type = SIMDKernels.self) -> Tensor {
+    public func scaled(by alpha: Scalar, backend: Backend = .simd) -> Tensor {
         var out = self
         out.withUnsafeMutableBufferPointer { po in
             guard let o = po.baseAddress else { return }
-            kernels.scale(count: count, alpha: alpha, o)
+            backend.kernels.scale(count: count, alpha: alpha, o)
         }
         return out
     }
 
     /// f applied to every element.
     @inlinable
-    public func mapped(_ f: UnaryFunction, kernels: any KernelSet.Type = SIMDKernels.self) -> Tensor {
+    public func mapped(_ f: UnaryFunction, backend: Backend = .simd) -> Tensor {
         var out = self
         out.withUnsafeMutableBufferPointer { po in
             guard let o = po.baseAddress else { return }
-            kernels.map(f, count: count, UnsafePointer(o), o)
+            backend.kernels.map(f, count: count, UnsafePointer(o), o)
         }
         return out
     }
 
     /// A matrix [rows, cols] with the vector `v` [cols] added to every row.
     @inlinable
-    public func addingRowVector(_ v: Tensor, kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+    public func addingRowVector(_ v: Tensor, backend: Backend = .simd) throws -> Tensor {
         let (rows, cols) = try matrixShape("addRowVector")
         guard v.shape == [cols] else {
             throw TensorError.shapeMismatch(
@@ -124,7 +124,7 @@ extension Tensor {
         out.withUnsafeMutableBufferPointer { po in
             v.withUnsafeBufferPointer { pv in
                 guard let o = po.baseAddress, let vp = pv.baseAddress else { return }
-                kernels.addRowVector(rows: rows, cols: cols, vp, o)
+                backend.kernels.addRowVector(rows: rows, cols: cols, vp, o)
             }
         }
         return out
@@ -132,13 +132,13 @@ extension Tensor {
 
     /// The sum of each row of a matrix: [rows, cols] → [rows].
     @inlinable
-    public func rowSums(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+    public func rowSums(backend: Backend = .simd) throws -> Tensor {
         let (rows, cols) = try matrixShape("rowSums")
         var out = Tensor(Array(repeating: 0, count: rows))
         withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
                 guard let x = px.baseAddress, let o = po.baseAddress else { return }
-                kernels.rowSum(rows: rows, cols: cols, x, o)
+                backend.kernels.rowSum(rows: rows, cols: cols, x, o)
             }
         }
         return out
@@ -146,7 +146,7 @@ extension Tensor {
 
     /// The largest element of each row: [rows, cols] → [rows] (cols ≥ 1).
     @inlinable
-    public func rowMaxima(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+    public func rowMaxima(backend: Backend = .simd) throws -> Tensor {
         let (rows, cols) = try matrixShape("rowMaxima")
         guard cols > 0 else {
             throw TensorError.invalidShape(operation: "rowMaxima", shape: shape, reason: "rows are empty")
@@ -154,7 +154,7 @@ extension Tensor {
         var out = Tensor(Array(repeating: 0, count: rows))
         withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
-                kernels.rowMax(rows: rows, cols: cols, px.baseAddress!, po.baseAddress!)
+                backend.kernels.rowMax(rows: rows, cols: cols, px.baseAddress!, po.baseAddress!)
             }
         }
         return out
@@ -162,13 +162,13 @@ extension Tensor {
 
     /// The sum of each column of a matrix: [rows, cols] → [cols].
     @inlinable
-    public func columnSums(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+    public func columnSums(backend: Backend = .simd) throws -> Tensor {
         let (rows, cols) = try matrixShape("columnSums")
         var out = Tensor(Array(repeating: 0, count: cols))
         withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
                 guard let x = px.baseAddress, let o = po.baseAddress else { return }
-                kernels.columnSum(rows: rows, cols: cols, x, o, accumulate: false)
+                backend.kernels.columnSum(rows: rows, cols: cols, x, o, accumulate: false)
             }
         }
         return out
@@ -176,14 +176,14 @@ extension Tensor {
 
     /// Softmax of each row, computed stably (see `KernelSet.softmaxRows`).
     @inlinable
-    public func softmaxRows(kernels: any KernelSet.Type = SIMDKernels.self) throws -> Tensor {
+    public func softmaxRows(backend: Backend = .simd) throws -> Tensor {
         let (rows, cols) = try matrixShape("softmaxRows")
         guard cols > 0 else {
             throw TensorError.invalidShape(operation: "softmaxRows", shape: shape, reason: "rows are empty")
         }
         var out = self
         out.withUnsafeMutableBufferPointer { po in
-            kernels.softmaxRows(rows: rows, cols: cols, UnsafePointer(po.baseAddress!), po.baseAddress!)
+            backend.kernels.softmaxRows(rows: rows, cols: cols, UnsafePointer(po.baseAddress!), po.baseAddress!)
         }
         return out
     }
