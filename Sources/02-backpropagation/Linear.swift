@@ -8,6 +8,8 @@
 // Without a bias (`hasBias` false, as in the bias-free GPT of chapter 7) the
 // layer is y = x·Wᵀ: b stays a zero vector outside `parameters`, never read
 // or written.
+// A sequence x [B, T, in] is the matrix [B·T, in] (features last), so the
+// same layer maps every position of every sequence: y [B, T, out].
 // Derivation: chapters/01-linear-models.md, "The gradient of an affine map".
 
 import BackpropCore
@@ -63,19 +65,24 @@ public final class Linear<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Tensor<Scalar>) {
-        guard hasBias else { return (try Tensor.matmul(x, weight.value, .nt, backend: backend), x) }  // x·Wᵀ
-        return (try Affine.forward(x, weight: weight.value, bias: bias.value, backend: backend), x)
+        let rows = try x.flattenedRows(summary)                                   // [n, in]
+        let y = hasBias ? try Affine.forward(rows, weight: weight.value, bias: bias.value, backend: backend)
+                        : try Tensor.matmul(rows, weight.value, .nt, backend: backend)  // x·Wᵀ
+        return (x.rank == 2 ? y : try y.reshaped(Array(x.shape.dropLast()) + [outputs]), x)
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func backward(_ dy: Tensor<Scalar>, cache x: Tensor<Scalar>) throws -> Tensor<Scalar> {
-        let n = x.shape[0]
-        guard dy.shape == [n, outputs] else {
+    public func backward(_ dy: Tensor<Scalar>, cache input: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        let outputShape = Array(input.shape.dropLast()) + [outputs]
+        guard dy.shape == outputShape else {
             throw TensorError.shapeMismatch(
-                operation: "Linear.backward", lhs: dy.shape, rhs: [n, outputs], reason: "dy must have the output's shape")
+                operation: "Linear.backward", lhs: dy.shape, rhs: outputShape, reason: "dy must have the output's shape")
         }
-        let dx = try Tensor.matmul(dy, weight.value, .nn, backend: backend)  // [n, out]·[out, in]
+        let x = try input.flattenedRows("Linear.backward"), dy = try dy.flattenedRows("Linear.backward")
+        let n = x.shape[0]
+        let rowsDx = try Tensor.matmul(dy, weight.value, .nn, backend: backend)  // [n, out]·[out, in]
+        let dx = input.rank == 2 ? rowsDx : try rowsDx.reshaped(input.shape)
         let (out, inp, k) = (outputs, inputs, backend.kernels)
         dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in

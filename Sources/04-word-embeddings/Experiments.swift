@@ -29,7 +29,7 @@ public enum Chapter4 {
         let result = try trainer.train()
         let evaluation = EvaluationSet.evaluate(result.embeddings)
         let summary = RunSummary(
-            chapter: 3, model: o.model.rawValue, dataset: dataset,
+            chapter: 4, model: o.model.rawValue, dataset: dataset,
             metrics: [("analogy_accuracy", evaluation.accuracy), ("related_margin", evaluation.margin),
                       ("final_loss", result.finalLoss)],
             seconds: Date().timeIntervalSince(start),

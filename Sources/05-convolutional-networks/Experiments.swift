@@ -48,7 +48,7 @@ public enum Chapter5 {
         let test = try trainer.evaluate(data.test)
         let train = try trainer.evaluate(data.train)
         let summary = RunSummary(
-            chapter: 4, model: "cnn", dataset: "digits",
+            chapter: 5, model: "cnn", dataset: "digits",
             metrics: [("train_accuracy", train.accuracy), ("test_accuracy", test.accuracy), ("test_loss", test.loss)],
             seconds: Date().timeIntervalSince(start),
             details: [("parameters", .integer(model.parameterCount)), ("epochs", .integer(o.epochs)),

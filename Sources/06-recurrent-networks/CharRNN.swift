@@ -89,7 +89,7 @@ public final class CharRNN: @unchecked Sendable {
         let length = inputs.count / batch
         let tokens = Self.timeMajor(inputs, batch: batch, length: length)
         let labels = Self.timeMajor(targets, batch: batch, length: length)
-        let e = try embedding.forward(tokens)                                                       // [T·B, E]
+        let (e, embeddingCache) = try embedding.forward(try Embedding.ids(tokens), mode: train ? .training : .inference)  // [T·B, E]
         let cache = try rnn.forwardTimeMajor(e.scalars, batch: batch, h0: state?.h, c0: state?.c)
         let h = try Tensor(shape: [tokens.count, config.hiddenSize], scalars: Array(cache.outputs))  // [T·B, H]
         let (logits, headCache) = try head.forward(h, mode: train ? .training : .inference)           // [T·B, V]
@@ -98,7 +98,7 @@ public final class CharRNN: @unchecked Sendable {
         if train {
             let dh = try head.backward(dLogits, cache: headCache)
             let g = try rnn.backwardTimeMajor(dh.scalars, cache: cache)
-            try embedding.backward(Tensor(shape: [tokens.count, config.embeddingSize], scalars: g.dx), tokens: tokens)
+            _ = try embedding.backward(Tensor(shape: [tokens.count, config.embeddingSize], scalars: g.dx), cache: embeddingCache)
         }
         return Double(loss)
     }

@@ -113,7 +113,7 @@ public enum Chapter6 {
         let trainSeconds = Date().timeIntervalSince(start) - evalSeconds
         curve.append((o.steps, try model.evaluate(corpus.validation, length: o.sequenceLength)))
         let summary = RunSummary(
-            chapter: 5, model: "char-\(o.model.cell.rawValue)", dataset: "tinyshakespeare",
+            chapter: 6, model: "char-\(o.model.cell.rawValue)", dataset: "tinyshakespeare",
             metrics: [("val_loss", curve.last!.1), ("train_loss", losses.suffix(50).reduce(0, +) / Double(min(50, losses.count)))],
             seconds: trainSeconds,
             details: [("cell", .string(o.model.cell.rawValue)), ("hidden", .integer(o.model.hiddenSize)),

@@ -66,7 +66,7 @@ public final class SequenceCache<Scalar: TensorScalar> {
 }
 
 /// A recurrent layer in PyTorch's parameterisation (one layer, batch-first).
-public final class RecurrentLayer<Scalar: TensorScalar> {
+public final class RecurrentLayer<Scalar: TensorScalar>: Layer {
     public let kind: CellKind
     public let inputSize: Int, hiddenSize: Int
     /// W_ih [G·H, I], W_hh [G·H, H], b_ih, b_hh [G·H], gate blocks in PyTorch's order.
@@ -118,7 +118,22 @@ public final class RecurrentLayer<Scalar: TensorScalar> {
     }
 
 
-    // MARK: Batch-first API
+    // MARK: The layer contract
+
+    /// y [B, T, H] from x [B, T, I], starting from the zero state; the final
+    /// state is in the cache (`finalState`). To carry a state from one window
+    /// to the next, use `forward(_:initial:)` and `backward(_:dFinal:cache:)`.
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: SequenceCache<Scalar>) {
+        let (y, _, cache) = try forward(x, initial: nil)
+        return (y, cache)
+    }
+
+    /// dx [B, T, I] from dy [B, T, H], with no gradient arriving at the final state.
+    public func backward(_ dy: Tensor<Scalar>, cache: SequenceCache<Scalar>) throws -> Tensor<Scalar> {
+        try backward(dy, dFinal: nil, cache: cache).dx
+    }
+
+    // MARK: Batch-first API with state
 
     /// y [B, T, H] and the final state from x [B, T, I] and an optional
     /// initial state (zeros if nil).

@@ -53,7 +53,7 @@ public enum Chapter7 {
         let model = try GPT<Float>(config: config, seed: o.training.seed, initialization: o.initialization, backend: o.backend)
         let result = try GPTTrainer.train(model, corpus: corpus, options: o.training, progress: progress, evaluated: evaluated)
         let summary = RunSummary(
-            chapter: 6, model: "gpt", dataset: "tinyshakespeare",
+            chapter: 7, model: "gpt", dataset: "tinyshakespeare",
             metrics: [("val_loss", result.validationLoss), ("train_loss", result.history.last?.trainLoss ?? .nan)],
             seconds: result.seconds,
             details: [("parameters", .integer(model.parameterCount)), ("layers", .integer(o.layers)), ("heads", .integer(o.heads)),

@@ -127,14 +127,14 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     public struct Cache {
-        var tokens: [Int]
+        var tokens: Embedding<Scalar>.Cache
         var batch: Int, length: Int
         var dropout: Tensor<Scalar>?
         var blocks: [TransformerBlock<Scalar>.Cache]
         var finalNorm: LayerNormCache<Scalar>
         var normalized: Tensor<Scalar>
         /// The attention probabilities of every block, [B, H, T, T] each.
-        public var attentionProbabilities: [[Scalar]] { blocks.map(\.attention.probabilities) }
+        public var attentionProbabilities: [[Scalar]] { blocks.map { MultiHeadAttention.probabilities($0.attention) } }
     }
 
     /// A freshly initialised model; `initialization` defaults to
@@ -181,7 +181,8 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
             throw TrainingError.invalidOption(name: "tokens", value: "\(tokens.count)", reason: "expected batch × length = \(batch * length)")
         }
         let c = config.width
-        var x = try tokenEmbedding.forward(tokens)                                        // [B·T, C]
+        let (embedded, te) = try tokenEmbedding.forward(try Embedding.ids(tokens, shape: [batch, length]), mode: mode)
+        var x = embedded                                                                  // [B, T, C]
         positionEmbedding.value.scalars.withUnsafeBufferPointer { p in
             x.scalars.withUnsafeMutableBufferPointer { px in
                 for b in 0..<batch {                                                      // x += P[t]
@@ -194,13 +195,14 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
         var caches: [TransformerBlock<Scalar>.Cache] = []
         caches.reserveCapacity(blocks.count)
         for block in blocks {
-            let (y, cache) = try block.forward(x, batch: batch, length: length, mode: mode)  // [B·T, C]
+            let (y, cache) = try block.forward(x, mode: mode)                            // [B, T, C]
             x = y
             caches.append(cache)
         }
-        let (h, cf) = try finalNorm.forward(x)                                            // [B·T, C]
+        let (normalized, cf) = try finalNorm.forward(x, mode: mode)                       // [B, T, C]
+        let h = try normalized.flattenedRows("GPT")                                       // [B·T, C]
         let logits = try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, backend: backend)  // [B·T, V] = h Eᵀ
-        return (logits, Cache(tokens: tokens, batch: batch, length: length, dropout: dropMask, blocks: caches, finalNorm: cf, normalized: h))
+        return (logits, Cache(tokens: te, batch: batch, length: length, dropout: dropMask, blocks: caches, finalNorm: cf, normalized: h))
     }
 
     /// Accumulates every parameter's gradient from dlogits [B·T, V].
@@ -220,12 +222,12 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
                 }
             }
         }
-        dx = try finalNorm.backward(dx, cache: cache.finalNorm)
+        dx = try finalNorm.backward(try dx.reshaped([cache.batch, cache.length, c]), cache: cache.finalNorm)
         for (block, bc) in zip(blocks, cache.blocks).reversed() {
             dx = try block.backward(dx, cache: bc)
         }
         dx = try embeddingDropout.backward(dx, cache: cache.dropout)
-        try tokenEmbedding.backward(dx, tokens: cache.tokens)                                 // scatter-add into E
+        _ = try tokenEmbedding.backward(dx, cache: cache.tokens)                              // scatter-add into E
         dx.scalars.withUnsafeBufferPointer { g in                                           // P.grad[t] += Σ_b dx[b, t]
             positionEmbedding.grad.scalars.withUnsafeMutableBufferPointer { pg in
                 for b in 0..<cache.batch {

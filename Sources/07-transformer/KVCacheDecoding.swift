@@ -111,12 +111,12 @@ extension GPT {
         let c = config.width, position = cache.count, heads = config.heads, d = c / heads
         precondition(position < config.context, "decodeStep: the cache is full")
 
-        var x = try tokenEmbedding.forward([token])                                      // [1, C]
+        var x = try tokenEmbedding.forward(try Embedding.ids([token]), mode: .inference).output  // [1, C]
         for j in 0..<c { x.scalars[j] += positionEmbedding.value.scalars[position * c + j] }
         let scale = 1 / Scalar(d).squareRoot()
         var scores = [Scalar](repeating: 0, count: position + 1)
         for (l, block) in blocks.enumerated() {
-            let n1 = try block.norm1.forward(x).output                                   // [1, C]
+            let n1 = try block.norm1.forward(x, mode: .inference).output                                   // [1, C]
             let qkv = try RowProjection.apply(n1, block.attention.qkv, backend: backend).scalars  // [3C]
             for j in 0..<c {
                 cache.keys[l][position * c + j] = qkv[c + j]
@@ -144,12 +144,12 @@ extension GPT {
             }
             let a = try RowProjection.apply(try Tensor(shape: [1, c], scalars: attended), block.attention.output, backend: backend)
             let u = try x.adding(a, backend: backend)
-            let n2 = try block.norm2.forward(u).output
+            let n2 = try block.norm2.forward(u, mode: .inference).output
             let g = try block.gelu.forward(try RowProjection.apply(n2, block.expand, backend: backend), mode: .inference).output
             x = try u.adding(try RowProjection.apply(g, block.contract, backend: backend), backend: backend)
         }
         cache.count += 1
-        let h = try finalNorm.forward(x).output
+        let h = try finalNorm.forward(x, mode: .inference).output
         if backend == .simd { return RowProjection.matvec(h.scalars, tokenEmbedding.weight.value.scalars, bias: nil) }  // [V] = E h
         return try Tensor.matmul(h, tokenEmbedding.weight.value, .nt, backend: backend).scalars  // [V]
     }

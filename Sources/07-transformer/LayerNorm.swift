@@ -1,7 +1,7 @@
 // LayerNorm (Ba, Kiros & Hinton, 2016): each row is normalised over its own
 // features, then scaled and shifted by learned γ, β.
 //
-//   forward   x [n, C] → y [n, C]
+//   forward   x [n, C] → y [n, C]     (or [B, T, C]: every row of C features)
 //             μᵢ = (1/C) Σⱼ xᵢⱼ,   σᵢ² = (1/C) Σⱼ (xᵢⱼ − μᵢ)²,   rᵢ = 1/√(σᵢ² + ε)
 //             x̂ᵢⱼ = (xᵢⱼ − μᵢ)·rᵢ,   yᵢⱼ = γⱼ x̂ᵢⱼ + βⱼ
 //   backward  dy [n, C] → dx [n, C]
@@ -23,6 +23,8 @@ import Backpropagation
 
 /// What the LayerNorm backward pass needs.
 public struct LayerNormCache<Scalar: TensorScalar> {
+    /// The input's shape ([n, C] or [B, T, C]).
+    public var shape: [Int]
     /// x̂ [n, C]
     public var normalized: [Scalar]
     /// rᵢ = 1/√(σᵢ² + ε) [n]
@@ -31,7 +33,7 @@ public struct LayerNormCache<Scalar: TensorScalar> {
 
 /// Layer normalisation over the last dimension with learned γ (ones) and,
 /// if `hasBias`, β (zeros).
-public final class LayerNorm<Scalar: TensorScalar> {
+public final class LayerNorm<Scalar: TensorScalar>: Layer {
     public let gamma: Parameter<Scalar>
     /// β [C]; all zeros and not a parameter when `hasBias` is false.
     public let beta: Parameter<Scalar>
@@ -40,6 +42,7 @@ public final class LayerNorm<Scalar: TensorScalar> {
     public var backend: Backend
     public var width: Int { gamma.value.count }
     public var parameters: [Parameter<Scalar>] { hasBias ? [gamma, beta] : [gamma] }
+    public var summary: String { "LayerNorm(\(width))" }
 
     public init(width: Int, bias: Bool = true, epsilon: Double = 1e-5, backend: Backend = .simd) throws {
         gamma = Parameter("weight", try Tensor(shape: [width], repeating: 1))
@@ -49,13 +52,13 @@ public final class LayerNorm<Scalar: TensorScalar> {
         self.backend = backend
     }
 
-    /// y = γ ⊙ x̂ + β for x [n, C].
+    /// y = γ ⊙ x̂ + β for x [n, C] or [B, T, C] (the same in both modes).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func forward(_ x: Tensor<Scalar>) throws -> (output: Tensor<Scalar>, cache: LayerNormCache<Scalar>) {
-        let (n, c) = try x.matrixShape("LayerNorm")
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: LayerNormCache<Scalar>) {
+        let (n, c) = try x.flattenedRows("LayerNorm").matrixShape("LayerNorm")
         guard c == width else {
-            throw TensorError.shapeMismatch(operation: "LayerNorm", lhs: x.shape, rhs: [n, width], reason: "x needs \(width) columns")
+            throw TensorError.shapeMismatch(operation: "LayerNorm", lhs: x.shape, rhs: [n, width], reason: "x needs \(width) features (its last dimension)")
         }
         var y = [Scalar](repeating: 0, count: n * c), xhat = y, r = [Scalar](repeating: 0, count: n)
         let eps = Scalar(epsilon), simd = backend == .simd
@@ -77,16 +80,16 @@ public final class LayerNorm<Scalar: TensorScalar> {
                 }
             }
         }
-        return (try Tensor(shape: [n, c], scalars: y), LayerNormCache(normalized: xhat, inverseStd: r))
+        return (try Tensor(shape: x.shape, scalars: y), LayerNormCache(shape: x.shape, normalized: xhat, inverseStd: r))
     }
 
-    /// dx from dy [n, C]; adds into γ.grad and β.grad.
+    /// dx from dy (the output's shape); adds into γ.grad and β.grad.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache: LayerNormCache<Scalar>) throws -> Tensor<Scalar> {
         let c = width, n = cache.inverseStd.count
-        guard dy.shape == [n, c] else {
-            throw TensorError.shapeMismatch(operation: "LayerNorm.backward", lhs: dy.shape, rhs: [n, c], reason: "dy must have the output's shape")
+        guard dy.shape == cache.shape else {
+            throw TensorError.shapeMismatch(operation: "LayerNorm.backward", lhs: dy.shape, rhs: cache.shape, reason: "dy must have the output's shape")
         }
         var dx = [Scalar](repeating: 0, count: n * c)
         let simd = backend == .simd
@@ -111,7 +114,7 @@ public final class LayerNorm<Scalar: TensorScalar> {
                 }
             }
         }
-        return try Tensor(shape: [n, c], scalars: dx)
+        return try Tensor(shape: cache.shape, scalars: dx)
     }
 
     /// β.grad's storage, or `scratch` when there is no β to learn.

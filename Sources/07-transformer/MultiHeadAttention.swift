@@ -2,11 +2,11 @@
 // and values, H heads of causal attention side by side, and an output
 // projection that mixes the heads.
 //
-//   forward   x [B·T, C] → y [B·T, C]
-//             qkv = x W_qkvᵀ + b_qkv            [B·T, 3C]   (Linear C → 3C)
-//             a   = CausalAttention(qkv)         [B·T, C]    (heads split and merged by column)
-//             y   = a W_oᵀ + b_o                 [B·T, C]    (Linear C → C)
-//   backward  dy [B·T, C] → dx [B·T, C], in the reverse order, accumulating
+//   forward   x [B, T, C] → y [B, T, C]
+//             qkv = x W_qkvᵀ + b_qkv            [B, T, 3C]  (Linear C → 3C)
+//             a   = CausalSelfAttention(qkv)     [B, T, C]   (heads split and merged by column)
+//             y   = a W_oᵀ + b_o                 [B, T, C]   (Linear C → C)
+//   backward  dy [B, T, C] → dx [B, T, C], in the reverse order, accumulating
 //             the two projections' parameter gradients.
 // With `bias: false` both projections are bias-free (y = a W_oᵀ, PyTorch's
 // `bias=False`).
@@ -14,21 +14,23 @@
 import BackpropCore
 import Backpropagation
 
-public final class MultiHeadAttention<Scalar: TensorScalar> {
-    public let heads: Int
+public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
+    public var heads: Int { attention.heads }
     /// W_qkv [3C, C], b_qkv [3C]
     public let qkv: Linear<Scalar>
+    public let attention: CausalSelfAttention<Scalar>
     /// W_o [C, C], b_o [C]
     public let output: Linear<Scalar>
-    public var backend: Backend { didSet { qkv.backend = backend; output.backend = backend } }
+    public var backend: Backend {
+        didSet { qkv.backend = backend; attention.backend = backend; output.backend = backend }
+    }
     public var width: Int { output.outputs }
+    public var summary: String { "MultiHeadAttention(\(width), \(heads) heads)" }
 
     public struct Cache {
         var x: Tensor<Scalar>
-        var qkv: [Scalar]
-        var probabilities: [Scalar]
+        var attention: CausalSelfAttention<Scalar>.Cache
         var attended: Tensor<Scalar>
-        var shape: AttentionShape
     }
 
     /// QKV weights N(0, std²), the output projection's N(0, outputStd²), zero biases if `bias`.
@@ -36,39 +38,37 @@ public final class MultiHeadAttention<Scalar: TensorScalar> {
         guard heads > 0, width % heads == 0 else {
             throw TrainingError.invalidOption(name: "heads", value: "\(heads)", reason: "must divide the width \(width)")
         }
-        self.heads = heads
         self.backend = backend
         qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: std, bias: bias, rng: &rng, backend: backend)
+        attention = try CausalSelfAttention(heads: heads, backend: backend)
         output = try GPTInit.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, backend: backend)
     }
 
     public var parameters: [Parameter<Scalar>] { qkv.parameters + output.parameters }
 
-    /// x [batch·length, C] → y [batch·length, C].
+    /// x [B, T, C] → y [B, T, C].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func forward(_ x: Tensor<Scalar>, batch: Int, length: Int) throws -> (output: Tensor<Scalar>, cache: Cache) {
-        let shape = AttentionShape(batch: batch, length: length, heads: heads, width: width)
-        guard x.shape == [shape.rows, width] else {
-            throw TensorError.shapeMismatch(operation: "MultiHeadAttention", lhs: x.shape, rhs: [shape.rows, width], reason: "x must be [batch·length, width]")
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        guard x.rank == 3, x.shape[2] == width else {
+            throw TensorError.shapeMismatch(operation: summary, lhs: x.shape, rhs: [-1, -1, width], reason: "x must be [batch, time, \(width)]")
         }
-        let projected = try qkv.forward(x, mode: .inference).output                          // [B·T, 3C]
-        let (a, p) = CausalAttention.forward(projected.scalars, shape: shape, backend: backend)  // [B·T, C]
-        let attended = try Tensor(shape: [shape.rows, width], scalars: a)
-        let y = try output.forward(attended, mode: .inference).output                          // [B·T, C]
-        return (y, Cache(x: x, qkv: projected.scalars, probabilities: p, attended: attended, shape: shape))
+        let projected = try qkv.forward(x, mode: mode).output                    // [B, T, 3C]
+        let (attended, ca) = try attention.forward(projected, mode: mode)         // [B, T, C]
+        let y = try output.forward(attended, mode: mode).output                   // [B, T, C]
+        return (y, Cache(x: x, attention: ca, attended: attended))
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
-        let da = try output.backward(dy, cache: cache.attended)                                   // [B·T, C]
-        let dqkv = CausalAttention.backward(da.scalars, qkv: cache.qkv, probabilities: cache.probabilities, shape: cache.shape, backend: backend)
-        return try qkv.backward(try Tensor(shape: [cache.shape.rows, 3 * width], scalars: dqkv), cache: cache.x)  // [B·T, C]
+        let da = try output.backward(dy, cache: cache.attended)                   // [B, T, C]
+        let dqkv = try attention.backward(da, cache: cache.attention)             // [B, T, 3C]
+        return try qkv.backward(dqkv, cache: cache.x)                             // [B, T, C]
     }
 
     /// The attention probabilities P [B, H, T, T] of a forward pass (for figures).
-    public static func probabilities(_ cache: Cache) -> [Scalar] { cache.probabilities }
+    public static func probabilities(_ cache: Cache) -> [Scalar] { cache.attention.probabilities }
 }
 
 /// Drawing N(0, std²) weights (the standard deviations: `GPTInitialization`).

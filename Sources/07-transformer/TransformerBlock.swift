@@ -1,9 +1,9 @@
 // One pre-norm Transformer block (GPT-2's arrangement):
 //
-//   forward   x [B·T, C] → z [B·T, C]
+//   forward   x [B, T, C] → z [B, T, C]
 //             u = x + Dropout(MHA(LN₁(x)))                    (attention, residual)
 //             z = u + Dropout(W₂ GELU(W₁ LN₂(u) + b₁) + b₂)   (MLP of width 4C, residual)
-//   backward  dz [B·T, C] → dx [B·T, C]
+//   backward  dz [B, T, C] → dx [B, T, C]
 //             du = dz + LN₂ᵀ(W₁ᵀ(GELU′ ⊙ W₂ᵀ dz))            (the residual passes dz through unchanged)
 //             dx = du + LN₁ᵀ(MHAᵀ(du))
 // The residual additions are why gradients reach early layers intact: each
@@ -14,7 +14,7 @@
 import BackpropCore
 import Backpropagation
 
-public final class TransformerBlock<Scalar: TensorScalar> {
+public final class TransformerBlock<Scalar: TensorScalar>: Layer {
     public let norm1: LayerNorm<Scalar>
     public let attention: MultiHeadAttention<Scalar>
     public let norm2: LayerNorm<Scalar>
@@ -74,36 +74,35 @@ public final class TransformerBlock<Scalar: TensorScalar> {
         return all.filter { !$0.isBias || norm1.hasBias }.map { ($0.0, $0.1) }
     }
     public var parameters: [Parameter<Scalar>] { namedParameters.map(\.1) }
+    public var summary: String { "TransformerBlock(\(norm1.width), \(attention.heads) heads)" }
 
-    /// x [batch·length, C] → z [batch·length, C].
+    /// x [B, T, C] → z [B, T, C].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func forward(_ x: Tensor<Scalar>, batch: Int, length: Int, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Cache) {
-
-        let (n1, c1) = try norm1.forward(x)                                            // [B·T, C]
-        let (a, ca) = try attention.forward(n1, batch: batch, length: length)        // [B·T, C]
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        let (n1, c1) = try norm1.forward(x, mode: mode)                                // [B, T, C]
+        let (a, ca) = try attention.forward(n1, mode: mode)                            // [B, T, C]
         let (ad, d1) = try dropout1.forward(a, mode: mode)
-        let u = try x.adding(ad, backend: backend)                                           // residual
-        let (n2, c2) = try norm2.forward(u)                                            // [B·T, C]
-        let h = try expand.forward(n2, mode: mode).output                              // [B·T, 4C]
-        let (g, cg) = try gelu.forward(h, mode: mode)                                  // [B·T, 4C]
-        let m = try contract.forward(g, mode: mode).output                             // [B·T, C]
+        let u = try x.adding(ad, backend: backend)                                     // residual
+        let (n2, c2) = try norm2.forward(u, mode: mode)                                // [B, T, C]
+        let h = try expand.forward(n2, mode: mode).output                              // [B, T, 4C]
+        let (g, cg) = try gelu.forward(h, mode: mode)                                  // [B, T, 4C]
+        let m = try contract.forward(g, mode: mode).output                             // [B, T, C]
         let (md, d2) = try dropout2.forward(m, mode: mode)
-        let z = try u.adding(md, backend: backend)                                           // residual
+        let z = try u.adding(md, backend: backend)                                     // residual
         return (z, Cache(norm1: c1, attention: ca, drop1: d1, norm2: c2, normalized2: n2, gelu: cg, drop2: d2))
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dz: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
-
         let dm = try dropout2.backward(dz, cache: cache.drop2)
-        let dg = try contract.backward(dm, cache: cache.gelu.1)                      // [B·T, 4C]
-        let dh = try gelu.backward(dg, cache: cache.gelu)                            // [B·T, 4C]
-        let dn2 = try expand.backward(dh, cache: cache.normalized2)                  // [B·T, C]
+        let dg = try contract.backward(dm, cache: cache.gelu.1)                      // [B, T, 4C]
+        let dh = try gelu.backward(dg, cache: cache.gelu)                            // [B, T, 4C]
+        let dn2 = try expand.backward(dh, cache: cache.normalized2)                  // [B, T, C]
         let du = try dz.adding(try norm2.backward(dn2, cache: cache.norm2), backend: backend)
         let da = try dropout1.backward(du, cache: cache.drop1)
-        let dn1 = try attention.backward(da, cache: cache.attention)                 // [B·T, C]
+        let dn1 = try attention.backward(da, cache: cache.attention)                 // [B, T, C]
         return try du.adding(try norm1.backward(dn1, cache: cache.norm1), backend: backend)
     }
 }

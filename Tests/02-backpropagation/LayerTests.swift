@@ -142,9 +142,17 @@ import Testing
             try Linear(4, 6, rng: &rng), Activation(.gelu), try Linear(6, 5, rng: &rng), Activation(.sigmoid),
             try Linear(5, 3, rng: &rng), Softmax(),
         ])
-        for (name, report) in try checkLayer(model, input: randomTensor([3, 4], seed: 11)) {
-            #expect(report.passes(1e-6), "\(name): \(report)")
+        let reports = try checkLayer(model, input: randomTensor([3, 4], seed: 11))
+        #expect(reports.count == 1 + model.parameters.count)  // the input and all six parameters
+        for (i, p) in model.parameters.enumerated() {
+            let report = reports["\(i).\(p.name)"]!
+            // Below the softmax the first layer's gradients are ~1e-5, where the
+            // central difference's rounding error (ε·|L|/h ≈ 1e-10) is a 1e-5
+            // relative error by itself: there, agree to 1e-9 absolutely.
+            let absolute = zip(p.grad.scalars, report.numericGradient.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(report.passes(1e-6) || absolute < 1e-9, "\(i).\(p.name): \(report)")
         }
+        #expect(reports["input"]!.passes(1e-6), "input: \(reports["input"]!)")
     }
 
     @Test func shapeErrorsAreTyped() throws {

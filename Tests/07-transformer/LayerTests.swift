@@ -69,16 +69,10 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
         var rng = SeededRandom(seed: 616)
         let mha = try MultiHeadAttention<Double>(width: 4, heads: 2, outputStd: 0.5, rng: &rng)
         for p in mha.parameters { p.value = randomTensor(p.value.shape, seed: 617 + UInt64(p.value.count), scale: 0.7) }
-        let x = randomTensor([6, 4], seed: 618)
-        let r = randomTensor([6, 4], seed: 619)
-        let (_, cache) = try mha.forward(x, batch: 2, length: 3)
-        let dx = try mha.backward(r, cache: cache)
-        func loss(_ input: Tensor<Double>) throws -> Double { try mha.forward(input, batch: 2, length: 3).output.multiplying(r).sum() }
-        let report = try GradientCheck.check(loss, at: x, analytic: dx)
-        #expect(report.passes(1e-7), "input: \(report)")
-        for p in mha.parameters {
-            let saved = p.value
-            let pr = try GradientCheck.check({ v in p.value = v; defer { p.value = saved }; return try loss(x) }, at: saved, analytic: p.grad)
+        let reports = try checkLayer(mha, input: randomTensor([2, 3, 4], seed: 618), seed: 619)  // x [B, T, C]
+        #expect(reports["input"]!.passes(1e-7), "input: \(reports["input"]!)")
+        for (i, p) in mha.parameters.enumerated() {
+            let pr = reports["\(i).\(p.name)"]!
             // The key bias's gradient is exactly 0 (adding one vector to every key shifts a
             // score row by a constant, which softmax ignores), so compare absolutely.
             #expect(maxRelativeDifference(p.grad, pr.numericGradient) < 1e-8, "\(p.name): \(pr)")
@@ -97,15 +91,12 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
     @Test("LayerNorm backward matches finite differences (input, γ, β)", arguments: [Backend.naive, .simd])
     func layerNormGradient(backend: Backend) throws {
         let ln = try layerNorm(backend)
-        let x = randomTensor([4, 5], seed: 623, scale: 2), r = randomTensor([4, 5], seed: 624)
-        let (_, cache) = try ln.forward(x)
-        let dx = try ln.backward(r, cache: cache)
-        func loss(_ input: Tensor<Double>) throws -> Double { try ln.forward(input).output.multiplying(r).sum() }
-        #expect(try GradientCheck.check(loss, at: x, analytic: dx).passes(1e-6))
-        for p in ln.parameters {
-            let saved = p.value
-            let report = try GradientCheck.check({ v in p.value = v; defer { p.value = saved }; return try loss(x) }, at: saved, analytic: p.grad)
-            #expect(report.passes(1e-7), "\(report)")
+        for shape in [[4, 5], [2, 3, 5]] {   // rows, and a sequence [B, T, C]
+            let reports = try checkLayer(ln, input: randomTensor(shape, seed: 623, scale: 2), seed: 624)
+            #expect(reports["input"]!.passes(1e-6), "\(shape): \(reports["input"]!)")
+            for p in ln.parameters {
+                #expect(reports[p.name]!.passes(1e-7), "\(shape) \(p.name): \(reports[p.name]!)")
+            }
         }
     }
 
@@ -115,7 +106,7 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
         let ln = try LayerNorm<Double>(width: 10, backend: backend)
         ln.gamma.value = try f.tensor("gamma")
         ln.beta.value = try f.tensor("beta")
-        let (y, cache) = try ln.forward(try f.tensor("x"))
+        let (y, cache) = try ln.forward(try f.tensor("x"), mode: .training)
         #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12)
         let dx = try ln.backward(try f.tensor("dy"), cache: cache)
         #expect(maxRelativeDifference(dx, try f.tensor("dx")) < 1e-12)
@@ -131,7 +122,7 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
         for backend in [Backend.naive, .simd] {
             let ln = try LayerNorm<Float>(width: 37, backend: backend)
             ln.gamma.value = try Tensor(shape: [37], scalars: randomTensor([37], seed: 627).scalars.map(Float.init))
-            let (y, cache) = try ln.forward(x)
+            let (y, cache) = try ln.forward(x, mode: .training)
             outputs.append((y, try ln.backward(dy, cache: cache), ln.gamma.grad))
         }
         #expect(maxRelativeDifference(outputs[0].0, outputs[1].0) < 1e-5)
@@ -165,16 +156,10 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
         for (i, p) in block.parameters.enumerated() {
             p.value = try p.value.adding(randomTensor(p.value.shape, seed: 640 + UInt64(i), scale: 0.3))
         }
-        let x = randomTensor([6, 4], seed: 632), r = randomTensor([6, 4], seed: 633)
-        let (_, cache) = try block.forward(x, batch: 2, length: 3, mode: .training)
-        let dx = try block.backward(r, cache: cache)
-        func loss(_ input: Tensor<Double>) throws -> Double {
-            try block.forward(input, batch: 2, length: 3, mode: .training).output.multiplying(r).sum()
-        }
-        #expect(try GradientCheck.check(loss, at: x, analytic: dx).passes(1e-6))
-        for (name, p) in block.namedParameters {
-            let saved = p.value
-            let report = try GradientCheck.check({ v in p.value = v; defer { p.value = saved }; return try loss(x) }, at: saved, analytic: p.grad)
+        let reports = try checkLayer(block, input: randomTensor([2, 3, 4], seed: 632), seed: 633)  // x [B, T, C]
+        #expect(reports["input"]!.passes(1e-6), "input: \(reports["input"]!)")
+        for (i, (name, p)) in block.namedParameters.enumerated() {
+            let report = reports["\(i).\(p.name)"]!
             #expect(report.passes(1e-6), "\(name): \(report)")
         }
     }
@@ -184,10 +169,10 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
         let f = try fixture("ch7_block")
         let block = try Self.block(backend)
         for (name, p) in block.namedParameters { p.value = try f.tensor("param:" + name) }
-        let (z, cache) = try block.forward(try f.tensor("x"), batch: 2, length: 4, mode: .training)
-        #expect(maxRelativeDifference(z, try f.tensor("z")) < 1e-12)
-        let dx = try block.backward(try f.tensor("dz"), cache: cache)
-        #expect(maxRelativeDifference(dx, try f.tensor("dx")) < 1e-11)
+        let (z, cache) = try block.forward(try f.tensor("x").reshaped([2, 4, 8]), mode: .training)  // [B·T, C] as [B, T, C]
+        #expect(maxRelativeDifference(z, try f.tensor("z").reshaped([2, 4, 8])) < 1e-12)
+        let dx = try block.backward(try f.tensor("dz").reshaped([2, 4, 8]), cache: cache)
+        #expect(maxRelativeDifference(dx, try f.tensor("dx").reshaped([2, 4, 8])) < 1e-11)
         for (name, p) in block.namedParameters {
             #expect(maxRelativeDifference(p.grad, try f.tensor("grad:" + name)) < 1e-11, "\(name)")
         }
@@ -198,10 +183,10 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
         var rng = SeededRandom(seed: 634)
         let make = { (rng: inout SeededRandom) in try TransformerBlock<Double>(width: 8, heads: 2, layers: 1, dropout: 0.5, seed: 9, rng: &rng) }
         let block = try make(&rng)
-        let x = randomTensor([4, 8], seed: 635)
-        let a = try block.forward(x, batch: 1, length: 4, mode: .inference).output
-        let b = try block.forward(x, batch: 1, length: 4, mode: .inference).output
-        let c = try block.forward(x, batch: 1, length: 4, mode: .training).output
+        let x = randomTensor([1, 4, 8], seed: 635)
+        let a = try block.forward(x, mode: .inference).output
+        let b = try block.forward(x, mode: .inference).output
+        let c = try block.forward(x, mode: .training).output
         #expect(a == b)
         #expect(a != c)
     }

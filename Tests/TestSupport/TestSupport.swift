@@ -31,7 +31,12 @@ public func labels(_ t: Tensor<Double>) -> [Int] { t.scalars.map { Int($0) } }
 
 
 /// Finite-difference reports for a layer's backward: the input gradient and
-/// every parameter's, for L = Σ y ⊙ R with a seeded random R.
+/// every parameter's, for L = Σ y ⊙ R with a seeded random R. Any layer of
+/// the book fits, sequence layers included ([batch, time, features] inputs,
+/// or token ids for an embedding). Reports are keyed "input" and by parameter
+/// name; where a layer has several parameters of one name (a Sequential, or
+/// attention's two projections), by "index.name", the index counting
+/// `layer.parameters`.
 public func checkLayer<L: Layer>(
     _ layer: L, input x: Tensor<Double>, seed: UInt64 = 99, mode: Mode = .training
 ) throws -> [String: GradientCheckReport] where L.Scalar == Double {
@@ -41,9 +46,11 @@ public func checkLayer<L: Layer>(
     let dx = try layer.backward(r, cache: cache)
     func loss(_ input: Tensor<Double>) throws -> Double { try layer.forward(input, mode: mode).output.multiplying(r).sum() }
     var reports = ["input": try GradientCheck.check(loss, at: x, analytic: dx)]
-    for p in layer.parameters {
+    let names = layer.parameters.map(\.name)
+    for (i, p) in layer.parameters.enumerated() {
         let saved = p.value
-        reports[p.name] = try GradientCheck.check({ v in
+        let key = names.filter { $0 == p.name }.count == 1 ? p.name : "\(i).\(p.name)"
+        reports[key] = try GradientCheck.check({ v in
             p.value = v
             defer { p.value = saved }
             return try loss(x)

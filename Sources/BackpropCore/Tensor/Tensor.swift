@@ -96,6 +96,20 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
         return (shape[0], shape[1])
     }
 
+    /// A tensor of rank ≥ 2 seen as a matrix whose rows are every position of
+    /// the leading dimensions and whose columns are the last dimension: the
+    /// "features last" convention of every layer that acts on features
+    /// ([n, C] rows, or [batch, time, C] sequences).
+    /// - Throws: `TensorError.invalidShape` for a rank below 2.
+    @inlinable
+    public func flattenedRows(_ operation: String) throws -> Tensor {
+        guard shape.count >= 2 else {
+            throw TensorError.invalidShape(
+                operation: operation, shape: shape, reason: "expected [rows, features] or [batch, time, features]")
+        }
+        return shape.count == 2 ? self : Tensor(uncheckedShape: [count / shape[shape.count - 1], shape[shape.count - 1]], scalars: scalars)
+    }
+
     /// The same elements seen with another shape of equal element count.
     @inlinable
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
