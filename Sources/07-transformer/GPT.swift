@@ -77,34 +77,6 @@ public struct GPTConfig: Sendable, Equatable {
 }
 
 /// The spread of a fresh GPT's weights. Every weight matrix is drawn from
-/// N(0, std²) — the token and position embeddings, the QKV projections and
-/// the MLP's W₁ — except the two Linears that write into the residual stream
-/// (attention output, W₂), which get std/√(2L). Biases start at 0 and
-/// LayerNorm gains at 1.
-public struct GPTInitialization: Sendable, Equatable {
-    public let std: Double
-
-    /// - Throws: `TrainingError.invalidOption` unless std is positive and finite.
-    public init(std: Double) throws {
-        guard std.isFinite, std > 0 else {
-            throw TrainingError.invalidOption(name: "init std", value: "\(std)", reason: "must be positive and finite")
-        }
-        self.std = std
-    }
-
-    /// std = 1/√C (0.088 at C = 128): a row of W·x then sums C terms of
-    /// variance 1/C each, so a unit-variance input (LayerNorm's output) gives
-    /// unit-variance pre-activations at any width. For the baby GPT it trains
-    /// to a validation loss of 1.750 where GPT-2's std 0.02 (tuned for widths
-    /// of 768 and more) reaches 1.888 in the same 2,000 steps
-    /// (chapters/07-transformer.md, "The block" and "Results").
-    public static func widthScaled(_ width: Int) -> GPTInitialization {
-        GPTInitialization(unchecked: 1 / Double(max(width, 1)).squareRoot())
-    }
-
-    private init(unchecked std: Double) { self.std = std }
-}
-
 /// A GPT language model, generic over its scalar (Float to train, Double to
 /// gradient-check). `@unchecked Sendable`: inference (`forward` in inference
 /// mode, `generate`) only reads the parameters and keeps no scratch state, so
@@ -146,7 +118,7 @@ public final class GPT<Scalar: TensorScalar>: @unchecked Sendable {
         let c = config.width
         let std = (initialization ?? .widthScaled(c)).std
         tokenEmbedding = try Embedding(count: config.vocabulary.count, dimension: c, std: std, rng: &rng)
-        positionEmbedding = Parameter("weight", try GPTInit.normal([config.context, c], std: std, rng: &rng))
+        positionEmbedding = Parameter("weight", try GPTInitialization.normal([config.context, c], std: std, rng: &rng))
         blocks = try (0..<config.layers).map { l in
             try TransformerBlock(width: c, heads: config.heads, layers: config.layers, bias: config.bias, dropout: config.dropout,
                                  seed: seed &+ UInt64(10 * (l + 1)), std: std, rng: &rng, backend: backend)

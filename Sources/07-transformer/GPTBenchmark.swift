@@ -41,12 +41,12 @@ public enum GPTBenchmark {
     }
 
     /// Generated tokens per second for `count` tokens after a one-token prompt.
-    public static func generationTokensPerSecond(useCache: Bool, count: Int = 256, minRuns: Int = 3) throws -> Double {
+    public static func generationTokensPerSecond(useKVCache: Bool, count: Int = 256, minRuns: Int = 3) throws -> Double {
         let model = try GPT<Float>(config: try babyConfig(), seed: 1)
         var failure: Error?
         let seconds = Benchmark.bestTime(minSeconds: 0, minRuns: minRuns) {
             var rng = SeededRandom(seed: 3)
-            do { _ = try model.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &rng, useCache: useCache) } catch { failure = error }
+            do { _ = try model.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &rng, useKVCache: useKVCache) } catch { failure = error }
         }
         if let failure { throw failure }
         return Double(count) / seconds
@@ -60,8 +60,8 @@ public enum GPTBenchmark {
         let simd = try msPerTrainingStep(backend: .simd, batch: batch, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5)
         let shape = "L4 H4 C128 T64 batch 12 adamw"
         let count = quick ? 32 : 256
-        let cached = try generationTokensPerSecond(useCache: true, count: count, minRuns: quick ? 1 : 3)
-        let recomputed = try generationTokensPerSecond(useCache: false, count: count, minRuns: quick ? 1 : 3)
+        let cached = try generationTokensPerSecond(useKVCache: true, count: count, minRuns: quick ? 1 : 3)
+        let recomputed = try generationTokensPerSecond(useKVCache: false, count: count, minRuns: quick ? 1 : 3)
         return [
             BenchRow(kernel: "gpt train step", shape: shape, variant: "naive", gflops: flops / naive / 1e6, msPerStep: naive, vsNaive: 1,
                      vsPeak: flops / naive / 1e6 / peakGflops),

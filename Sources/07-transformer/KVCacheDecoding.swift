@@ -49,16 +49,16 @@ public struct KVCache<Scalar: TensorScalar> {
 /// Feeds tokens to a model one at a time and returns the next-token logits.
 public struct GPTDecoder<Scalar: TensorScalar> {
     public let model: GPT<Scalar>
-    public let usesCache: Bool
+    public let usesKVCache: Bool
     public private(set) var tokens: [Int] = []
     /// The first token of the current window (the cache holds tokens[start...]).
     public private(set) var start = 0
     var cache: KVCache<Scalar>
 
-    public init(model: GPT<Scalar>, usesCache: Bool = true) {
+    public init(model: GPT<Scalar>, usesKVCache: Bool = true) {
         self.model = model
-        self.usesCache = usesCache
-        cache = KVCache(layers: usesCache ? model.config.layers : 0, context: model.config.context, width: model.config.width)
+        self.usesKVCache = usesKVCache
+        cache = KVCache(layers: usesKVCache ? model.config.layers : 0, context: model.config.context, width: model.config.width)
     }
 
     /// The start of the window the model sees after `n` tokens (see the header).
@@ -78,7 +78,7 @@ public struct GPTDecoder<Scalar: TensorScalar> {
         tokens.append(token)
         let n = tokens.count
         let s = Self.windowStart(n, context: model.config.context)
-        if !usesCache {
+        if !usesKVCache {
             let window = Array(tokens[s..<n])
             let logits = try model.forward(window, batch: 1, length: window.count).logits    // [len, V]
             let v = model.config.vocabulary.count
@@ -157,8 +157,8 @@ extension GPT {
     /// The next-token logits after each prefix tokens[0…i] (for tests and figures).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func logitsAfterEachToken(_ tokens: [Int], useCache: Bool) throws -> [[Scalar]] {
-        var decoder = GPTDecoder(model: self, usesCache: useCache)
+    public func logitsAfterEachToken(_ tokens: [Int], useKVCache: Bool) throws -> [[Scalar]] {
+        var decoder = GPTDecoder(model: self, usesKVCache: useKVCache)
         return try tokens.map { try decoder.append($0) }
     }
 
@@ -166,12 +166,12 @@ extension GPT {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func generateTokens(
-        prompt: [Int], count: Int, sampling: SamplingOptions, rng: inout SeededRandom, useCache: Bool = true,
+        prompt: [Int], count: Int, sampling: SamplingOptions, rng: inout SeededRandom, useKVCache: Bool = true,
         onToken: (Int) throws -> Void = { _ in }
     ) throws -> [Int] {
         guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
         guard count >= 0 else { throw TrainingError.invalidOption(name: "length", value: "\(count)", reason: "must be ≥ 0") }
-        var decoder = GPTDecoder(model: self, usesCache: useCache)
+        var decoder = GPTDecoder(model: self, usesKVCache: useKVCache)
         var logits = try decoder.append(contentsOf: prompt)
         var out: [Int] = []
         out.reserveCapacity(count)

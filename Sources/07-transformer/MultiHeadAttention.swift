@@ -39,9 +39,9 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
             throw TrainingError.invalidOption(name: "heads", value: "\(heads)", reason: "must divide the width \(width)")
         }
         self.backend = backend
-        qkv = try GPTInit.linear(inputs: width, outputs: 3 * width, std: std, bias: bias, rng: &rng, backend: backend)
+        qkv = try GPTInitialization.linear(inputs: width, outputs: 3 * width, std: std, bias: bias, rng: &rng, backend: backend)
         attention = try CausalSelfAttention(heads: heads, backend: backend)
-        output = try GPTInit.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, backend: backend)
+        output = try GPTInitialization.linear(inputs: width, outputs: width, std: outputStd, bias: bias, rng: &rng, backend: backend)
     }
 
     public var parameters: [Parameter<Scalar>] { qkv.parameters + output.parameters }
@@ -69,18 +69,4 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
 
     /// The attention probabilities P [B, H, T, T] of a forward pass (for figures).
     public static func probabilities(_ cache: Cache) -> [Scalar] { cache.attention.probabilities }
-}
-
-/// Drawing N(0, std²) weights (the standard deviations: `GPTInitialization`).
-enum GPTInit {
-    static func normal<Scalar: TensorScalar>(_ shape: [Int], std: Double, rng: inout SeededRandom) throws -> Tensor<Scalar> {
-        try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(rng.normal(mean: 0, std: std)) })
-    }
-
-    /// A Linear inputs → outputs with N(0, std²) weights and, if `bias`, zero biases.
-    static func linear<Scalar: TensorScalar>(inputs: Int, outputs: Int, std: Double, bias: Bool, rng: inout SeededRandom,
-                                             backend: Backend) throws -> Linear<Scalar> {
-        let w: Tensor<Scalar> = try normal([outputs, inputs], std: std, rng: &rng)
-        return bias ? try Linear(weight: w, bias: Tensor.zeros([outputs]), backend: backend) : try Linear(weight: w, backend: backend)
-    }
 }

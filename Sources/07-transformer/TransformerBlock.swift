@@ -54,9 +54,9 @@ public final class TransformerBlock<Scalar: TensorScalar>: Layer {
         norm1 = try LayerNorm(width: width, bias: bias, backend: backend)
         attention = try MultiHeadAttention(width: width, heads: heads, bias: bias, std: std, outputStd: residualStd, rng: &rng, backend: backend)
         norm2 = try LayerNorm(width: width, bias: bias, backend: backend)
-        expand = try GPTInit.linear(inputs: width, outputs: 4 * width, std: std, bias: bias, rng: &rng, backend: backend)
+        expand = try GPTInitialization.linear(inputs: width, outputs: 4 * width, std: std, bias: bias, rng: &rng, backend: backend)
         gelu = Activation(.gelu, backend: backend)
-        contract = try GPTInit.linear(inputs: 4 * width, outputs: width, std: residualStd, bias: bias, rng: &rng, backend: backend)
+        contract = try GPTInitialization.linear(inputs: 4 * width, outputs: width, std: residualStd, bias: bias, rng: &rng, backend: backend)
         dropout1 = try Dropout(dropout, seed: seed &+ 1, backend: backend)
         dropout2 = try Dropout(dropout, seed: seed &+ 2, backend: backend)
     }

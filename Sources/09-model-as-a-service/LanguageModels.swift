@@ -86,17 +86,17 @@ public struct CharRNNGenerator: TextGenerating {
 public struct GPTGenerator: TextGenerating {
     public let model: GPT<Float>
     public let info: ModelInfo
-    public var usesCache: Bool
+    public var usesKVCache: Bool
 
-    public init(model: GPT<Float>, usesCache: Bool = true) {
+    public init(model: GPT<Float>, usesKVCache: Bool = true) {
         self.model = model
-        self.usesCache = usesCache
+        self.usesKVCache = usesKVCache
         info = ModelInfo(checkpoint: model.checkpoint(), parameterCount: model.parameterCount)
     }
 
     /// - Throws: `CheckpointError` for a wrong kind, a config that does not
     ///   match the tensors, or a missing or misshapen tensor.
-    public init(checkpoint: Checkpoint, path: String = "", usesCache: Bool = true) throws {
+    public init(checkpoint: Checkpoint, path: String = "", usesKVCache: Bool = true) throws {
         try checkpoint.require(model: GPT<Float>.checkpointKind, path: path)
         let vocabulary = Array(try checkpoint.requireConfig("vocabulary", path: path).stringValue ?? "")
         let width = try checkpoint.configInt("width", in: 1...1 << 20, path: path)
@@ -108,12 +108,12 @@ public struct GPTGenerator: TextGenerating {
             throw CheckpointError.badConfig(path: path, key: "layers", reason: "is \(layers) but the checkpoint has no tensors for block \(layers - 1)")
         }
         let model = try PromptCheck.load(path: path) { try GPT<Float>(checkpoint: checkpoint) }
-        self.init(model: model, usesCache: usesCache, info: ModelInfo(checkpoint: checkpoint, parameterCount: model.parameterCount))
+        self.init(model: model, usesKVCache: usesKVCache, info: ModelInfo(checkpoint: checkpoint, parameterCount: model.parameterCount))
     }
 
-    init(model: GPT<Float>, usesCache: Bool, info: ModelInfo) {
+    init(model: GPT<Float>, usesKVCache: Bool, info: ModelInfo) {
         self.model = model
-        self.usesCache = usesCache
+        self.usesKVCache = usesKVCache
         self.info = info
     }
 
@@ -125,11 +125,11 @@ public struct GPTGenerator: TextGenerating {
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                          onToken: (String) throws -> Void) throws -> String {
         try validate(prompt: prompt)
-        if usesCache { return try model.generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, onToken: onToken) }
+        if usesKVCache { return try model.generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, onToken: onToken) }
         let vocabulary = model.config.vocabulary
         var start = try vocabulary.encode(prompt)
         if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
-        let tokens = try model.generateTokens(prompt: start, count: maxTokens, sampling: sampling, rng: &rng, useCache: false) { t in
+        let tokens = try model.generateTokens(prompt: start, count: maxTokens, sampling: sampling, rng: &rng, useKVCache: false) { t in
             try onToken(try vocabulary.decode([t]))
         }
         return try vocabulary.decode(tokens)

@@ -74,7 +74,7 @@ enum GenerateCommand {
             throw UsageError("backprop \(command): --no-cache applies to GPT checkpoints (the KV cache); a '\(generator.info.kind)' "
                              + "model carries a fixed-size recurrent state instead")
         }
-        gpt.usesCache = false
+        gpt.usesKVCache = false
         return gpt
     }
 }

@@ -168,8 +168,8 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         let model = try Self.model(backend: backend, bias: bias)
         var rng = SeededRandom(seed: 653)
         let tokens = (0..<21).map { _ in rng.integer(below: 7) }    // 21 > context 8: slides twice
-        let cached = try model.logitsAfterEachToken(tokens, useCache: true)
-        let full = try model.logitsAfterEachToken(tokens, useCache: false)
+        let cached = try model.logitsAfterEachToken(tokens, useKVCache: true)
+        let full = try model.logitsAfterEachToken(tokens, useKVCache: false)
         for (i, (a, b)) in zip(cached, full).enumerated() {
             #expect(maxRelativeDifference(Tensor(a), Tensor(b)) < 1e-12, "after token \(i)")
         }
@@ -193,8 +193,8 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         let model = try Self.model()
         var r1 = SeededRandom(seed: 654), r2 = SeededRandom(seed: 654)
         let sampling = try SamplingOptions(temperature: 0.8, topK: 4)
-        let a = try model.generateTokens(prompt: [1, 2], count: 20, sampling: sampling, rng: &r1, useCache: true)
-        let b = try model.generateTokens(prompt: [1, 2], count: 20, sampling: sampling, rng: &r2, useCache: false)
+        let a = try model.generateTokens(prompt: [1, 2], count: 20, sampling: sampling, rng: &r1, useKVCache: true)
+        let b = try model.generateTokens(prompt: [1, 2], count: 20, sampling: sampling, rng: &r2, useKVCache: false)
         #expect(a == b && a.count == 20)
         var streamed = ""
         var r3 = SeededRandom(seed: 1)

@@ -118,9 +118,9 @@ import Transformer
         let gpt = try #require(try Self.served(gptCheckpoint) as? GPTGenerator)
         let saved = try GPT<Float>(checkpoint: gptCheckpoint)
         let tokens = try Self.vocabulary.encode("abc defgh,!")
-        #expect(try gpt.model.logitsAfterEachToken(tokens, useCache: true) == saved.logitsAfterEachToken(tokens, useCache: true))
+        #expect(try gpt.model.logitsAfterEachToken(tokens, useKVCache: true) == saved.logitsAfterEachToken(tokens, useKVCache: true))
         var uncached = gpt
-        uncached.usesCache = false
+        uncached.usesKVCache = false
         var rng = SeededRandom(seed: 730)
         let text = try uncached.generate(prompt: "ab", maxTokens: 12, sampling: SamplingOptions(temperature: 1), rng: &rng) { _ in }
         #expect(text == (try generate("ab", 12, SamplingOptions(temperature: 1), 730)))

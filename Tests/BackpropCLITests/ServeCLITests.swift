@@ -77,7 +77,7 @@ import Testing
                 try BackpropCLI.run(["sample", "--model", url.path, "--length", "3", "--prompt", "ab"])
             default:
                 let gpt = try #require(try GenerateCommand.loadGenerator(path: url.path, noCache: true) as? GPTGenerator)
-                #expect(!gpt.usesCache)
+                #expect(!gpt.usesKVCache)
                 try BackpropCLI.run(["generate", "--model", url.path, "--length", "3", "--no-cache"])
             }
         }

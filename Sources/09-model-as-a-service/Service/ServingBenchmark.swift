@@ -135,8 +135,8 @@ public enum ServingBenchmark {
         let lstm = try CharRNN(CharRNNConfig(cell: .lstm, embeddingSize: 64, hiddenSize: 256), vocabulary: vocabulary, rng: &rng)
         let gpt = try GPT<Float>(config: GPTConfig(vocabulary: vocabulary, context: 64, layers: 4, heads: 4, width: 128), seed: seed)
         return [("char-rnn lstm 256", CharRNNGenerator(model: lstm)),
-                ("gpt 4×128 ctx 64, KV cache", GPTGenerator(model: gpt, usesCache: true)),
-                ("gpt 4×128 ctx 64, no cache", GPTGenerator(model: gpt, usesCache: false))]
+                ("gpt 4×128 ctx 64, KV cache", GPTGenerator(model: gpt, usesKVCache: true)),
+                ("gpt 4×128 ctx 64, no cache", GPTGenerator(model: gpt, usesKVCache: false))]
     }
 
     /// Predict at concurrency 1, 8 and 64, batched and unbatched.
