@@ -8,7 +8,13 @@
 // Layers are classes: a model is one mutable object whose parameters an
 // optimizer updates in place. Every layer is generic over its scalar, so the
 // same code trains in Float and is gradient-checked in Double, and every
-// layer computes through a `KernelSet` (Naive or SIMDKernels).
+// layer computes on a `Backend` (naive or SIMD twins).
+//
+// Sequence layers keep the same contract: their tensors are
+// [batch, time, features] (features last, so Linear and LayerNorm act on
+// every position alike); an embedding takes token ids as a tensor of whole
+// numbers; a recurrent layer starts from the zero state and leaves its final
+// state in the cache (chapter 6 adds a stateful API beside the contract).
 
 import BackpropCore
 
@@ -63,7 +69,7 @@ public protocol Layer<Scalar>: AnyObject {
     /// The trainable parameters, named within the layer.
     var parameters: [Parameter<Scalar>] { get }
 
-    /// The kernel set this layer computes with.
+    /// The backend (naive or SIMD twins) this layer computes with.
     var backend: Backend { get set }
 
     /// A one-line description, e.g. "Linear(64 → 256)".

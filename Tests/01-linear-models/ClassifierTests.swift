@@ -114,7 +114,7 @@ import Testing
         #expect(rb.passes(1e-7), "\(rb)")
     }
 
-    @Test("naive and SIMD backend.kernels give the same loss curve on iris")
+    @Test("naive and SIMD backends give the same loss curve on iris")
     func twinsAgree() throws {
         let (train, _) = try Chapter1Dataset.irisVirginica.load(seed: 1)
         let y = Tensor(train.labels.map { Float($0) })

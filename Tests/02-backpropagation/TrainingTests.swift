@@ -20,7 +20,7 @@ import Testing
     /// The twins differ only in summation order and FMA rounding, so each
     /// step's loss agrees to a few Float ulps; 20 steps of Adam on a smooth
     /// loss keep that within 1e-4 relative.
-    @Test("naive and SIMD backend.kernels give the same losses step by step")
+    @Test("naive and SIMD backends give the same losses step by step")
     func twinsAgree() throws {
         let data = try Chapter2.data("spirals", seed: 5).train
         var losses: [[Double]] = []

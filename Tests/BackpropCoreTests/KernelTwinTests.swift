@@ -133,7 +133,7 @@ struct KernelTwinTests {
 
     static let counts = [1, 7, 8, 33, 65, 129, 1000]
 
-    @Test("elementwise backend.kernels", arguments: counts)
+    @Test("elementwise kernels", arguments: counts)
     func elementwise(_ count: Int) {
         elementwise(Float.self, count)
         elementwise(Double.self, count)

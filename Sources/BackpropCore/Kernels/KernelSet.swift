@@ -2,8 +2,14 @@
 //
 // `Naive` (Naive.swift) mirrors each formula line by line; `SIMDKernels`
 // (SIMDKernels.swift) computes the same thing with SIMD registers, blocking
-// and both cores. Every layer takes a `KernelSet.Type`, so a whole model can
-// run on either twin and tests can compare them.
+// and both cores.
+//
+// The backend contract: a model picks its twins with one value, `Backend`
+// (.naive or .simd), chosen once and passed to every layer, optimizer and
+// model (`backend:` parameters, a `backend` property). `backend.kernels` is
+// the core's kernel set; each chapter adds its own kernels to the same value
+// in an extension (`backend.convolution` in chapter 5, `backend.word2vec` in
+// chapter 4), so a whole model runs on either twin and tests compare them.
 //
 // Kernels trust their arguments: pointers are valid for the counts given and
 // outputs do not alias inputs unless a kernel says so. Shape checking happens
@@ -193,11 +199,13 @@ public protocol KernelSet: Sendable {
         buffer: UnsafeMutablePointer<T>)
 }
 
-/// Chooses a kernel set by name, for command-line flags and benchmarks.
+/// Which twin of every kernel a model computes with: the one choice between
+/// naive loops and SIMD code (also the `--backend` flag and the benchmarks'
+/// `variant`).
 public enum Backend: String, Sendable, CaseIterable {
     case naive, simd
 
-    /// The kernel set this backend names.
+    /// The core's kernel set for this backend.
     public var kernels: any KernelSet.Type {
         switch self {
         case .naive: return Naive.self
