@@ -38,22 +38,22 @@ struct Chapter {
 
 let chapters: [Chapter] = [
     Chapter(folder: "01-linear-models", module: "LinearModels",
-            imports: ["BackpropCore"], testImports: []),
+            imports: ["BackpropCore", "Figures"], testImports: ["Figures"]),
     Chapter(folder: "02-backpropagation", module: "Backpropagation",
-            imports: ["BackpropCore", "LinearModels"], testImports: ["LinearModels"]),
+            imports: ["BackpropCore", "Figures", "LinearModels"], testImports: ["Figures", "LinearModels"]),
     Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
-            imports: ["BackpropCore", "LinearModels"], testImports: []),
+            imports: ["BackpropCore", "Figures", "LinearModels"], testImports: []),
     Chapter(folder: "05-convolutional-networks", module: "ConvolutionalNetworks",
-            imports: ["BackpropCore", "Backpropagation"], testImports: ["Backpropagation"]),
+            imports: ["BackpropCore", "Figures", "Backpropagation"], testImports: ["Backpropagation"]),
     Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
-            imports: ["BackpropCore", "Backpropagation"], testImports: []),
+            imports: ["BackpropCore", "Figures", "Backpropagation"], testImports: []),
     Chapter(folder: "07-transformer", module: "Transformer",
-            imports: ["BackpropCore", "Backpropagation", "RecurrentNetworks"],
-            testImports: ["Backpropagation", "RecurrentNetworks"]),
+            imports: ["BackpropCore", "Figures", "Backpropagation", "RecurrentNetworks"],
+            testImports: ["Figures", "Backpropagation", "RecurrentNetworks"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
-            imports: ["BackpropCore", "LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
-                      "RecurrentNetworks", "Transformer"],
-            testImports: ["LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
+            imports: ["BackpropCore", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
+                      "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
+            testImports: ["Figures", "LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
                           "RecurrentNetworks", "Transformer"],
             vector: false),
 ]
@@ -68,6 +68,15 @@ var targets: [Target] = [
         name: "BackpropCoreTests",
         dependencies: ["BackpropCore"],
         swiftSettings: vectorFlags),
+    // SVG figures: axes, line, scatter and matrix plots, image grids,
+    // decision boundaries. Every chapter draws its figures with them.
+    .target(
+        name: "Figures",
+        dependencies: ["BackpropCore"]),
+    .testTarget(
+        name: "FiguresTests",
+        dependencies: ["Figures"],
+        path: "Tests/Figures"),
     // Helpers shared by the test targets (fixture loader, layer gradient check).
     .target(
         name: "TestSupport",
@@ -90,7 +99,7 @@ for chapter in chapters {
 targets += [
     .target(
         name: "BackpropCLI",
-        dependencies: ["BackpropCore"] + chapters.map { .target(name: $0.module) }),
+        dependencies: ["BackpropCore", "Figures"] + chapters.map { .target(name: $0.module) }),
     .executableTarget(
         name: "backprop",
         dependencies: ["BackpropCLI"]),
@@ -130,7 +139,8 @@ let package = Package(
     name: "Backprop",
     platforms: [.macOS(.v14)],
     products: [.executable(name: "backprop", targets: ["backprop"]),
-               .library(name: "BackpropCore", targets: ["BackpropCore"])]
+               .library(name: "BackpropCore", targets: ["BackpropCore"]),
+               .library(name: "Figures", targets: ["Figures"])]
         + chapters.map { .library(name: $0.module, targets: [$0.module]) },
     targets: targets
 )

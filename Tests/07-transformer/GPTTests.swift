@@ -3,6 +3,7 @@
 // decoding against full recomputation, checkpoints, generation.
 
 import BackpropCore
+import Figures
 import Foundation
 import Backpropagation
 import RecurrentNetworks

@@ -3,6 +3,7 @@
 // the load generator's percentiles. (Serving checkpoints: ServeCheckpointTests.)
 
 import BackpropCore
+import Figures
 import Foundation
 import Backpropagation
 import RecurrentNetworks

@@ -15,6 +15,7 @@
 // - Anything that draws a figure conforms to `Figure` and gets `render()` and
 //   `write(to:)` for free.
 
+import BackpropCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
