@@ -38,22 +38,22 @@ struct Chapter {
 
 let chapters: [Chapter] = [
     Chapter(folder: "01-linear-models", module: "LinearModels",
-            imports: ["BackpropCore", "Figures"], testImports: ["Figures"]),
+            imports: ["BackpropCore", "Datasets", "Figures"], testImports: ["Datasets", "Figures"]),
     Chapter(folder: "02-backpropagation", module: "Backpropagation",
-            imports: ["BackpropCore", "Figures", "LinearModels"], testImports: ["Figures", "LinearModels"]),
+            imports: ["BackpropCore", "Datasets", "Figures", "LinearModels"], testImports: ["Figures", "LinearModels"]),
     Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
-            imports: ["BackpropCore", "Figures", "LinearModels"], testImports: []),
+            imports: ["BackpropCore", "Datasets", "Figures", "LinearModels"], testImports: ["Datasets"]),
     Chapter(folder: "05-convolutional-networks", module: "ConvolutionalNetworks",
-            imports: ["BackpropCore", "Figures", "Backpropagation"], testImports: ["Backpropagation"]),
+            imports: ["BackpropCore", "Datasets", "Figures", "Backpropagation"], testImports: ["Backpropagation"]),
     Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
-            imports: ["BackpropCore", "Figures", "Backpropagation"], testImports: []),
+            imports: ["BackpropCore", "Datasets", "Figures", "Backpropagation"], testImports: []),
     Chapter(folder: "07-transformer", module: "Transformer",
             imports: ["BackpropCore", "Figures", "Backpropagation", "RecurrentNetworks"],
             testImports: ["Figures", "Backpropagation", "RecurrentNetworks"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
-            imports: ["BackpropCore", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
+            imports: ["BackpropCore", "Datasets", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
                       "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
-            testImports: ["Figures", "LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
+            testImports: ["Datasets", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
                           "RecurrentNetworks", "Transformer"],
             vector: false),
 ]
@@ -61,13 +61,19 @@ let chapters: [Chapter] = [
 var targets: [Target] = [
     .target(
         name: "BackpropCore",
-        exclude: ["Data/README.md"],
-        resources: [.copy("Data/iris.csv"), .copy("Data/digits.csv"), .copy("Data/tinyshakespeare.txt")],
         swiftSettings: vectorFlags),
     .testTarget(
         name: "BackpropCoreTests",
         dependencies: ["BackpropCore"],
         swiftSettings: vectorFlags),
+    // The bundled data sets (README.md has their sources and licences), their
+    // loaders, `Dataset` with its seeded splits and standardisation, and the
+    // input preprocessing a model saves with its checkpoint.
+    .target(
+        name: "Datasets",
+        dependencies: ["BackpropCore"],
+        exclude: ["README.md"],
+        resources: [.copy("iris.csv"), .copy("digits.csv"), .copy("tinyshakespeare.txt")]),
     // SVG figures: axes, line, scatter and matrix plots, image grids,
     // decision boundaries. Every chapter draws its figures with them.
     .target(
@@ -140,6 +146,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [.executable(name: "backprop", targets: ["backprop"]),
                .library(name: "BackpropCore", targets: ["BackpropCore"]),
+               .library(name: "Datasets", targets: ["Datasets"]),
                .library(name: "Figures", targets: ["Figures"])]
         + chapters.map { .library(name: $0.module, targets: [$0.module]) },
     targets: targets

@@ -3,6 +3,7 @@
 // committed files are exactly what this code produces.
 
 import BackpropCore
+import Datasets
 import Figures
 
 /// Builds chapter 1's figures (seed 42, like `backprop tour`).

@@ -12,6 +12,7 @@
 // predictions after a reload are bit-identical.
 
 import BackpropCore
+import Datasets
 
 /// A binary linear model whose parameters are one weight row and one bias.
 public protocol SavableLinearModel: BinaryLinearClassifier {

@@ -5,6 +5,7 @@
 // question is whether the model can represent XOR at all.
 
 import BackpropCore
+import Datasets
 import Foundation
 import LinearModels
 

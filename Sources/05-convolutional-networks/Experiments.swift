@@ -4,6 +4,7 @@
 // across positions, so one scale for every pixel suits it better.)
 
 import BackpropCore
+import Datasets
 import Foundation
 import Backpropagation
 

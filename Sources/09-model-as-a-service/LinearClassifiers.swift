@@ -8,6 +8,7 @@
 // probability 1 on the class it chose.
 
 import BackpropCore
+import Datasets
 import Foundation
 import LinearModels
 

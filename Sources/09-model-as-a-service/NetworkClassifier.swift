@@ -11,6 +11,7 @@
 // (Hence @unchecked Sendable: the model must not be trained while it serves.)
 
 import BackpropCore
+import Datasets
 import ConvolutionalNetworks
 import Foundation
 import Backpropagation

@@ -4,6 +4,7 @@
 // of each kind without training one.
 
 import BackpropCore
+import Datasets
 import ConvolutionalNetworks
 import LinearModels
 import Backpropagation
