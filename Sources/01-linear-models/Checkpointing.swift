@@ -13,6 +13,7 @@
 
 import BackpropCore
 import Datasets
+import Storage
 
 /// A binary linear model whose parameters are one weight row and one bias.
 public protocol SavableLinearModel: BinaryLinearClassifier {

@@ -12,6 +12,7 @@
 import BackpropCore
 import Datasets
 import Foundation
+import Storage
 
 /// A layer with tensors that are not trained by gradients but must be saved
 /// (e.g. running statistics).

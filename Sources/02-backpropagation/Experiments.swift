@@ -7,6 +7,7 @@
 import BackpropCore
 import Datasets
 import Foundation
+import Storage
 import LinearModels
 
 /// The optimizers `train mlp --optimizer` offers.

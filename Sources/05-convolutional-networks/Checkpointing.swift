@@ -9,6 +9,7 @@
 
 import BackpropCore
 import Datasets
+import Storage
 import Backpropagation
 
 extension DigitsCNN {

@@ -6,6 +6,7 @@
 import BackpropCore
 import Datasets
 import Foundation
+import Storage
 import Backpropagation
 
 /// Everything `backprop train cnn` can set.

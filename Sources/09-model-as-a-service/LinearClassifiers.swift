@@ -10,6 +10,7 @@
 import BackpropCore
 import Datasets
 import Foundation
+import Storage
 import LinearModels
 
 /// A chapter-1 classifier (perceptron or logistic regression).

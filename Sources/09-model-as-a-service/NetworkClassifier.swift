@@ -12,6 +12,7 @@
 
 import BackpropCore
 import Datasets
+import Storage
 import ConvolutionalNetworks
 import Foundation
 import Backpropagation

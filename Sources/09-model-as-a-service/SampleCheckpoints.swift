@@ -5,6 +5,7 @@
 
 import BackpropCore
 import Datasets
+import Storage
 import ConvolutionalNetworks
 import LinearModels
 import Backpropagation

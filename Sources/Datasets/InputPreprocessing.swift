@@ -13,6 +13,7 @@
 // reload are bit-identical.
 
 import BackpropCore
+import Storage
 
 /// A fixed transformation of raw inputs, saved with the model.
 public enum InputPreprocessing: Sendable {

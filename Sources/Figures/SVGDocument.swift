@@ -15,8 +15,8 @@
 // - Anything that draws a figure conforms to `Figure` and gets `render()` and
 //   `write(to:)` for free.
 
-import BackpropCore
 import Foundation
+import Storage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -5,6 +5,7 @@
 import BackpropCore
 import Figures
 import Foundation
+import Storage
 import Backpropagation
 import RecurrentNetworks
 import TestSupport

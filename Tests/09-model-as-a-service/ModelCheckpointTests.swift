@@ -6,6 +6,7 @@
 
 import BackpropCore
 import Datasets
+import Storage
 import ConvolutionalNetworks
 import Foundation
 import LinearModels
