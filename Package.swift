@@ -38,40 +38,71 @@ struct Chapter {
 
 let chapters: [Chapter] = [
     Chapter(folder: "01-linear-models", module: "LinearModels",
-            imports: ["BackpropCore"], testImports: []),
+            imports: ["BackpropCore", "Storage", "Datasets", "Figures"],
+            testImports: ["Datasets", "Figures"]),
     Chapter(folder: "02-backpropagation", module: "Backpropagation",
-            imports: ["BackpropCore", "LinearModels"], testImports: ["LinearModels"]),
+            imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
+            testImports: ["Figures", "LinearModels"]),
     Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
-            imports: ["BackpropCore", "LinearModels"], testImports: []),
+            imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
+            testImports: ["Datasets"]),
     Chapter(folder: "05-convolutional-networks", module: "ConvolutionalNetworks",
-            imports: ["BackpropCore", "Backpropagation"], testImports: ["Backpropagation"]),
+            imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
+            testImports: ["Storage", "Backpropagation"]),
     Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
-            imports: ["BackpropCore", "Backpropagation"], testImports: []),
+            imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
+            testImports: ["Storage"]),
     Chapter(folder: "07-transformer", module: "Transformer",
-            imports: ["BackpropCore", "Backpropagation", "RecurrentNetworks"],
-            testImports: ["Backpropagation", "RecurrentNetworks"]),
+            imports: ["BackpropCore", "Storage", "Figures", "Backpropagation", "RecurrentNetworks"],
+            testImports: ["Storage", "Figures", "Backpropagation", "RecurrentNetworks"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
-            imports: ["BackpropCore", "LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
-                      "RecurrentNetworks", "Transformer"],
-            testImports: ["LinearModels", "Backpropagation", "WordEmbeddings", "ConvolutionalNetworks",
-                          "RecurrentNetworks", "Transformer"],
+            imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
+                      "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
+            testImports: ["Storage", "Datasets", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
+                          "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
             vector: false),
 ]
 
 var targets: [Target] = [
     .target(
         name: "BackpropCore",
-        exclude: ["Data/README.md"],
-        resources: [.copy("Data/iris.csv"), .copy("Data/digits.csv"), .copy("Data/tinyshakespeare.txt")],
         swiftSettings: vectorFlags),
     .testTarget(
         name: "BackpropCoreTests",
         dependencies: ["BackpropCore"],
         swiftSettings: vectorFlags),
-    // Helpers shared by the test targets (fixture loader, layer gradient check).
+    // The checkpoint format every chapter saves its models in (explained in
+    // chapter 9): Checkpoint, its reader and writer, CRC-32, the strict JSON
+    // parser for its header, and atomic file writes.
+    .target(
+        name: "Storage",
+        dependencies: ["BackpropCore"]),
+    .testTarget(
+        name: "StorageTests",
+        dependencies: ["Storage", "BackpropCore", "TestSupport"],
+        path: "Tests/Storage"),
+    // The bundled data sets (README.md has their sources and licences), their
+    // loaders, `Dataset` with its seeded splits and standardisation, and the
+    // input preprocessing a model saves with its checkpoint.
+    .target(
+        name: "Datasets",
+        dependencies: ["BackpropCore", "Storage"],
+        exclude: ["README.md"],
+        resources: [.copy("iris.csv"), .copy("digits.csv"), .copy("tinyshakespeare.txt")]),
+    // SVG figures: axes, line, scatter and matrix plots, image grids,
+    // decision boundaries. Every chapter draws its figures with them.
+    .target(
+        name: "Figures",
+        dependencies: ["Storage"]),
+    .testTarget(
+        name: "FiguresTests",
+        dependencies: ["Figures"],
+        path: "Tests/Figures"),
+    // Helpers shared by the test targets (fixture loader, sample checkpoints,
+    // layer gradient check).
     .target(
         name: "TestSupport",
-        dependencies: ["BackpropCore", "Backpropagation"],
+        dependencies: ["BackpropCore", "Storage", "Backpropagation"],
         path: "Tests/TestSupport"),
 ]
 
@@ -90,13 +121,13 @@ for chapter in chapters {
 targets += [
     .target(
         name: "BackpropCLI",
-        dependencies: ["BackpropCore"] + chapters.map { .target(name: $0.module) }),
+        dependencies: ["BackpropCore", "Storage", "Figures"] + chapters.map { .target(name: $0.module) }),
     .executableTarget(
         name: "backprop",
         dependencies: ["BackpropCLI"]),
     .testTarget(
         name: "BackpropCLITests",
-        dependencies: ["BackpropCLI", "BackpropCore", "ModelAsAService"]),
+        dependencies: ["BackpropCLI", "BackpropCore", "Storage", "ModelAsAService"]),
 ]
 
 // Exercises: stubs a student fills in, graded by `swift test`. Reference
@@ -130,7 +161,10 @@ let package = Package(
     name: "Backprop",
     platforms: [.macOS(.v14)],
     products: [.executable(name: "backprop", targets: ["backprop"]),
-               .library(name: "BackpropCore", targets: ["BackpropCore"])]
+               .library(name: "BackpropCore", targets: ["BackpropCore"]),
+               .library(name: "Storage", targets: ["Storage"]),
+               .library(name: "Datasets", targets: ["Datasets"]),
+               .library(name: "Figures", targets: ["Figures"])]
         + chapters.map { .library(name: $0.module, targets: [$0.module]) },
     targets: targets
 )

@@ -3,6 +3,8 @@
 // committed files are exactly what this code produces.
 
 import BackpropCore
+import Datasets
+import Figures
 
 /// Builds chapter 1's figures (seed 42, like `backprop tour`).
 public enum Chapter1Figures {

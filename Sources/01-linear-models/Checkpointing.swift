@@ -12,6 +12,8 @@
 // predictions after a reload are bit-identical.
 
 import BackpropCore
+import Datasets
+import Storage
 
 /// A binary linear model whose parameters are one weight row and one bias.
 public protocol SavableLinearModel: BinaryLinearClassifier {

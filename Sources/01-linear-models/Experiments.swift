@@ -4,6 +4,7 @@
 // train/validation/test; features are standardised on the training part.
 
 import BackpropCore
+import Datasets
 import Foundation
 
 /// The datasets chapter 1 can train on.

@@ -7,6 +7,7 @@
 // which is finite unless the classes are linearly separable.
 
 import BackpropCore
+import Datasets
 
 /// A binary linear classifier with a probabilistic output.
 public struct LogisticRegression<T: TensorScalar>: GradientDescentModel {

@@ -3,6 +3,7 @@
 // predict the class whose model gives the highest score.
 
 import BackpropCore
+import Datasets
 
 /// Options shared by chapter 1's classifiers.
 public struct ClassifierOptions: Sendable {

@@ -9,6 +9,7 @@
 // On data that is not linearly separable (XOR) it never stops.
 
 import BackpropCore
+import Datasets
 
 /// Rosenblatt's perceptron for two classes (labels 0/1 at the API, ±1 inside).
 public struct Perceptron: Sendable {

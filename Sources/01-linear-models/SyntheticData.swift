@@ -7,6 +7,7 @@
 // - line:  points on y = a·x + b with Gaussian noise, for regression.
 
 import BackpropCore
+import Datasets
 
 /// Seeded generators for chapter 1's toy problems.
 public enum SyntheticData {

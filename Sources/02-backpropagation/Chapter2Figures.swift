@@ -4,6 +4,7 @@
 // trained ones take seconds in release but minutes in a debug build.
 
 import BackpropCore
+import Figures
 import Foundation
 
 public enum Chapter2Figures {

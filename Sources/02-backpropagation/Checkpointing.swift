@@ -10,7 +10,9 @@
 //   tensors "0.weight" [h₁, inputs], "0.bias" [h₁], … (f32), input.mean/std
 
 import BackpropCore
+import Datasets
 import Foundation
+import Storage
 
 /// A layer with tensors that are not trained by gradients but must be saved
 /// (e.g. running statistics).

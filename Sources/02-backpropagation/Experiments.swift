@@ -5,7 +5,9 @@
 // question is whether the model can represent XOR at all.
 
 import BackpropCore
+import Datasets
 import Foundation
+import Storage
 import LinearModels
 
 /// The optimizers `train mlp --optimizer` offers.

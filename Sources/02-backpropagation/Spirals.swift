@@ -2,6 +2,7 @@
 // and no single bend, can draw.
 
 import BackpropCore
+import Datasets
 
 /// Generated data for chapter 2.
 public enum Chapter2Data {

@@ -13,6 +13,7 @@
 // parameters are touched.
 
 import BackpropCore
+import Datasets
 import Foundation
 
 /// How to train.

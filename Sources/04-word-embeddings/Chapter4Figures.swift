@@ -4,6 +4,7 @@
 // threads Hogwild updates would make each run slightly different.
 
 import BackpropCore
+import Figures
 import Foundation
 
 public enum Chapter4Figures {

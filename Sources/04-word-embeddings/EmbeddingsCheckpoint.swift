@@ -8,6 +8,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 
 extension Embeddings {
     /// The embeddings as a checkpoint; `metadata` records how they were trained.

@@ -19,6 +19,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 
 extension Embeddings {
     /// The file's text.

@@ -3,6 +3,7 @@
 // tour and the figures.
 
 import BackpropCore
+import Datasets
 import Foundation
 
 public enum Chapter4 {

@@ -8,6 +8,7 @@
 // axpy, i.e. 6D(K+1) + 2D ≈ 3,800 flops at D = 100, K = 5.
 
 import BackpropCore
+import Datasets
 import Foundation
 
 public enum Word2VecBenchmark {

@@ -3,6 +3,8 @@
 // they are checked with `backprop figures --check`, not in debug tests.
 
 import BackpropCore
+import Datasets
+import Figures
 import Foundation
 import Backpropagation
 

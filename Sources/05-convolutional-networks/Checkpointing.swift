@@ -8,6 +8,8 @@
 //   tensors "1.weight" [c₁, 1, 3, 3], …, "2.running_mean" [c₁], … (f32)
 
 import BackpropCore
+import Datasets
+import Storage
 import Backpropagation
 
 extension DigitsCNN {

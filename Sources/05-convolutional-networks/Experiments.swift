@@ -4,7 +4,9 @@
 // across positions, so one scale for every pixel suits it better.)
 
 import BackpropCore
+import Datasets
 import Foundation
+import Storage
 import Backpropagation
 
 /// Everything `backprop train cnn` can set.

@@ -8,6 +8,7 @@
 //                           char-LSTM run (2,000 steps)
 
 import BackpropCore
+import Figures
 import Foundation
 
 public enum Chapter6Figures {

@@ -9,6 +9,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 import Backpropagation
 
 extension CharRNN {

@@ -12,6 +12,7 @@
 // In both, the target of input token x[t] is the next token x[t+1].
 
 import BackpropCore
+import Datasets
 
 /// Token ids of a text with its 90/10 split.
 public struct CharacterCorpus: Sendable {

@@ -3,6 +3,7 @@
 // (about two minutes), so they are checked with `backprop figures --check`.
 
 import BackpropCore
+import Figures
 import Foundation
 import Backpropagation
 import RecurrentNetworks

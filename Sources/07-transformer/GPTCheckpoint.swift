@@ -5,6 +5,7 @@
 // which holds Float values exactly: a Float model round-trips bit for bit.
 
 import BackpropCore
+import Storage
 import Backpropagation
 import RecurrentNetworks
 

@@ -1,5 +1,6 @@
 // Chapter 9: the model as a service. The module's map:
-//   checkpoints          BackpropCore/Storage (binary format, validating reader, atomic writer, fuzzer)
+//   checkpoints          the Storage module (binary format, validating reader, atomic writer);
+//                        CheckpointFuzz.swift corrupts them to test the reader and the loaders
 //   loading any of them  ModelRegistry.swift: checkpoint → LoadedModel (classifier, regressor,
 //                        embeddings, generator), each with its ModelInfo (kind, parameters, config)
 //   offline inference    Classifier.swift (NetworkClassifier, LinearModelClassifier), TextGenerating.swift

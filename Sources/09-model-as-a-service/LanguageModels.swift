@@ -17,6 +17,7 @@
 // any other error of the model's own init becomes a `CheckpointError`.
 
 import BackpropCore
+import Storage
 import RecurrentNetworks
 import Transformer
 

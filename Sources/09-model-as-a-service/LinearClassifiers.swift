@@ -8,7 +8,9 @@
 // probability 1 on the class it chose.
 
 import BackpropCore
+import Datasets
 import Foundation
+import Storage
 import LinearModels
 
 /// A chapter-1 classifier (perceptron or logistic regression).

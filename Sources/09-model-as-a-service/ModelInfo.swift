@@ -5,6 +5,7 @@
 //   {"kind": "mlp", "parameters": 85002, "config": {"inputs": 64, "hidden": [256, 256], …}}
 
 import BackpropCore
+import Storage
 
 public struct ModelInfo: Sendable {
     /// "perceptron", "logistic", "mlp", "cnn", "char-rnn", "gpt"…

@@ -14,6 +14,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 import LinearModels
 import WordEmbeddings
 

@@ -11,6 +11,8 @@
 // (Hence @unchecked Sendable: the model must not be trained while it serves.)
 
 import BackpropCore
+import Datasets
+import Storage
 import ConvolutionalNetworks
 import Foundation
 import Backpropagation

@@ -4,6 +4,8 @@
 // of each kind without training one.
 
 import BackpropCore
+import Datasets
+import Storage
 import ConvolutionalNetworks
 import LinearModels
 import Backpropagation

@@ -1,6 +1,7 @@
 // `backprop figures`: regenerates every chapter's figures.
 
 import BackpropCore
+import Figures
 import Foundation
 import LinearModels
 import Backpropagation

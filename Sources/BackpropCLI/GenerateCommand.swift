@@ -5,6 +5,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 import ModelAsAService
 import RecurrentNetworks
 

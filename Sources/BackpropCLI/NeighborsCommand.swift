@@ -3,6 +3,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 import WordEmbeddings
 
 enum NeighborsCommand {

@@ -3,6 +3,7 @@
 // and with --figure the measured chapters/figures/09-batching.svg.
 
 import BackpropCore
+import Figures
 import Foundation
 import ModelAsAService
 

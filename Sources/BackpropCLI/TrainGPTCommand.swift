@@ -1,6 +1,7 @@
 // `backprop train gpt`: chapter 7's Transformer on tinyshakespeare.
 
 import BackpropCore
+import Figures
 import Foundation
 import Backpropagation
 import Transformer

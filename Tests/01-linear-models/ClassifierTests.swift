@@ -1,6 +1,7 @@
 // The perceptron, logistic regression and XOR.
 
 import BackpropCore
+import Datasets
 import LinearModels
 import TestSupport
 import Testing

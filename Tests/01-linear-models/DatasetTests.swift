@@ -1,6 +1,7 @@
 // Datasets: the bundled iris file, CSV validation, splits and standardisation.
 
 import BackpropCore
+import Datasets
 import LinearModels
 import TestSupport
 import Testing

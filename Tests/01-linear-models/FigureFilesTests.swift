@@ -2,6 +2,7 @@
 // (`backprop figures` regenerates them).
 
 import BackpropCore
+import Figures
 import Foundation
 import LinearModels
 import TestSupport

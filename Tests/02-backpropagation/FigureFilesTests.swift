@@ -4,6 +4,7 @@
 // build would take minutes.)
 
 import BackpropCore
+import Figures
 import Foundation
 import Backpropagation
 import TestSupport

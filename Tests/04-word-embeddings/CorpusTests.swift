@@ -1,6 +1,7 @@
 // Tokenizer, vocabulary, subsampling and the alias table.
 
 import BackpropCore
+import Datasets
 import Foundation
 import Testing
 @testable import WordEmbeddings

@@ -1,6 +1,7 @@
 // Shared helpers for chapter 4's tests.
 
 import BackpropCore
+import Datasets
 import Foundation
 @testable import WordEmbeddings
 

@@ -2,6 +2,7 @@
 // statistics), typed errors for files that are not checkpoints, and atomic saves.
 
 import BackpropCore
+import Storage
 import ConvolutionalNetworks
 import Foundation
 import Backpropagation
@@ -41,7 +42,7 @@ import Testing
         #expect(try model(x) == other(x))
     }
 
-    // (The binary format's own damage cases are in BackpropCoreTests/CheckpointFormatTests.)
+    // (The binary format's own damage cases are in Tests/Storage/CheckpointFormatTests.)
     @Test("files that are not binary checkpoints are typed errors that name the problem", arguments: [
         ("{\"format\": \"backprop-checkpoint\", \"version\": 1, \"model\": \"cnn\", \"tensors\": []}", "version-1 checkpoint"),
         ("[1, 2]", "found 5b 31 2c 20 32 5d"),

@@ -5,6 +5,7 @@
 import BackpropCore
 import Dispatch
 import Foundation
+import Storage
 import Testing
 import TestSupport
 @testable import RecurrentNetworks

@@ -3,7 +3,9 @@
 // decoding against full recomputation, checkpoints, generation.
 
 import BackpropCore
+import Figures
 import Foundation
+import Storage
 import Backpropagation
 import RecurrentNetworks
 import TestSupport

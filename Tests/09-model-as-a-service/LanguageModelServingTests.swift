@@ -7,6 +7,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 import RecurrentNetworks
 import Testing
 import Transformer

@@ -5,6 +5,8 @@
 // are tiny and trained for a few steps so the tests stay fast in debug.
 
 import BackpropCore
+import Datasets
+import Storage
 import ConvolutionalNetworks
 import Foundation
 import LinearModels

@@ -6,6 +6,7 @@
 import BackpropCore
 import Dispatch
 import Foundation
+import Storage
 import Testing
 @testable import ModelAsAService
 

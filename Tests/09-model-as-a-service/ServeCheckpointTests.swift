@@ -4,6 +4,7 @@
 // exactly as the registry's classifier and the model in memory do.
 
 import BackpropCore
+import Datasets
 import Foundation
 import Backpropagation
 import Testing

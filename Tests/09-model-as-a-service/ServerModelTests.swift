@@ -3,7 +3,9 @@
 // the load generator's percentiles. (Serving checkpoints: ServeCheckpointTests.)
 
 import BackpropCore
+import Figures
 import Foundation
+import Storage
 import Backpropagation
 import RecurrentNetworks
 import Testing

@@ -4,6 +4,7 @@
 
 import BackpropCore
 import Foundation
+import Storage
 import Backpropagation
 @testable import ModelAsAService
 

@@ -4,6 +4,7 @@
 @testable import BackpropCLI
 import BackpropCore
 import Foundation
+import Storage
 import Testing
 
 @Suite struct GPTCLITests {

@@ -3,6 +3,7 @@
 @testable import BackpropCLI
 import BackpropCore
 import Foundation
+import Storage
 import Testing
 
 @Suite struct RecurrentCLITests {

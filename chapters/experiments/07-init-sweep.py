@@ -18,7 +18,7 @@ p.add_argument('--tag',default='')
 p.add_argument('--fanin',type=float,default=0)
 a=p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed)
-text=open(__import__("os").path.join(__import__("os").path.dirname(__file__), "../../Sources/BackpropCore/Data/tinyshakespeare.txt")).read()
+text=open(__import__("os").path.join(__import__("os").path.dirname(__file__), "../../Sources/Datasets/tinyshakespeare.txt")).read()
 chars=sorted(set(text)); stoi={c:i for i,c in enumerate(chars)}
 data=torch.tensor([stoi[c] for c in text]); n=int(0.9*len(data)); tr,va=data[:n],data[n:]
 V=len(chars); C=128; L=4; H=4; T=64; B=12; bias=bool(a.bias)

@@ -6,6 +6,7 @@
 // statistics stored with the model.
 
 import BackpropCore
+import Datasets
 import Foundation
 import Backpropagation
 

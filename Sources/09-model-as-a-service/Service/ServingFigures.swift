@@ -5,6 +5,7 @@
 // `backprop figures --check` does not compare it.
 
 import BackpropCore
+import Figures
 import Foundation
 
 /// Figures drawn one above the other in one SVG.

@@ -6,6 +6,8 @@
 // to disk (fsync), and is then renamed over the destination. rename(2) within
 // one file system replaces the target in one step: a reader sees the old
 // file or the new one, never a mixture.
+//
+// Chapter 9 explains it (chapters/09-model-as-a-service.md, "Atomic save").
 
 import Foundation
 

@@ -33,6 +33,11 @@
 // A reader trusts nothing: every length and offset is checked against the
 // file's actual size before anything is allocated, so a corrupted header can
 // neither crash the reader nor make it reserve gigabytes.
+//
+// Chapter 9 explains the layout (chapters/09-model-as-a-service.md,
+// "The byte layout").
+
+import BackpropCore
 
 /// How a tensor's elements are stored.
 public enum CheckpointDType: String, Sendable, CaseIterable {

@@ -14,6 +14,8 @@
 // remainder of the byte b shifted through eight division steps, so
 //     crc ← table[(crc ⊕ byte) & 0xFF] ⊕ (crc >> 8).
 // Check value (the standard test): crc32("123456789") = 0xCBF43926.
+//
+// Chapter 9 explains it (chapters/09-model-as-a-service.md, "CRC-32").
 
 import Foundation
 

@@ -7,7 +7,12 @@
 // Tensors travel as Double, which holds every Float exactly; `dtype` says how
 // they are stored on disk: f32 for models trained in Float (4 bytes each, the
 // same bits), f64 for Double. A save → load round trip is bit-exact.
+//
+// This module (Storage) sits below every chapter, since each one saves its
+// models through it; chapter 9 explains it (chapters/09-model-as-a-service.md,
+// "Checkpoints").
 
+import BackpropCore
 import Foundation
 
 /// Named tensors plus what they belong to.

@@ -12,6 +12,9 @@
 // `apply` runs the same arithmetic as training did, so predictions after a
 // reload are bit-identical.
 
+import BackpropCore
+import Storage
+
 /// A fixed transformation of raw inputs, saved with the model.
 public enum InputPreprocessing: Sendable {
     case none

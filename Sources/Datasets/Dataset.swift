@@ -9,6 +9,8 @@
 // - `Standardizer` learns each feature's mean and standard deviation on the
 //   training rows only (fitting it on test rows would leak information).
 
+import BackpropCore
+
 /// Labelled examples for classification.
 public struct Dataset: Sendable {
     public var name: String

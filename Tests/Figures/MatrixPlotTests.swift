@@ -1,4 +1,4 @@
-// MatrixPlotTests: the labelled heat map (Sources/BackpropCore/Figures/MatrixPlot.swift).
+// MatrixPlotTests: the labelled heat map (Sources/Figures/MatrixPlot.swift).
 //
 // Like FigureTests (whose `parseSVG` / `XMLNode` helpers these tests reuse),
 // the SVG is parsed back with XMLParser and checked the way a reader sees it:
@@ -6,7 +6,7 @@
 
 import Foundation
 import Testing
-@testable import BackpropCore
+@testable import Figures
 
 @Suite struct MatrixPlotTests {
     /// A 10×10 digit confusion matrix shaped like a simple MNIST classifier's.

@@ -22,7 +22,9 @@
 //   data       overwrite tensor bytes and fix the checksum (NaNs appear)
 // `backprop fuzz-checkpoint` runs many more cases than `swift test` does.
 
+import BackpropCore
 import Foundation
+import Storage
 
 public struct CheckpointFuzzReport: Sendable {
     public var cases = 0

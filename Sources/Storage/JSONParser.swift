@@ -6,7 +6,11 @@
 // strict and bounded: RFC 8259 grammar only, valid UTF-8 only, nesting at
 // most `maximumDepth` deep, and every failure is a `JSONParseError` with the
 // byte offset — never a trap, never unbounded recursion.
+//
+// Chapter 9 explains it (chapters/09-model-as-a-service.md,
+// "Validating a load").
 
+import BackpropCore
 import Foundation
 
 /// Why JSON text could not be parsed.

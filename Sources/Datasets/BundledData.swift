@@ -1,7 +1,8 @@
-// Datasets that ship inside the package (see Data/README.md for sources and
-// licences), loaded from the module's resource bundle so every chapter
-// trains offline.
+// Datasets that ship inside the package (see README.md beside this file for
+// sources and licences), loaded from the module's resource bundle so every
+// chapter trains offline.
 
+import BackpropCore
 import Foundation
 
 /// An error reading a data file: the message names the file and the problem.

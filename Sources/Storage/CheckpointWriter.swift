@@ -6,7 +6,10 @@
 // The writer refuses what a reader would refuse: non-finite values, values
 // that an f32 file cannot hold exactly, non-finite config numbers, and
 // repeated tensor names.
+//
+// Chapter 9 explains it (chapters/09-model-as-a-service.md, "Checkpoints").
 
+import BackpropCore
 import Foundation
 
 public enum CheckpointWriter {

@@ -1,4 +1,4 @@
-// FigureTests: the SVG figure library (Sources/BackpropCore/Figures).
+// FigureTests: the SVG figure library (Sources/Figures).
 //
 // Figures are checked the way a reader's browser sees them: the SVG is parsed
 // with XMLParser and coordinates are read back from the attributes, so these
@@ -10,7 +10,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-@testable import BackpropCore
+@testable import Figures
 
 // MARK: - A tiny XML tree for reading SVG back
 

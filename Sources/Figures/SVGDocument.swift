@@ -16,6 +16,7 @@
 //   `write(to:)` for free.
 
 import Foundation
+import Storage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -15,7 +15,11 @@
 //   7. the values themselves: every one finite
 // Every size is bounded by the file's actual size before memory is
 // allocated for it.
+//
+// Chapter 9 explains it (chapters/09-model-as-a-service.md,
+// "Validating a load").
 
+import BackpropCore
 import Foundation
 
 public enum CheckpointReader {

@@ -1,49 +1,13 @@
 // The binary checkpoint format: its byte layout, a bit-exact round trip in
 // f32 and f64, one specific typed error for each kind of damage, the CRC-32
-// check value, the header's JSON parser, and atomic saves that fail halfway.
+// check value and the header's JSON parser. (The fuzzer's own test is
+// chapter 9's: Tests/09-model-as-a-service/CheckpointFuzzTests.swift.)
 
 import BackpropCore
 import Foundation
+import Storage
+import TestSupport
 import Testing
-
-/// Small checkpoints and a hand assembler for files a writer would never produce.
-enum CheckpointSamples {
-    static func float32() throws -> Checkpoint {
-        let w = try Tensor<Double>(shape: [2, 3], scalars: [1.5, -0.0, Double(Float.leastNonzeroMagnitude), Double(Float.greatestFiniteMagnitude), -3.25, Double(Float(0.1))])
-        return Checkpoint(model: "toy", config: [("widths", .array([.integer(3), .integer(2)])), ("names", .array([.string("a \"b\""), .string("ü→日本")]))],
-                          metadata: [("seed", .integer(7)), ("loss", .number(.nan))], dtype: .float32,
-                          tensors: [("w", w), ("b", Tensor([0.25, -8])), ("empty", try Tensor(shape: [0, 4], scalars: []))])
-    }
-
-    static func float64() throws -> Checkpoint {
-        Checkpoint(model: "toy64", config: [("rate", .number(0.1))],
-                   tensors: [("x", Tensor([0.1, 1.0 / 3, -1e-300, Double.leastNonzeroMagnitude, 1e300])), ("y", try Tensor(shape: [1, 1], scalars: [-0.0]))])
-    }
-
-    /// preamble + header + padding + data + CRC, with whatever header is given.
-    static func assemble(header: String, data: [UInt8], version: UInt32 = 2, crc: Bool = true) -> [UInt8] {
-        let h = Array(header.utf8)
-        var out = CheckpointFormat.magic
-        out += le(version) + le(UInt32(h.count)) + le(UInt64(data.count)) + h
-        out += [UInt8](repeating: 0, count: CheckpointFormat.aligned(out.count) - out.count)
-        out += data
-        out += le(CRC32.checksum(out))
-        return out
-    }
-
-    static func readLE(_ bytes: [UInt8], at offset: Int, count: Int) -> Int {
-        var v = 0
-        for i in 0..<count { v |= Int(bytes[offset + i]) << (8 * i) }
-        return v
-    }
-
-    static func le<I: FixedWidthInteger>(_ v: I) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-
-    static func table(_ entries: [(name: String, dtype: String, shape: [Int], offset: Int, bytes: Int)]) -> String {
-        let rows = entries.map { "{\"name\":\"\($0.name)\",\"dtype\":\"\($0.dtype)\",\"shape\":\($0.shape),\"offset\":\($0.offset),\"bytes\":\($0.bytes)}" }
-        return "{\"model\":\"toy\",\"config\":{},\"tensors\":[\(rows.joined(separator: ","))]}"
-    }
-}
 
 @Suite struct CheckpointFormatTests {
     @Test("CRC-32 matches the standard check value")
@@ -117,7 +81,7 @@ enum CheckpointSamples {
     static func resealed(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
         var b = good
         edit(&b)
-        CheckpointFuzz.reseal(&b)
+        CheckpointSamples.reseal(&b)
         return b
     }
     static let four: [UInt8] = [0, 0, 128, 63, 0, 0, 0, 64]  // 1.0, 2.0 as f32
@@ -181,92 +145,5 @@ enum CheckpointSamples {
             #expect(throws: JSONParseError.self, "\(bad)") { try JSONParser.parse(bad) }
         }
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
-    }
-
-    @Test("fuzz: 1,200 seeded corruptions each end in a load or a typed error")
-    func fuzz() throws {
-        let seeds = [try CheckpointSamples.float32().encoded(), try CheckpointSamples.float64().encoded(),
-                     try Checkpoint(model: "one", dtype: .float32, tensors: [("w", Tensor([1, 2, 3]))]).encoded()]
-        let report = CheckpointFuzz.run(seeds: seeds, cases: 1200, seed: 701)
-        print(report.summary)
-        #expect(report.cases == 1200)
-        #expect(report.failures.isEmpty, "\(report.failures.prefix(5))")
-        #expect(report.loaded + report.errors.values.reduce(0, +) == 1200)
-        #expect(report.loaded > 0)  // some edits are harmless (e.g. a changed value)
-        #expect(report.mutations.count == CheckpointFuzz.mutationNames.count)
-        for kind in ["badChecksum", "truncated", "malformed", "nonFinite", "tensorOutOfBounds", "tensorSizeMismatch"] {
-            #expect(report.errors[kind, default: 0] > 0, "no case produced \(kind): \(report.summary)")
-        }
-    }
-}
-
-@Suite struct AtomicCheckpointSaveTests {
-    func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-atomic-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
-    @Test("a save that fails halfway leaves the previous checkpoint intact and no temporary file")
-    func failedSaveKeepsPrevious() throws {
-        let dir = try scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("model.ckpt")
-        let good = try CheckpointSamples.float32()
-        try good.write(to: url)
-        let before = try Data(contentsOf: url)
-        // The last tensor holds a NaN: the writer has already streamed the
-        // header and the first tensor into the temporary file when it throws.
-        var bad = good
-        bad.tensors.append(("late", Tensor([1, 2, .nan])))
-        var streamed = 0
-        #expect(throws: CheckpointError.self) {
-            try AtomicFile.write(to: url) { handle in
-                try CheckpointWriter.write(bad) { chunk in
-                    streamed += chunk.count
-                    try handle.write(contentsOf: chunk)
-                }
-            }
-        }
-        #expect(streamed > 100)  // really halfway, not refused up front
-        #expect(try Data(contentsOf: url) == before)
-        #expect(throws: CheckpointError.self) { try bad.write(to: url) }
-        #expect(try Data(contentsOf: url) == before)
-        #expect(try Checkpoint.load(url).tensors.count == good.tensors.count)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.ckpt"])
-    }
-
-    @Test("a producer that throws midway: its own error comes back, the old file stays")
-    func producerThrows() throws {
-        struct Interrupted: Error {}
-        let dir = try scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("model.ckpt")
-        try CheckpointSamples.float64().write(to: url)
-        let before = try Data(contentsOf: url)
-        #expect(throws: Interrupted.self) {
-            try AtomicFile.write(to: url) { handle in
-                try handle.write(contentsOf: Data(repeating: 7, count: 4096))
-                throw Interrupted()
-            }
-        }
-        #expect(try Data(contentsOf: url) == before)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.ckpt"])
-    }
-
-    /// Simulated, not real: a process killed mid-save leaves its temporary
-    /// file behind (it never reaches the rename). We write such a leftover by
-    /// hand and check that the checkpoint itself is unaffected and still loads.
-    @Test("a leftover temporary file from a killed save does not affect the checkpoint")
-    func simulatedCrashLeftover() throws {
-        let dir = try scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("model.ckpt")
-        try CheckpointSamples.float32().write(to: url)
-        let half = try CheckpointSamples.float64().encoded().prefix(50)
-        try half.write(to: dir.appendingPathComponent(".model.ckpt.\(UUID().uuidString).tmp"))
-        #expect(try Checkpoint.load(url).model == "toy")
-        try CheckpointSamples.float64().write(to: url)  // the next save still works
-        #expect(try Checkpoint.load(url).model == "toy64")
     }
 }
