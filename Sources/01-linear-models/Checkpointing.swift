@@ -2,12 +2,12 @@
 // of weights, one per binary model (K = 1 for two classes, K = classes for
 // one-versus-rest), so the perceptron and logistic regression share a layout:
 //
-//   model   "perceptron" | "logistic"
+//   kind    "perceptron" | "logistic"
 //   config  inputs, class_names, strategy ("binary" | "one-versus-rest"),
 //           input_preprocessing (InputPreprocessing.swift)
 //   tensors weight [K, d], bias [K] (f32), input.mean/input.std if standardised
 //
-// Linear regression: model "linear", config inputs, tensors weight [1, d] and
+// Linear regression: kind "linear", config inputs, tensors weight [1, d] and
 // bias [1]. Restoring builds the same model types the training code used, so
 // predictions after a reload are bit-identical.
 
@@ -17,7 +17,7 @@ import Storage
 
 /// A binary linear model whose parameters are one weight row and one bias.
 public protocol SavableLinearModel: BinaryLinearClassifier {
-    /// The checkpoint's model kind.
+    /// The checkpoint kind of a classifier built from such models.
     static var checkpointKind: String { get }
     var weightRow: [Float] { get }
     var biasValue: Float { get }
@@ -60,70 +60,104 @@ public enum LinearClassifierModels<Model: SavableLinearModel>: Sendable {
     case oneVersusRest(OneVersusRest<Model>)
 }
 
-public enum LinearCheckpoint {
-    /// A checkpoint of binary models (one for two classes, else one per class).
-    public static func make<M: SavableLinearModel>(
-        _ models: [M], classNames: [String], preprocessing: InputPreprocessing, metadata: [(String, JSONValue)] = []
-    ) throws -> Checkpoint {
-        let d = models.first?.weightRow.count ?? 0
-        let weight = try Tensor<Double>(shape: [models.count, d], scalars: models.flatMap { $0.weightRow.map(Double.init) })
-        let bias = Tensor(models.map { Double($0.biasValue) })
+/// A trained chapter-1 classifier: one binary model for two classes, or one
+/// per class (one-versus-rest), with its class names and the preprocessing
+/// its inputs need. This is what a checkpoint of kind "perceptron" or
+/// "logistic" holds.
+public struct LinearClassifier<Model: SavableLinearModel>: CheckpointModel, Sendable {
+    public let models: LinearClassifierModels<Model>
+    public let classNames: [String]
+    public let inputs: Int
+    public let preprocessing: InputPreprocessing
+
+    public static var checkpointKind: String { Model.checkpointKind }
+
+    /// The binary models, one for two classes or one per class.
+    public var binaryModels: [Model] {
+        switch models {
+        case .binary(let m): return [m]
+        case .oneVersusRest(let o): return o.models
+        }
+    }
+
+    /// Trained binary models: one for two classes, else one per class.
+    /// - Throws: `TrainingError.invalidOption` for no models, or models of
+    ///   different widths.
+    public init(models: [Model], classNames: [String], preprocessing: InputPreprocessing) throws {
+        guard let first = models.first, models.allSatisfy({ $0.weightRow.count == first.weightRow.count }) else {
+            throw TrainingError.invalidOption(name: "models", value: "\(models.count)", reason: "needs at least one model, all of one width")
+        }
+        self.models = models.count == 1 ? .binary(first) : .oneVersusRest(OneVersusRest(models: models))
+        self.classNames = classNames
+        self.inputs = first.weightRow.count
+        self.preprocessing = preprocessing
+    }
+
+    //   kind    "perceptron" | "logistic"
+    //   config  inputs, class_names, strategy, input_preprocessing
+    //   tensors weight [K, d], bias [K] (f32), input.mean/input.std if standardised
+    public func checkpoint(metadata: [(String, JSONValue)] = []) throws -> Checkpoint {
+        let rows = binaryModels
+        let weight = try Tensor<Double>(shape: [rows.count, inputs], scalars: rows.flatMap { $0.weightRow.map(Double.init) })
+        let bias = Tensor(rows.map { Double($0.biasValue) })
         let config: [(String, JSONValue)] = [
-            ("inputs", .integer(d)), ("class_names", .array(classNames.map { .string($0) })),
-            ("strategy", .string(models.count == 1 ? "binary" : "one-versus-rest")),
+            ("inputs", .integer(inputs)), ("class_names", .array(classNames.map { .string($0) })),
+            ("strategy", .string(rows.count == 1 ? "binary" : "one-versus-rest")),
         ] + preprocessing.checkpointConfig
-        return Checkpoint(model: M.checkpointKind, config: config, metadata: metadata, dtype: .float32,
+        return Checkpoint(kind: Self.checkpointKind, config: config, metadata: metadata, dtype: .float32,
                           tensors: [("weight", weight), ("bias", bias)] + preprocessing.checkpointTensors)
     }
 
-    /// Restores the classifier saved by `make`.
-    /// - Throws: `CheckpointError` naming what does not fit.
-    public static func classifier<M: SavableLinearModel>(
-        _ c: Checkpoint, as: M.Type = M.self, path: String = ""
-    ) throws -> (models: LinearClassifierModels<M>, classNames: [String], inputs: Int, preprocessing: InputPreprocessing) {
-        try c.require(model: M.checkpointKind, path: path)
-        let inputs = try c.configInt("inputs", in: 1...Int.max, path: path)
-        let classNames = try c.configStrings("class_names", path: path)
+    public init(checkpoint c: Checkpoint) throws {
+        try c.require(kind: Self.checkpointKind)
+        let inputs = try c.configInt("inputs", in: 1...Int.max)
+        let classNames = try c.configStrings("class_names")
         guard classNames.count >= 2 else {
-            throw CheckpointError.badConfig(path: path, key: "class_names", reason: "must name at least two classes")
+            throw CheckpointError.badConfig(path: c.path, key: "class_names", reason: "must name at least two classes")
         }
-        let strategy = try c.configString("strategy", path: path)
+        let strategy = try c.configString("strategy")
         let k: Int
         switch strategy {
         case "binary":
             guard classNames.count == 2 else {
-                throw CheckpointError.badConfig(path: path, key: "class_names", reason: "must name two classes for a binary model")
+                throw CheckpointError.badConfig(path: c.path, key: "class_names", reason: "must name two classes for a binary model")
             }
             k = 1
         case "one-versus-rest": k = classNames.count
-        default: throw CheckpointError.badConfig(path: path, key: "strategy", reason: "is '\(strategy)'; known: binary, one-versus-rest")
+        default: throw CheckpointError.badConfig(path: c.path, key: "strategy", reason: "is '\(strategy)'; known: binary, one-versus-rest")
         }
         // Shapes first (bounded by the file), then models.
-        let weight: Tensor<Float> = try c.tensor("weight", shape: [k, inputs], path: path)
-        let bias: Tensor<Float> = try c.tensor("bias", shape: [k], path: path)
-        let preprocessing = try InputPreprocessing(checkpoint: c, inputs: inputs, path: path)
+        let weight: Tensor<Float> = try c.tensor("weight", shape: [k, inputs])
+        let bias: Tensor<Float> = try c.tensor("bias", shape: [k])
+        let preprocessing = try InputPreprocessing(checkpoint: c, inputs: inputs)
         let models = try (0..<k).map { r in
-            try M(weightRow: Array(weight.scalars[(r * inputs)..<((r + 1) * inputs)]), bias: bias.scalars[r])
+            try Model(weightRow: Array(weight.scalars[(r * inputs)..<((r + 1) * inputs)]), bias: bias.scalars[r])
         }
-        return (k == 1 ? .binary(models[0]) : .oneVersusRest(OneVersusRest(models: models)), classNames, inputs, preprocessing)
+        self.models = k == 1 ? .binary(models[0]) : .oneVersusRest(OneVersusRest(models: models))
+        self.classNames = classNames
+        self.inputs = inputs
+        self.preprocessing = preprocessing
     }
+}
 
-    /// A checkpoint of a linear regression (model "linear").
-    public static func make(_ model: LinearRegression<Float>, metadata: [(String, JSONValue)] = []) -> Checkpoint {
-        Checkpoint(model: "linear", config: [("inputs", .integer(model.weight.shape[1])), ("outputs", .integer(1))],
+// Linear regression: kind "linear", config inputs and outputs (1), tensors
+// weight [1, d] and bias [1] (f32).
+extension LinearRegression: CheckpointModel where T == Float {
+    public static var checkpointKind: String { "linear" }
+
+    public func checkpoint(metadata: [(String, JSONValue)] = []) -> Checkpoint {
+        Checkpoint(kind: Self.checkpointKind, config: [("inputs", .integer(weight.shape[1])), ("outputs", .integer(1))],
                    metadata: metadata, dtype: .float32,
-                   tensors: [("weight", model.weight.converted()), ("bias", model.bias.converted())])
+                   tensors: [("weight", weight.converted()), ("bias", bias.converted())])
     }
 
-    /// Restores a linear regression.
-    public static func linearRegression(_ c: Checkpoint, path: String = "") throws -> LinearRegression<Float> {
-        try c.require(model: "linear", path: path)
-        let inputs = try c.configInt("inputs", in: 1...Int.max, path: path)
-        let weight: Tensor<Float> = try c.tensor("weight", shape: [1, inputs], path: path)
-        let bias: Tensor<Float> = try c.tensor("bias", shape: [1], path: path)
-        var model = try LinearRegression<Float>(features: inputs)
-        model.weight = weight
-        model.bias = bias
-        return model
+    public init(checkpoint c: Checkpoint) throws {
+        try c.require(kind: Self.checkpointKind)
+        let inputs = try c.configInt("inputs", in: 1...Int.max)
+        let weight: Tensor<Float> = try c.tensor("weight", shape: [1, inputs])
+        let bias: Tensor<Float> = try c.tensor("bias", shape: [1])
+        try self.init(features: inputs)
+        self.weight = weight
+        self.bias = bias
     }
 }

@@ -65,8 +65,8 @@ public enum Chapter1 {
     static func save<M: SavableLinearModel>(_ models: [M], train: Dataset, preprocessing: InputPreprocessing,
                                             summary: RunSummary, seed: UInt64, to url: URL?) throws {
         guard let url else { return }
-        try LinearCheckpoint.make(models, classNames: train.classNames, preprocessing: preprocessing,
-                                  metadata: summary.checkpointMetadata(seed: seed)).write(to: url)
+        try LinearClassifier(models: models, classNames: train.classNames, preprocessing: preprocessing)
+            .save(to: url, metadata: summary.checkpointMetadata(seed: seed))
     }
 
     /// The perceptron on a dataset (one-versus-rest when it has three classes);
@@ -150,7 +150,7 @@ public enum Chapter1 {
             details: [("slope", .number(Double(model.weight.scalars[0]))), ("intercept", .number(Double(model.bias.scalars[0]))),
                       ("exact_slope", .number(exact.weights[0])), ("exact_intercept", .number(exact.bias)),
                       ("gap_to_normal_equations", .number(gap)), ("epochs", .integer(epochs))])
-        if let saveTo { try LinearCheckpoint.make(model, metadata: summary.checkpointMetadata(seed: seed)).write(to: saveTo) }
+        if let saveTo { try model.save(to: saveTo, metadata: summary.checkpointMetadata(seed: seed)) }
         return summary
     }
 

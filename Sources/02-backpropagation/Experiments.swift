@@ -123,10 +123,9 @@ public enum Chapter2 {
     /// The checkpoint of a finished `run`: the model, its architecture, class
     /// names, input standardisation and the run's summary as metadata.
     public static func checkpoint(_ o: MLPRunOptions, model: Sequential<Float>, data: SplitData, summary: RunSummary) -> Checkpoint {
-        MultilayerPerceptron.checkpoint(
-            model, inputs: data.train.featureCount, hidden: o.hidden, outputs: data.train.classNames.count,
-            activation: o.activation, dropout: o.dropout, classNames: data.train.classNames, preprocessing: data.preprocessing,
-            metadata: summary.checkpointMetadata(seed: o.seed))
+        MLPClassifier(model: model, inputs: data.train.featureCount, hidden: o.hidden, outputs: data.train.classNames.count,
+                      activation: o.activation, dropout: o.dropout, classNames: data.train.classNames, preprocessing: data.preprocessing)
+            .checkpoint(metadata: summary.checkpointMetadata(seed: o.seed))
     }
 
     /// The tour's chapter-2 runs.

@@ -33,9 +33,10 @@ extension Embeddings {
         return out
     }
 
-    /// Writes the embeddings atomically (temporary file + rename).
+    /// Writes the embeddings in the text format, atomically (temporary file +
+    /// rename). (`save(to:metadata:)` writes a binary checkpoint instead.)
     /// - Throws: `EmbeddingsError.unwritable`.
-    public func save(to url: URL) throws {
+    public func saveText(to url: URL) throws {
         do {
             try AtomicFile.write(Data(textFormat().utf8), to: url)
         } catch let error as FileWriteError {
@@ -43,8 +44,9 @@ extension Embeddings {
         }
     }
 
-    /// Reads and validates an embeddings file (see the file's contract).
-    public static func load(_ url: URL) throws -> Embeddings {
+    /// Reads and validates an embeddings file in the text format (see the
+    /// file's contract). (`load(_:)` reads a binary checkpoint instead.)
+    public static func loadText(_ url: URL) throws -> Embeddings {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw EmbeddingsError.missingFile(path: path) }
         let text: String

@@ -61,8 +61,8 @@ public enum Chapter5 {
     /// The checkpoint of a finished `run` (architecture, class names, pixel
     /// scale, batch-norm running statistics, the run's summary as metadata).
     public static func checkpoint(_ o: CNNRunOptions, model: Sequential<Float>, data: SplitData, summary: RunSummary) -> Checkpoint {
-        DigitsCNN.checkpoint(model, batchNorm: o.batchNorm, dropout: o.dropout, classNames: data.train.classNames,
-                             preprocessing: data.preprocessing, metadata: summary.checkpointMetadata(seed: o.seed))
+        DigitsCNNClassifier(model: model, batchNorm: o.batchNorm, dropout: o.dropout, classNames: data.train.classNames,
+                            preprocessing: data.preprocessing).checkpoint(metadata: summary.checkpointMetadata(seed: o.seed))
     }
 
     /// The tour's chapter-5 run.

@@ -47,14 +47,16 @@ extension CharRNN {
         return try head(Tensor(shape: [1, config.hiddenSize], scalars: last)).scalars
     }
 
-    // MARK: Checkpoints
+    // MARK: Checkpoints (the contract: Storage/CheckpointModel.swift)
+
+    public static var checkpointKind: String { "char-rnn" }
 
     /// The model as a checkpoint: config (cell, sizes, vocabulary) and tensors.
-    public func checkpoint() -> Checkpoint {
-        Checkpoint(model: Self.modelName, config: [
+    public func checkpoint(metadata: [(String, JSONValue)] = []) -> Checkpoint {
+        Checkpoint(kind: Self.checkpointKind, config: [
             ("cell", .string(config.cell.rawValue)), ("embedding", .integer(config.embeddingSize)),
             ("hidden", .integer(config.hiddenSize)), ("vocabulary", .string(vocabulary.string)),
-        ], tensors: [
+        ], metadata: metadata, tensors: [
             ("embedding.weight", embedding.weight.value.converted()),
             ("rnn.weight_ih", rnn.weightIH.value.converted()), ("rnn.weight_hh", rnn.weightHH.value.converted()),
             ("rnn.bias_ih", rnn.biasIH.value.converted()), ("rnn.bias_hh", rnn.biasHH.value.converted()),
@@ -62,48 +64,41 @@ extension CharRNN {
         ])
     }
 
+    /// Rebuilds a model from `checkpoint()`'s output on the SIMD backend.
+    public convenience init(checkpoint: Checkpoint) throws {
+        try self.init(checkpoint: checkpoint, backend: .simd)
+    }
+
     /// Rebuilds a model from `checkpoint()`'s output.
     /// - Throws: `CheckpointError` for another model kind, a missing or
     ///   malformed config entry, or a tensor of the wrong shape.
-    public convenience init(checkpoint: Checkpoint, path: String = "", backend: Backend = .simd) throws {
-        guard checkpoint.model == Self.modelName else {
-            throw CheckpointError.wrongModel(path: path, found: checkpoint.model, expected: Self.modelName)
-        }
-        func value(_ key: String) -> JSONValue? { checkpoint.config.first { $0.0 == key }?.1 }
-        func integer(_ key: String) throws -> Int {
-            switch value(key) {
-            case .integer(let i)?: return i
-            case .number(let d)? where d == d.rounded() && d > 0 && d < 1e9: return Int(d)
-            default: throw CheckpointError.malformed(path: path, reason: "config needs a positive whole number '\(key)'")
-            }
-        }
-        func string(_ key: String) throws -> String {
-            guard case .string(let s)? = value(key) else { throw CheckpointError.malformed(path: path, reason: "config needs a string '\(key)'") }
-            return s
-        }
-        let cellName = try string("cell")
+    public convenience init(checkpoint c: Checkpoint, backend: Backend) throws {
+        try c.require(kind: Self.checkpointKind)
+        let cellName = try c.configString("cell")
         guard let cell = CellKind(rawValue: cellName) else {
-            throw CheckpointError.malformed(path: path, reason: "unknown cell '\(cellName)' (rnn, lstm or gru)")
+            throw CheckpointError.badConfig(path: c.path, key: "cell", reason: "is '\(cellName)'; known: rnn, lstm, gru")
         }
         let vocabulary: CharacterVocabulary
-        do { vocabulary = try CharacterVocabulary(characters: Array(try string("vocabulary"))) } catch let e as CheckpointError { throw e } catch {
-            throw CheckpointError.malformed(path: path, reason: "bad vocabulary: \(error)")
+        do { vocabulary = try CharacterVocabulary(characters: Array(try c.configString("vocabulary"))) } catch let e as CheckpointError { throw e } catch {
+            throw CheckpointError.badConfig(path: c.path, key: "vocabulary", reason: "is unusable: \(error)")
         }
-        let config = CharRNNConfig(cell: cell, embeddingSize: try integer("embedding"), hiddenSize: try integer("hidden"))
+        let limit = max(c.storedScalarCount, 1)
+        let config = CharRNNConfig(cell: cell, embeddingSize: try c.configInt("embedding", in: 1...limit),
+                                   hiddenSize: try c.configInt("hidden", in: 1...limit))
+        let (v, e, h, g) = (vocabulary.count, config.embeddingSize, config.hiddenSize, cell.gateCount * config.hiddenSize)
+        // Shapes first, from the file alone; then the model.
+        let tensors: [Tensor<Float>] = try [("embedding.weight", [v, e]), ("rnn.weight_ih", [g, e]), ("rnn.weight_hh", [g, h]),
+                                            ("rnn.bias_ih", [g]), ("rnn.bias_hh", [g]), ("head.weight", [v, h]), ("head.bias", [v])]
+            .map { try c.tensor($0.0, shape: $0.1) }
         var rng = SeededRandom(seed: 0)
         try self.init(config, vocabulary: vocabulary, rng: &rng, backend: backend)
-        let (v, e, h, g) = (vocabulary.count, config.embeddingSize, config.hiddenSize, cell.gateCount * config.hiddenSize)
-        embedding.weight.value = try checkpoint.tensor("embedding.weight", shape: [v, e], path: path)
-        rnn.weightIH.value = try checkpoint.tensor("rnn.weight_ih", shape: [g, e], path: path)
-        rnn.weightHH.value = try checkpoint.tensor("rnn.weight_hh", shape: [g, h], path: path)
-        rnn.biasIH.value = try checkpoint.tensor("rnn.bias_ih", shape: [g], path: path)
-        rnn.biasHH.value = try checkpoint.tensor("rnn.bias_hh", shape: [g], path: path)
-        head.weight.value = try checkpoint.tensor("head.weight", shape: [v, h], path: path)
-        head.bias.value = try checkpoint.tensor("head.bias", shape: [v], path: path)
+        for (p, t) in zip([embedding.weight, rnn.weightIH, rnn.weightHH, rnn.biasIH, rnn.biasHH, head.weight, head.bias], tensors) {
+            p.value = t
+        }
     }
 
     /// Loads a "char-rnn" checkpoint file.
-    public static func load(_ url: URL, backend: Backend = .simd) throws -> CharRNN {
-        try CharRNN(checkpoint: try Checkpoint.load(url), path: url.path, backend: backend)
+    public static func load(_ url: URL, backend: Backend) throws -> CharRNN {
+        try CharRNN(checkpoint: try Checkpoint.load(url), backend: backend)
     }
 }

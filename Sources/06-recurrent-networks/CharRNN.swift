@@ -16,6 +16,7 @@
 import BackpropCore
 import Foundation
 import Backpropagation
+import Storage
 
 /// Sizes of a character model.
 public struct CharRNNConfig: Sendable, Equatable {
@@ -29,8 +30,7 @@ public struct CharRNNConfig: Sendable, Equatable {
     }
 }
 
-public final class CharRNN: @unchecked Sendable {
-    public static let modelName = "char-rnn"
+public final class CharRNN: CheckpointModel, @unchecked Sendable {
     public let config: CharRNNConfig
     public let vocabulary: CharacterVocabulary
     public let embedding: Embedding<Float>

@@ -76,7 +76,6 @@ public struct GPTConfig: Sendable, Equatable {
     }
 }
 
-/// The spread of a fresh GPT's weights. Every weight matrix is drawn from
 /// A GPT language model, generic over its scalar (Float to train, Double to
 /// gradient-check). `@unchecked Sendable`: inference (`forward` in inference
 /// mode, `generate`) only reads the parameters and keeps no scratch state, so

@@ -9,60 +9,49 @@ import Storage
 import Backpropagation
 import RecurrentNetworks
 
-extension GPT {
+extension GPT: CheckpointModel {
     public static var checkpointKind: String { "gpt" }
 
     /// The model's sizes, vocabulary and parameters.
-    public func checkpoint() -> Checkpoint {
-        Checkpoint(model: Self.checkpointKind, config: [
+    public func checkpoint(metadata: [(String, JSONValue)] = []) -> Checkpoint {
+        Checkpoint(kind: Self.checkpointKind, config: [
             ("vocabulary", .string(config.vocabulary.string)), ("context", .integer(config.context)),
             ("layers", .integer(config.layers)), ("heads", .integer(config.heads)),
             ("width", .integer(config.width)), ("dropout", .number(config.dropout)), ("bias", .bool(config.bias)),
-        ], tensors: namedParameters.map { ($0.name, $0.parameter.value.converted()) })
+        ], metadata: metadata, tensors: namedParameters.map { ($0.name, $0.parameter.value.converted()) })
+    }
+
+    /// `init(checkpoint:backend:)` on the SIMD backend (chapter 9's server).
+    public convenience init(checkpoint: Checkpoint) throws {
+        try self.init(checkpoint: checkpoint, backend: .simd)
     }
 
     /// Rebuilds a model from `checkpoint()`'s output.
-    /// - Throws: `CheckpointError` for another model kind, a missing or
-    ///   misshapen tensor, or a missing or invalid config entry.
-    public convenience init(checkpoint: Checkpoint, backend: Backend = .simd) throws {
-        guard checkpoint.model == Self.checkpointKind else {
-            throw CheckpointError.malformed(path: "", reason: "the checkpoint holds a '\(checkpoint.model)' model, not a 'gpt'")
+    /// - Throws: `CheckpointError` naming the file: another model kind, a
+    ///   missing or invalid config entry, a missing or misshapen tensor.
+    public convenience init(checkpoint c: Checkpoint, backend: Backend) throws {
+        try c.require(kind: Self.checkpointKind)
+        let characters = try c.configString("vocabulary")
+        let limit = max(c.storedScalarCount, 1)
+        let dropout = c.configValue("dropout") == nil ? 0 : try c.configDropout()
+        let bias = c.configValue("bias") == nil ? true : try c.configBool("bias")  // files from before the option have biases
+        let (context, layers) = (try c.configInt("context", in: 1...limit), try c.configInt("layers", in: 1...limit))
+        let (heads, width) = (try c.configInt("heads", in: 1...limit), try c.configInt("width", in: 1...limit))
+        // GPTConfig.parameterCount without biases (the smaller count), in
+        // Double so that a corrupted size cannot overflow.
+        let (w, l) = (Double(width), Double(layers))
+        let size = Double(characters.count + context) * w + l * (12 * w * w + 2 * w) + w
+        try c.requireStored(parameters: size <= Double(limit) ? 0 : nil, key: "width")
+        let config: GPTConfig
+        do {
+            config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array(characters)), context: context,
+                                   layers: layers, heads: heads, width: width, dropout: dropout, bias: bias)
+        } catch {
+            throw CheckpointError.badConfig(path: c.path, key: "config", reason: "does not describe a GPT: \(error)")
         }
-        func entry(_ name: String) throws -> JSONValue {
-            guard let v = checkpoint.config.first(where: { $0.0 == name })?.1 else {
-                throw CheckpointError.malformed(path: "", reason: "the config has no '\(name)'")
-            }
-            return v
-        }
-        func integer(_ name: String) throws -> Int {
-            switch try entry(name) {
-            case .integer(let i): return i
-            case .number(let x) where x == x.rounded() && abs(x) < 1e9: return Int(x)
-            default: throw CheckpointError.malformed(path: "", reason: "config '\(name)' must be a whole number")
-            }
-        }
-        guard case .string(let characters) = try entry("vocabulary") else {
-            throw CheckpointError.malformed(path: "", reason: "config 'vocabulary' must be a string")
-        }
-        var dropout = 0.0
-        if case .number(let p)? = checkpoint.config.first(where: { $0.0 == "dropout" })?.1 { dropout = p }
-        var bias = true                        // checkpoints written before the option existed have biases
-        switch checkpoint.config.first(where: { $0.0 == "bias" })?.1 {
-        case nil: break
-        case .bool(let b)?: bias = b
-        default: throw CheckpointError.malformed(path: "", reason: "config 'bias' must be true or false")
-        }
-        let config = try GPTConfig(
-            vocabulary: try CharacterVocabulary(characters: Array(characters)), context: try integer("context"),
-            layers: try integer("layers"), heads: try integer("heads"), width: try integer("width"), dropout: dropout, bias: bias)
         try self.init(config: config, seed: 0, backend: backend)
         let wanted = namedParameters
-        let values: [Tensor<Scalar>] = try wanted.map { try checkpoint.tensor($0.name, shape: $0.parameter.value.shape) }
+        let values: [Tensor<Scalar>] = try wanted.map { try c.tensor($0.name, shape: $0.parameter.value.shape) }
         for (p, v) in zip(wanted, values) { p.parameter.value = v }
-    }
-
-    /// `init(checkpoint:backend:)` with the SIMD kernels (chapter 9's server).
-    public convenience init(checkpoint: Checkpoint) throws {
-        try self.init(checkpoint: checkpoint, backend: .simd)
     }
 }

@@ -7,6 +7,7 @@
 import BackpropCore
 import Backpropagation
 
+/// The spread of a fresh GPT's weights. Every weight matrix is drawn from
 /// N(0, std²) — the token and position embeddings, the QKV projections and
 /// the MLP's W₁ — except the two Linears that write into the residual stream
 /// (attention output, W₂), which get std/√(2L). Biases start at 0 and

@@ -11,10 +11,10 @@
 // (recurrent state, KV cache) in locals of each call: concurrent requests
 // share only the read-only weights.
 //
-// Loading is guarded before anything is allocated: the config's sizes must
-// match the shapes in the checkpoint's tensor table (a corrupted "width":
-// 10⁹ must not allocate gigabytes before the shape check rejects it), and
-// any other error of the model's own init becomes a `CheckpointError`.
+// Loading is the models' own (`CharRNN(checkpoint:)`, `GPT(checkpoint:)`,
+// the checkpoint contract): they bound every size by the tensors the file
+// holds before allocating anything, so a corrupted "width": 10⁹ is an error,
+// not gigabytes.
 
 import BackpropCore
 import Storage
@@ -22,27 +22,10 @@ import RecurrentNetworks
 import Transformer
 
 /// Shared by both adapters: the prompt's characters must be in the vocabulary.
-enum PromptCheck {
+enum PromptValidation {
     static func validate(_ prompt: String, vocabulary: CharacterVocabulary) throws {
         do { _ = try vocabulary.encode(prompt) } catch let error as TextError {
             throw InferenceError.invalidPrompt("\(error) (\(String(reflecting: vocabulary.string)))")
-        }
-    }
-
-    /// The tensor `name`'s shape in the checkpoint's table, which must be `expected`.
-    static func requireShape(_ checkpoint: Checkpoint, _ name: String, _ expected: [Int], path: String) throws {
-        guard let entry = checkpoint.tensors.first(where: { $0.name == name }) else {
-            throw CheckpointError.missingTensor(path: path, name: name)
-        }
-        guard entry.tensor.shape == expected else {
-            throw CheckpointError.shapeMismatch(path: path, name: name, found: entry.tensor.shape, expected: expected)
-        }
-    }
-
-    /// Runs a model's own loader, turning its non-checkpoint errors into `CheckpointError.malformed`.
-    static func load<T>(path: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as CheckpointError { throw error } catch {
-            throw CheckpointError.malformed(path: path, reason: "\(error)")
         }
     }
 }
@@ -52,27 +35,15 @@ public struct CharRNNGenerator: TextGenerating {
     public let model: CharRNN
     public let info: ModelInfo
 
-    public init(model: CharRNN) {
+    /// The model, described by its checkpoint's kind and config (`checkpoint`
+    /// is the one it was loaded from, else a fresh one is made).
+    public init(model: CharRNN, checkpoint: Checkpoint? = nil) {
         self.model = model
-        info = ModelInfo(checkpoint: model.checkpoint(), parameterCount: model.parameters.reduce(0) { $0 + $1.value.count })
-    }
-
-    /// - Throws: `CheckpointError` for a wrong kind, a config that does not
-    ///   match the tensors, or a missing or misshapen tensor.
-    public init(checkpoint: Checkpoint, path: String = "") throws {
-        try checkpoint.require(model: CharRNN.modelName, path: path)
-        let vocabulary = Array(try checkpoint.requireConfig("vocabulary", path: path).stringValue ?? "")
-        let e = try checkpoint.configInt("embedding", in: 1...1 << 20, path: path)
-        let h = try checkpoint.configInt("hidden", in: 1...1 << 20, path: path)
-        try PromptCheck.requireShape(checkpoint, "embedding.weight", [vocabulary.count, e], path: path)
-        try PromptCheck.requireShape(checkpoint, "head.weight", [vocabulary.count, h], path: path)
-        let model = try PromptCheck.load(path: path) { try CharRNN(checkpoint: checkpoint, path: path) }
-        self.model = model
-        info = ModelInfo(checkpoint: checkpoint, parameterCount: model.parameters.reduce(0) { $0 + $1.value.count })
+        info = ModelInfo(checkpoint: checkpoint ?? model.checkpoint(), parameterCount: model.parameters.reduce(0) { $0 + $1.value.count })
     }
 
     public func validate(prompt: String) throws {
-        try PromptCheck.validate(prompt, vocabulary: model.vocabulary)
+        try PromptValidation.validate(prompt, vocabulary: model.vocabulary)
     }
 
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
@@ -89,37 +60,16 @@ public struct GPTGenerator: TextGenerating {
     public let info: ModelInfo
     public var usesKVCache: Bool
 
-    public init(model: GPT<Float>, usesKVCache: Bool = true) {
+    /// The model, described by its checkpoint's kind and config (`checkpoint`
+    /// is the one it was loaded from, else a fresh one is made).
+    public init(model: GPT<Float>, checkpoint: Checkpoint? = nil, usesKVCache: Bool = true) {
         self.model = model
         self.usesKVCache = usesKVCache
-        info = ModelInfo(checkpoint: model.checkpoint(), parameterCount: model.parameterCount)
-    }
-
-    /// - Throws: `CheckpointError` for a wrong kind, a config that does not
-    ///   match the tensors, or a missing or misshapen tensor.
-    public init(checkpoint: Checkpoint, path: String = "", usesKVCache: Bool = true) throws {
-        try checkpoint.require(model: GPT<Float>.checkpointKind, path: path)
-        let vocabulary = Array(try checkpoint.requireConfig("vocabulary", path: path).stringValue ?? "")
-        let width = try checkpoint.configInt("width", in: 1...1 << 20, path: path)
-        let context = try checkpoint.configInt("context", in: 1...1 << 20, path: path)
-        let layers = try checkpoint.configInt("layers", in: 1...1 << 16, path: path)
-        try PromptCheck.requireShape(checkpoint, "token_embedding.weight", [vocabulary.count, width], path: path)
-        try PromptCheck.requireShape(checkpoint, "position_embedding.weight", [context, width], path: path)
-        guard checkpoint.tensors.contains(where: { $0.name.hasPrefix("blocks.\(layers - 1).") }) else {
-            throw CheckpointError.badConfig(path: path, key: "layers", reason: "is \(layers) but the checkpoint has no tensors for block \(layers - 1)")
-        }
-        let model = try PromptCheck.load(path: path) { try GPT<Float>(checkpoint: checkpoint) }
-        self.init(model: model, usesKVCache: usesKVCache, info: ModelInfo(checkpoint: checkpoint, parameterCount: model.parameterCount))
-    }
-
-    init(model: GPT<Float>, usesKVCache: Bool, info: ModelInfo) {
-        self.model = model
-        self.usesKVCache = usesKVCache
-        self.info = info
+        info = ModelInfo(checkpoint: checkpoint ?? model.checkpoint(), parameterCount: model.parameterCount)
     }
 
     public func validate(prompt: String) throws {
-        try PromptCheck.validate(prompt, vocabulary: model.config.vocabulary)
+        try PromptValidation.validate(prompt, vocabulary: model.config.vocabulary)
     }
 
     /// As `GPT.generate`, with the cache on or off.

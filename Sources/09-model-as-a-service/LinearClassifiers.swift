@@ -21,15 +21,16 @@ public struct LinearModelClassifier<Model: SavableLinearModel>: Classifier {
     public let preprocessing: InputPreprocessing
     public let info: ModelInfo
 
-    public init(checkpoint: Checkpoint, path: String = "") throws {
-        let r = try LinearCheckpoint.classifier(checkpoint, as: Model.self, path: path)
-        (models, classNames, inputWidth, preprocessing) = (r.models, r.classNames, r.inputs, r.preprocessing)
+    /// A trained classifier; `checkpoint` (the one it was loaded from, else a
+    /// fresh one) describes it in `info`.
+    public init(_ classifier: LinearClassifier<Model>, checkpoint: Checkpoint? = nil) throws {
+        (models, classNames, inputWidth, preprocessing) = (classifier.models, classifier.classNames, classifier.inputs, classifier.preprocessing)
         let scorers: Int
         switch models {
         case .binary: scorers = 1
         case .oneVersusRest(let o): scorers = o.models.count
         }
-        info = ModelInfo(checkpoint: checkpoint, parameterCount: scorers * (inputWidth + 1))
+        info = ModelInfo(checkpoint: try checkpoint ?? classifier.checkpoint(), parameterCount: scorers * (inputWidth + 1))
     }
 
     /// σ(z) for the logistic model; nil for the perceptron (no probability).
@@ -66,8 +67,8 @@ public struct LinearRegressor: Sendable {
     public var inputWidth: Int { model.weight.shape[1] }
     public var parameterCount: Int { inputWidth + 1 }
 
-    public init(checkpoint: Checkpoint, path: String = "") throws {
-        model = try LinearCheckpoint.linearRegression(checkpoint, path: path)
+    public init(model: LinearRegression<Float>) {
+        self.model = model
     }
 
     /// ŷ for each row. - Throws: `InferenceError` for a row of the wrong width.

@@ -22,7 +22,7 @@ public struct ModelInfo: Sendable {
 
     /// The kind and config a checkpoint stores, with the loaded model's parameter count.
     public init(checkpoint: Checkpoint, parameterCount: Int) {
-        self.init(kind: checkpoint.model, parameterCount: parameterCount, config: checkpoint.config)
+        self.init(kind: checkpoint.kind, parameterCount: parameterCount, config: checkpoint.config)
     }
 
     public var json: JSONValue {

@@ -1,22 +1,25 @@
 // ModelRegistry: opens any checkpoint and returns the model it holds, typed
 // by what it can do: a `Classifier` (served on POST /v1/predict), a
 // `TextGenerating` model (POST /v1/generate), a regressor or word vectors
-// (offline only). The registry maps a checkpoint's model kind to a loader;
-// adding a kind is one entry in `loaders`. Chapters 6 and 7's language models
-// come in through small adapters (LanguageModels.swift) holding the model and
-// forwarding `generate`:
+// (offline only). The registry is a list of the book's checkpoint models
+// (Storage/CheckpointModel.swift), each with the adapter that serves it;
+// adding a kind is one entry in `loaders`:
 //
-//   ("char-rnn", { .generator(try CharRNNGenerator(checkpoint: $0, path: $1)) }),
+//   entry(CharRNN.self) { .generator(CharRNNGenerator(model: $0, checkpoint: $1)) },
 //
 // Loading is all or nothing: the checkpoint is validated (CheckpointReader),
-// then the loader checks the config and every tensor's shape before the model
-// is returned. Errors are `CheckpointError`s naming the file and the problem.
+// then the model checks its config and every tensor's shape before it is
+// built. Errors are `CheckpointError`s naming the file and the problem.
 
 import BackpropCore
 import Foundation
 import Storage
 import LinearModels
 import WordEmbeddings
+import Backpropagation
+import ConvolutionalNetworks
+import RecurrentNetworks
+import Transformer
 
 /// A model loaded from a checkpoint, by what it offers.
 public enum LoadedModel: Sendable {
@@ -51,38 +54,54 @@ public enum LoadedModel: Sendable {
 }
 
 public enum ModelRegistry {
-    /// One loader per model kind.
-    public static let loaders: [(kind: String, load: @Sendable (Checkpoint, String) throws -> LoadedModel)] = [
-        ("perceptron", { .classifier(try LinearModelClassifier<Perceptron>(checkpoint: $0, path: $1)) }),
-        ("logistic", { .classifier(try LinearModelClassifier<LogisticRegression<Float>>(checkpoint: $0, path: $1)) }),
-        ("linear", { .regressor(try LinearRegressor(checkpoint: $0, path: $1)) }),
-        ("mlp", { .classifier(try NetworkClassifier.mlp($0, path: $1)) }),
-        ("cnn", { .classifier(try NetworkClassifier.cnn($0, path: $1)) }),
-        ("word2vec", { .embeddings(try Embeddings(checkpoint: $0, path: $1)) }),
-        ("char-rnn", { .generator(try CharRNNGenerator(checkpoint: $0, path: $1)) }),
-        ("gpt", { .generator(try GPTGenerator(checkpoint: $0, path: $1)) }),
+    /// One loader per model kind: the book's checkpoint models, each with the
+    /// adapter that serves it.
+    public static let loaders: [(kind: String, load: @Sendable (Checkpoint) throws -> LoadedModel)] = [
+        entry(LinearClassifier<Perceptron>.self) { .classifier(try LinearModelClassifier($0, checkpoint: $1)) },
+        entry(LinearClassifier<LogisticRegression<Float>>.self) { .classifier(try LinearModelClassifier($0, checkpoint: $1)) },
+        entry(LinearRegression<Float>.self) { m, _ in .regressor(LinearRegressor(model: m)) },
+        entry(MLPClassifier.self) { .classifier(NetworkClassifier($0, checkpoint: $1)) },
+        entry(DigitsCNNClassifier.self) { .classifier(NetworkClassifier($0, checkpoint: $1)) },
+        entry(Embeddings.self) { m, _ in .embeddings(m) },
+        entry(CharRNN.self) { .generator(CharRNNGenerator(model: $0, checkpoint: $1)) },
+        entry(GPT<Float>.self) { .generator(GPTGenerator(model: $0, checkpoint: $1)) },
     ]
+
+    /// A loader for the checkpoint model `M`: rebuild it (the model validates
+    /// its own config and tensors), then wrap it for serving.
+    static func entry<M: CheckpointModel>(
+        _: M.Type, _ wrap: @escaping @Sendable (M, Checkpoint) throws -> LoadedModel
+    ) -> (kind: String, load: @Sendable (Checkpoint) throws -> LoadedModel) {
+        (M.checkpointKind, { c in try wrap(try M(checkpoint: c), c) })
+    }
 
     /// The kinds this build can load.
     public static var kinds: [String] { loaders.map(\.kind) }
 
-    /// The model a checkpoint holds.
-    /// - Throws: `CheckpointError.unknownModelKind`, or the loader's `CheckpointError`.
-    public static func load(_ checkpoint: Checkpoint, path: String = "") throws -> LoadedModel {
-        guard let loader = loaders.first(where: { $0.kind == checkpoint.model }) else {
-            throw CheckpointError.unknownModelKind(path: path, found: checkpoint.model, known: kinds)
+    /// The model a checkpoint holds; `path`, if given, names it in errors
+    /// (a checkpoint read from a file already carries its path).
+    /// - Throws: `CheckpointError.unknownModelKind`, or the model's own
+    ///   `CheckpointError`; any other error of a model's constructor becomes
+    ///   `CheckpointError.malformed`, so a bad file never escapes as something else.
+    public static func load(_ checkpoint: Checkpoint, path: String? = nil) throws -> LoadedModel {
+        var checkpoint = checkpoint
+        if let path { checkpoint.path = path }
+        guard let loader = loaders.first(where: { $0.kind == checkpoint.kind }) else {
+            throw CheckpointError.unknownModelKind(path: checkpoint.path, found: checkpoint.kind, known: kinds)
         }
-        return try loader.load(checkpoint, path)
+        do { return try loader.load(checkpoint) } catch let error as CheckpointError { throw error } catch {
+            throw CheckpointError.malformed(path: checkpoint.path, reason: "\(error)")
+        }
     }
 
     /// Reads, validates and loads a checkpoint file.
     public static func open(_ url: URL) throws -> LoadedModel {
-        try load(try Checkpoint.load(url), path: url.path)
+        try load(try Checkpoint.load(url))
     }
 
     /// Loads checkpoint bytes (used by the fuzz test and `backprop fuzz-checkpoint`).
     public static func decodeAndLoad(_ data: Data, path: String = "<memory>") throws -> LoadedModel {
-        try load(try Checkpoint.decode(data, path: path), path: path)
+        try load(try Checkpoint.decode(data, path: path))
     }
 }
 

@@ -32,19 +32,24 @@ public final class NetworkClassifier: Classifier, @unchecked Sendable {
         self.preprocessing = preprocessing
     }
 
-    /// Chapter 2's MLP from its checkpoint.
-    public static func mlp(_ c: Checkpoint, path: String = "") throws -> NetworkClassifier {
-        let r = try MultilayerPerceptron.restore(c, path: path)
-        return NetworkClassifier(model: r.model, info: ModelInfo(checkpoint: c, parameterCount: r.model.parameterCount),
-                                 inputWidth: r.inputs, classNames: r.classNames, preprocessing: r.preprocessing)
+    /// Chapter 2's MLP; `checkpoint` (the one it was loaded from, else a
+    /// fresh one) describes it in `info`.
+    public convenience init(_ m: MLPClassifier, checkpoint: Checkpoint? = nil) {
+        self.init(model: m.model, info: ModelInfo(checkpoint: checkpoint ?? m.checkpoint(), parameterCount: m.model.parameterCount),
+                  inputWidth: m.inputs, classNames: m.classNames, preprocessing: m.preprocessing)
     }
 
-    /// Chapter 5's digits CNN from its checkpoint.
-    public static func cnn(_ c: Checkpoint, path: String = "") throws -> NetworkClassifier {
-        let r = try DigitsCNN.restore(c, path: path)
-        return NetworkClassifier(model: r.model, info: ModelInfo(checkpoint: c, parameterCount: r.model.parameterCount),
-                                 inputWidth: 64, classNames: r.classNames, preprocessing: r.preprocessing)
+    /// Chapter 5's digits CNN.
+    public convenience init(_ m: DigitsCNNClassifier, checkpoint: Checkpoint? = nil) {
+        self.init(model: m.model, info: ModelInfo(checkpoint: checkpoint ?? m.checkpoint(), parameterCount: m.model.parameterCount),
+                  inputWidth: m.inputs, classNames: m.classNames, preprocessing: m.preprocessing)
     }
+
+    /// Chapter 2's MLP from its checkpoint.
+    public static func mlp(_ c: Checkpoint) throws -> NetworkClassifier { NetworkClassifier(try MLPClassifier(checkpoint: c), checkpoint: c) }
+
+    /// Chapter 5's digits CNN from its checkpoint.
+    public static func cnn(_ c: Checkpoint) throws -> NetworkClassifier { NetworkClassifier(try DigitsCNNClassifier(checkpoint: c), checkpoint: c) }
 
     /// The logits [n, K] for raw inputs (inference mode).
     public func logits(_ inputs: [[Double]]) throws -> Tensor<Float> {

@@ -20,20 +20,20 @@ public enum SampleCheckpoints {
         func floats(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.normal()) } }
         let scaler = try Standardizer(mean: floats(4), std: floats(4).map { abs($0) + 0.5 })
 
-        let perceptron = try LinearCheckpoint.make([Perceptron(weightRow: floats(2), bias: 0.5)], classNames: ["no", "yes"],
-                                                   preprocessing: .none, metadata: [("sample", .bool(true))])
-        let logistic = try LinearCheckpoint.make(
-            try (0..<3).map { _ in try LogisticRegression<Float>(weightRow: floats(4), bias: floats(1)[0]) },
-            classNames: ["setosa", "versicolor", "virginica"], preprocessing: .standardize(scaler))
+        let perceptron = try LinearClassifier(models: [Perceptron(weightRow: floats(2), bias: 0.5)], classNames: ["no", "yes"],
+                                              preprocessing: .none).checkpoint(metadata: [("sample", .bool(true))])
+        let logistic = try LinearClassifier(
+            models: try (0..<3).map { _ in try LogisticRegression<Float>(weightRow: floats(4), bias: floats(1)[0]) },
+            classNames: ["setosa", "versicolor", "virginica"], preprocessing: .standardize(scaler)).checkpoint()
         var line = try LinearRegression<Float>(features: 1)
         line.weight = try Tensor(shape: [1, 1], scalars: [2])
         line.bias = Tensor([-1])
-        let linear = LinearCheckpoint.make(line)
+        let linear = line.checkpoint()
 
         let mlpModel: Sequential<Float> = try MultilayerPerceptron.make(inputs: 4, hidden: [5], outputs: 3, activation: .tanh,
                                                                         dropout: 0.1, seed: seed)
-        let mlp = MultilayerPerceptron.checkpoint(mlpModel, inputs: 4, hidden: [5], outputs: 3, activation: .tanh, dropout: 0.1,
-                                                  classNames: ["a", "b", "c"], preprocessing: .standardize(scaler))
+        let mlp = MLPClassifier(model: mlpModel, inputs: 4, hidden: [5], outputs: 3, activation: .tanh, dropout: 0.1,
+                                classNames: ["a", "b", "c"], preprocessing: .standardize(scaler)).checkpoint()
 
         let cnnModel: Sequential<Float> = try DigitsCNN.make(channels: (2, 3), batchNorm: true, dropout: 0.25, seed: seed)
         for layer in cnnModel.layers {
@@ -43,8 +43,8 @@ public enum SampleCheckpoints {
                 try bn.setState("running_var", Tensor(floats(c).map { Double(abs($0) + 0.25) }))
             }
         }
-        let cnn = DigitsCNN.checkpoint(cnnModel, channels: (2, 3), batchNorm: true, dropout: 0.25,
-                                       classNames: (0..<10).map(String.init), preprocessing: .scale(1.0 / 16))
+        let cnn = DigitsCNNClassifier(model: cnnModel, channels: (2, 3), batchNorm: true, dropout: 0.25,
+                                      classNames: (0..<10).map(String.init), preprocessing: .scale(1.0 / 16)).checkpoint()
 
         let words = ["king", "queen", "man", "woman", "thou", "thee"]
         let embeddings = Embeddings(words: words, dimension: 3, vectors: floats(words.count * 3)).checkpoint()

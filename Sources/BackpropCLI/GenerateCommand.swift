@@ -66,7 +66,7 @@ enum GenerateCommand {
     ///   that does not generate text, or `--no-cache` with a model without a KV cache.
     static func loadGenerator(path: String, noCache: Bool, command: String = "generate") throws -> any TextGenerating {
         guard case .generator(let generator) = try ModelRegistry.open(URL(fileURLWithPath: path)) else {
-            let kind = (try? Checkpoint.load(URL(fileURLWithPath: path)).model) ?? "?"
+            let kind = (try? Checkpoint.load(URL(fileURLWithPath: path)).kind) ?? "?"
             throw UsageError("backprop \(command): \(path) holds a '\(kind)' model, which does not generate text; "
                              + "use `backprop predict --model PATH` (generators: char-rnn, gpt)")
         }

@@ -39,9 +39,9 @@ enum NeighborsCommand {
         if let handle = try? FileHandle(forReadingFrom: url) {
             defer { try? handle.close() }
             if let head = try? handle.read(upToCount: CheckpointFormat.magic.count), Array(head) == CheckpointFormat.magic {
-                return try Embeddings(checkpoint: try Checkpoint.load(url), path: path)
+                return try Embeddings.load(url)
             }
         }
-        return try Embeddings.load(url)
+        return try Embeddings.loadText(url)
     }
 }

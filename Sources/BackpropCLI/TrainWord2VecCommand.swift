@@ -56,9 +56,9 @@ enum TrainWord2VecCommand {
         if let path = args.string("save") {
             let url = URL(fileURLWithPath: path)
             if ["txt", "vec"].contains(url.pathExtension.lowercased()) {
-                try run.result.embeddings.save(to: url)
+                try run.result.embeddings.saveText(to: url)
             } else {
-                try run.result.embeddings.checkpoint(metadata: run.summary.checkpointMetadata(seed: o.seed)).write(to: url)
+                try run.result.embeddings.save(to: url, metadata: run.summary.checkpointMetadata(seed: o.seed))
             }
             print("saved \(run.result.embeddings.count) vectors of dimension \(o.dimension) to \(path)")
         }

@@ -54,24 +54,24 @@ public enum InputPreprocessing: Sendable {
     /// Reads the preprocessing of a model with `inputs` features.
     /// - Throws: `CheckpointError` for an unknown kind, missing or misshapen
     ///   statistics, or a non-positive σ.
-    public init(checkpoint c: Checkpoint, inputs: Int, path: String = "") throws {
+    public init(checkpoint c: Checkpoint, inputs: Int) throws {
         let kind = c.configValue("input_preprocessing")?.stringValue ?? "none"
         switch kind {
         case "none": self = .none
         case "scale":
-            let factor = try c.configDouble("input_scale", path: path)
+            let factor = try c.configDouble("input_scale")
             guard Double(Float(factor)) == factor, factor != 0 else {
-                throw CheckpointError.badConfig(path: path, key: "input_scale", reason: "must be a non-zero Float")
+                throw CheckpointError.badConfig(path: c.path, key: "input_scale", reason: "must be a non-zero Float")
             }
             self = .scale(Float(factor))
         case "standardize":
-            let mean: Tensor<Float> = try c.tensor("input.mean", shape: [inputs], path: path)
-            let std: Tensor<Float> = try c.tensor("input.std", shape: [inputs], path: path)
+            let mean: Tensor<Float> = try c.tensor("input.mean", shape: [inputs])
+            let std: Tensor<Float> = try c.tensor("input.std", shape: [inputs])
             do { self = .standardize(try Standardizer(mean: mean.scalars, std: std.scalars)) } catch {
-                throw CheckpointError.badConfig(path: path, key: "input_preprocessing", reason: "has unusable statistics: \(error)")
+                throw CheckpointError.badConfig(path: c.path, key: "input_preprocessing", reason: "has unusable statistics: \(error)")
             }
         default:
-            throw CheckpointError.badConfig(path: path, key: "input_preprocessing", reason: "is '\(kind)'; known: none, standardize, scale")
+            throw CheckpointError.badConfig(path: c.path, key: "input_preprocessing", reason: "is '\(kind)'; known: none, standardize, scale")
         }
     }
 }

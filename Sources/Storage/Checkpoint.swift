@@ -21,8 +21,12 @@ public struct Checkpoint: Sendable {
     /// The file format version this build writes and reads.
     public static let version = Int(CheckpointFormat.version)
 
-    /// The kind of model ("mlp", "cnn", "logistic", …): the loader's key.
-    public var model: String
+    /// The kind of model ("mlp", "cnn", "logistic", …): the loader's key
+    /// (`CheckpointModel.checkpointKind`; the file's header calls it "model").
+    public var kind: String
+    /// Where the checkpoint was read from, named in every error its readers
+    /// throw; "<memory>" for one built or decoded in memory.
+    public var path: String
     /// Settings needed to rebuild the model (widths, activation, class names…).
     public var config: [(String, JSONValue)]
     /// How the model was trained (dataset, seed, metrics); informational.
@@ -33,9 +37,10 @@ public struct Checkpoint: Sendable {
     /// Tensors in order, as Double (exact for Float values).
     public var tensors: [(name: String, tensor: Tensor<Double>)]
 
-    public init(model: String, config: [(String, JSONValue)] = [], metadata: [(String, JSONValue)] = [],
-                dtype: CheckpointDType = .float64, tensors: [(name: String, tensor: Tensor<Double>)]) {
-        self.model = model
+    public init(kind: String, config: [(String, JSONValue)] = [], metadata: [(String, JSONValue)] = [],
+                dtype: CheckpointDType = .float64, tensors: [(name: String, tensor: Tensor<Double>)], path: String = "<memory>") {
+        self.kind = kind
+        self.path = path
         self.config = config
         self.metadata = metadata
         self.dtype = dtype
@@ -43,7 +48,7 @@ public struct Checkpoint: Sendable {
     }
 
     /// The tensor called `name`, checked against the shape the model expects.
-    public func tensor<T: TensorScalar>(_ name: String, shape: [Int], path: String = "", as: T.Type = T.self) throws -> Tensor<T> {
+    public func tensor<T: TensorScalar>(_ name: String, shape: [Int], as: T.Type = T.self) throws -> Tensor<T> {
         guard let t = tensors.first(where: { $0.name == name })?.tensor else {
             throw CheckpointError.missingTensor(path: path, name: name)
         }
@@ -93,31 +98,31 @@ public struct Checkpoint: Sendable {
 // MARK: - Reading the config
 
 extension Checkpoint {
-    /// Throws `.wrongModel` unless this checkpoint holds a `kind` model.
-    public func require(model kind: String, path: String = "") throws {
-        guard model == kind else { throw CheckpointError.wrongModel(path: path, found: model, expected: kind) }
+    /// Throws `.wrongModel` unless this checkpoint holds a model of `expected` kind.
+    public func require(kind expected: String) throws {
+        guard kind == expected else { throw CheckpointError.wrongModel(path: path, found: kind, expected: expected) }
     }
 
     /// The config value of `key`, or nil.
     public func configValue(_ key: String) -> JSONValue? { config.first { $0.0 == key }?.1 }
 
     /// The config value of `key`. - Throws: `.badConfig` if it is missing.
-    public func requireConfig(_ key: String, path: String = "") throws -> JSONValue {
+    public func requireConfig(_ key: String) throws -> JSONValue {
         guard let v = configValue(key) else { throw CheckpointError.badConfig(path: path, key: key, reason: "is missing") }
         return v
     }
 
     /// An integer config value within `range`.
-    public func configInt(_ key: String, in range: ClosedRange<Int> = 0...Int.max, path: String = "") throws -> Int {
-        guard let i = try requireConfig(key, path: path).intValue, range.contains(i) else {
+    public func configInt(_ key: String, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+        guard let i = try requireConfig(key).intValue, range.contains(i) else {
             throw CheckpointError.badConfig(path: path, key: key, reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return i
     }
 
     /// A list of integers, each within `range`.
-    public func configInts(_ key: String, in range: ClosedRange<Int> = 0...Int.max, path: String = "") throws -> [Int] {
-        guard let a = try requireConfig(key, path: path).arrayValue else {
+    public func configInts(_ key: String, in range: ClosedRange<Int> = 0...Int.max) throws -> [Int] {
+        guard let a = try requireConfig(key).arrayValue else {
             throw CheckpointError.badConfig(path: path, key: key, reason: "must be a list of integers")
         }
         return try a.map { v in
@@ -129,30 +134,30 @@ extension Checkpoint {
     }
 
     /// A finite number.
-    public func configDouble(_ key: String, path: String = "") throws -> Double {
-        guard let x = try requireConfig(key, path: path).doubleValue, x.isFinite else {
+    public func configDouble(_ key: String) throws -> Double {
+        guard let x = try requireConfig(key).doubleValue, x.isFinite else {
             throw CheckpointError.badConfig(path: path, key: key, reason: "must be a finite number")
         }
         return x
     }
 
-    public func configBool(_ key: String, path: String = "") throws -> Bool {
-        guard let b = try requireConfig(key, path: path).boolValue else {
+    public func configBool(_ key: String) throws -> Bool {
+        guard let b = try requireConfig(key).boolValue else {
             throw CheckpointError.badConfig(path: path, key: key, reason: "must be true or false")
         }
         return b
     }
 
-    public func configString(_ key: String, path: String = "") throws -> String {
-        guard let s = try requireConfig(key, path: path).stringValue else {
+    public func configString(_ key: String) throws -> String {
+        guard let s = try requireConfig(key).stringValue else {
             throw CheckpointError.badConfig(path: path, key: key, reason: "must be a string")
         }
         return s
     }
 
     /// A list of strings.
-    public func configStrings(_ key: String, path: String = "") throws -> [String] {
-        guard let a = try requireConfig(key, path: path).arrayValue else {
+    public func configStrings(_ key: String) throws -> [String] {
+        guard let a = try requireConfig(key).arrayValue else {
             throw CheckpointError.badConfig(path: path, key: key, reason: "must be a list of strings")
         }
         return try a.map { v in
@@ -166,15 +171,15 @@ extension Checkpoint {
     public var storedScalarCount: Int { tensors.reduce(0) { $0 + $1.tensor.count } }
 
     /// Throws unless a model with `parameters` scalars fits in the stored tensors.
-    public func requireStored(parameters: Int?, key: String, path: String = "") throws {
+    public func requireStored(parameters: Int?, key: String) throws {
         guard let parameters, parameters <= storedScalarCount else {
             throw CheckpointError.badConfig(path: path, key: key, reason: "describes a model larger than the tensors stored in the file")
         }
     }
 
     /// A dropout probability in [0, 1).
-    public func configDropout(path: String = "") throws -> Double {
-        let p = configValue("dropout") == nil ? 0 : try configDouble("dropout", path: path)
+    public func configDropout() throws -> Double {
+        let p = configValue("dropout") == nil ? 0 : try configDouble("dropout")
         guard (0..<1).contains(p) else { throw CheckpointError.badConfig(path: path, key: "dropout", reason: "must be in [0, 1)") }
         return p
     }

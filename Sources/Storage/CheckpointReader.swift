@@ -105,7 +105,7 @@ public enum CheckpointReader {
             tensors.append((e.name, try Tensor(shape: e.shape, scalars: values)))
         }
         let dtype: CheckpointDType = entries.allSatisfy({ $0.dtype == .float32 }) && !entries.isEmpty ? .float32 : .float64
-        return Checkpoint(model: model, config: config, metadata: metadata, dtype: dtype, tensors: tensors)
+        return Checkpoint(kind: model, config: config, metadata: metadata, dtype: dtype, tensors: tensors, path: path)
     }
 
     struct Entry {

@@ -36,7 +36,7 @@ public enum CheckpointWriter {
         let dataBytes = placed.last.map { $0.offset + $0.bytes } ?? 0
         try requireFinite(checkpoint.config, path: path)
         let header = JSONValue.object([
-            ("model", .string(checkpoint.model)), ("config", .object(checkpoint.config)),
+            ("model", .string(checkpoint.kind)), ("config", .object(checkpoint.config)),
             ("metadata", .object(sanitized(checkpoint.metadata))), ("tensors", .array(table)),
         ])
         let headerBytes = Array(header.rendered.utf8)

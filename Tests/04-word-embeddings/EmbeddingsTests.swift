@@ -33,8 +33,8 @@ import Testing
                            vectors: (0..<15).map { _ in Float(rng.normal()) * 1e-3 })
         let url = temporaryURL("roundtrip.txt")
         defer { try? FileManager.default.removeItem(at: url) }
-        try e.save(to: url)
-        let back = try Embeddings.load(url)
+        try e.saveText(to: url)
+        let back = try Embeddings.loadText(url)
         #expect(back.words == e.words && back.dimension == 5)
         #expect(back.vectors.map(\.bitPattern) == e.vectors.map(\.bitPattern))
         let saved = try String(contentsOf: url, encoding: .utf8)
@@ -47,7 +47,7 @@ import Testing
 
     @Test func corruptFilesThrowNamedErrors() throws {
         #expect(throws: EmbeddingsError.missingFile(path: "/nonexistent/v.txt")) {
-            try Embeddings.load(URL(fileURLWithPath: "/nonexistent/v.txt"))
+            try Embeddings.loadText(URL(fileURLWithPath: "/nonexistent/v.txt"))
         }
         let cases: [(String, EmbeddingsError)] = [
             ("", .badHeader(path: "f", found: "")),

@@ -30,9 +30,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("cnn.ckpt")
         let model = try trainedModel(seed: 1)
-        try model.checkpoint(model: "cnn").write(to: url)
+        try model.checkpoint(kind: "cnn").write(to: url)
         let other: Sequential<Float> = try DigitsCNN.make(channels: (4, 8), batchNorm: true, dropout: 0, seed: 99)
-        try other.load(try Checkpoint.load(url), path: url.path)
+        try other.load(try Checkpoint.load(url))
         for (a, b) in zip(model.namedTensors, other.namedTensors) {
             #expect(a.name == b.name)
             #expect(a.tensor.scalars.map(\.bitPattern) == b.tensor.scalars.map(\.bitPattern), "\(a.name) differs")
@@ -63,7 +63,7 @@ import Testing
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("small.ckpt")
-        try trainedModel(seed: 2).checkpoint(model: "cnn").write(to: url)
+        try trainedModel(seed: 2).checkpoint(kind: "cnn").write(to: url)
         let big: Sequential<Float> = try DigitsCNN.make(batchNorm: true, dropout: 0, seed: 3)
         let before = big.namedTensors.map(\.tensor)
         let error = #expect(throws: CheckpointError.self) { try big.load(try Checkpoint.load(url)) }
@@ -81,13 +81,13 @@ import Testing
         let target = dir.appendingPathComponent("model.ckpt")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: target.appendingPathComponent("inside.txt"))
-        #expect(throws: FileWriteError.self) { try trainedModel(seed: 4).checkpoint(model: "cnn").write(to: target) }
+        #expect(throws: FileWriteError.self) { try trainedModel(seed: 4).checkpoint(kind: "cnn").write(to: target) }
         #expect(try String(contentsOf: target.appendingPathComponent("inside.txt"), encoding: .utf8) == "keep me")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.ckpt"])
         // A successful save replaces an old file completely.
         let file = dir.appendingPathComponent("other.ckpt")
         try Data(String(repeating: "x", count: 1_000_000).utf8).write(to: file)
-        try trainedModel(seed: 5).checkpoint(model: "cnn").write(to: file)
-        #expect(try Checkpoint.load(file).model == "cnn")
+        try trainedModel(seed: 5).checkpoint(kind: "cnn").write(to: file)
+        #expect(try Checkpoint.load(file).kind == "cnn")
     }
 }

@@ -62,7 +62,7 @@ import TestSupport
         let model = try CharRNN(CharRNNConfig(cell: .rnn, embeddingSize: 4, hiddenSize: 8),
                                 vocabulary: try CharacterVocabulary(text: "abc"), rng: &rng)
         var c = model.checkpoint()
-        c.model = "cnn"
+        c.kind = "cnn"
         #expect(throws: CheckpointError.self) { try CharRNN(checkpoint: c) }
         c = model.checkpoint()
         c.config = c.config.map { $0.0 == "cell" ? ($0.0, .string("transformer")) : $0 }

@@ -236,7 +236,7 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
 
     @Test("Loading another model kind or a checkpoint with a missing tensor throws")
     func badCheckpoints() throws {
-        #expect(throws: CheckpointError.self) { try GPT<Float>(checkpoint: Checkpoint(model: "mlp", tensors: [])) }
+        #expect(throws: CheckpointError.self) { try GPT<Float>(checkpoint: Checkpoint(kind: "mlp", tensors: [])) }
         let config = try GPTConfig(vocabulary: try CharacterVocabulary(characters: Array("ab")), context: 3, layers: 1, heads: 1, width: 4)
         var c = try GPT<Float>(config: config, seed: 1).checkpoint()
         c.tensors.removeLast()

@@ -13,7 +13,7 @@ import Testing
     @Test("fuzz: 1,200 seeded corruptions each end in a load or a typed error")
     func fuzz() throws {
         let seeds = [try CheckpointSamples.float32().encoded(), try CheckpointSamples.float64().encoded(),
-                     try Checkpoint(model: "one", dtype: .float32, tensors: [("w", Tensor([1, 2, 3]))]).encoded()]
+                     try Checkpoint(kind: "one", dtype: .float32, tensors: [("w", Tensor([1, 2, 3]))]).encoded()]
         let report = CheckpointFuzz.run(seeds: seeds, cases: 1200, seed: 701)
         print(report.summary)
         #expect(report.cases == 1200)

@@ -75,7 +75,7 @@ func classifier(_ m: LoadedModel) throws -> any Classifier {
         let options = ClassifierOptions(epochs: 30, learningRate: 0.5, seed: 5)
         let ovr = try OneVersusRest<LogisticRegression<Float>>(training: train, options: options)
         let url = dir.appendingPathComponent("ovr.ckpt")
-        try LinearCheckpoint.make(ovr.models, classNames: train.classNames, preprocessing: preprocessing).write(to: url)
+        try LinearClassifier(models: ovr.models, classNames: train.classNames, preprocessing: preprocessing).save(to: url)
         let loaded = try #require(try classifier(try ModelRegistry.open(url)) as? LinearModelClassifier<LogisticRegression<Float>>)
         guard case .oneVersusRest(let restored) = loaded.models else { Issue.record("expected one-versus-rest"); return }
         for (a, b) in zip(ovr.models, restored.models) {
@@ -87,7 +87,7 @@ func classifier(_ m: LoadedModel) throws -> any Classifier {
         let blobs = try Chapter1Dataset.blobs.prepared(seed: 5)
         let (p, _) = try Perceptron.train(on: blobs.train, options: ClassifierOptions(epochs: 10, learningRate: 1, seed: 5))
         let purl = dir.appendingPathComponent("p.ckpt")
-        try LinearCheckpoint.make([p], classNames: blobs.train.classNames, preprocessing: .none).write(to: purl)
+        try LinearClassifier(models: [p], classNames: blobs.train.classNames, preprocessing: .none).save(to: purl)
         let lp = try #require(try classifier(try ModelRegistry.open(purl)) as? LinearModelClassifier<Perceptron>)
         guard case .binary(let q) = lp.models else { Issue.record("expected a binary model"); return }
         #expect(q.weights.map(\.bitPattern) == p.weights.map(\.bitPattern) && q.bias.bitPattern == p.bias.bitPattern)
@@ -102,7 +102,7 @@ func classifier(_ m: LoadedModel) throws -> any Classifier {
         var model = try LinearRegression<Float>(features: 1)
         try model.fit(data.x, data.y, epochs: 25, learningRate: 0.1)
         let url = dir.appendingPathComponent("line.ckpt")
-        try LinearCheckpoint.make(model).write(to: url)
+        try model.save(to: url)
         guard case .regressor(let r) = try ModelRegistry.open(url) else { Issue.record("expected a regressor"); return }
         #expect(bits(r.model.weight) == bits(model.weight) && bits(r.model.bias) == bits(model.bias))
         #expect(try r.predict(rawRows(data.x)) == model.predict(data.x).scalars.map(Double.init))
@@ -153,8 +153,8 @@ func classifier(_ m: LoadedModel) throws -> any Classifier {
                              options: TrainingOptions(epochs: 1, batchSize: 16, seed: 0))
         }
         let url = dir.appendingPathComponent("cnn.ckpt")
-        try DigitsCNN.checkpoint(model, channels: (4, 8), batchNorm: true, dropout: 0.25, classNames: data.train.classNames,
-                                 preprocessing: data.preprocessing).write(to: url)
+        try DigitsCNNClassifier(model: model, channels: (4, 8), batchNorm: true, dropout: 0.25, classNames: data.train.classNames,
+                                preprocessing: data.preprocessing).save(to: url)
         let loaded = try #require(try classifier(try ModelRegistry.open(url)) as? NetworkClassifier)
         let names = loaded.model.namedTensors.map(\.name)
         #expect(names.contains("2.running_mean") && names.contains("2.running_var"))

@@ -35,7 +35,7 @@ import Testing
     @Test("an unknown model kind names itself and the known kinds")
     func unknownKind() throws {
         var c = try sample("mlp")
-        c.model = "diffusion"
+        c.kind = "diffusion"
         let error = #expect(throws: CheckpointError.self) { try ModelRegistry.load(c, path: "g.ckpt") }
         #expect(error?.kind == "unknownModelKind")
         #expect(error?.description.contains("'diffusion'") == true && error?.description.contains("mlp, cnn") == true)
@@ -100,7 +100,7 @@ import Testing
         cnn.tensors[i].tensor.scalars[0] = -1
         #expect((#expect(throws: CheckpointError.self) { try ModelRegistry.load(cnn) })?.description.contains("negative variance") == true)
         var mixed = try sample("mlp")
-        mixed.model = "cnn"
+        mixed.kind = "cnn"
         #expect(throws: CheckpointError.self) { try ModelRegistry.load(mixed) }
     }
 

@@ -52,8 +52,8 @@ import Testing
                                          inputWidth: 64, classNames: names, preprocessing: .standardize(scaler))
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("serve-digits-\(UUID().uuidString).ckpt")
         defer { try? FileManager.default.removeItem(at: url) }
-        try MultilayerPerceptron.checkpoint(model, inputs: 64, hidden: [16], outputs: 10, activation: .tanh, dropout: 0.2,
-                                            classNames: names, preprocessing: .standardize(scaler)).write(to: url)
+        try MLPClassifier(model: model, inputs: 64, hidden: [16], outputs: 10, activation: .tanh, dropout: 0.2,
+                          classNames: names, preprocessing: .standardize(scaler)).save(to: url)
 
         // Raw pixel values 0…16, as a client sends them.
         let x = digits.features.rows(200..<212)

@@ -25,8 +25,8 @@ import Testing
             #expect(p.class == z.indices.max { z[$0] < z[$1] })
         }
         // A checkpoint whose input width does not fit the weights is refused.
-        let wrongWidth = MultilayerPerceptron.checkpoint(classifier.model, inputs: 7, hidden: [16], outputs: 4, activation: .relu,
-                                                         dropout: 0, classNames: ["w", "x", "y", "z"], preprocessing: .none)
+        let wrongWidth = MLPClassifier(model: classifier.model, inputs: 7, hidden: [16], outputs: 4, activation: .relu,
+                                       dropout: 0, classNames: ["w", "x", "y", "z"], preprocessing: .none).checkpoint()
         #expect(throws: CheckpointError.self) { try NetworkClassifier.mlp(wrongWidth) }
     }
 

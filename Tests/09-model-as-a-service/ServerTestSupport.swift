@@ -11,9 +11,9 @@ import Backpropagation
 /// An 8-16-4 ReLU MLP (seeded) with classes "w"…"z", loaded from its checkpoint.
 func tinyClassifier() throws -> NetworkClassifier {
     let model: Sequential<Float> = try MultilayerPerceptron.make(inputs: 8, hidden: [16], outputs: 4, seed: 701)
-    return try NetworkClassifier.mlp(MultilayerPerceptron.checkpoint(
-        model, inputs: 8, hidden: [16], outputs: 4, activation: .relu, dropout: 0, classNames: ["w", "x", "y", "z"],
-        preprocessing: .none))
+    return try NetworkClassifier.mlp(MLPClassifier(
+        model: model, inputs: 8, hidden: [16], outputs: 4, activation: .relu, dropout: 0, classNames: ["w", "x", "y", "z"],
+        preprocessing: .none).checkpoint())
 }
 
 /// Seeded random input rows of width 8.

@@ -72,8 +72,8 @@ import Testing
         try CheckpointSamples.float32().write(to: url)
         let half = try CheckpointSamples.float64().encoded().prefix(50)
         try half.write(to: dir.appendingPathComponent(".model.ckpt.\(UUID().uuidString).tmp"))
-        #expect(try Checkpoint.load(url).model == "toy")
+        #expect(try Checkpoint.load(url).kind == "toy")
         try CheckpointSamples.float64().write(to: url)  // the next save still works
-        #expect(try Checkpoint.load(url).model == "toy64")
+        #expect(try Checkpoint.load(url).kind == "toy64")
     }
 }

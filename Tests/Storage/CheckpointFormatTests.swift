@@ -21,7 +21,7 @@ import Testing
     func roundTrip() throws {
         for original in [try CheckpointSamples.float32(), try CheckpointSamples.float64()] {
             let loaded = try Checkpoint.decode(try original.encoded())
-            #expect(loaded.model == original.model && loaded.dtype == original.dtype)
+            #expect(loaded.kind == original.kind && loaded.dtype == original.dtype)
             #expect(loaded.tensors.map(\.name) == original.tensors.map(\.name))
             for (a, b) in zip(original.tensors, loaded.tensors) {
                 #expect(a.tensor.shape == b.tensor.shape)
@@ -61,19 +61,19 @@ import Testing
 
     @Test("the writer refuses values it could not read back")
     func writerRefuses() throws {
-        let nan = Checkpoint(model: "toy", tensors: [("w", Tensor([1, .nan]))])
+        let nan = Checkpoint(kind: "toy", tensors: [("w", Tensor([1, .nan]))])
         let e1 = #expect(throws: CheckpointError.self) { try nan.encoded() }
         #expect(e1?.kind == "nonFinite" && e1?.description.contains("'w'") == true)
-        let inexact = Checkpoint(model: "toy", dtype: .float32, tensors: [("w", Tensor([0.1]))])
+        let inexact = Checkpoint(kind: "toy", dtype: .float32, tensors: [("w", Tensor([0.1]))])
         #expect((#expect(throws: CheckpointError.self) { try inexact.encoded() })?.kind == "notRepresentable")
-        let twice = Checkpoint(model: "toy", tensors: [("w", Tensor([1])), ("w", Tensor([2]))])
+        let twice = Checkpoint(kind: "toy", tensors: [("w", Tensor([1])), ("w", Tensor([2]))])
         #expect((#expect(throws: CheckpointError.self) { try twice.encoded() })?.description.contains("appears twice") == true)
-        let config = Checkpoint(model: "toy", config: [("p", .number(.infinity))], tensors: [])
+        let config = Checkpoint(kind: "toy", config: [("p", .number(.infinity))], tensors: [])
         #expect((#expect(throws: CheckpointError.self) { try config.encoded() })?.kind == "badConfig")
-        let repeated = Checkpoint(model: "toy", config: [("p", .integer(1)), ("p", .integer(2))], tensors: [])
+        let repeated = Checkpoint(kind: "toy", config: [("p", .integer(1)), ("p", .integer(2))], tensors: [])
         #expect((#expect(throws: CheckpointError.self) { try repeated.encoded() })?.description.contains("'p' appears twice") == true)
         // Metadata is informational: a repeated key keeps its first value and the file stays readable.
-        let meta = Checkpoint(model: "toy", metadata: [("seed", .integer(1)), ("seed", .string("2"))], tensors: [])
+        let meta = Checkpoint(kind: "toy", metadata: [("seed", .integer(1)), ("seed", .string("2"))], tensors: [])
         #expect(try Checkpoint.decode(try meta.encoded()).metadata.count == 1)
     }
 
