@@ -69,7 +69,7 @@ var targets: [Target] = [
         swiftSettings: vectorFlags),
     .testTarget(
         name: "BackpropCoreTests",
-        dependencies: ["BackpropCore"],
+        dependencies: ["BackpropCore", "TestSupport"],
         swiftSettings: vectorFlags),
     // The checkpoint format every chapter saves its models in (explained in
     // chapter 9): Checkpoint, its reader and writer, CRC-32, the strict JSON
