@@ -2,9 +2,11 @@
 //
 // Backprop: deep learning from scratch in pure Swift.
 //
-// One module per chapter, in the book's reading order; each chapter imports
-// only the core and earlier chapters (ARCHITECTURE.md). Folders carry the
-// chapter's number and name: Sources/02-backpropagation is the module
+// One module per chapter, in the book's reading order, on a small core:
+// BackpropCore (tensor, kernels, RNG, gradient checker), then Storage (the
+// checkpoint format), Datasets and Figures. Each chapter imports only these
+// and earlier chapters (ARCHITECTURE.md). Folders carry the chapter's
+// number and name: Sources/02-backpropagation is the module
 // `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
 // Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
 // Chapters 3 (automatic differentiation) and 8 (tokens and the modern LLM)
@@ -69,7 +71,7 @@ var targets: [Target] = [
         swiftSettings: vectorFlags),
     .testTarget(
         name: "BackpropCoreTests",
-        dependencies: ["BackpropCore"],
+        dependencies: ["BackpropCore", "TestSupport"],
         swiftSettings: vectorFlags),
     // The checkpoint format every chapter saves its models in (explained in
     // chapter 9): Checkpoint, its reader and writer, CRC-32, the strict JSON

@@ -1,4 +1,4 @@
-// Tests of the fixture loader (Sources/BackpropCore/Checking/Fixture.swift)
+// Tests of the fixture loader (Tests/TestSupport/Fixture.swift)
 // and of the naive kernels against the PyTorch fixtures `softmax_rows` and
 // `matmul_layouts` (written by Tests/Fixtures/make_fixtures.py).
 
@@ -6,6 +6,7 @@ import Foundation
 import Testing
 
 import BackpropCore
+import TestSupport
 
 /// Locates the committed fixture files: Tests/Fixtures/<name>.json.
 fileprivate enum FixtureFiles {

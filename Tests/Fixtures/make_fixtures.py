@@ -21,8 +21,9 @@ What it writes
     numbers.
 
     Every value is computed in float64 on the CPU and written with Python's
-    shortest round-trip `repr`, so the Swift loader (BackpropCore's
-    Checking/Fixture.swift) reads back exactly the bits PyTorch produced.
+    shortest round-trip `repr`, so the Swift loader
+    (Tests/TestSupport/Fixture.swift) reads back exactly the bits PyTorch
+    produced.
 
 How to run
     From the repository root, once, by hand (tests never run Python):

@@ -25,7 +25,7 @@
 //   momentum, first step, Nesterov) are taken once, outside the loops.
 // - Entry points are `@_specialize`d for Float and Double; generic T.Vector
 //   arithmetic is fine there (only comparison masks need concrete types,
-//   see `relu` in SIMDKernels.swift).
+//   see `relu` in SIMDKernels+Map.swift).
 
 import Foundation
 

@@ -24,6 +24,7 @@
 // - Tests never run Python: the JSON files are committed, and the script is
 //   rerun by hand only when a fixture is added or changed.
 
+import BackpropCore
 import Foundation
 
 /// A named set of reference tensors and scalars loaded from a JSON fixture.
