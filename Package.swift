@@ -132,32 +132,49 @@ targets += [
         dependencies: ["BackpropCLI", "BackpropCore", "Storage", "ModelAsAService"]),
 ]
 
-// Exercises: stubs a student fills in, graded by `swift test`. Reference
-// solutions live apart from the stubs; an instructor may delete any chapter's
-// folder under exercises/solutions before handing the exercises out, and the
-// package still builds (that chapter's grader self-tests are then skipped).
-let exercises: [(number: String, folder: String, imports: [String])] = [
-    ("01", "01-linear-models", ["LinearModels"]),
-    ("02", "02-backpropagation", ["LinearModels", "Backpropagation"]),
-    ("04", "04-word-embeddings", []),
-    ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"]),
-    ("06", "06-recurrent-networks", ["Backpropagation"]),
-    ("07", "07-transformer", ["Backpropagation"]),
-    ("09", "09-model-as-a-service", []),
+// Exercises: stubs a student fills in, in exercises/NN-slug. Each chapter's
+// folder is a small package of its own (its Package.swift depends on this one
+// by path), so a student's answer is compiled and graded only by
+// `swift test --package-path exercises/NN-slug`, never by this package's
+// `swift test`: a stub that does not compile or crashes affects its own
+// chapter's grading only (exercises/README.md). This package builds what the
+// chapters' packages import: ExerciseKit (NotAttempted, FrameError, the
+// grading helpers) and each chapter's graders (exercises/graders/NN-slug, the
+// library `GradersNN`), and tests the graders against the reference
+// solutions (Tests/GraderSelfTests). Reference solutions live apart from the
+// stubs; an instructor may delete any chapter's folder under
+// exercises/solutions before handing the exercises out, and the package still
+// builds (that chapter's grader self-tests are then skipped).
+//
+// `imports` are the book's modules a chapter's stubs (and solutions) may use,
+// besides ExerciseKit and BackpropCore; exercises/NN-slug/Package.swift lists
+// the same. `graderImports` are those its graders use.
+let exercises: [(number: String, folder: String, imports: [String], graderImports: [String])] = [
+    ("01", "01-linear-models", ["LinearModels"], ["LinearModels"]),
+    ("02", "02-backpropagation", ["LinearModels", "Backpropagation"], []),
+    ("04", "04-word-embeddings", [], []),
+    ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"], []),
+    ("06", "06-recurrent-networks", ["Backpropagation"], []),
+    ("07", "07-transformer", ["Backpropagation"], ["Graders06"]),
+    ("09", "09-model-as-a-service", [], []),
 ]
 targets.append(.target(name: "ExerciseKit"))
-var exerciseTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "LinearModels", "ConvolutionalNetworks"]
+var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]
+var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "ConvolutionalNetworks"]
 for e in exercises {
-    let dependencies: [Target.Dependency] = (["ExerciseKit", "BackpropCore"] + e.imports).map { .target(name: $0) }
-    targets.append(.target(name: "Exercises\(e.number)", dependencies: dependencies, path: "exercises/\(e.folder)"))
-    exerciseTestDependencies.append(.target(name: "Exercises\(e.number)"))
+    targets.append(.target(name: "Graders\(e.number)",
+                           dependencies: (["ExerciseKit", "BackpropCore"] + e.graderImports).map { .target(name: $0) },
+                           path: "exercises/graders/\(e.folder)"))
+    exerciseProducts.append(.library(name: "Graders\(e.number)", targets: ["Graders\(e.number)"]))
+    graderTestDependencies.append(.target(name: "Graders\(e.number)"))
     if FileManager.default.fileExists(atPath: Context.packageDirectory + "/exercises/solutions/\(e.folder)") {
-        targets.append(.target(name: "Solutions\(e.number)", dependencies: dependencies,
+        targets.append(.target(name: "Solutions\(e.number)",
+                               dependencies: (["ExerciseKit", "BackpropCore"] + e.imports).map { .target(name: $0) },
                                path: "exercises/solutions/\(e.folder)"))
-        exerciseTestDependencies.append(.target(name: "Solutions\(e.number)"))
+        graderTestDependencies.append(.target(name: "Solutions\(e.number)"))
     }
 }
-targets.append(.testTarget(name: "ExercisesTests", dependencies: exerciseTestDependencies))
+targets.append(.testTarget(name: "GraderSelfTests", dependencies: graderTestDependencies))
 
 let package = Package(
     name: "Backprop",
@@ -167,6 +184,7 @@ let package = Package(
                .library(name: "Storage", targets: ["Storage"]),
                .library(name: "Datasets", targets: ["Datasets"]),
                .library(name: "Figures", targets: ["Figures"])]
-        + chapters.map { .library(name: $0.module, targets: [$0.module]) },
+        + chapters.map { .library(name: $0.module, targets: [$0.module]) }
+        + exerciseProducts,
     targets: targets
 )

@@ -8,7 +8,7 @@
 // Hint: start from ∂L/∂zᵢ and use the chain rule.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter01Exercises/logisticGradient
+//   swift test --package-path exercises/01-linear-models --filter Chapter01Exercises/logisticGradient
 
 import ExerciseKit
 

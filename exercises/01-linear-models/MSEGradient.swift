@@ -6,7 +6,7 @@
 // Return the vector ∂L/∂p (same length as p). Derive it first on paper.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter01Exercises/mseGradient
+//   swift test --package-path exercises/01-linear-models --filter Chapter01Exercises/mseGradient
 
 import ExerciseKit
 

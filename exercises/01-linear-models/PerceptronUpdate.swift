@@ -9,7 +9,7 @@
 //   otherwise leave w and b unchanged.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter01Exercises/perceptronUpdate
+//   swift test --package-path exercises/01-linear-models --filter Chapter01Exercises/perceptronUpdate
 
 import ExerciseKit
 

@@ -16,7 +16,7 @@
 // step t + 1). No weight decay. This is torch.optim.Adam's update.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter02Exercises/adamStep
+//   swift test --package-path exercises/02-backpropagation --filter Chapter02Exercises/adamStep
 
 import ExerciseKit
 import Foundation  // pow, sqrt

@@ -17,7 +17,7 @@
 // (b does not appear in any of the three, so it is not an argument.)
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter02Exercises/linearBackward
+//   swift test --package-path exercises/02-backpropagation --filter Chapter02Exercises/linearBackward
 
 import ExerciseKit
 

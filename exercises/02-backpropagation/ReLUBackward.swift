@@ -12,7 +12,7 @@
 // gradient there is 0 (so x = 0 blocks the gradient like a negative input).
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter02Exercises/reluBackward
+//   swift test --package-path exercises/02-backpropagation --filter Chapter02Exercises/reluBackward
 
 import ExerciseKit
 

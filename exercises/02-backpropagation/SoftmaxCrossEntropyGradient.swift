@@ -17,7 +17,7 @@
 // softmax(z) = softmax(z − maxₖ zₖ) (subtract the row's maximum first).
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter02Exercises/softmaxCrossEntropyGradient
+//   swift test --package-path exercises/02-backpropagation --filter Chapter02Exercises/softmaxCrossEntropyGradient
 
 import ExerciseKit
 import Foundation  // exp

@@ -18,7 +18,7 @@
 // count ≥ 1, totalWords ≥ count, t > 0.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter04Exercises/keepProbability
+//   swift test --package-path exercises/04-word-embeddings --filter Chapter04Exercises/keepProbability
 
 import ExerciseKit
 import Foundation  // sqrt

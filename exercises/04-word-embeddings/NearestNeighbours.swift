@@ -21,7 +21,7 @@
 // smallest Euclidean distance.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter04Exercises/nearestNeighbours
+//   swift test --package-path exercises/04-word-embeddings --filter Chapter04Exercises/nearestNeighbours
 
 import ExerciseKit
 import Foundation  // sqrt

@@ -26,7 +26,7 @@
 // and log σ(x) itself gives −∞ once e^(−x) overflows (x < −709).
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter04Exercises/sgnsGradients
+//   swift test --package-path exercises/04-word-embeddings --filter Chapter04Exercises/sgnsGradients
 
 import ExerciseKit
 import Foundation  // exp, log1p

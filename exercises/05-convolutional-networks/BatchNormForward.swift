@@ -15,7 +15,7 @@
 // book's BatchNorm2D does the same per channel over N·H·W values.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter05Exercises/batchNormForward
+//   swift test --package-path exercises/05-convolutional-networks --filter Chapter05Exercises/batchNormForward
 
 import ExerciseKit
 

@@ -18,7 +18,7 @@
 // (windows starting at 0, 2 and 4).
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter05Exercises/convolutionOutputSize
+//   swift test --package-path exercises/05-convolutional-networks --filter Chapter05Exercises/convolutionOutputSize
 
 import ExerciseKit
 

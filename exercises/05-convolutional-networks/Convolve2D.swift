@@ -28,7 +28,7 @@
 //          7 8 9
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter05Exercises/convolve2D
+//   swift test --package-path exercises/05-convolutional-networks --filter Chapter05Exercises/convolve2D
 
 import ExerciseKit
 

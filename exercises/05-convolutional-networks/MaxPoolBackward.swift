@@ -21,7 +21,7 @@
 // PyTorch does; it is not shared among the tied elements.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter05Exercises/maxPoolBackward
+//   swift test --package-path exercises/05-convolutional-networks --filter Chapter05Exercises/maxPoolBackward
 
 import ExerciseKit
 

@@ -25,7 +25,7 @@
 // [[3/(5 + 10⁻⁶)], [4/(5 + 10⁻⁶)]] ≈ [[0.6], [0.8]], and N = 5 is returned.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter06Exercises/clipGlobalNorm
+//   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/clipGlobalNorm
 
 import ExerciseKit
 

@@ -27,7 +27,7 @@
 // o = 1/4; with c_prev = 2: c = 3/4·2 + 1/2·3/5 = 1.8, h = tanh(1.8)/4 ≈ 0.236702.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter06Exercises/lstmStep
+//   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/lstmStep
 
 import ExerciseKit
 

@@ -29,7 +29,7 @@
 // dW_hh = da·0.5, db = da.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter06Exercises/rnnCellBackward
+//   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/rnnCellBackward
 
 import ExerciseKit
 

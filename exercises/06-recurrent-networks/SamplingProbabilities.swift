@@ -22,7 +22,7 @@
 // p = [e², e, 0, e] / (e² + 2e) ≈ [0.576117, 0.211942, 0, 0.211942].
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter06Exercises/samplingProbabilities
+//   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/samplingProbabilities
 
 import ExerciseKit
 

@@ -21,7 +21,7 @@
 // scores [0, ln 3], A₁ = [1/4, 3/4], out₁ = [1/4·1 + 3/4·5] = [4].
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter07Exercises/causalAttention
+//   swift test --package-path exercises/07-transformer --filter Chapter07Exercises/causalAttention
 
 import ExerciseKit
 

@@ -23,7 +23,7 @@
 // each row of dx is orthogonal to that row's x̂ (neither does scaling it).
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter07Exercises/layerNormBackward
+//   swift test --package-path exercises/07-transformer --filter Chapter07Exercises/layerNormBackward
 
 import ExerciseKit
 

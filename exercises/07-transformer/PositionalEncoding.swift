@@ -24,7 +24,7 @@
 //   pos 1: [sin 1, cos 1, sin 0.01, cos 0.01] ≈ [0.841471, 0.540302, 0.0099998, 0.99995]
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter07Exercises/positionalEncoding
+//   swift test --package-path exercises/07-transformer --filter Chapter07Exercises/positionalEncoding
 
 import ExerciseKit
 

@@ -19,7 +19,7 @@
 // and welcome, but not required.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter09Exercises/crc32
+//   swift test --package-path exercises/09-model-as-a-service --filter Chapter09Exercises/crc32
 
 import ExerciseKit
 

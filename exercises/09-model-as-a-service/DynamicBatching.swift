@@ -30,7 +30,7 @@
 // waits alone until 50 + 5.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter09Exercises/dynamicBatches
+//   swift test --package-path exercises/09-model-as-a-service --filter Chapter09Exercises/dynamicBatches
 
 import ExerciseKit
 

@@ -22,7 +22,7 @@
 // 4 KiB per token.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter09Exercises/kvCacheBytes
+//   swift test --package-path exercises/09-model-as-a-service --filter Chapter09Exercises/kvCacheBytes
 
 import ExerciseKit
 

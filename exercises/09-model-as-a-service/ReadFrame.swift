@@ -32,7 +32,7 @@
 // where c0…c3 are crc32 of the first 10 bytes, least significant byte first.
 //
 // Replace the `throw` with your code, then run:
-//   swift test --filter ExercisesTests.Chapter09Exercises/readFrame
+//   swift test --package-path exercises/09-model-as-a-service --filter Chapter09Exercises/readFrame
 
 import ExerciseKit
 

@@ -1,0 +1,59 @@
+// Grades the student's answers in exercises/05-convolutional-networks with chapter
+// 5's graders. An exercise still throwing NotAttempted is skipped. From the
+// repository's root:
+//
+//   swift test --package-path exercises/05-convolutional-networks
+//   swift test --package-path exercises/05-convolutional-networks --filter Chapter05Exercises/maxPoolBackward
+
+import ExerciseKit
+import Exercises05
+import Graders05
+import Testing
+
+@Suite struct Chapter05Exercises {
+    @Test func convolutionOutputSize() throws {
+        try Grade.student(
+            "exercise 5.1 (convolution output size)",
+            file: "exercises/05-convolutional-networks/ConvolutionOutputSize.swift"
+        ) {
+            try Chapter05Graders.convolutionOutputSize(Exercises05.convolutionOutputSize)
+        }
+    }
+
+    @Test func convolve2D() throws {
+        try Grade.student("exercise 5.2 (2-D convolution)", file: "exercises/05-convolutional-networks/Convolve2D.swift") {
+            try Chapter05Graders.convolve2D(Exercises05.convolve2D)
+        }
+    }
+
+    @Test func maxPoolBackward() throws {
+        try Grade.student(
+            "exercise 5.3 (max pooling backward)", file: "exercises/05-convolutional-networks/MaxPoolBackward.swift"
+        ) {
+            try Chapter05Graders.maxPoolBackward(Exercises05.maxPoolBackward)
+        }
+    }
+
+    @Test func batchNormForward() throws {
+        try Grade.student(
+            "exercise 5.4 (batch normalisation forward)",
+            file: "exercises/05-convolutional-networks/BatchNormForward.swift"
+        ) {
+            try Chapter05Graders.batchNormForward(Exercises05.batchNormForward)
+        }
+    }
+}
+
+extension Grade {
+    /// Grades a student's answer inside a test: skips it if not attempted,
+    /// otherwise records each failure as a test issue.
+    fileprivate static func student(_ exercise: String, file: String, _ grader: () throws -> GradeReport) throws {
+        let report: GradeReport
+        do {
+            report = try grader()
+        } catch is NotAttempted {
+            try Test.cancel("\(exercise) not attempted yet: write your answer in \(file)")
+        }
+        for failure in report.failures { Issue.record("\(exercise): \(failure)") }
+    }
+}
