@@ -25,9 +25,11 @@ import TestSupport
 
     /// (The other cells are exercised by the fixtures and gradient checks;
     /// one training run is enough here, debug builds being slow.)
-    @Test func learnsATinyText() throws {
+    @Test("a char-LSTM learns a tiny text on either backend", arguments: Backend.allCases)
+    func learnsATinyText(backend: Backend) throws {
         let cell = CellKind.lstm
         var o = Self.tinyOptions(cell)
+        o.backend = backend
         o.steps = 25
         o.learningRate = 3e-2
         let corpus = try CharacterCorpus(text: Self.text)

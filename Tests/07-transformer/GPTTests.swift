@@ -44,11 +44,11 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         }
     }
 
-    @Test("Six AdamW steps (decay on matrices, warm-up + cosine, clipping) track PyTorch's losses, with and without biases",
-          arguments: [true, false])
-    func trainingFixture(bias: Bool) throws {
+    @Test("Six AdamW steps (decay on matrices, warm-up + cosine, clipping) track PyTorch's losses, on both backends, with and without biases",
+          arguments: Backend.allCases, [true, false])
+    func trainingFixture(backend: Backend, bias: Bool) throws {
         let f = try fixture(bias ? "ch7_training" : "ch7_training_nobias")
-        let model = try tinyModel(f, backend: .simd, bias: bias)
+        let model = try tinyModel(f, backend: backend, bias: bias)
         var options = GPTTrainingOptions()
         options.iterations = Int(try f.scalar("steps"))
         options.warmup = Int(try f.scalar("warmup"))
