@@ -13,7 +13,7 @@
 
 /// A row-major, contiguous n-dimensional array of `Float` or `Double`.
 public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
-    @usableFromInline internal(set) var _shape: [Int]
+    @usableFromInline var _shape: [Int]
     /// The dimensions, outermost first. A scalar tensor has shape `[]`.
     @inlinable public var shape: [Int] { _shape }
     /// The elements in row-major order.
