@@ -14,7 +14,7 @@ import BackpropCore
 import Foundation
 
 /// A model that saves itself to a checkpoint and rebuilds itself from one.
-public protocol CheckpointModel {
+public protocol CheckpointModel: SendableMetatype {
     /// The kind written in the file and checked on load ("mlp", "gpt", …).
     static var checkpointKind: String { get }
 
