@@ -20,14 +20,19 @@ import BackpropCore
 import RecurrentNetworks
 import Transformer
 
-/// Shared by both adapters: the prompt's characters must be in the vocabulary.
-enum PromptCheck {
+/// Shared by both adapters: a prompt's characters must be in the vocabulary.
+enum PromptValidation {
     static func validate(_ prompt: String, vocabulary: CharacterVocabulary) throws {
         do { _ = try vocabulary.encode(prompt) } catch let error as TextError {
             throw InferenceError.invalidPrompt("\(error) (\(String(reflecting: vocabulary.string)))")
         }
     }
+}
 
+/// Shared by both adapters: a checkpoint's tensors must have the shapes its
+/// config implies before the model is built, and the model's own loader
+/// fails only with `CheckpointError`.
+enum CheckpointShapeCheck {
     /// The tensor `name`'s shape in the checkpoint's table, which must be `expected`.
     static func requireShape(_ checkpoint: Checkpoint, _ name: String, _ expected: [Int], path: String) throws {
         guard let entry = checkpoint.tensors.first(where: { $0.name == name }) else {
@@ -63,15 +68,15 @@ public struct CharRNNGenerator: TextGenerating {
         let vocabulary = Array(try checkpoint.requireConfig("vocabulary", path: path).stringValue ?? "")
         let e = try checkpoint.configInt("embedding", in: 1...1 << 20, path: path)
         let h = try checkpoint.configInt("hidden", in: 1...1 << 20, path: path)
-        try PromptCheck.requireShape(checkpoint, "embedding.weight", [vocabulary.count, e], path: path)
-        try PromptCheck.requireShape(checkpoint, "head.weight", [vocabulary.count, h], path: path)
-        let model = try PromptCheck.load(path: path) { try CharRNN(checkpoint: checkpoint, path: path) }
+        try CheckpointShapeCheck.requireShape(checkpoint, "embedding.weight", [vocabulary.count, e], path: path)
+        try CheckpointShapeCheck.requireShape(checkpoint, "head.weight", [vocabulary.count, h], path: path)
+        let model = try CheckpointShapeCheck.load(path: path) { try CharRNN(checkpoint: checkpoint, path: path) }
         self.model = model
         info = ModelInfo(checkpoint: checkpoint, parameterCount: model.parameters.reduce(0) { $0 + $1.value.count })
     }
 
     public func validate(prompt: String) throws {
-        try PromptCheck.validate(prompt, vocabulary: model.vocabulary)
+        try PromptValidation.validate(prompt, vocabulary: model.vocabulary)
     }
 
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
@@ -102,12 +107,12 @@ public struct GPTGenerator: TextGenerating {
         let width = try checkpoint.configInt("width", in: 1...1 << 20, path: path)
         let context = try checkpoint.configInt("context", in: 1...1 << 20, path: path)
         let layers = try checkpoint.configInt("layers", in: 1...1 << 16, path: path)
-        try PromptCheck.requireShape(checkpoint, "token_embedding.weight", [vocabulary.count, width], path: path)
-        try PromptCheck.requireShape(checkpoint, "position_embedding.weight", [context, width], path: path)
+        try CheckpointShapeCheck.requireShape(checkpoint, "token_embedding.weight", [vocabulary.count, width], path: path)
+        try CheckpointShapeCheck.requireShape(checkpoint, "position_embedding.weight", [context, width], path: path)
         guard checkpoint.tensors.contains(where: { $0.name.hasPrefix("blocks.\(layers - 1).") }) else {
             throw CheckpointError.badConfig(path: path, key: "layers", reason: "is \(layers) but the checkpoint has no tensors for block \(layers - 1)")
         }
-        let model = try PromptCheck.load(path: path) { try GPT<Float>(checkpoint: checkpoint) }
+        let model = try CheckpointShapeCheck.load(path: path) { try GPT<Float>(checkpoint: checkpoint) }
         self.init(model: model, usesCache: usesCache, info: ModelInfo(checkpoint: checkpoint, parameterCount: model.parameterCount))
     }
 
@@ -118,7 +123,7 @@ public struct GPTGenerator: TextGenerating {
     }
 
     public func validate(prompt: String) throws {
-        try PromptCheck.validate(prompt, vocabulary: model.config.vocabulary)
+        try PromptValidation.validate(prompt, vocabulary: model.config.vocabulary)
     }
 
     /// As `GPT.generate`, with the cache on or off.
