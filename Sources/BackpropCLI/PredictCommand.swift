@@ -100,10 +100,7 @@ enum PredictCommand {
                 let rows = try batch.map { try parseRow($0, width: c.inputWidth, source: source) }
                 for (line, p) in zip(batch, try c.predict(rows)) {
                     if json {
-                        out.append(JSONValue.object([
-                            ("line", .integer(line.number)), ("class", .integer(p.class)), ("label", p.label.map { .string($0) } ?? .string("")),
-                            ("probabilities", .array(p.probabilities.map { .number($0) })),
-                        ]).rendered)
+                        out.append(JSONValue.object([("line", .integer(line.number))] + p.jsonFields).rendered)
                     } else {
                         let probabilities = p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " ")
                         out.append("line \(line.number): class \(p.class) (\(p.label ?? "?"))  probabilities \(probabilities)")

@@ -5,6 +5,8 @@
 import Foundation
 import Testing
 @testable import BackpropCLI
+import BackpropCore
+import ModelAsAService
 
 @Suite struct PredictCLITests {
     func scratch() throws -> URL {
@@ -99,5 +101,30 @@ import Testing
 
     @Test func fuzzCommandRunsClean() throws {
         try BackpropCLI.run(["fuzz-checkpoint", "--cases", "300", "--seed", "3", "--json"])
+    }
+}
+
+/// A classifier that names no classes: its predictions carry no label.
+struct UnlabelledClassifier: Classifier {
+    let info = ModelInfo(kind: "stub", parameterCount: 0)
+    let inputWidth = 2
+    let classNames: [String] = []
+    func predict(_ inputs: [[Double]]) throws -> [ClassPrediction] {
+        inputs.map { _ in ClassPrediction(class: 1, label: nil, probabilities: [0.25, 0.75]) }
+    }
+}
+
+@Suite struct PredictLabelTests {
+    @Test("predict --json leaves out the label when the model names no classes, as the server does")
+    func noLabelField() throws {
+        let lines = try PredictCommand.outputLines(model: .classifier(UnlabelledClassifier()), text: "1 2\n3 4\n", source: "input",
+                                                  json: true, neighbors: 10)
+        #expect(lines.count == 2)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(object["label"] == nil && object["class"] as? Int == 1 && object["line"] as? Int == 2, "\(lines)")
+        #expect(lines[1] == #"{"line":2,"class":1,"probabilities":[0.25,0.75]}"#)
+        // The server's answer for the same prediction has the same fields.
+        let p = try UnlabelledClassifier().predict([[1, 2]])[0]
+        #expect(JSONValue.object(p.jsonFields).rendered == #"{"class":1,"probabilities":[0.25,0.75]}"#)
     }
 }
