@@ -30,7 +30,7 @@ enum TrainCNNCommand {
         _ = try args.choice("dataset", from: ["digits"], default: "digits")
         var o = CNNRunOptions(seed: try args.seed())
         o.epochs = try args.int("epochs", default: o.epochs)
-        o.batchSize = try args.int("batch", default: o.batchSize)
+        o.batch = try args.int("batch", default: o.batch)
         o.learningRate = try args.double("lr", default: o.learningRate)
         o.batchNorm = args.has("batch-norm")
         o.dropout = try args.probability("dropout", default: o.dropout)

@@ -26,8 +26,8 @@ enum TrainCharRNNCommand {
         var o = CharRNNOptions(cell: cell, seed: try args.seed())
         o.model.hiddenSize = try args.int("hidden", default: o.model.hiddenSize)
         o.model.embeddingSize = try args.int("embedding", default: o.model.embeddingSize)
-        o.sequenceLength = try args.int("seq", default: o.sequenceLength)
-        o.batchSize = try args.int("batch", default: o.batchSize)
+        o.context = try args.int("seq", default: o.context)
+        o.batch = try args.int("batch", default: o.batch)
         o.steps = try args.int("steps", default: o.steps)
         o.learningRate = try args.double("lr", default: o.learningRate)
         o.clipNorm = try args.double("clip", default: o.clipNorm)
@@ -91,17 +91,17 @@ enum TrainMemoryCommand {
         let cells = choice == "all" ? CellKind.allCases : [CellKind(rawValue: choice)!]
         for cell in cells {
             var o = MemoryTaskOptions(cell: cell, seed: try args.seed())
-            o.length = try args.int("length", default: o.length, range: 2...100_000)
-            o.hiddenSize = try args.int("hidden", default: o.hiddenSize)
+            o.context = try args.int("length", default: o.context, range: 2...100_000)
+            o.width = try args.int("hidden", default: o.width)
             o.steps = try args.int("steps", default: o.steps)
             o.learningRate = try args.double("lr", default: o.learningRate)
             let progress = ProgressLine("  \(cell.displayName)", total: o.steps, unit: "steps")
             let r = try MemoryTask.run(o) { s, loss in if s % 25 == 0 { progress.update(s, note: String(format: "mse %.4f", loss)) } }
             progress.finish()
-            print(String(format: "%@  T=%d  test MSE %.4f  %@  (%.1f s)", cell.displayName, o.length, r.testMSE,
+            print(String(format: "%@  T=%d  test MSE %.4f  %@  (%.1f s)", cell.displayName, o.context, r.testMSE,
                          r.solved ? "solved" : "not solved", r.seconds))
             if args.has("json") {
-                print(JSONValue.object([("model", .string("adding-\(cell.rawValue)")), ("dataset", .string("adding problem T=\(o.length)")),
+                print(JSONValue.object([("model", .string("adding-\(cell.rawValue)")), ("dataset", .string("adding problem T=\(o.context)")),
                                         ("cell", .string(cell.rawValue)), ("test_mse", .number(r.testMSE)), ("solved", .bool(r.solved)),
                                         ("seconds", .number(r.seconds))]).rendered)
             }

@@ -44,23 +44,15 @@ enum TrainCommand {
         guard args.positionals.count == 1 else {
             throw UsageError("backprop train: unexpected argument '\(args.positionals[1])'")
         }
-        let defaults = Chapter1.defaults[model]!
-        let epochs = try args.int("epochs", default: defaults.epochs)
-        let lr = try args.double("lr", default: defaults.learningRate)
-        let seed = try args.seed()
+        let kind = LinearModelKind(rawValue: model)!
+        var o = LinearModelRunOptions(model: kind)
+        o.epochs = try args.int("epochs", default: o.epochs)
+        o.learningRate = try args.double("lr", default: o.learningRate)
+        o.seed = try args.seed()
         let save = args.string("save").map { URL(fileURLWithPath: $0) }
-        let summary: RunSummary
-        if model == "linear" {
-            _ = try args.choice("dataset", from: ["line"], default: "line")
-            summary = try Chapter1.linear(epochs: epochs, learningRate: lr, seed: seed, saveTo: save)
-        } else {
-            let names = Chapter1Dataset.allCases.filter { $0 != .line }.map(\.rawValue)
-            let name = try args.choice("dataset", from: names, default: model == "perceptron" ? "blobs" : "iris")!
-            let dataset = Chapter1Dataset(rawValue: name)!
-            summary = model == "perceptron"
-                ? try Chapter1.perceptron(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed, saveTo: save)
-                : try Chapter1.logistic(dataset: dataset, epochs: epochs, learningRate: lr, seed: seed, saveTo: save)
-        }
+        let datasets = kind.datasets.map(\.rawValue)
+        o.dataset = Chapter1Dataset(rawValue: try args.choice("dataset", from: datasets, default: o.dataset.rawValue)!)!
+        let summary = try Chapter1.run(o, saveTo: save)
         if let save { print("saved the model to \(save.path)") }
         print(TourCommand.table([summary]))
         if args.has("json") { print(summary.json) }

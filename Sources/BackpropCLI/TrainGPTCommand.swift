@@ -40,11 +40,8 @@ enum TrainGPTCommand {
         o.width = try args.int("width", default: o.width, range: 1...4096)
         o.context = try args.int("context", default: o.context, range: 1...4096)
         o.training.batch = try args.int("batch", default: o.training.batch, range: 1...4096)
-        o.training.iterations = try args.int("iters", default: o.training.iterations)
-        o.training.learningRate = try args.double("lr", default: o.training.learningRate)
-        o.training.minimumLearningRate = o.training.learningRate / 10
-        o.training.warmup = min(o.training.warmup, max(o.training.iterations / 10, 1))
-        o.training.evaluationInterval = max(1, min(o.training.evaluationInterval, o.training.iterations))
+        o.training.fitSchedule(steps: try args.int("iters", default: o.training.steps),
+                               learningRate: try args.double("lr", default: o.training.learningRate))
         o.dropout = try args.probability("dropout", default: o.dropout)
         o.bias = !args.has("no-bias")
         if args.string("init-std") != nil {
@@ -54,7 +51,7 @@ enum TrainGPTCommand {
         guard o.width % o.heads == 0 else {
             throw UsageError("backprop train gpt: --heads \(o.heads) must divide --width \(o.width)")
         }
-        let progress = ProgressLine("  step", total: o.training.iterations, unit: "steps")
+        let progress = ProgressLine("  step", total: o.training.steps, unit: "steps")
         let run = try Chapter7.run(o, progress: { t, loss, rate in
             progress.update(t, note: String(format: "loss %.3f  %.0f tok/s", loss, rate))
         }, evaluated: { point in

@@ -43,18 +43,15 @@ enum TrainMLPCommand {
             guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) >= 1 }) else {
                 throw UsageError("backprop train mlp: --hidden expects positive widths separated by commas, got '\(text)'")
             }
-            o.hidden = widths.map { $0! }
+            o.widths = widths.map { $0! }
         }
         if let a = try args.choice("activation", from: activations.keys.sorted(), default: nil) { o.activation = activations[a]! }
         if let opt = try args.choice("optimizer", from: OptimizerKind.allCases.map(\.rawValue), default: nil) {
-            o.optimizer = OptimizerKind(rawValue: opt)!
-            if args.string("lr") == nil, o.optimizer == .sgd || o.optimizer == .momentum || o.optimizer == .nesterov {
-                o.learningRate = o.optimizer == .sgd ? 0.1 : 0.02  // SGD wants larger steps than Adam
-            }
+            o.use(OptimizerKind(rawValue: opt)!)
         }
         o.learningRate = try args.double("lr", default: o.learningRate)
         o.epochs = try args.int("epochs", default: o.epochs)
-        o.batchSize = try args.int("batch", default: o.batchSize)
+        o.batch = try args.int("batch", default: o.batch)
         o.dropout = try args.probability("dropout", default: o.dropout)
         o.kernels = try args.kernels()
 
