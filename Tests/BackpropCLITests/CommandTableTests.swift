@@ -1,6 +1,6 @@
 // The command table: every command's help comes from its flags, the chapter
-// list drives tour, figures, bench and train, and renamed flags name their
-// new name.
+// list drives tour, figures, bench and train, renamed flags name their new
+// name, and the command lines quoted in the book still parse.
 
 @testable import BackpropCLI
 import Foundation
@@ -72,5 +72,72 @@ import Testing
     func renamedFlags(words: [String], message: String) {
         let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description == "backprop \(words[0]) \(words[1]): \(message)", "got: \(String(describing: error))")
+    }
+
+    @Test("every backprop command line quoted in README.md and chapters/ uses flags its command accepts")
+    func documentedCommandLines() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let chapters = root.appendingPathComponent("chapters")
+        let files = [root.appendingPathComponent("README.md")]
+            + (try FileManager.default.contentsOfDirectory(at: chapters, includingPropertiesForKeys: nil))
+                .filter { $0.pathExtension == "md" }
+        let allFlags = Set(BackpropTool.allCommands.flatMap { $0.flags.map(\.name) } + ["help"])
+        var checked = 0
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let place = "\(file.lastPathComponent):\(number + 1)"
+                for invocation in Self.invocations(in: String(line)) {
+                    for flag in invocation.flags {
+                        let known = invocation.accepted.contains(flag)
+                        #expect(known, "\(place): `backprop \(invocation.name)` has no --\(flag)")
+                    }
+                    checked += 1
+                }
+                // A table of flags: "| `--name VALUE` | meaning | default |".
+                if line.hasPrefix("| `--") {
+                    for flag in Self.flags(in: String(line.split(separator: "|")[0])) {
+                        let known = allFlags.contains(flag)
+                        #expect(known, "\(place): no command has --\(flag)")
+                    }
+                }
+            }
+        }
+        #expect(checked > 50, "found only \(checked) command lines")
+    }
+
+    /// The `backprop …` command lines in a line of Markdown, each with the
+    /// command it names (a `train` model, or each of `train a|b`), the flags
+    /// that command accepts (any model's for `train …`) and the flags it uses
+    /// up to a closing backtick or a `#` comment.
+    static func invocations(in line: String) -> [(name: String, accepted: Set<String>, flags: [String])] {
+        var found: [(String, Set<String>, [String])] = []
+        var rest = Substring(line)
+        while let range = rest.range(of: "backprop ") {
+            rest = rest[range.upperBound...]
+            let segment = rest.prefix { $0 != "`" && $0 != "#" }
+            let words = segment.split(separator: " ").map(String.init)
+            guard let first = words.first, let command = BackpropTool.commands.first(where: { $0.name == first }) else { continue }
+            var commands = [command]
+            var accepted = Set((command.flags + command.subcommands.flatMap(\.flags)).map(\.name) + ["help"])
+            if !command.subcommands.isEmpty, words.count > 1 {
+                let named = words[1].split(separator: "|").map { w in command.subcommands.first { $0.word == w } }
+                if !named.isEmpty, named.allSatisfy({ $0 != nil }) {
+                    commands = named.map { $0! }
+                    accepted = []
+                }
+            }
+            let flags = Self.flags(in: String(segment))
+            found += commands.map { c in (c.name, accepted.isEmpty ? Set(c.flags.map(\.name) + ["help"]) : accepted, flags) }
+        }
+        return found
+    }
+
+    /// The names of the `--flags` in a piece of text.
+    static func flags(in text: String) -> [String] {
+        let regex = try! NSRegularExpression(pattern: "(?<![A-Za-z0-9-])--([a-z][a-z0-9-]*)")
+        return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).map {
+            String(text[Range($0.range(at: 1), in: text)!])
+        }
     }
 }
