@@ -54,12 +54,57 @@ public enum Chapter1Dataset: String, CaseIterable, Sendable {
     }
 }
 
+/// Chapter 1's models, by the names `backprop train` gives them.
+public enum LinearModelKind: String, CaseIterable, Sendable {
+    case perceptron, logistic, linear
+
+    /// The datasets the model trains on: the line for the regression, the
+    /// classification sets for the classifiers.
+    public var datasets: [Chapter1Dataset] {
+        self == .linear ? [.line] : Chapter1Dataset.allCases.filter { $0 != .line }
+    }
+}
+
+/// Everything `backprop train perceptron|logistic|linear` can set.
+public struct LinearModelRunOptions: Sendable {
+    public var model: LinearModelKind
+    public var dataset: Chapter1Dataset
+    public var epochs: Int
+    public var learningRate: Double
+    public var seed: UInt64
+
+    /// The chapter's settings for each model: the perceptron on the blobs,
+    /// 100 epochs at rate 1; logistic regression on iris, 500 epochs at 0.5;
+    /// linear regression on the line, 200 epochs at 0.1.
+    public init(model: LinearModelKind, seed: UInt64 = 42) {
+        self.model = model
+        self.seed = seed
+        switch model {
+        case .perceptron: (dataset, epochs, learningRate) = (.blobs, 100, 1)
+        case .logistic: (dataset, epochs, learningRate) = (.iris, 500, 0.5)
+        case .linear: (dataset, epochs, learningRate) = (.line, 200, 0.1)
+        }
+    }
+}
+
 /// Runs chapter 1's models.
 public enum Chapter1 {
-    /// Default epochs and learning rates per model.
-    public static let defaults: [String: (epochs: Int, learningRate: Double)] = [
-        "perceptron": (100, 1), "logistic": (500, 0.5), "linear": (200, 0.1),
-    ]
+    /// One run of `o`; `saveTo` writes the trained model's checkpoint.
+    /// - Throws: `TrainingError.unsuitableData` for a dataset the model does not train on.
+    public static func run(_ o: LinearModelRunOptions, saveTo: URL? = nil) throws -> RunSummary {
+        guard o.model.datasets.contains(o.dataset) else {
+            throw TrainingError.unsuitableData("\(o.model.rawValue) does not train on '\(o.dataset.rawValue)'; "
+                                               + "it trains on \(o.model.datasets.map(\.rawValue).joined(separator: ", "))")
+        }
+        switch o.model {
+        case .perceptron:
+            return try perceptron(dataset: o.dataset, epochs: o.epochs, learningRate: o.learningRate, seed: o.seed, saveTo: saveTo)
+        case .logistic:
+            return try logistic(dataset: o.dataset, epochs: o.epochs, learningRate: o.learningRate, seed: o.seed, saveTo: saveTo)
+        case .linear:
+            return try linear(epochs: o.epochs, learningRate: o.learningRate, seed: o.seed, saveTo: saveTo)
+        }
+    }
 
     /// Writes a chapter-1 classifier's checkpoint with the run's summary as metadata.
     static func save<M: SavableLinearModel>(_ models: [M], train: Dataset, preprocessing: InputPreprocessing,
@@ -157,16 +202,18 @@ public enum Chapter1 {
     /// Every chapter-1 run the tour shows, with default settings, as named
     /// closures so a caller can report progress between them.
     public static func tour(seed: UInt64) -> [(name: String, run: () throws -> RunSummary)] {
-        let p = defaults["perceptron"]!, l = defaults["logistic"]!, r = defaults["linear"]!
+        func run(_ model: LinearModelKind, on dataset: Chapter1Dataset) -> () throws -> RunSummary {
+            var o = LinearModelRunOptions(model: model, seed: seed)
+            o.dataset = dataset
+            return { try Chapter1.run(o) }
+        }
         return [
-            ("linear regression", { try linear(epochs: r.epochs, learningRate: r.learningRate, seed: seed) }),
-            ("perceptron on blobs", { try perceptron(dataset: .blobs, epochs: p.epochs, learningRate: p.learningRate, seed: seed) }),
-            ("perceptron on iris-setosa", {
-                try perceptron(dataset: .irisSetosa, epochs: p.epochs, learningRate: p.learningRate, seed: seed)
-            }),
-            ("perceptron on xor", { try perceptron(dataset: .xor, epochs: p.epochs, learningRate: p.learningRate, seed: seed) }),
-            ("logistic on xor", { try logistic(dataset: .xor, epochs: l.epochs, learningRate: l.learningRate, seed: seed) }),
-            ("logistic on iris", { try logistic(dataset: .iris, epochs: l.epochs, learningRate: l.learningRate, seed: seed) }),
+            ("linear regression", run(.linear, on: .line)),
+            ("perceptron on blobs", run(.perceptron, on: .blobs)),
+            ("perceptron on iris-setosa", run(.perceptron, on: .irisSetosa)),
+            ("perceptron on xor", run(.perceptron, on: .xor)),
+            ("logistic on xor", run(.logistic, on: .xor)),
+            ("logistic on iris", run(.logistic, on: .iris)),
         ]
     }
 }

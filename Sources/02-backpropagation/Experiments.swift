@@ -23,33 +23,52 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         case .adamw: return try Adam.adamW(parameters, learningRate: learningRate, backend: backend)
         }
     }
+
+    /// The learning rate this optimizer brings when it replaces the chapter's
+    /// Adam: plain SGD wants larger steps than Adam (0.1), SGD with momentum
+    /// 0.02; nil for Adam and AdamW, which keep the dataset's rate.
+    public var learningRate: Double? {
+        switch self {
+        case .sgd: return 0.1
+        case .momentum, .nesterov: return 0.02
+        case .adam, .adamw: return nil
+        }
+    }
 }
 
 /// Everything `backprop train mlp` can set.
 public struct MLPRunOptions: Sendable {
     public var dataset: String
-    public var hidden: [Int]
+    /// The hidden layers' widths, one per layer (so also the depth).
+    public var widths: [Int]
     public var activation: UnaryFunction
     public var optimizer: OptimizerKind
     public var learningRate: Double
     public var epochs: Int
-    public var batchSize: Int
+    public var batch: Int
     public var dropout: Double = 0
     public var seed: UInt64
     public var backend: Backend = .simd
+
+    /// Switches the optimizer, with its own learning rate where the dataset's
+    /// (tuned for Adam) would not suit it (`OptimizerKind.learningRate`).
+    public mutating func use(_ optimizer: OptimizerKind) {
+        self.optimizer = optimizer
+        if let rate = optimizer.learningRate { learningRate = rate }
+    }
 
     /// The chapter's settings for each dataset.
     public static func defaults(for dataset: String, seed: UInt64 = 42) -> MLPRunOptions? {
         switch dataset {
         case "xor":
-            return MLPRunOptions(dataset: "xor", hidden: [4], activation: .tanh, optimizer: .adam, learningRate: 0.05,
-                                 epochs: 300, batchSize: 4, seed: seed)
+            return MLPRunOptions(dataset: "xor", widths: [4], activation: .tanh, optimizer: .adam, learningRate: 0.05,
+                                 epochs: 300, batch: 4, seed: seed)
         case "spirals":
-            return MLPRunOptions(dataset: "spirals", hidden: [64, 64], activation: .relu, optimizer: .adam, learningRate: 0.01,
-                                 epochs: 200, batchSize: 32, seed: seed)
+            return MLPRunOptions(dataset: "spirals", widths: [64, 64], activation: .relu, optimizer: .adam, learningRate: 0.01,
+                                 epochs: 200, batch: 32, seed: seed)
         case "digits":
-            return MLPRunOptions(dataset: "digits", hidden: [256, 256], activation: .relu, optimizer: .adam, learningRate: 1e-3,
-                                 epochs: 40, batchSize: 64, dropout: 0.1, seed: seed)
+            return MLPRunOptions(dataset: "digits", widths: [256, 256], activation: .relu, optimizer: .adam, learningRate: 1e-3,
+                                 epochs: 40, batch: 64, dropout: 0.1, seed: seed)
         default:
             return nil
         }
@@ -101,11 +120,11 @@ public enum Chapter2 {
         let start = Date()
         let data = try data(o.dataset, seed: o.seed)
         let model: Sequential<Float> = try MultilayerPerceptron.make(
-            inputs: data.train.featureCount, hidden: o.hidden, outputs: data.train.classNames.count,
+            inputs: data.train.featureCount, hidden: o.widths, outputs: data.train.classNames.count,
             activation: o.activation, dropout: o.dropout, seed: o.seed, backend: o.backend)
         let optimizer = try o.optimizer.make(model.parameters, learningRate: o.learningRate, backend: o.backend)
         let trainer = ClassifierTrainer(model: model, optimizer: optimizer)
-        var options = TrainingOptions(epochs: o.epochs, batchSize: o.batchSize, seed: o.seed)
+        var options = TrainingOptions(epochs: o.epochs, batchSize: o.batch, seed: o.seed)
         options.schedule = o.dataset == "xor" ? .constant : .cosine(warmup: 0, total: o.epochs, minimum: o.learningRate / 20)
         try trainer.fit(train: data.train, validation: data.validation, options: options, onEpoch: onEpoch)
         let test = try trainer.evaluate(data.test)
@@ -114,7 +133,7 @@ public enum Chapter2 {
             chapter: 2, model: "mlp", dataset: o.dataset,
             metrics: [("train_accuracy", train.accuracy), ("test_accuracy", test.accuracy), ("test_loss", test.loss)],
             seconds: Date().timeIntervalSince(start),
-            details: [("hidden", .array(o.hidden.map { .integer($0) })), ("activation", .string(o.activation.name)),
+            details: [("hidden", .array(o.widths.map { .integer($0) })), ("activation", .string(o.activation.name)),
                       ("optimizer", .string(o.optimizer.rawValue)), ("epochs", .integer(o.epochs)),
                       ("parameters", .integer(model.parameterCount)), ("backend", .string(o.backend.rawValue))])
         return (summary, trainer, data)
@@ -123,7 +142,7 @@ public enum Chapter2 {
     /// The checkpoint of a finished `run`: the model, its architecture, class
     /// names, input standardisation and the run's summary as metadata.
     public static func checkpoint(_ o: MLPRunOptions, model: Sequential<Float>, data: SplitData, summary: RunSummary) -> Checkpoint {
-        MLPClassifier(model: model, inputs: data.train.featureCount, hidden: o.hidden, outputs: data.train.classNames.count,
+        MLPClassifier(model: model, inputs: data.train.featureCount, hidden: o.widths, outputs: data.train.classNames.count,
                       activation: o.activation, dropout: o.dropout, classNames: data.train.classNames, preprocessing: data.preprocessing)
             .checkpoint(metadata: summary.checkpointMetadata(seed: o.seed))
     }

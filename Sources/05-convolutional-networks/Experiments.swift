@@ -12,7 +12,7 @@ import Backpropagation
 /// Everything `backprop train cnn` can set.
 public struct CNNRunOptions: Sendable {
     public var epochs = 40
-    public var batchSize = 64
+    public var batch = 64
     public var learningRate = 2e-3
     public var batchNorm = false
     public var dropout = 0.25
@@ -44,7 +44,7 @@ public enum Chapter5 {
         let data = try digits(seed: o.seed)
         let model: Sequential<Float> = try DigitsCNN.make(batchNorm: o.batchNorm, dropout: o.dropout, seed: o.seed, backend: o.backend)
         let trainer = ClassifierTrainer(model: model, optimizer: try Adam(model.parameters, learningRate: o.learningRate, backend: o.backend))
-        var options = TrainingOptions(epochs: o.epochs, batchSize: o.batchSize, seed: o.seed)
+        var options = TrainingOptions(epochs: o.epochs, batchSize: o.batch, seed: o.seed)
         options.schedule = .cosine(warmup: 0, total: o.epochs, minimum: o.learningRate / 20)
         try trainer.fit(train: data.train, validation: data.validation, options: options, onEpoch: onEpoch)
         let test = try trainer.evaluate(data.test)

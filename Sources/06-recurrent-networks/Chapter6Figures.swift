@@ -21,7 +21,7 @@ public enum Chapter6Figures {
     public static func gradientNorms(seed: UInt64 = 42, length: Int = 50) throws -> LinePlot {
         var series: [LinePlot.Series] = []
         for cell in CellKind.allCases {
-            var o = MemoryTaskOptions(cell: cell, length: length, seed: seed)
+            var o = MemoryTaskOptions(cell: cell, context: length, seed: seed)
             o.steps = 1500
             let r = try MemoryTask.run(o)
             series.append(.init(name: String(format: "%@ (test MSE %.4f)", cell.displayName, r.testMSE),

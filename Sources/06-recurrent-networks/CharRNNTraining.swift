@@ -14,8 +14,10 @@ import Backpropagation
 /// Settings of one character-model run.
 public struct CharRNNOptions: Sendable {
     public var model = CharRNNConfig()
-    public var sequenceLength = 64
-    public var batchSize = 32
+    /// Characters per truncated-BPTT window: the context the model trains on.
+    public var context = 64
+    /// Parallel streams of the text per step.
+    public var batch = 32
     public var steps = 2000
     public var learningRate = 2e-3
     public var clipNorm = 5.0
@@ -30,8 +32,8 @@ public struct CharRNNOptions: Sendable {
 
     /// Throws `TrainingError.invalidOption` for a non-positive size or rate.
     public func validate() throws {
-        for (name, v) in [("hidden", model.hiddenSize), ("embedding", model.embeddingSize), ("seq", sequenceLength),
-                          ("batch", batchSize), ("steps", steps)] where v < 1 {
+        for (name, v) in [("hidden", model.hiddenSize), ("embedding", model.embeddingSize), ("context", context),
+                          ("batch", batch), ("steps", steps)] where v < 1 {
             throw TrainingError.invalidOption(name: name, value: "\(v)", reason: "must be at least 1")
         }
         guard learningRate > 0, learningRate.isFinite else {
@@ -67,7 +69,7 @@ public final class CharRNNTrainer {
         self.model = model
         optimizer = try Adam(model.parameters, learningRate: options.learningRate, backend: model.backend)
         clipNorm = options.clipNorm
-        batches = try StreamBatches(tokens, batch: options.batchSize, length: options.sequenceLength)
+        batches = try StreamBatches(tokens, batch: options.batch, length: options.context)
     }
 
     /// One step: next window of every stream, forward, BPTT, clip, Adam.
@@ -106,19 +108,19 @@ public enum Chapter6 {
             onStep(s, losses.last!)
             if o.evaluationInterval > 0 && s % o.evaluationInterval == 0 && s < o.steps {
                 let t0 = Date()
-                curve.append((s, try model.evaluate(corpus.validation, length: o.sequenceLength)))
+                curve.append((s, try model.evaluate(corpus.validation, length: o.context)))
                 evalSeconds += Date().timeIntervalSince(t0)
             }
         }
         let trainSeconds = Date().timeIntervalSince(start) - evalSeconds
-        curve.append((o.steps, try model.evaluate(corpus.validation, length: o.sequenceLength)))
+        curve.append((o.steps, try model.evaluate(corpus.validation, length: o.context)))
         let summary = RunSummary(
             chapter: 6, model: "char-\(o.model.cell.rawValue)", dataset: "tinyshakespeare",
             metrics: [("val_loss", curve.last!.1), ("train_loss", losses.suffix(50).reduce(0, +) / Double(min(50, losses.count)))],
             seconds: trainSeconds,
             details: [("cell", .string(o.model.cell.rawValue)), ("hidden", .integer(o.model.hiddenSize)),
-                      ("embedding", .integer(o.model.embeddingSize)), ("seq", .integer(o.sequenceLength)),
-                      ("batch", .integer(o.batchSize)), ("steps", .integer(o.steps)), ("lr", .number(o.learningRate)),
+                      ("embedding", .integer(o.model.embeddingSize)), ("seq", .integer(o.context)),
+                      ("batch", .integer(o.batch)), ("steps", .integer(o.steps)), ("lr", .number(o.learningRate)),
                       ("ms_per_step", .number((trainSeconds / Double(o.steps) * 1e5).rounded() / 100)),
                       ("seed", .integer(Int(o.seed)))])
         return CharRNNRun(model: model, trainLosses: losses, validationCurve: curve, seconds: trainSeconds, summary: summary)

@@ -22,16 +22,19 @@ import Backpropagation
 
 public struct MemoryTaskOptions: Sendable {
     public var cell: CellKind
-    public var length = 50
-    public var hiddenSize = 64
-    public var batchSize = 64
+    /// The sequence length T: steps the model reads before it answers.
+    public var context = 50
+    /// Hidden units of the recurrent layer.
+    public var width = 64
+    /// Sequences per training step.
+    public var batch = 64
     public var steps = 1500
     public var learningRate = 1e-2
     public var clipNorm = 1.0
     public var seed: UInt64 = 42
-    public init(cell: CellKind, length: Int = 50, seed: UInt64 = 42) {
+    public init(cell: CellKind, context: Int = 50, seed: UInt64 = 42) {
         self.cell = cell
-        self.length = length
+        self.context = context
         self.seed = seed
     }
 }
@@ -73,22 +76,22 @@ public enum MemoryTask {
     /// Trains on fresh batches and measures the test MSE and gradient norms.
     /// - Throws: `TrainingError.nonFinite` if training diverges.
     public static func run(_ o: MemoryTaskOptions, onStep: (Int, Double) -> Void = { _, _ in }) throws -> MemoryTaskResult {
-        guard o.length >= 2, o.hiddenSize > 0, o.batchSize > 0, o.steps > 0 else {
-            throw TrainingError.invalidOption(name: "memory task", value: "T=\(o.length)", reason: "length ≥ 2 and positive sizes needed")
+        guard o.context >= 2, o.width > 0, o.batch > 0, o.steps > 0 else {
+            throw TrainingError.invalidOption(name: "memory task", value: "T=\(o.context)", reason: "length ≥ 2 and positive sizes needed")
         }
         var rng = SeededRandom(seed: o.seed)
-        let layer = try RecurrentLayer<Float>(o.cell, inputSize: 2, hiddenSize: o.hiddenSize, rng: &rng)
-        let k = 1 / Double(o.hiddenSize).squareRoot()
-        let head = try Linear<Float>(weight: Tensor(shape: [1, o.hiddenSize], scalars: (0..<o.hiddenSize).map { _ in Float(rng.uniform(-k, k)) }),
+        let layer = try RecurrentLayer<Float>(o.cell, inputSize: 2, hiddenSize: o.width, rng: &rng)
+        let k = 1 / Double(o.width).squareRoot()
+        let head = try Linear<Float>(weight: Tensor(shape: [1, o.width], scalars: (0..<o.width).map { _ in Float(rng.uniform(-k, k)) }),
                                      bias: Tensor(shape: [1], scalars: [0]))
         let parameters = layer.parameters + head.parameters
         let adam = try Adam(parameters, learningRate: o.learningRate)
         let start = Date()
         var losses: [Double] = []
         for s in 1...o.steps {
-            let (x, y) = addingBatch(length: o.length, batch: o.batchSize, rng: &rng)
+            let (x, y) = addingBatch(length: o.context, batch: o.batch, rng: &rng)
             adam.zeroGrad()
-            let loss = try lossAndBackward(layer, head, x, y, batch: o.batchSize, backward: true)
+            let loss = try lossAndBackward(layer, head, x, y, batch: o.batch, backward: true)
             try TrainingError.requireFinite(loss, "loss", step: s)
             // The norm by the naive twin (Double, element by element) on either
             // backend: the plain RNN's result here is chaotic (a last-bit change
@@ -101,15 +104,15 @@ public enum MemoryTask {
             onStep(s, loss)
         }
         var testRng = SeededRandom(seed: o.seed &+ 1)
-        let (tx, ty) = addingBatch(length: o.length, batch: 1000, rng: &testRng)
+        let (tx, ty) = addingBatch(length: o.context, batch: 1000, rng: &testRng)
         let mse = try lossAndBackward(layer, head, tx, ty, batch: 1000, backward: false)
-        let (gx, gy) = addingBatch(length: o.length, batch: 100, rng: &testRng)
-        var norms = [Double](repeating: 0, count: o.length)
+        let (gx, gy) = addingBatch(length: o.context, batch: 100, rng: &testRng)
+        var norms = [Double](repeating: 0, count: o.context)
         parameters.forEach { $0.zeroGrad() }
         _ = try lossAndBackward(layer, head, gx, gy, batch: 100, backward: true) { t, dh in
-            norms[o.length - t] = dh.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+            norms[o.context - t] = dh.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
         }
-        return MemoryTaskResult(cell: o.cell, length: o.length, testMSE: mse, losses: losses, gradientNorms: norms,
+        return MemoryTaskResult(cell: o.cell, length: o.context, testMSE: mse, losses: losses, gradientNorms: norms,
                                 seconds: Date().timeIntervalSince(start))
     }
 

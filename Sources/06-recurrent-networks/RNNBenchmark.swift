@@ -14,8 +14,8 @@ public enum RNNBenchmark {
         var rows: [BenchRow] = []
         for cell in CellKind.allCases {
             var o = CharRNNOptions(cell: cell, seed: 1)
-            if quick { o.model.hiddenSize = 64; o.sequenceLength = 16; o.batchSize = 8 }
-            let (t, b, e, h, v) = (o.sequenceLength, o.batchSize, o.model.embeddingSize, o.model.hiddenSize, corpus.vocabulary.count)
+            if quick { o.model.hiddenSize = 64; o.context = 16; o.batch = 8 }
+            let (t, b, e, h, v) = (o.context, o.batch, o.model.embeddingSize, o.model.hiddenSize, corpus.vocabulary.count)
             let g = cell.gateCount * h
             let flops = 6 * Double(t * b) * Double(e * g + h * g + h * v)
             let shape = "E\(e) H\(h) T\(t) B\(b) adam"

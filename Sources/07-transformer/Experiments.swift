@@ -24,7 +24,7 @@ public struct GPTRunOptions: Sendable {
     public static func tour(seed: UInt64) -> GPTRunOptions {
         var o = GPTRunOptions(seed: seed)
         o.layers = 2; o.width = 64; o.heads = 4; o.context = 32
-        o.training.iterations = 1000
+        o.training.steps = 1000
         o.training.batch = 16
         o.training.learningRate = 2e-3
         o.training.warmup = 50
@@ -59,7 +59,7 @@ public enum Chapter7 {
             details: [("parameters", .integer(model.parameterCount)), ("layers", .integer(o.layers)), ("heads", .integer(o.heads)),
                       ("width", .integer(o.width)), ("context", .integer(o.context)), ("bias", .bool(o.bias)),
                       ("init_std", .number((o.initialization ?? .widthScaled(o.width)).std)), ("batch", .integer(o.training.batch)),
-                      ("iterations", .integer(o.training.iterations)),
+                      ("iterations", .integer(o.training.steps)),
                       ("ms_per_step", .number((result.millisecondsPerStep * 100).rounded() / 100)),
                       ("tokens_per_second", .number(result.tokensPerSecond.rounded()))])
         return GPTRun(model: model, corpus: corpus, result: result, summary: summary)

@@ -21,7 +21,7 @@ import RecurrentNetworks
 
 /// The knobs of a GPT training run (defaults: the baby GPT).
 public struct GPTTrainingOptions: Sendable {
-    public var iterations = 2000
+    public var steps = 2000
     public var batch = 12
     public var learningRate = 1e-3
     public var minimumLearningRate = 1e-4
@@ -35,8 +35,22 @@ public struct GPTTrainingOptions: Sendable {
 
     public init() {}
 
+    /// Sets the run's length and peak learning rate and fits the schedule to
+    /// them, as `backprop train gpt --steps N --lr X` does: the rate decays to
+    /// a tenth of its peak, the warm-up lasts at most a tenth of the run, and
+    /// the validation loss is measured at least once before the end. (The
+    /// defaults already fit: 2,000 steps, 10⁻³ decaying to 10⁻⁴, 100 warm-up
+    /// steps, an evaluation every 250.)
+    public mutating func fitSchedule(steps: Int, learningRate: Double) {
+        self.steps = steps
+        self.learningRate = learningRate
+        minimumLearningRate = learningRate / 10
+        warmup = min(warmup, max(steps / 10, 1))
+        evaluationInterval = max(1, min(evaluationInterval, steps))
+    }
+
     func validate() throws {
-        for (name, v) in [("iterations", iterations), ("batch", batch)] where v < 1 {
+        for (name, v) in [("steps", steps), ("batch", batch)] where v < 1 {
             throw TrainingError.invalidOption(name: name, value: "\(v)", reason: "must be at least 1")
         }
         guard learningRate.isFinite, learningRate > 0 else {
@@ -73,9 +87,9 @@ public enum GPTTrainer {
         ]
     }
 
-    /// The schedule: `warmup` linear steps, then cosine to the minimum at the last iteration.
+    /// The schedule: `warmup` linear steps, then cosine to the minimum at the last step.
     public static func schedule(_ options: GPTTrainingOptions) -> LearningRateSchedule {
-        .cosine(warmup: options.warmup, total: options.iterations, minimum: options.minimumLearningRate)
+        .cosine(warmup: options.warmup, total: options.steps, minimum: options.minimumLearningRate)
     }
 
     /// Mean validation loss over `batches` random windows drawn with `seed`.
@@ -141,7 +155,7 @@ public enum GPTTrainer {
         var history: [GPTLossPoint] = []
         let start = Date()
         var trainingSeconds = 0.0
-        for t in 0..<options.iterations {
+        for t in 0..<options.steps {
             let stepStart = Date()
             let (x, y) = try CharacterCorpus.randomWindows(corpus.train, batch: options.batch, length: length, rng: &rng)
             let loss = try step(model, optimizers: optimizers, inputs: x, targets: y, batch: options.batch,
@@ -158,7 +172,7 @@ public enum GPTTrainer {
         let validation = try evaluateAll(model, tokens: corpus.validation)
         return GPTTrainingResult(
             history: history, validationLoss: validation, seconds: Date().timeIntervalSince(start),
-            tokensPerSecond: Double(options.iterations * options.batch * length) / trainingSeconds,
-            millisecondsPerStep: trainingSeconds * 1000 / Double(options.iterations))
+            tokensPerSecond: Double(options.steps * options.batch * length) / trainingSeconds,
+            millisecondsPerStep: trainingSeconds * 1000 / Double(options.steps))
     }
 }

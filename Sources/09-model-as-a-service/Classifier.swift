@@ -30,6 +30,13 @@ public struct ClassPrediction: Sendable, Equatable {
         self.label = label
         self.probabilities = probabilities
     }
+
+    /// The answer as JSON fields, as the service sends it and `backprop
+    /// predict --json` prints it: "label" only when the model names its classes.
+    public var jsonFields: [(String, JSONValue)] {
+        [("class", .integer(`class`))] + (label.map { [("label", .string($0))] } ?? [])
+            + [("probabilities", .array(probabilities.map { .number($0) }))]
+    }
 }
 
 /// Why a model could not run on the inputs it was given.

@@ -4,9 +4,9 @@
 //
 //   backprop tour                      every chapter on its shipped data
 //   backprop train <model> [flags]     one training run
-//   backprop bench [kernel…] [flags]   naive vs SIMD speed, vs this CPU's peak
+//   backprop bench [name…] [flags]     naive vs SIMD speed, vs this CPU's peak
 //   backprop figures [flags]           regenerate chapters/figures/*.svg
 
 import BackpropCLI
 
-BackpropCLI.main()
+BackpropTool.main()

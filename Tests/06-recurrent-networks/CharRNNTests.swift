@@ -17,8 +17,8 @@ import TestSupport
         var o = CharRNNOptions(cell: cell, seed: 550)
         o.model.embeddingSize = 8
         o.model.hiddenSize = 16
-        o.sequenceLength = 8
-        o.batchSize = 4
+        o.context = 8
+        o.batch = 4
         o.learningRate = 1e-2
         return o
     }
@@ -129,7 +129,7 @@ import TestSupport
 
     @Test func badOptionsAreTypedErrors() throws {
         var o = Self.tinyOptions(.rnn)
-        o.batchSize = 0
+        o.batch = 0
         #expect(throws: TrainingError.self) { try Chapter6.trainCharRNN(o, corpus: try CharacterCorpus(text: Self.text)) }
         o = Self.tinyOptions(.rnn)
         o.learningRate = -1

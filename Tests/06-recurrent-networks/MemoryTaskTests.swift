@@ -23,9 +23,9 @@ import Testing
 
     @Test(arguments: CellKind.allCases)
     func tinyRunReportsLossAndGradientNorms(_ cell: CellKind) throws {
-        var o = MemoryTaskOptions(cell: cell, length: 6, seed: 561)
-        o.hiddenSize = 8
-        o.batchSize = 8
+        var o = MemoryTaskOptions(cell: cell, context: 6, seed: 561)
+        o.width = 8
+        o.batch = 8
         o.steps = 3
         let r = try MemoryTask.run(o)
         #expect(r.losses.count == 3 && r.losses.allSatisfy(\.isFinite))

@@ -50,7 +50,7 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         let f = try fixture(bias ? "ch7_training" : "ch7_training_nobias")
         let model = try tinyModel(f, backend: backend, bias: bias)
         var options = GPTTrainingOptions()
-        options.iterations = Int(try f.scalar("steps"))
+        options.steps = Int(try f.scalar("steps"))
         options.warmup = Int(try f.scalar("warmup"))
         options.learningRate = try f.scalar("lr")
         options.minimumLearningRate = try f.scalar("min_lr")
@@ -60,7 +60,7 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         let inputs: Tensor<Double> = try f.tensor("inputs"), targets: Tensor<Double> = try f.tensor("targets")
         let n = inputs.shape[1], b = Int(try f.scalar("batch"))
         let losses: Tensor<Double> = try f.tensor("losses"), rates: Tensor<Double> = try f.tensor("rates")
-        for t in 0..<options.iterations {
+        for t in 0..<options.steps {
             let rate = schedule.rate(at: t, base: options.learningRate)
             #expect(abs(rate - rates.scalars[t]) < 1e-15)
             let x = labels(try Tensor(Array(inputs.scalars[(t * n)..<((t + 1) * n)])))

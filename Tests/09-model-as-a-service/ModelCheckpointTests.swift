@@ -120,9 +120,9 @@ func classifier(_ m: LoadedModel) throws -> any Classifier {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var o = MLPRunOptions.defaults(for: "digits", seed: 4)!
-        o.hidden = [8]
+        o.widths = [8]
         o.epochs = 1
-        o.batchSize = 128
+        o.batch = 128
         let run = try Chapter2.run(o)
         let url = dir.appendingPathComponent("mlp.ckpt")
         try Chapter2.checkpoint(o, model: run.trainer.model, data: run.data, summary: run.summary).write(to: url)

@@ -23,7 +23,7 @@ import Testing
         (["figures", "-x"], "unknown option -x"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
@@ -38,15 +38,15 @@ import Testing
 
     @Test("every command answers --help", arguments: ["tour", "train", "bench", "figures"])
     func help(command: String) throws {
-        try BackpropCLI.run([command, "--help"])
+        try BackpropTool.run([command, "--help"])
     }
 }
 
 @Suite struct TrainMLPCLITests {
     @Test("bad `train mlp` command lines are usage errors", arguments: [
         (["train", "mlp", "--dataset", "mnist"], "--dataset must be one of xor, spirals, digits"),
-        (["train", "mlp", "--hidden", "256,x"], "--hidden expects positive widths"),
-        (["train", "mlp", "--hidden", "0"], "--hidden expects positive widths"),
+        (["train", "mlp", "--widths", "256,x"], "--widths expects positive widths"),
+        (["train", "mlp", "--widths", "0"], "--widths expects positive widths"),
         (["train", "mlp", "--optimizer", "lbfgs"], "--optimizer must be one of"),
         (["train", "mlp", "--activation", "swish"], "--activation must be one of"),
         (["train", "mlp", "--dropout", "1"], "--dropout expects a number in [0, 1)"),
@@ -55,11 +55,11 @@ import Testing
         (["train", "mlp", "digits"], "unexpected argument 'digits'"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
-    @Test func helpWorks() throws { try BackpropCLI.run(["train", "mlp", "--help"]) }
+    @Test func helpWorks() throws { try BackpropTool.run(["train", "mlp", "--help"]) }
 }
 
 @Suite struct TrainCNNCLITests {
@@ -71,9 +71,9 @@ import Testing
         (["bench", "conv3d"], "unknown benchmark 'conv3d'"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
-    @Test func helpWorks() throws { try BackpropCLI.run(["train", "cnn", "--help"]) }
+    @Test func helpWorks() throws { try BackpropTool.run(["train", "cnn", "--help"]) }
 }

@@ -18,18 +18,18 @@ import Testing
         (["generate", "--model", "x", "--length", "many"], "--length expects an integer"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
     @Test("generate with a missing checkpoint file is a checkpoint error naming the path")
     func missingFile() {
-        let error = #expect(throws: CheckpointError.self) { try BackpropCLI.run(["generate", "--model", "/nonexistent/gpt.json"]) }
+        let error = #expect(throws: CheckpointError.self) { try BackpropTool.run(["generate", "--model", "/nonexistent/gpt.json"]) }
         #expect("\(String(describing: error))".contains("/nonexistent/gpt.json"))
     }
 
     @Test("train gpt and generate answer --help", arguments: [["train", "gpt", "--help"], ["generate", "--help"]])
     func help(words: [String]) throws {
-        try BackpropCLI.run(words)
+        try BackpropTool.run(words)
     }
 }

@@ -5,6 +5,8 @@
 import Foundation
 import Testing
 @testable import BackpropCLI
+import BackpropCore
+import ModelAsAService
 
 @Suite struct PredictCLITests {
     func scratch() throws -> URL {
@@ -21,19 +23,19 @@ import Testing
         (["fuzz-checkpoint", "now"], "unexpected argument 'now'"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
     @Test(arguments: [["predict", "--help"], ["fuzz-checkpoint", "--help"]])
-    func helpWorks(words: [String]) throws { try BackpropCLI.run(words) }
+    func helpWorks(words: [String]) throws { try BackpropTool.run(words) }
 
     @Test("train logistic --save, then predict: classes, probabilities, JSON, and errors naming the line")
     func logisticPredict() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("iris.ckpt").path
-        try BackpropCLI.run(["train", "logistic", "--dataset", "iris", "--epochs", "60", "--save", path])
+        try BackpropTool.run(["train", "logistic", "--dataset", "iris", "--epochs", "60", "--save", path])
         // A setosa and a virginica from the raw iris table (cm, unstandardised).
         let input = "5.1,3.5,1.4,0.2\n# a comment\n\n7.7 3.0 6.1 2.3\n"
         let lines = try PredictCommand.outputLines(modelPath: path, text: input)
@@ -57,7 +59,7 @@ import Testing
         #expect("\(bad!)".contains("not a backprop checkpoint"))
         // The command itself, reading a file.
         try Data(input.utf8).write(to: dir.appendingPathComponent("in.txt"))
-        try BackpropCLI.run(["predict", "--model", path, "--input", dir.appendingPathComponent("in.txt").path, "--json"])
+        try BackpropTool.run(["predict", "--model", path, "--input", dir.appendingPathComponent("in.txt").path, "--json"])
     }
 
     @Test("perceptron, linear and an XOR MLP save and predict from the checkpoint")
@@ -66,9 +68,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let p = dir.appendingPathComponent("p.ckpt").path, l = dir.appendingPathComponent("l.ckpt").path
         let m = dir.appendingPathComponent("m.ckpt").path
-        try BackpropCLI.run(["train", "perceptron", "--dataset", "iris-setosa", "--epochs", "5", "--save", p])
-        try BackpropCLI.run(["train", "linear", "--epochs", "50", "--save", l])
-        try BackpropCLI.run(["train", "mlp", "--dataset", "xor", "--epochs", "300", "--save", m])
+        try BackpropTool.run(["train", "perceptron", "--dataset", "iris-setosa", "--epochs", "5", "--save", p])
+        try BackpropTool.run(["train", "linear", "--epochs", "50", "--save", l])
+        try BackpropTool.run(["train", "mlp", "--dataset", "xor", "--epochs", "300", "--save", m])
         #expect(try PredictCommand.outputLines(modelPath: p, text: "5.0 3.4 1.5 0.2")[0].hasPrefix("line 1: class 1 (setosa)"))
         let y = try PredictCommand.outputLines(modelPath: l, text: "0\n1\n")
         #expect(y.count == 2 && y[0].hasPrefix("line 1: ") && y[0] != y[1])
@@ -84,7 +86,7 @@ import Testing
         try String(repeating: "the king and the queen rule . the man and the woman walk . ", count: 20).write(to: corpus, atomically: true, encoding: .utf8)
         let ckpt = dir.appendingPathComponent("v.ckpt").path, text = dir.appendingPathComponent("v.txt").path
         for save in [ckpt, text] {
-            try BackpropCLI.run(["train", "word2vec", "--corpus", corpus.path, "--dim", "8", "--min-count", "1", "--epochs", "1",
+            try BackpropTool.run(["train", "word2vec", "--corpus", corpus.path, "--dim", "8", "--min-count", "1", "--epochs", "1",
                                  "--threads", "1", "--save", save])
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: ckpt)).prefix(4) == Data([0x89, 0x42, 0x50, 0x43]))
@@ -93,11 +95,36 @@ import Testing
         #expect(lines.count == 2 && lines[0].hasPrefix("king: ") && lines[0].split(separator: ",").count == 3)
         let unknown = #expect(throws: InputLineError.self) { try PredictCommand.outputLines(modelPath: ckpt, text: "king\nprince\n") }
         #expect(unknown?.description == "input, line 2: 'prince' is not in the vocabulary")
-        try BackpropCLI.run(["neighbors", "--embeddings", ckpt, "king", "--count", "2"])
+        try BackpropTool.run(["neighbors", "--embeddings", ckpt, "king", "--count", "2"])
         #expect(throws: (any Error).self) { try PredictCommand.outputLines(modelPath: text, text: "king") }  // text is not a checkpoint
     }
 
     @Test func fuzzCommandRunsClean() throws {
-        try BackpropCLI.run(["fuzz-checkpoint", "--cases", "300", "--seed", "3", "--json"])
+        try BackpropTool.run(["fuzz-checkpoint", "--cases", "300", "--seed", "3", "--json"])
+    }
+}
+
+/// A classifier that names no classes: its predictions carry no label.
+struct UnlabelledClassifier: Classifier {
+    let info = ModelInfo(kind: "stub", parameterCount: 0)
+    let inputWidth = 2
+    let classNames: [String] = []
+    func predict(_ inputs: [[Double]]) throws -> [ClassPrediction] {
+        inputs.map { _ in ClassPrediction(class: 1, label: nil, probabilities: [0.25, 0.75]) }
+    }
+}
+
+@Suite struct PredictLabelTests {
+    @Test("predict --json leaves out the label when the model names no classes, as the server does")
+    func noLabelField() throws {
+        let lines = try PredictCommand.outputLines(model: .classifier(UnlabelledClassifier()), text: "1 2\n3 4\n", source: "input",
+                                                  json: true, neighbors: 10)
+        #expect(lines.count == 2)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(object["label"] == nil && object["class"] as? Int == 1 && object["line"] as? Int == 2, "\(lines)")
+        #expect(lines[1] == #"{"line":2,"class":1,"probabilities":[0.25,0.75]}"#)
+        // The server's answer for the same prediction has the same fields.
+        let p = try UnlabelledClassifier().predict([[1, 2]])[0]
+        #expect(JSONValue.object(p.jsonFields).rendered == #"{"class":1,"probabilities":[0.25,0.75]}"#)
     }
 }

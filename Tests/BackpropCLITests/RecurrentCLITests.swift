@@ -9,7 +9,7 @@ import Testing
 @Suite struct RecurrentCLITests {
     @Test("chapter 6 usage errors name the problem", arguments: [
         (["train", "char-rnn", "--cell", "transformer"], "--cell must be one of rnn, lstm, gru"),
-        (["train", "char-rnn", "--hidden", "0"], "--hidden expects an integer"),
+        (["train", "char-rnn", "--width", "0"], "--width expects an integer"),
         (["train", "char-rnn", "--lr", "-1"], "--lr expects a positive number"),
         (["train", "char-rnn", "extra"], "unexpected argument 'extra'"),
         (["train", "memory", "--cell", "cnn"], "--cell must be one of"),
@@ -18,19 +18,19 @@ import Testing
         (["sample", "--model", "m.json", "--top-k", "0"], "--top-k expects an integer"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
     @Test func missingModelFileIsACheckpointError() {
         let error = #expect(throws: CheckpointError.self) {
-            try BackpropCLI.run(["sample", "--model", "/nonexistent/char-lstm.json"])
+            try BackpropTool.run(["sample", "--model", "/nonexistent/char-lstm.json"])
         }
         #expect(error?.description.contains("no such file") == true, "got: \(String(describing: error))")
     }
 
     @Test("chapter 6 commands answer --help", arguments: [["train", "char-rnn"], ["train", "memory"], ["sample"]])
     func help(words: [String]) throws {
-        try BackpropCLI.run(words + ["--help"])
+        try BackpropTool.run(words + ["--help"])
     }
 }

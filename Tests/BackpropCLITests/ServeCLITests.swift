@@ -18,13 +18,13 @@ import Testing
         (["serve", "extra"], "unexpected argument 'extra'"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
     @Test func serveAnswersHelp() throws {
-        try BackpropCLI.run(["serve", "--help"])
-        try BackpropCLI.run(["bench", "--help"])
+        try BackpropTool.run(["serve", "--help"])
+        try BackpropTool.run(["bench", "--help"])
     }
 
     @Test func benchServeRunsOnlyWhenNamed() {
@@ -75,11 +75,11 @@ import Testing
                 #expect(try GenerateCommand.loadGenerator(path: url.path, noCache: false).info.kind == "char-rnn")
                 let error = #expect(throws: UsageError.self) { try GenerateCommand.loadGenerator(path: url.path, noCache: true) }
                 #expect(error?.description.contains("--no-cache applies to GPT checkpoints") == true)
-                try BackpropCLI.run(["sample", "--model", url.path, "--length", "3", "--prompt", "ab"])
+                try BackpropTool.run(["sample", "--model", url.path, "--length", "3", "--prompt", "ab"])
             default:
                 let gpt = try #require(try GenerateCommand.loadGenerator(path: url.path, noCache: true) as? GPTGenerator)
                 #expect(!gpt.usesKVCache)
-                try BackpropCLI.run(["generate", "--model", url.path, "--length", "3", "--no-cache"])
+                try BackpropTool.run(["generate", "--model", url.path, "--length", "3", "--no-cache"])
             }
         }
     }

@@ -17,25 +17,25 @@ import Testing
         (["bench", "word3vec"], "unknown benchmark 'word3vec'"),
     ])
     func usageErrors(words: [String], message: String) {
-        let error = #expect(throws: UsageError.self) { try BackpropCLI.run(words) }
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
     }
 
     @Test(arguments: [["train", "word2vec", "--help"], ["neighbors", "--help"], ["analogy", "--help"]])
-    func helpWorks(words: [String]) throws { try BackpropCLI.run(words) }
+    func helpWorks(words: [String]) throws { try BackpropTool.run(words) }
 
     @Test func missingFilesAndUnknownWordsAreErrorsNotCrashes() throws {
         let missing = #expect(throws: (any Error).self) {
-            try BackpropCLI.run(["neighbors", "--embeddings", "/nonexistent/vectors.txt", "king"])
+            try BackpropTool.run(["neighbors", "--embeddings", "/nonexistent/vectors.txt", "king"])
         }
         #expect("\(missing!)".contains("no embeddings file"))
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cli-w2v-\(ProcessInfo.processInfo.processIdentifier).txt")
         try "2 2\nking 1 0\nqueen 0 1\n".write(to: url, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: url) }
-        let unknown = #expect(throws: (any Error).self) { try BackpropCLI.run(["neighbors", "--embeddings", url.path, "prince"]) }
+        let unknown = #expect(throws: (any Error).self) { try BackpropTool.run(["neighbors", "--embeddings", url.path, "prince"]) }
         #expect("\(unknown!)".contains("'prince' is not in the vocabulary"))
-        try BackpropCLI.run(["neighbors", "--embeddings", url.path, "king", "--count", "1"])
-        let corpus = #expect(throws: (any Error).self) { try BackpropCLI.run(["train", "word2vec", "--corpus", "/nonexistent/text.txt"]) }
+        try BackpropTool.run(["neighbors", "--embeddings", url.path, "king", "--count", "1"])
+        let corpus = #expect(throws: (any Error).self) { try BackpropTool.run(["train", "word2vec", "--corpus", "/nonexistent/text.txt"]) }
         #expect("\(corpus!)".contains("cannot read corpus"))
     }
 }

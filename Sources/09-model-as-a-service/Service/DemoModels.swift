@@ -25,7 +25,7 @@ public enum DemoModels {
     /// settings (60/20/20 split, Adam, cosine decay), without dropout.
     public static func digits(hidden: [Int] = [256, 256], epochs: Int = 10, seed: UInt64 = 42) throws -> Digits {
         var options = MLPRunOptions.defaults(for: "digits", seed: seed)!
-        options.hidden = hidden
+        options.widths = hidden
         options.epochs = epochs
         options.dropout = 0
         let run = try Chapter2.run(options)

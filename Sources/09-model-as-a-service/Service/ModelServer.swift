@@ -170,10 +170,7 @@ public final class ModelServer: @unchecked Sendable {
         }
         let body = try PredictRequest.parse(request.body, width: classifier.inputWidth, maxRows: configuration.maxRowsPerRequest)
         let predictions = try batcher.predict(body.inputs)
-        let outputs: [JSONValue] = predictions.map { p in
-            .object([("class", .integer(p.class))] + (p.label.map { [("label", .string($0))] } ?? [])
-                    + [("probabilities", .array(p.probabilities.map { .number($0) }))])
-        }
+        let outputs: [JSONValue] = predictions.map { .object($0.jsonFields) }
         return .json(200, .object([("outputs", .array(outputs))]))
     }
 

@@ -8,38 +8,33 @@ import Foundation
 import ModelAsAService
 
 enum ServeCommand {
-    static let flags = [
-        Flag(name: "model", value: "PATH", help: "checkpoint to serve: a classifier (raw inputs, preprocessed as saved) or a text generator"),
-        Flag(name: "demo", value: nil, help: "serve a digits MLP trained now (a few seconds in release builds)"),
-        Flag(name: "host", value: "IP", help: "IPv4 address to bind (default 127.0.0.1)"),
-        Flag(name: "port", value: "N", help: "port (default 8080; 0 picks a free one)"),
-        Flag(name: "max-batch", value: "N", help: "rows per forward pass for dynamic batching (default 64; 1 = no batching)"),
-        Flag(name: "max-wait-ms", value: "X", help: "longest a request waits for others to batch with (default 2)"),
-        Flag(name: "max-connections", value: "N", help: "open connections at most; more get 503 (default 256)"),
-        Flag(name: "read-timeout", value: "S", help: "seconds for a request to arrive before 408 (default 10)"),
-        Flag(name: "seed", value: "S", help: "seed for --demo training (default 42)"),
-    ]
+    static let command = Command(
+        "serve", summary: "serve a model over HTTP: predict, generate, health",
+        flags: [
+            Flag(name: "model", value: "PATH", help: "checkpoint to serve: a classifier (raw inputs, preprocessed as saved) or a text generator"),
+            Flag(name: "demo", value: nil, help: "instead: serve a digits MLP trained now (a few seconds in release builds)"),
+            Flag(name: "host", value: "IP", help: "IPv4 address to bind (default 127.0.0.1)"),
+            Flag(name: "port", value: "N", help: "port (default 8080; 0 picks a free one)"),
+            Flag(name: "max-batch", value: "N", help: "rows per forward pass for dynamic batching (default 64; 1 = no batching)"),
+            Flag(name: "max-wait-ms", value: "X", help: "longest a request waits for others to batch with (default 2)"),
+            Flag(name: "max-connections", value: "N", help: "open connections at most; more get 503 (default 256)"),
+            Flag(name: "read-timeout", value: "S", help: "seconds for a request to arrive before 408 (default 10)"),
+            .seed(default: 42, "--demo training"),
+        ],
+        details: """
+            Give --model PATH or --demo. Serves until Ctrl-C (SIGINT) or SIGTERM; requests in flight are finished first.
+            routes: GET /healthz, GET /v1/model,
+                    POST /v1/predict  {"inputs": [[…], …]}
+                    POST /v1/generate {"prompt": "…", "max_tokens": 64, "temperature": 1, "top_k": 5, "seed": 1, "stream": false}
+            example: curl -s localhost:8080/v1/predict -d '{"inputs": [[0,0,5,13,9,1,0,0, …]]}'
+            --model serves any checkpoint of `backprop train … --save`: classifiers (perceptron, logistic,
+            mlp, cnn) on /v1/predict, taking raw inputs (the preprocessing saved with the model is applied),
+            and text generators on /v1/generate; linear regressors and word vectors are offline only
+            (`backprop predict`).
+            """
+    ) { try run($0) }
 
-    static func run(_ words: [String]) throws {
-        let args = try Arguments(command: "serve", words: words, flags: flags)
-        if args.wantsHelp {
-            print(helpText(
-                usage: "backprop serve (--model PATH | --demo) [--host 127.0.0.1] [--port 8080] [--max-batch N] [--max-connections N]",
-                summary: "Serve a model over HTTP/1.1 until Ctrl-C (SIGINT) or SIGTERM; requests in flight are finished first.",
-                flags: flags,
-                details: """
-                routes: GET /healthz, GET /v1/model,
-                        POST /v1/predict  {"inputs": [[…], …]}
-                        POST /v1/generate {"prompt": "…", "max_tokens": 64, "temperature": 1, "top_k": 5, "seed": 1, "stream": false}
-                example: curl -s localhost:8080/v1/predict -d '{"inputs": [[0,0,5,13,9,1,0,0, …]]}'
-                --model serves any checkpoint of `backprop train … --save`: classifiers (perceptron, logistic,
-                mlp, cnn) on /v1/predict, taking raw inputs (the preprocessing saved with the model is applied),
-                and text generators on /v1/generate; linear regressors and word vectors are offline only
-                (`backprop predict`).
-                """))
-            return
-        }
-        guard args.positionals.isEmpty else { throw UsageError("backprop serve: unexpected argument '\(args.positionals[0])'") }
+    static func run(_ args: Arguments) throws {
         var configuration = ModelServerConfiguration()
         configuration.batching.maxBatchRows = try args.int("max-batch", default: 64, range: 1...4096)
         configuration.batching.maxWait = try args.string("max-wait-ms") == nil ? 0.002 : args.double("max-wait-ms", default: 2) / 1000
@@ -59,7 +54,7 @@ enum ServeCommand {
             print(String(format: "test accuracy %.1f%%; inputs are 64 raw pixel values 0…16 (8×8 digits)", digits.testAccuracy * 100))
             server = ModelServer(classifier: digits.classifier, generator: ToyTextGenerator(), configuration: configuration)
         default:
-            throw UsageError("backprop serve: give either --model PATH or --demo")
+            throw args.error("give either --model PATH or --demo")
         }
         let bound = try server.start(host: host, port: port)
         let info = server.classifier?.info ?? server.generator!.info

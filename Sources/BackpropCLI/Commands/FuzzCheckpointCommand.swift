@@ -8,23 +8,20 @@ import Foundation
 import ModelAsAService
 
 enum FuzzCheckpointCommand {
-    static let flags = [
-        Flag(name: "cases", value: "N", help: "corrupted files to try (default 100000)"),
-        Flag(name: "seed", value: "S", help: "random seed (default 42)"),
-        Flag(name: "model", value: "PATH", help: "also corrupt this checkpoint"),
-        Flag(name: "json", value: nil, help: "end with one JSON line summarising the run"),
-    ]
+    static let command = Command(
+        "fuzz-checkpoint", summary: "corrupt checkpoints in many ways; every case must load or fail with a typed error",
+        flags: [
+            Flag(name: "cases", value: "N", help: "corrupted files to try (default 100000)"),
+            .seed(),
+            Flag(name: "model", value: "PATH", help: "also corrupt this checkpoint"),
+            .json,
+        ],
+        details: "Fuzzes the checkpoint reader and the model loaders with corrupted files. Mutations: "
+            + CheckpointFuzz.mutationNames.joined(separator: ", ")
+            + ". Exit status 1 if any case ends other than in a load or a typed error."
+    ) { try run($0) }
 
-    static func run(_ words: [String]) throws {
-        let args = try Arguments(command: "fuzz-checkpoint", words: words, flags: flags)
-        if args.wantsHelp {
-            print(helpText(usage: "backprop fuzz-checkpoint [--cases N] [--seed S] [--model PATH] [--json]",
-                           summary: "Fuzz the checkpoint reader and the model loaders with corrupted files.", flags: flags,
-                           details: "Mutations: " + CheckpointFuzz.mutationNames.joined(separator: ", ")
-                               + ". Exit status 1 if any case ends other than in a load or a typed error."))
-            return
-        }
-        guard args.positionals.isEmpty else { throw UsageError("backprop fuzz-checkpoint: unexpected argument '\(args.positionals[0])'") }
+    static func run(_ args: Arguments) throws {
         let cases = try args.int("cases", default: 100_000, range: 1...100_000_000)
         let seed = try args.seed()
         var seeds = try SampleCheckpoints.all().map { try $0.checkpoint.encoded() }

@@ -1,16 +1,9 @@
 // A small command-line parser: `backprop <command> [positionals] [--flags]`.
-// Every command declares its flags; anything else is an error that names the
-// problem (unknown flag, missing value, value of the wrong kind).
+// Every command declares its flags (Flag.swift); anything else is an error
+// that names the problem (unknown or renamed flag, missing value, value of the
+// wrong kind).
 
 import BackpropCore
-
-/// A flag a command accepts. `value` is the placeholder shown in help
-/// (e.g. "N"), or nil for a switch that takes no value.
-struct Flag {
-    let name: String
-    let value: String?
-    let help: String
-}
 
 /// A usage error: printed on one line, exit status 2.
 public struct UsageError: Error, CustomStringConvertible {
@@ -42,6 +35,9 @@ struct Arguments {
                     name = String(name[..<eq])
                 }
                 guard let flag = flags.first(where: { $0.name == name }) else {
+                    if let renamed = flags.first(where: { $0.formerly.contains(name) }) {
+                        throw UsageError("backprop \(command): --\(name) was renamed --\(renamed.name)")
+                    }
                     throw UsageError("backprop \(command): unknown flag --\(name) (see `backprop \(command) --help`)")
                 }
                 if flag.value != nil {
@@ -66,6 +62,9 @@ struct Arguments {
     }
 
     func has(_ name: String) -> Bool { switches.contains(name) }
+
+    /// A usage error for this command: "backprop <command>: <message>".
+    func error(_ message: String) -> UsageError { UsageError("backprop \(command): \(message)") }
 
     func string(_ name: String) -> String? { values[name] }
 
@@ -104,8 +103,7 @@ struct Arguments {
 
     /// The backend named by --backend (naive or simd), or the default.
     func backend(default value: Backend = .simd) throws -> Backend {
-        guard let name = try choice("backend", from: Backend.allCases.map(\.rawValue), default: nil) else { return value }
-        return Backend(rawValue: name)!
+        try choice("backend", from: Backend.allCases.map(\.rawValue), default: nil).flatMap(Backend.init) ?? value
     }
 
     /// The value of an option restricted to a list of choices.
@@ -116,20 +114,4 @@ struct Arguments {
         }
         return text
     }
-}
-
-/// Formats a command's help text.
-func helpText(usage: String, summary: String, flags: [Flag], details: String = "") -> String {
-    let width = flags.map { $0.name.count + ($0.value.map { $0.count + 1 } ?? 0) }.max() ?? 0
-    var lines = ["usage: \(usage)", "", summary]
-    if !details.isEmpty { lines += ["", details] }
-    if !flags.isEmpty {
-        lines += ["", "flags:"]
-        for f in flags {
-            let left = "--\(f.name)" + (f.value.map { " \($0)" } ?? "")
-            lines.append("  " + left.padding(toLength: width + 3, withPad: " ", startingAt: 0) + "  " + f.help)
-        }
-    }
-    lines.append("  --help" + String(repeating: " ", count: max(width - 3, 0)) + "  show this help")
-    return lines.joined(separator: "\n")
 }

@@ -1,7 +1,7 @@
 // `backprop generate`: text from any saved text generator (chapter 6's
 // char-rnn, chapter 7's GPT), loaded through chapter 9's model registry and
 // streamed as it is sampled. `backprop sample` (chapter 6's name) is the same
-// command.
+// command; each chapter lists it under its own name.
 
 import BackpropCore
 import Foundation
@@ -11,42 +11,39 @@ import RecurrentNetworks
 
 enum GenerateCommand {
     static let flags = [
-        Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train char-rnn|gpt --save PATH` (required)"),
+        Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train char-rnn|gpt --save PATH`", required: true),
         Flag(name: "prompt", value: "TEXT", help: "text to continue (default: start from a newline)"),
         Flag(name: "length", value: "N", help: "characters to generate (default 500)"),
         Flag(name: "temperature", value: "T", help: "sampling temperature; 0 is greedy (default 0.8)"),
         Flag(name: "top-k", value: "K", help: "sample only among the K most likely characters"),
-        Flag(name: "seed", value: "S", help: "random seed for sampling (default 42)"),
+        .seed(default: 42, "sampling"),
         Flag(name: "no-cache", value: nil, help: "GPT only: recompute the whole window for every character instead of using the KV cache"),
     ]
 
-    static func run(_ words: [String]) throws { try run(words, command: "generate") }
-
-    /// `command` is the name the user typed ("generate" or "sample").
-    static func run(_ words: [String], command: String) throws {
-        let args = try Arguments(command: command, words: words, flags: flags)
-        if args.wantsHelp {
-            print(helpText(usage: "backprop \(command) --model PATH [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S] [--no-cache]",
-                           summary: "Generate text with a saved char-rnn (chapter 6) or GPT (chapter 7), one character at a time.",
-                           flags: flags))
-            return
+    /// The command under the name a chapter gives it ("generate", "sample").
+    static func command(named name: String, summary: String) -> Command {
+        Command(name, summary: summary, flags: flags,
+                details: "Works with a saved char-rnn (chapter 6) or GPT (chapter 7), one character at a time, streamed as it is drawn.") {
+            try run($0)
         }
-        guard args.positionals.isEmpty else { throw UsageError("backprop \(command): unexpected argument '\(args.positionals[0])'") }
+    }
+
+    static func run(_ args: Arguments) throws {
         guard let path = args.string("model") else {
-            throw UsageError("backprop \(command): --model PATH is required (train one with `backprop train char-rnn|gpt --save PATH`)")
+            throw args.error("--model PATH is required (train one with `backprop train char-rnn|gpt --save PATH`)")
         }
         let length = try args.int("length", default: 500, range: 0...1_000_000)
         var temperature = 0.8
         if let text = args.string("temperature") {
             guard let t = Double(text), t.isFinite, t >= 0 else {
-                throw UsageError("backprop \(command): --temperature expects a number ≥ 0, got '\(text)'")
+                throw args.error("--temperature expects a number ≥ 0, got '\(text)'")
             }
             temperature = t
         }
         let topK = args.string("top-k") == nil ? nil : try args.int("top-k", default: 1)
         let sampling = try SamplingOptions(temperature: temperature, topK: topK)
         var rng = SeededRandom(seed: try args.seed())
-        let generator = try loadGenerator(path: path, noCache: args.has("no-cache"), command: command)
+        let generator = try loadGenerator(path: path, noCache: args.has("no-cache"), command: args.command)
         let prompt = args.string("prompt") ?? ""
         try generator.validate(prompt: prompt)
         // Unbuffered writes, so each character appears as it is drawn.

@@ -18,31 +18,26 @@ struct InputLineError: Error, CustomStringConvertible {
 }
 
 enum PredictCommand {
-    static let flags = [
-        Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train … --save PATH`"),
-        Flag(name: "input", value: "FILE|-", help: "inputs, one per line (default -, standard input)"),
-        Flag(name: "count", value: "N", help: "neighbours per word for embeddings (default 10)"),
-        Flag(name: "json", value: nil, help: "print one JSON object per input line"),
-    ]
-
     static let batchSize = 256
 
-    static func run(_ words: [String]) throws {
-        let args = try Arguments(command: "predict", words: words, flags: flags)
-        if args.wantsHelp {
-            print(helpText(usage: "backprop predict --model PATH [--input FILE|-] [--count N] [--json]",
-                           summary: "Run a saved model on inputs, in inference mode, from its checkpoint alone.", flags: flags,
-                           details: """
-                               classifiers (perceptron, logistic, mlp, cnn): each line holds one input, numbers separated by
-                               commas or spaces, raw as in the dataset (the checkpoint applies its own standardisation);
-                               prints the class, its name and the probability of every class.
-                               linear: prints the predicted value. word2vec: each line is a word; prints its neighbours.
-                               """))
-            return
-        }
-        guard args.positionals.isEmpty else { throw UsageError("backprop predict: unexpected argument '\(args.positionals[0])'") }
+    static let command = Command(
+        "predict", summary: "run a saved model (checkpoint) on inputs, one per line",
+        flags: [
+            Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train … --save PATH`", required: true),
+            Flag(name: "input", value: "FILE|-", help: "inputs, one per line (default -, standard input)"),
+            Flag(name: "count", value: "N", help: "neighbours per word for embeddings (default 10)"),
+            Flag(name: "json", value: nil, help: "print one JSON object per input line"),
+        ],
+        details: """
+            Runs in inference mode, from the checkpoint alone.
+            classifiers (perceptron, logistic, mlp, cnn): each line holds one input, numbers separated by
+            commas or spaces, raw as in the dataset (the checkpoint applies its own standardisation);
+            prints the class, its name and the probability of every class.
+            linear: prints the predicted value. word2vec: each line is a word; prints its neighbours.
+            """
+    ) { args in
         guard let path = args.string("model") else {
-            throw UsageError("backprop predict: --model PATH is required (a checkpoint from `backprop train … --save PATH`)")
+            throw args.error("--model PATH is required (a checkpoint from `backprop train … --save PATH`)")
         }
         let count = try args.int("count", default: 10)
         let source = args.string("input") ?? "-"
@@ -50,9 +45,9 @@ enum PredictCommand {
         if source == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
-            guard FileManager.default.fileExists(atPath: source) else { throw UsageError("backprop predict: no input file at \(source)") }
+            guard FileManager.default.fileExists(atPath: source) else { throw args.error("no input file at \(source)") }
             do { text = try String(contentsOf: URL(fileURLWithPath: source), encoding: .utf8) } catch {
-                throw UsageError("backprop predict: cannot read \(source) as UTF-8 text")
+                throw args.error("cannot read \(source) as UTF-8 text")
             }
         }
         for line in try outputLines(modelPath: path, text: text, source: source == "-" ? "standard input" : source,
@@ -100,10 +95,7 @@ enum PredictCommand {
                 let rows = try batch.map { try parseRow($0, width: c.inputWidth, source: source) }
                 for (line, p) in zip(batch, try c.predict(rows)) {
                     if json {
-                        out.append(JSONValue.object([
-                            ("line", .integer(line.number)), ("class", .integer(p.class)), ("label", p.label.map { .string($0) } ?? .string("")),
-                            ("probabilities", .array(p.probabilities.map { .number($0) })),
-                        ]).rendered)
+                        out.append(JSONValue.object([("line", .integer(line.number))] + p.jsonFields).rendered)
                     } else {
                         let probabilities = p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " ")
                         out.append("line \(line.number): class \(p.class) (\(p.label ?? "?"))  probabilities \(probabilities)")

@@ -1,0 +1,71 @@
+// `backprop bench [name…]`: kernel speed, naive against SIMD, and against this
+// CPU's FMA peak measured in the same run: the core kernels, then each
+// chapter's benchmarks. Those too long for the no-argument run (`serve`,
+// about a minute of HTTP load) run only when named.
+
+import BackpropCore
+import Foundation
+
+enum BenchCommand {
+    /// The core kernels (matmul, axpy, softmax), then the chapters' benchmarks in book order.
+    static var benchmarks: [Benchmark] {
+        KernelBenchmarks.names.map { name in
+            Benchmark(name) { KernelBenchmarks.run(name, peakGflops: $0.peakGflops, quick: $0.quick) }
+        } + Book.chapters.flatMap(\.benchmarks)
+    }
+
+    static var names: [String] { benchmarks.map(\.name) }
+
+    /// The benchmarks a command line asks for: the named ones, or all that run by default.
+    static func selection(_ positionals: [String]) -> [String] {
+        positionals.isEmpty ? benchmarks.filter(\.runsByDefault).map(\.name) : positionals
+    }
+
+    static let command = Command(
+        "bench", summary: "benchmark kernels naive vs SIMD against this CPU's FMA peak",
+        positionals: "[\(names.joined(separator: "|"))…]",
+        flags: [
+            Flag(name: "json", value: nil, help: "one JSON object per line instead of a table"),
+            Flag(name: "quick", value: nil, help: "small shapes and short timings (a smoke test)"),
+            Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/09-batching.svg"),
+        ],
+        details: "Build with -c release. With no names, runs all but "
+            + benchmarks.filter { !$0.runsByDefault }.map(\.name).joined(separator: ", ")
+            + " (about a minute of HTTP load): run those by name, e.g. `backprop bench serve`."
+    ) { args in
+        for n in args.positionals where !names.contains(n) {
+            throw args.error("unknown benchmark '\(n)'; benchmarks are \(names.joined(separator: ", "))")
+        }
+        #if DEBUG
+        FileHandle.standardError.write("warning: this is a debug build; run `swift run -c release backprop bench` for real figures\n".data(using: .utf8)!)
+        #endif
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let quick = args.has("quick"), json = args.has("json")
+        let peak = Peak.bestFMAGflops(threads: threads, trials: quick ? 1 : 5, secondsEach: quick ? 0.02 : 0.1)
+        let peak1 = Peak.bestFMAGflops(threads: 1, trials: quick ? 1 : 3, secondsEach: quick ? 0.02 : 0.1)
+        if json {
+            print(JSONValue.object([("kernel", .string("fma_peak")), ("shape", .string("\(threads) threads")),
+                                    ("variant", .string("peak")), ("gflops", .number((peak * 10).rounded() / 10)),
+                                    ("single_thread_gflops", .number((peak1 * 10).rounded() / 10))]).rendered)
+        } else {
+            print(String(format: "FMA peak of this CPU: %.1f GFLOP/s on %d threads (%.1f on one)\n", peak, threads, peak1))
+        }
+        let settings = BenchSettings(peakGflops: peak, quick: quick, json: json, figure: args.has("figure"))
+        var rows: [[String]] = []
+        for name in selection(args.positionals) {
+            for row in try benchmarks.first(where: { $0.name == name })!.run(settings) {
+                if json { print(row.json) } else { rows.append(tableRow(row)) }
+            }
+        }
+        if !json && !rows.isEmpty {
+            print(TextTable.render(header: ["kernel", "shape", "variant", "GFLOP/s", "vs naive", "vs peak"], rows: rows))
+        }
+    }
+
+    static func tableRow(_ row: BenchRow) -> [String] {
+        [row.kernel, row.shape, row.variant,
+         String(format: "%.2f", row.gflops ?? 0) + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? "")
+             + (row.wordsPerSecond.map { String(format: " (%.0f words/s)", $0) } ?? ""),
+         row.vsNaive.map { String(format: "%.1f×", $0) } ?? "—", String(format: "%.1f%%", (row.vsPeak ?? 0) * 100)]
+    }
+}
