@@ -133,7 +133,7 @@ public enum Chapter2 {
             chapter: 2, model: "mlp", dataset: o.dataset,
             metrics: [("train_accuracy", train.accuracy), ("test_accuracy", test.accuracy), ("test_loss", test.loss)],
             seconds: Date().timeIntervalSince(start),
-            details: [("hidden", .array(o.widths.map { .integer($0) })), ("activation", .string(o.activation.name)),
+            details: [("widths", .array(o.widths.map { .integer($0) })), ("activation", .string(o.activation.name)),
                       ("optimizer", .string(o.optimizer.rawValue)), ("epochs", .integer(o.epochs)),
                       ("parameters", .integer(model.parameterCount)), ("backend", .string(o.backend.rawValue))])
         return (summary, trainer, data)

@@ -118,8 +118,8 @@ public enum Chapter6 {
             chapter: 6, model: "char-\(o.model.cell.rawValue)", dataset: "tinyshakespeare",
             metrics: [("val_loss", curve.last!.1), ("train_loss", losses.suffix(50).reduce(0, +) / Double(min(50, losses.count)))],
             seconds: trainSeconds,
-            details: [("cell", .string(o.model.cell.rawValue)), ("hidden", .integer(o.model.hiddenSize)),
-                      ("embedding", .integer(o.model.embeddingSize)), ("seq", .integer(o.context)),
+            details: [("cell", .string(o.model.cell.rawValue)), ("width", .integer(o.model.hiddenSize)),
+                      ("embedding", .integer(o.model.embeddingSize)), ("context", .integer(o.context)),
                       ("batch", .integer(o.batch)), ("steps", .integer(o.steps)), ("lr", .number(o.learningRate)),
                       ("ms_per_step", .number((trainSeconds / Double(o.steps) * 1e5).rounded() / 100)),
                       ("seed", .integer(Int(o.seed)))])

@@ -59,7 +59,7 @@ public enum Chapter7 {
             details: [("parameters", .integer(model.parameterCount)), ("layers", .integer(o.layers)), ("heads", .integer(o.heads)),
                       ("width", .integer(o.width)), ("context", .integer(o.context)), ("bias", .bool(o.bias)),
                       ("init_std", .number((o.initialization ?? .widthScaled(o.width)).std)), ("batch", .integer(o.training.batch)),
-                      ("iterations", .integer(o.training.steps)),
+                      ("steps", .integer(o.training.steps)),
                       ("ms_per_step", .number((result.millisecondsPerStep * 100).rounded() / 100)),
                       ("tokens_per_second", .number(result.tokensPerSecond.rounded()))])
         return GPTRun(model: model, corpus: corpus, result: result, summary: summary)
