@@ -1,7 +1,7 @@
 // Optimizers: SGD (with momentum and Nesterov), Adam and AdamW, following
 // PyTorch's update equations exactly so one step matches torch.optim (see
 // the fixtures). The per-element updates are kernels (`sgdStep`,
-// `adamStep` in KernelSet.swift) with naive and SIMD twins; this file keeps
+// `adamStep` in OptimizerKernels.swift) with naive and SIMD twins; this file keeps
 // the state (momentum buffers, moments, step count) and the learning rate.
 // Why Adam divides by √v̂ and corrects its bias: chapters/02-backpropagation.md,
 // "Optimizers".
@@ -59,7 +59,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         let s = SGDStep<Scalar>(
             learningRate: Scalar(learningRate), momentum: Scalar(momentum), dampening: Scalar(dampening),
             weightDecay: Scalar(weightDecay), nesterov: nesterov, firstStep: steps == 0)
-        let k = backend.kernels
+        let k = backend.optimizer
         for (i, p) in parameters.enumerated() {
             p.grad.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { v in
@@ -125,7 +125,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         let s = AdamStep<Scalar>(
             learningRate: Scalar(learningRate), beta1: Scalar(beta1), beta2: Scalar(beta2), epsilon: Scalar(epsilon),
             weightDecay: Scalar(weightDecay), decoupled: decoupled, step: steps)
-        let k = backend.kernels
+        let k = backend.optimizer
         for (i, p) in parameters.enumerated() {
             p.grad.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { pv in

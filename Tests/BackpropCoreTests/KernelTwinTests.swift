@@ -15,32 +15,9 @@
 //   few seconds in a debug build, where SIMD code is ~100× slower.
 
 import Foundation
+import TestSupport
 import Testing
 @testable import BackpropCore
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit counter passed through a
-/// bijective mixer. The twin tests' own copy, so they do not depend on the
-/// project's RNG.
-struct TwinRandom {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [−1, 1), from the top 53 bits.
-    mutating func symmetric() -> Double {
-        Double(next() >> 11) * 0x1p-52 - 1
-    }
-
-    mutating func array<T: TensorScalar>(_: T.Type, _ count: Int, scale: Double = 1) -> [T] {
-        (0..<count).map { _ in T(symmetric() * scale) }
-    }
-}
 
 /// A matmul shape m×k times k×n.
 struct GemmShape: Sendable, CustomTestStringConvertible {

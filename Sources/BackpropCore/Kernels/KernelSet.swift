@@ -8,8 +8,9 @@
 // (.naive or .simd), chosen once and passed to every layer, optimizer and
 // model (`backend:` parameters, a `backend` property). `backend.kernels` is
 // the core's kernel set; each chapter adds its own kernels to the same value
-// in an extension (`backend.convolution` in chapter 5, `backend.word2vec` in
-// chapter 4), so a whole model runs on either twin and tests compare them.
+// in an extension (`backend.optimizer` in chapter 2, `backend.word2vec` in
+// chapter 4, `backend.convolution` in chapter 5), so a whole model runs on
+// either twin and tests compare them.
 //
 // Kernels trust their arguments: pointers are valid for the counts given and
 // outputs do not alias inputs unless a kernel says so. Shape checking happens
@@ -59,53 +60,6 @@ public enum UnaryFunction: Sendable, Hashable {
         case .gelu: return "gelu"
         case .geluTanh: return "geluTanh"
         }
-    }
-}
-
-/// The hyperparameters of one Adam or AdamW step (PyTorch's `torch.optim.Adam`
-/// and `AdamW` update equations; see `KernelSet.adamStep`).
-public struct AdamStep<T: TensorScalar>: Sendable {
-    public var learningRate: T
-    public var beta1: T
-    public var beta2: T
-    public var epsilon: T
-    public var weightDecay: T
-    /// true: AdamW's decoupled decay θ ← θ(1 − η·λ); false: Adam's L2 term g ← g + λθ.
-    public var decoupled: Bool
-    /// 1 − β₁ᵗ and 1 − β₂ᵗ for the step number t ≥ 1 (the bias corrections).
-    public var correction1: T
-    public var correction2: T
-
-    public init(learningRate: T, beta1: T, beta2: T, epsilon: T, weightDecay: T, decoupled: Bool, step t: Int) {
-        self.learningRate = learningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
-        self.decoupled = decoupled
-        self.correction1 = 1 - T(Foundation.pow(Double(beta1), Double(t)))
-        self.correction2 = 1 - T(Foundation.pow(Double(beta2), Double(t)))
-    }
-}
-
-/// The hyperparameters of one SGD step, with optional momentum (PyTorch's
-/// `torch.optim.SGD`; see `KernelSet.sgdStep`).
-public struct SGDStep<T: TensorScalar>: Sendable {
-    public var learningRate: T
-    public var momentum: T
-    public var dampening: T
-    public var weightDecay: T
-    public var nesterov: Bool
-    /// True on the first step: the momentum buffer starts as the gradient itself.
-    public var firstStep: Bool
-
-    public init(learningRate: T, momentum: T = 0, dampening: T = 0, weightDecay: T = 0, nesterov: Bool = false, firstStep: Bool) {
-        self.learningRate = learningRate
-        self.momentum = momentum
-        self.dampening = dampening
-        self.weightDecay = weightDecay
-        self.nesterov = nesterov
-        self.firstStep = firstStep
     }
 }
 
@@ -178,25 +132,6 @@ public protocol KernelSet: Sendable {
     /// dX[i, j] = Y[i, j]·(dY[i, j] − Σₖ dY[i, k]·Y[i, k]). dx may alias dy.
     static func softmaxRowsBackward<T: TensorScalar>(
         rows: Int, cols: Int, y: UnsafePointer<T>, dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>)
-
-    /// One Adam/AdamW update of `count` parameters θ with gradient g and
-    /// moment buffers m, v (PyTorch's equations):
-    ///   AdamW: θ ← θ(1 − η·λ);  Adam: g ← g + λθ
-    ///   m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
-    ///   θ ← θ − η·(m / c₁) / (√(v / c₂) + ε),   c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ
-    static func adamStep<T: TensorScalar>(
-        count: Int, _ step: AdamStep<T>, parameter: UnsafeMutablePointer<T>, gradient: UnsafePointer<T>,
-        m: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>)
-
-    /// One SGD update with optional momentum μ, dampening τ, weight decay λ
-    /// and Nesterov (PyTorch's equations):
-    ///   g ← g + λθ
-    ///   b ← g on the first step, else b ← μb + (1 − τ)g     (only if μ ≠ 0)
-    ///   d ← g + μb if Nesterov, else b                      (d = g if μ = 0)
-    ///   θ ← θ − η·d
-    static func sgdStep<T: TensorScalar>(
-        count: Int, _ step: SGDStep<T>, parameter: UnsafeMutablePointer<T>, gradient: UnsafePointer<T>,
-        buffer: UnsafeMutablePointer<T>)
 }
 
 /// Which twin of every kernel a model computes with: the one choice between

@@ -146,39 +146,6 @@ public enum Naive: KernelSet {
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func adamStep<T: TensorScalar>(
-        count: Int, _ s: AdamStep<T>, parameter p: UnsafeMutablePointer<T>, gradient g: UnsafePointer<T>,
-        m: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>
-    ) {
-        for i in 0..<count {
-            var grad = g[i]
-            if s.decoupled { p[i] = p[i] * (1 - s.learningRate * s.weightDecay) } else { grad = grad + s.weightDecay * p[i] }
-            m[i] = s.beta1 * m[i] + (1 - s.beta1) * grad
-            v[i] = s.beta2 * v[i] + (1 - s.beta2) * grad * grad
-            let mHat = m[i] / s.correction1
-            let vHat = v[i] / s.correction2
-            p[i] = p[i] - s.learningRate * mHat / (vHat.squareRoot() + s.epsilon)
-        }
-    }
-
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    public static func sgdStep<T: TensorScalar>(
-        count: Int, _ s: SGDStep<T>, parameter p: UnsafeMutablePointer<T>, gradient g: UnsafePointer<T>,
-        buffer b: UnsafeMutablePointer<T>
-    ) {
-        for i in 0..<count {
-            var d = g[i] + s.weightDecay * p[i]
-            if s.momentum != 0 {
-                b[i] = s.firstStep ? d : s.momentum * b[i] + (1 - s.dampening) * d
-                d = s.nesterov ? d + s.momentum * b[i] : b[i]
-            }
-            p[i] = p[i] - s.learningRate * d
-        }
-    }
-
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
     public static func addRowVector<T: TensorScalar>(
         rows: Int, cols: Int, _ v: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>
     ) {

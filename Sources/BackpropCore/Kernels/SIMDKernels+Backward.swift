@@ -17,12 +17,6 @@
 //   accumulators (reassociated: within cols·ε·Σ|dY·Y| of Naive's s), then
 //   dX = Y ⊙ (dY − s). dx may alias dy (each element is read before it is
 //   written).
-// - `adamStep`, `sgdStep`: one pass over the buffers, every product-sum a
-//   single FMA, the scalar constants (1 − β, η/c₁, 1/c₂, 1 − ηλ, 1 − τ)
-//   computed once. Adam's bias corrections become a multiplication by
-//   η/c₁ and 1/c₂ instead of Naive's divisions: a few ε of relative
-//   difference per step. Branches on the hyperparameters (decoupled,
-//   momentum, first step, Nesterov) are taken once, outside the loops.
 // - Entry points are `@_specialize`d for Float and Double; generic T.Vector
 //   arithmetic is fine there (only comparison masks need concrete types,
 //   see `relu` in SIMDKernels+Map.swift).
@@ -214,115 +208,24 @@ extension SIMDKernels {
         }
     }
 
-    // MARK: Optimizers
-
-    /// Adam/AdamW, one pass:
-    ///   AdamW: θ ← θ·(1 − ηλ);  Adam: g ← g + λθ (FMA)
-    ///   m ← β₁m + (1 − β₁)g;  v ← β₂v + ((1 − β₂)g)·g   (one FMA each)
-    ///   θ ← θ − (η/c₁)·m / (√(v·(1/c₂)) + ε)            (one FMA)
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    public static func adamStep<T: TensorScalar>(
-        count: Int, _ s: AdamStep<T>, parameter p: UnsafeMutablePointer<T>, gradient g: UnsafePointer<T>,
-        m: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>
-    ) {
-        typealias V = T.Vector
-        let w = V.scalarCount
-        let b1 = V(repeating: s.beta1), a1 = V(repeating: 1 - s.beta1)
-        let b2 = V(repeating: s.beta2), a2 = V(repeating: 1 - s.beta2)
-        let stepSize = V(repeating: -(s.learningRate / s.correction1))
-        let inverseC2 = V(repeating: 1 / s.correction2), eps = V(repeating: s.epsilon)
-        let decay = V(repeating: s.decoupled ? 1 - s.learningRate * s.weightDecay : 1)
-        let l2 = V(repeating: s.decoupled ? 0 : s.weightDecay)
-        let useDecay = s.decoupled && s.weightDecay != 0, useL2 = !s.decoupled && s.weightDecay != 0
-
-        @inline(__always) func update(_ i: Int, _ n: Int) {
-            var theta: V = n == w ? load(p, i) : loadPartial(p + i, n)
-            var grad: V = n == w ? load(g, i) : loadPartial(g + i, n)
-            var mi: V = n == w ? load(m, i) : loadPartial(m + i, n)
-            var vi: V = n == w ? load(v, i) : loadPartial(v + i, n)
-            if useDecay { theta = theta * decay }
-            if useL2 { grad = grad.addingProduct(l2, theta) }
-            mi = (b1 * mi).addingProduct(a1, grad)
-            vi = (b2 * vi).addingProduct(a2 * grad, grad)
-            theta = theta.addingProduct(stepSize, mi / ((vi * inverseC2).squareRoot() + eps))
-            if n == w {
-                store(theta, p, i); store(mi, m, i); store(vi, v, i)
-            } else {
-                storePartial(theta, p + i, n); storePartial(mi, m + i, n); storePartial(vi, v + i, n)
-            }
-        }
-        var i = 0
-        while i + w <= count { update(i, w); i += w }
-        if i < count { update(i, count - i) }
-    }
-
-    /// SGD, one pass (branches hoisted):
-    ///   d ← g + λθ;  b ← d (first step) or μb + (1 − τ)d;
-    ///   d ← d + μb (Nesterov) or b;  θ ← θ − ηd      (each one FMA)
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    public static func sgdStep<T: TensorScalar>(
-        count: Int, _ s: SGDStep<T>, parameter p: UnsafeMutablePointer<T>, gradient g: UnsafePointer<T>,
-        buffer b: UnsafeMutablePointer<T>
-    ) {
-        typealias V = T.Vector
-        let w = V.scalarCount
-        let lambda = V(repeating: s.weightDecay), mu = V(repeating: s.momentum)
-        let keep = V(repeating: 1 - s.dampening), minusLR = V(repeating: -s.learningRate)
-        let hasMomentum = s.momentum != 0, first = s.firstStep, nesterov = s.nesterov
-
-        @inline(__always) func update(_ i: Int, _ n: Int) {
-            var theta: V = n == w ? load(p, i) : loadPartial(p + i, n)
-            var d: V = n == w ? load(g, i) : loadPartial(g + i, n)
-            d = d.addingProduct(lambda, theta)
-            if hasMomentum {
-                var buf: V
-                if first {
-                    buf = d
-                } else {
-                    buf = n == w ? load(b, i) : loadPartial(b + i, n)
-                    buf = (mu * buf).addingProduct(keep, d)
-                }
-                if n == w { store(buf, b, i) } else { storePartial(buf, b + i, n) }
-                d = nesterov ? d.addingProduct(mu, buf) : buf
-            }
-            theta = theta.addingProduct(minusLR, d)
-            if n == w { store(theta, p, i) } else { storePartial(theta, p + i, n) }
-        }
-        var i = 0
-        if hasMomentum {
-            if first {
-                if nesterov { while i + w <= count { update(i, w); i += w } }
-                else { while i + w <= count { update(i, w); i += w } }
-            } else {
-                if nesterov { while i + w <= count { update(i, w); i += w } }
-                else { while i + w <= count { update(i, w); i += w } }
-            }
-        } else {
-            while i + w <= count { update(i, w); i += w }
-        }
-        if i < count { update(i, count - i) }
-    }
-
     // MARK: Generic partial vectors
 
     /// The first n (< width) elements at p in the low lanes, zeros above.
-    @inline(__always)
-    static func loadPartial<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T.Vector {
+    @inlinable @inline(__always)
+    public static func loadPartial<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T.Vector {
         loadPartial(UnsafePointer(p), n)
     }
 
-    @inline(__always)
-    static func loadPartial<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T.Vector {
+    @inlinable @inline(__always)
+    public static func loadPartial<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T.Vector {
         var v = T.Vector()
         for l in 0..<n { v[l] = p[l] }
         return v
     }
 
     /// Stores the low n lanes of v at p.
-    @inline(__always)
-    static func storePartial<T: TensorScalar>(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ n: Int) {
+    @inlinable @inline(__always)
+    public static func storePartial<T: TensorScalar>(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ n: Int) {
         for l in 0..<n { p[l] = v[l] }
     }
 }
