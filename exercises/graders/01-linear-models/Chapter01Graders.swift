@@ -28,6 +28,16 @@ public enum Chapter01Graders {
             ([0, 0, 0], 0, [1, 2, 3], 0, 0.1, [-0.1, -0.2, -0.3], -0.1, "a score of exactly 0 is a mistake and must update"),
             // score −0.5 < 0 with label 0: correct, no change.
             ([0.5], -1, [1], 0, 2, [0.5], -1, "a correctly classified negative example must not change w or b"),
+            // score 2·2 + 1·0.5 − 4 = 0.5 > 0 and label 1: correct, no change. (Dividing instead,
+            // 2/2 + 1/0.5 − 4 = −1, would call it a mistake: the score is the dot product w·x.)
+            ([2, 1], -4, [2, 0.5], 1, 0.5, [2, 1], -4, "the score is the dot product w·x + b; this example is correct"),
+            // score 4·2 − 2.5 = 5.5 > 0 but label 0 (s = −1): w − η·x = [4 − 1], b − η = −3.
+            // (Dividing instead, 4/2 − 2.5 = −0.5, would call it correct.)
+            ([4], -2.5, [2], 0, 0.5, [3], -3, "the score is the dot product w·x + b; this negative example is a mistake"),
+            // score 2·1 − 1·1 − 1 = 0 with label 1 (s = +1): exactly 0 is a mistake for either
+            // label, so w + η·x = [2.25, −0.75] and b + η = −0.75.
+            ([2, -1], -1, [1, 1], 1, 0.25, [2.25, -0.75], -0.75,
+             "a score of exactly 0 is a mistake for label 1 too and must update"),
         ]
         for (w, b, x, label, lr, wantW, wantB, why) in cases {
             let got = try candidate(w, b, x, label, lr)
