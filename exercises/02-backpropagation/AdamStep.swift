@@ -4,16 +4,19 @@
 // Given the parameters θ, their gradient g, the moment estimates m and v from
 // the previous step (all the same length; zeros before the first step), the
 // step number t (1 for the first step, 2 for the second, …), the learning rate
-// η, the decay rates β₁, β₂ and ε, apply Adam elementwise:
+// η, the decay rates β₁, β₂ and ε, apply one step of Adam, elementwise, as the
+// chapter's section "Optimizers" defines it: torch.optim.Adam's update, with
+// no weight decay. The conventions the grader checks:
 //
-//   m ← β₁·m + (1 − β₁)·g              (first moment: mean of g)
-//   v ← β₂·v + (1 − β₂)·g²             (second moment: mean of g²)
-//   m̂ = m / (1 − β₁ᵗ)                  (bias corrections: m and v start at 0)
-//   v̂ = v / (1 − β₂ᵗ)
-//   θ ← θ − η · m̂ / (√v̂ + ε)           (ε is added after the square root)
+//   - m is the exponential average of g and v that of g²; β₁ and β₂ weigh
+//     the old average (as in PyTorch), not the new gradient;
+//   - both averages start at zero, so the update uses their bias-corrected
+//     versions, for step number t;
+//   - ε is added after the square root, not inside it.
 //
-// Return the new θ, m and v (m and v without the bias correction, ready for
-// step t + 1). No weight decay. This is torch.optim.Adam's update.
+// Return the new θ, and the new m and v as stored for step t + 1 (without the
+// bias correction). Check your answer on step 1 by hand: the chapter shows
+// how far each parameter moves on the first step.
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/02-backpropagation --filter Chapter02Exercises/adamStep
