@@ -11,7 +11,7 @@ import Solutions04
 import Testing
 
 @Suite struct Chapter04GraderSelfTests {
-    // MARK: 3.1
+    // MARK: 4.1
 
     static func reference(_ v: [Double], _ u: [Double], _ negatives: [[Double]]) throws
         -> (loss: Double, dCenter: [Double], dContext: [Double], dNegatives: [[Double]])
@@ -42,6 +42,7 @@ import Testing
         ("negatives missing from ∂L/∂v", 1, "missing the negatives' terms"),
         ("1 − σ(u·v) in ∂L/∂u (sign flipped)", 2, "sign is flipped"),
         ("a repeated negative merged into one row", 3, "its own row"),
+        ("the negatives' terms in ∂L/∂v averaged (1/K) instead of summed", 4, "expected ∂L/∂v"),
     ])
     func sgnsGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: SGNSGradients = { v, u, negatives in
@@ -61,6 +62,12 @@ import Testing
                 dCenter = u.map { (sigmoid(dot(u, v)) - 1) * $0 }
             case 2:
                 dContext = v.map { (1 - sigmoid(dot(u, v))) * $0 }
+            case 4:
+                dCenter = u.map { (sigmoid(dot(u, v)) - 1) * $0 }
+                for uk in negatives {
+                    let g = sigmoid(dot(uk, v)) / Double(negatives.count)
+                    for i in dCenter.indices { dCenter[i] += g * uk[i] }
+                }
             default:
                 var seen: [[Double]] = []
                 dNegatives = zip(negatives, dNegatives).compactMap { uk, row in
@@ -98,7 +105,7 @@ import Testing
         #expect(report.failures.allSatisfy { $0.contains("not finite") && $0.contains("u·v = −") }, "\(report.failures)")
     }
 
-    // MARK: 3.2
+    // MARK: 4.2
 
     static func neighbours(_ word: Int, _ vectors: [[Double]], _ count: Int) throws -> [Int] {
         try Solutions04.nearestNeighbours(of: word, vectors: vectors, count: count)
@@ -174,7 +181,7 @@ import Testing
         #expect(report.failures.allSatisfy { $0.contains("zero") }, "\(report.failures)")
     }
 
-    // MARK: 3.3
+    // MARK: 4.3
 
     @Test func keepGraderAcceptsTheSolution() throws {
         let report = try Chapter04Graders.keepProbability { try Solutions04.keepProbability(count: $0, totalWords: $1, threshold: $2) }

@@ -8,22 +8,25 @@
 //
 //   L = −log σ(u·v) − Σₖ log σ(−uₖ·v).
 //
-// Return L and its gradients:
+// Return L and its gradients ∂L/∂v (dCenter, length d), ∂L/∂u (dContext,
+// length d) and ∂L/∂uₖ (dNegatives: one row of length d per row of
+// `negatives`, in the same order). Treat every row of `negatives` as its own
+// vector: if the same vector is drawn twice, it gets two rows, each the
+// gradient of its own term of L, and both terms count in ∂L/∂v.
 //
-//   ∂L/∂u  = (σ(u·v) − 1)·v
-//   ∂L/∂uₖ = σ(uₖ·v)·v                             (one row per negative)
-//   ∂L/∂v  = (σ(u·v) − 1)·u + Σₖ σ(uₖ·v)·uₖ
-//
-// dNegatives has one row per row of `negatives`, in the same order. If the
-// same vector is drawn twice, it gets two rows (each with its own gradient)
-// and contributes twice to ∂L/∂v.
+// The chapter's section "The gradients" derives all three: implement them
+// from there. To derive them yourself, you need two scalar derivatives, of
+// −log σ(x) and of −log σ(−x) (chapter 1's logistic gradient has the first),
+// and then the chain rule through each dot product, which is linear in both
+// of its vectors. Check a case with d = 1 and K = 1 by finite differences.
 //
 // The grader uses dot products of about ±40 and ±800. Compute the loss
 // stably: −log σ(x) = log(1 + e^(−x)) = softplus(−x), and
 // softplus(z) = max(z, 0) + log(1 + e^(−|z|)) never overflows (Foundation's
 // log1p is accurate for the small argument). Writing log σ(−x) as
 // log(1 − σ(x)) gives log 0 = −∞ once σ(x) rounds to 1 (x ≈ 37 already),
-// and log σ(x) itself gives −∞ once e^(−x) overflows (x < −709).
+// and log σ(x) itself gives −∞ once e^(−x) overflows (x < −709). Likewise,
+// evaluate σ(x) in a form that gives no NaN (∞/∞) at x = ±800.
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/04-word-embeddings --filter Chapter04Exercises/sgnsGradients

@@ -15,7 +15,7 @@ public typealias NearestNeighbours = (Int, [[Double]], Int) throws -> [Int]
 public typealias KeepProbability = (Int, Int, Double) throws -> Double
 
 public enum Chapter04Graders {
-    // MARK: 3.1 — skip-gram with negative sampling
+    // MARK: 4.1 — skip-gram with negative sampling
 
     /// softplus(z) = log(1 + e^z) = −log σ(−z), finite for every finite z.
     static func softplus(_ z: Double) -> Double { max(z, 0) + log1p(exp(-abs(z))) }
@@ -178,7 +178,7 @@ public enum Chapter04Graders {
         return report
     }
 
-    // MARK: 3.2 — nearest neighbours
+    // MARK: 4.2 — nearest neighbours
 
     /// cos(a, b), or −∞ when either vector is zero (the exercise's rule).
     static func cosine(_ a: [Double], _ b: [Double]) -> Double {
@@ -281,7 +281,7 @@ public enum Chapter04Graders {
         return report
     }
 
-    // MARK: 3.3 — subsampling
+    // MARK: 4.3 — subsampling
 
     /// word2vec.c's keep probability min(1, (√(f/t) + 1)·t/f), f = count/total.
     static func keepProbability(count: Int, total: Int, t: Double, clamped: Bool = true) -> Double {
