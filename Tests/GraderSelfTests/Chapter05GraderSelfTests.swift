@@ -15,7 +15,7 @@ import Solutions05
 import Testing
 
 @Suite struct Chapter05GraderSelfTests {
-    // MARK: 4.1
+    // MARK: 5.1
 
     @Test func outputSizeGraderAcceptsTheSolution() throws {
         let report = try Chapter05Graders.convolutionOutputSize(Solutions05.convolutionOutputSize)
@@ -46,13 +46,17 @@ import Testing
         ("forgets the dilation", 0, "ignored the dilation"),
         ("(n + 2p − k)/s without + 1", 1, "missing the + 1"),
         ("rounds up instead of down", 2, "rounded up"),
+        ("pads one side only (n + p)", 3, "expected"),
+        ("takes the dilated window's span as d·k (off by one)", 4, "expected"),
     ])
     func outputSizeGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: ConvolutionOutputSize = { n, k, s, p, d in
             switch variant {
             case 0: return (n + 2 * p - (k - 1) - 1) / s + 1
             case 1: return (n + 2 * p - k) / s
-            default: return Int((Double(n + 2 * p - d * (k - 1) - 1) / Double(s)).rounded(.up)) + 1
+            case 2: return Int((Double(n + 2 * p - d * (k - 1) - 1) / Double(s)).rounded(.up)) + 1
+            case 3: return (n + p - d * (k - 1) - 1) / s + 1
+            default: return (n + 2 * p - d * k) / s + 1
             }
         }
         let report = try Chapter05Graders.convolutionOutputSize(broken)
@@ -60,7 +64,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 4.2
+    // MARK: 5.2
 
     @Test func convolutionGraderAcceptsTheSolution() throws {
         let report = try Chapter05Graders.convolve2D(Solutions05.convolve2D)
@@ -118,7 +122,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 4.3
+    // MARK: 5.3
 
     @Test func maxPoolGraderAcceptsTheSolution() throws {
         let report = try Chapter05Graders.maxPoolBackward(Solutions05.maxPoolBackward)
@@ -209,7 +213,7 @@ import Testing
         #expect(report.failures.allSatisfy { $0.contains("on a tie") }, "\(report.failures)")
     }
 
-    // MARK: 4.4
+    // MARK: 5.4
 
     @Test func batchNormGraderAcceptsTheSolution() throws {
         let report = try Chapter05Graders.batchNormForward(Solutions05.batchNormForward)

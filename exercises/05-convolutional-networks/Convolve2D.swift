@@ -12,8 +12,9 @@
 //   y[i][j] = Σ_u Σ_v kernel[u][v] · x[i·s − p + u][j·s − p + v]
 //
 // where x[h][w] = image[h][w] inside the image and 0 outside (zero padding),
-// and H_out = ⌊(H + 2p − k_h)/s⌋ + 1, W_out = ⌊(W + 2p − k_w)/s⌋ + 1
-// (exercise 5.1 with dilation 1). Return y as H_out rows of W_out values.
+// and H_out and W_out are the numbers of positions at which the kernel fits
+// inside the padded image along each axis (exercise 5.1's answer, with
+// dilation 1). Return y as H_out rows of W_out values.
 //
 // Deep learning's "convolution" is what mathematicians call
 // cross-correlation: the kernel is NOT flipped (kernel[u][v] multiplies the
@@ -21,11 +22,14 @@
 // This is torch.nn.functional.conv2d with one input and one output channel
 // and no bias.
 //
-// Worked example (stride 1, padding 0):
+// Worked example, the first output element (stride 1, padding 0):
 //
-//   image  1 2 3     kernel  1 2     y  1·1 + 2·2 + 3·4 + 4·5 = 37   47
-//          4 5 6             3 4        1·4 + 2·5 + 3·7 + 4·8 = 67   77
+//   image  1 2 3     kernel  1 2     y[0][0] = 1·1 + 2·2 + 3·4 + 4·5 = 37
+//          4 5 6             3 4
 //          7 8 9
+//
+// Work out the other three elements of this 2 × 2 output by hand before you
+// run the grader, which uses this case.
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/05-convolutional-networks --filter Chapter05Exercises/convolve2D

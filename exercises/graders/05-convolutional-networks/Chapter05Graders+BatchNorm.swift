@@ -6,7 +6,7 @@ import ExerciseKit
 import Foundation
 
 extension Chapter05Graders {
-    // MARK: - 4.4 Batch normalisation
+    // MARK: - 5.4 Batch normalisation
 
     /// Batch normalisation written out (`unbiased` divides by n − 1,
     /// `epsilonOutside` uses √σ² + ε, `perRow` normalises each row over its

@@ -21,7 +21,7 @@ public enum Chapter05Graders {
     static func hasShape(_ m: [[Double]], _ rows: Int, _ cols: Int) -> Bool { Grade.hasShape(m, rows, cols) }
     static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
 
-    // MARK: - 4.1 Output size
+    // MARK: - 5.1 Output size
 
     /// One output size question: input n, kernel k, stride s, padding p, dilation d.
     struct SizeCase: Sendable, CustomStringConvertible {
@@ -90,7 +90,7 @@ public enum Chapter05Graders {
         return report
     }
 
-    // MARK: - 4.2 Convolution
+    // MARK: - 5.2 Convolution
 
     /// The grader's convolution: copy the image into a zero-padded array, then
     /// slide the kernel over it by s, from the top-left, while it fits. No flip.
@@ -182,7 +182,7 @@ public enum Chapter05Graders {
         return report
     }
 
-    // MARK: - 4.3 Max pooling backward
+    // MARK: - 5.3 Max pooling backward
 
     /// Where a window's gradient goes: the rule of max pooling and the
     /// mistakes the grader recognises.
