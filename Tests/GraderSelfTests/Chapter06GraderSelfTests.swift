@@ -11,7 +11,7 @@ import Solutions06
 import Testing
 
 @Suite struct Chapter06GraderSelfTests {
-    // MARK: 5.1
+    // MARK: 6.1
 
     @Test func rnnGraderAcceptsTheSolution() throws {
         let report = try Chapter06Graders.rnnCellBackward(Solutions06.rnnCellBackward)
@@ -37,6 +37,7 @@ import Testing
         ("tanh′ = 1 − h", 1, "not 1 − h"),
         ("dh_prev = W_hh·da (no transpose)", 2, "through the transpose"),
         ("dW_hh = h_prev·daᵀ (transposed)", 3, "dW_hh is transposed"),
+        ("one entry of dW_ih with the wrong sign", 4, "expected dW_ih"),
     ])
     func rnnGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: RNNCellBackward = { x, hPrev, wih, whh, b, h, dh in
@@ -54,6 +55,10 @@ import Testing
                         wrong.map { d in x.map { d * $0 } }, wrong.map { d in hPrev.map { d * $0 } }, wrong)
             case 2:
                 return (right.dx, Chapter06Graders.times(whh, da), right.dWeightIH, right.dWeightHH, right.dBias)
+            case 4:
+                var dWeightIH = right.dWeightIH
+                dWeightIH[0][0] = -dWeightIH[0][0]
+                return (right.dx, right.dhPrev, dWeightIH, right.dWeightHH, right.dBias)
             default:
                 return (right.dx, right.dhPrev, right.dWeightIH, hPrev.map { hk in da.map { hk * $0 } }, right.dBias)
             }
@@ -63,7 +68,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 5.2
+    // MARK: 6.2
 
     @Test func lstmGraderAcceptsTheSolution() throws {
         let report = try Chapter06Graders.lstmStep(Solutions06.lstmStep)
@@ -86,6 +91,7 @@ import Testing
         ("h = o ⊙ c", 1, "left out the tanh"),
         ("g = σ(z_g)", 2, "not σ"),
         ("σ(z) = e^z/(1 + e^z) overflows", 3, "NaN"),
+        ("W_hh·h_prev left out of z", 4, "expected h ="),
     ])
     func lstmGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: LSTMStep = { x, hPrev, cPrev, wih, whh, b in
@@ -104,6 +110,10 @@ import Testing
                 return (zip(right.h, right.c).map { h, c in c == 0 ? 0 : h / tanh(c) * c }, right.c)
             case 2:
                 return Chapter06Graders.lstmReference(x, hPrev, cPrev, wih, whh, b, candidateSigmoid: true)
+            case 4:
+                // Zero weights on h_prev: the recurrent term is missing.
+                let zero = whh.map { $0.map { _ in 0.0 } }
+                return try Solutions06.lstmStep(x: x, hPrev: hPrev, cPrev: cPrev, weightIH: wih, weightHH: zero, bias: b)
             default:
                 let n = hPrev.count
                 let z = b.indices.map { row in
@@ -119,7 +129,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 5.3
+    // MARK: 6.3
 
     @Test func clipGraderAcceptsTheSolution() throws {
         let report = try Chapter06Graders.clipGlobalNorm(Solutions06.clipGlobalNorm)
@@ -132,6 +142,8 @@ import Testing
         ("always rescales to c", 2, "N < c"),
         ("returns the norm after clipping", 3, "norm after clipping"),
         ("divides by N, NaN on zero gradients", 4, "NaN"),
+        ("divides by N without the 10⁻⁶", 5, "you divided by N"),
+        ("returns N², the sum of squares", 6, "returned N²"),
     ])
     func clipGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: ClipGlobalNorm = { g, c in
@@ -142,6 +154,10 @@ import Testing
             case 3:
                 let clipped = try Solutions06.clipGlobalNorm(gradients: g, maxNorm: c).clipped
                 return (clipped, clipped.flatMap { $0 }.map { $0 * $0 }.reduce(0, +).squareRoot())
+            case 5: return Chapter06Graders.clipReference(g, c, noEpsilon: true)
+            case 6:
+                let right = try Solutions06.clipGlobalNorm(gradients: g, maxNorm: c)
+                return (right.clipped, right.norm * right.norm)
             default:
                 let n = g.flatMap { $0 }.map { $0 * $0 }.reduce(0, +).squareRoot()
                 return (g.map { $0.map { $0 * min(1, c / n) * (n == 0 ? .nan : 1) } }, n)
@@ -152,7 +168,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 5.4
+    // MARK: 6.4
 
     @Test func samplingGraderAcceptsTheSolution() throws {
         let report = try Chapter06Graders.samplingProbabilities(Solutions06.samplingProbabilities)
@@ -174,6 +190,7 @@ import Testing
         ("zeroes without renormalising", 2, "without renormalising"),
         ("no maximum subtracted", 3, "NaN"),
         ("keeps the k smallest", 4, "k smallest"),
+        ("the (k + 1)-th largest logit as the threshold (off by one)", 5, "expected p ="),
     ])
     func samplingGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: SamplingProbabilities = { z, t, k in
@@ -186,6 +203,7 @@ import Testing
                 let w = z.map { $0 >= threshold ? exp($0 / t) : 0 }
                 let total = w.reduce(0, +)
                 return w.map { $0 / total }
+            case 5: return Chapter06Graders.samplingReference(z, t, k.map { $0 + 1 })
             default: return Chapter06Graders.samplingReference(z, t, k, keepSmallest: true)
             }
         }

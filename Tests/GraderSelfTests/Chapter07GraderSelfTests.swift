@@ -11,7 +11,7 @@ import Solutions07
 import Testing
 
 @Suite struct Chapter07GraderSelfTests {
-    // MARK: 6.1
+    // MARK: 7.1
 
     @Test func attentionGraderAcceptsTheSolution() throws {
         let report = try Chapter07Graders.causalAttention(Solutions07.causalAttention)
@@ -34,6 +34,7 @@ import Testing
         ("divides by d", 2, "divided the scores by d"),
         ("zeroes the future after the softmax", 3, "BEFORE the softmax"),
         ("no maximum subtracted", 4, "NaN"),
+        ("each position also sees the next one (mask off by one)", 5, "must not attend to a later position"),
     ])
     func attentionGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: CausalAttention = { q, k, v in
@@ -42,6 +43,18 @@ import Testing
             case 1: return Chapter07Graders.attentionReference(q, k, v, scale: .none)
             case 2: return Chapter07Graders.attentionReference(q, k, v, scale: .d)
             case 3: return Chapter07Graders.attentionReference(q, k, v, maskAfterSoftmax: true)
+            case 5:
+                let d = Double(q[0].count).squareRoot()
+                let weights = q.indices.map { i in
+                    let visible = min(i + 2, k.count)
+                    let scores = (0..<visible).map { j in zip(q[i], k[j]).map { $0 * $1 }.reduce(0, +) / d }
+                    let top = scores.max()!
+                    let e = k.indices.map { j in j < visible ? exp(scores[j] - top) : 0 }
+                    let total = e.reduce(0, +)
+                    return e.map { $0 / total }
+                }
+                let output = weights.map { a in v[0].indices.map { c in a.indices.map { a[$0] * v[$0][c] }.reduce(0, +) } }
+                return (output, weights)
             default:
                 let d = Double(q[0].count).squareRoot()
                 let weights = q.indices.map { i in
@@ -58,7 +71,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 6.2
+    // MARK: 7.2
 
     @Test func layerNormGraderAcceptsTheSolution() throws {
         let report = try Chapter07Graders.layerNormBackward(Solutions07.layerNormBackward)
@@ -70,6 +83,8 @@ import Testing
         ("no path through σ²", 1, "through the variance"),
         ("dβ a mean over rows", 2, "not a mean"),
         ("unbiased variance", 3, "unbiased variance"),
+        ("the σ² term with the wrong sign", 4, "expected dx"),
+        ("ε left out (r = 1/σ)", 5, "expected dx"),
     ])
     func layerNormGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: LayerNormBackward = { x, gamma, dy, eps in
@@ -94,6 +109,16 @@ import Testing
                 return (dx, right.dGamma, right.dBeta)
             case 2:
                 return (right.dx, right.dGamma, right.dBeta.map { $0 / Double(x.count) })
+            case 4:
+                let dx = x.indices.map { i in
+                    let (r, xhat, g) = rowTerms(i, divisor: width)
+                    let meanG = g.reduce(0, +) / width
+                    let meanGX = zip(g, xhat).map { $0 * $1 }.reduce(0, +) / width
+                    return g.indices.map { r * (g[$0] - meanG + xhat[$0] * meanGX) }
+                }
+                return (dx, right.dGamma, right.dBeta)
+            case 5:
+                return try Solutions07.layerNormBackward(x: x, gamma: gamma, dy: dy, epsilon: 0)
             default:
                 // x̂ and r with the variance divided by D − 1, and the matching
                 // derivative dxₖ = r·(gₖ − mean g − x̂ₖ·Σⱼ gⱼx̂ⱼ/(D − 1)).
@@ -111,7 +136,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 6.3
+    // MARK: 7.3
 
     @Test func encodingGraderAcceptsTheSolution() throws {
         let report = try Chapter07Graders.positionalEncoding(Solutions07.sinusoidalPositionalEncoding)

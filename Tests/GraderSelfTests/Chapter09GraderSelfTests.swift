@@ -11,7 +11,7 @@ import Solutions09
 import Testing
 
 @Suite struct Chapter09GraderSelfTests {
-    // MARK: 7.1
+    // MARK: 9.1
 
     @Test func crcGraderAcceptsTheSolution() throws {
         let report = try Chapter09Graders.crc32(Solutions09.crc32)
@@ -32,6 +32,7 @@ import Testing
         ("starts from 0", 1, "not 0"),
         ("non-reflected (BZIP2)", 2, "non-reflected"),
         ("a wrong polynomial", 3, "expected"),
+        ("seven shifts per byte (off by one)", 4, "expected"),
     ])
     func crcGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: CRC32 = { bytes in
@@ -39,6 +40,13 @@ import Testing
             case 0: return Chapter09Graders.crcReference(bytes, finalXor: 0)
             case 1: return Chapter09Graders.crcReference(bytes, initial: 0)
             case 2: return Chapter09Graders.crcReference(bytes, reflected: false)
+            case 4:
+                var crc: UInt32 = 0xFFFF_FFFF
+                for b in bytes {
+                    crc ^= UInt32(b)
+                    for _ in 0..<7 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+                }
+                return crc ^ 0xFFFF_FFFF
             default:
                 // The Castagnoli polynomial (CRC-32C), reflected.
                 var crc: UInt32 = 0xFFFF_FFFF
@@ -54,7 +62,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 7.2
+    // MARK: 9.2
 
     @Test func frameGraderAcceptsTheSolution() throws {
         let report = try Chapter09Graders.readFrame(Solutions09.readFrame)
@@ -80,6 +88,15 @@ import Testing
                 // Compares the magic before checking there are 4 bytes.
                 guard bytes.prefix(4).elementsEqual(Chapter09Graders.magic) else { throw FrameError.badMagic }
             }
+            if variant == 5 {
+                // Checks that the whole header (8 bytes) is there before
+                // comparing the magic.
+                guard bytes.count >= 8 else { throw FrameError.truncated }
+            }
+            if variant == 6, bytes.count >= 8 {
+                // Checks the length the header promises before the magic.
+                guard bytes.count >= 8 + Int(uint32(at: 4)) + 4 else { throw FrameError.truncated }
+            }
             guard bytes.count >= 4 else { throw FrameError.truncated }
             guard bytes[0..<4].elementsEqual(Chapter09Graders.magic) else { throw FrameError.badMagic }
             guard bytes.count >= 8 else { throw FrameError.truncated }
@@ -100,6 +117,8 @@ import Testing
         ("big-endian length", 2, "little-endian"),
         ("ignores trailing bytes", 3, "ignored the bytes after"),
         ("compares the magic of a short input", 4, "check the length first"),
+        ("checks the header's length before the magic", 5, "check 2 comes before check 3"),
+        ("checks the promised length before the magic", 6, "check 2 comes before check 4"),
     ])
     func frameGraderRejects(name: String, variant: Int, hint: String) throws {
         let report = try Chapter09Graders.readFrame(Self.brokenReader(variant))
@@ -116,7 +135,7 @@ import Testing
         #expect(report.failures.contains { $0.contains("throw a FrameError") }, "\(report.failures)")
     }
 
-    // MARK: 7.3
+    // MARK: 9.3
 
     @Test func batchingGraderAcceptsTheSolution() throws {
         let report = try Chapter09Graders.dynamicBatches(Solutions09.dynamicBatches)
@@ -152,7 +171,7 @@ import Testing
         #expect(report.failures.contains { $0.contains(hint) }, "no hint '\(hint)' in \(report.failures)")
     }
 
-    // MARK: 7.4
+    // MARK: 9.4
 
     @Test func cacheGraderAcceptsTheSolution() throws {
         let report = try Chapter09Graders.kvCacheBytes(Solutions09.kvCacheBytes)
@@ -164,6 +183,7 @@ import Testing
         ("query heads instead of KV heads", 1, "query heads"),
         ("no batch", 2, "batch is missing"),
         ("values, not bytes", 3, "not bytes"),
+        ("32-bit arithmetic (wraps past 2³¹ bytes)", 4, "expected"),
     ])
     func cacheGraderRejects(name: String, variant: Int, hint: String) throws {
         let broken: KVCacheBytes = { layers, heads, kvHeads, d, tokens, batch, bytes in
@@ -171,7 +191,12 @@ import Testing
             case 0: return layers * kvHeads * d * tokens * batch * bytes
             case 1: return 2 * layers * heads * d * tokens * batch * bytes
             case 2: return 2 * layers * kvHeads * d * tokens * bytes
-            default: return 2 * layers * kvHeads * d * tokens * batch
+            case 3: return 2 * layers * kvHeads * d * tokens * batch
+            default:
+                let product = [layers, kvHeads, d, tokens, batch, bytes].reduce(Int32(2)) {
+                    $0 &* Int32(truncatingIfNeeded: $1)
+                }
+                return Int(product)
             }
         }
         let report = try Chapter09Graders.kvCacheBytes(broken)

@@ -21,8 +21,9 @@
 // BEFORE clipping (what PyTorch returns, and what one logs to watch for
 // explosions). c is positive.
 //
-// Worked example: gradients [[3], [4]] (N = 5) clipped at c = 1 become
-// [[3/(5 + 10⁻⁶)], [4/(5 + 10⁻⁶)]] ≈ [[0.6], [0.8]], and N = 5 is returned.
+// Worked example: gradients [[3], [4]] have N = 5. Clipped at c = 1 they
+// are scaled by one common factor just under 1/5 (the 10⁻⁶ matters at the
+// grader's tolerance), and the function returns N = 5 alongside them.
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/clipGlobalNorm

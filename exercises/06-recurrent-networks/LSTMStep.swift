@@ -20,11 +20,15 @@
 //   h = o ⊙ tanh(c)
 //
 // Return (h, c), H entries each. (PyTorch's two biases b_ih + b_hh are the
-// single b here.) Large pre-activations (|z| up to 800) must not give NaN.
+// single b here.) Large pre-activations (|z| up to 800) must not give NaN or
+// ∞: e^800 overflows a Double, so look at what your σ computes for t = ±800
+// before you trust it.
 //
-// Worked example (in = H = 1, W_ih = W_hh = 0 so z = b):
-// b = [0, ln 3, ln 2, −ln 3] gives i = 1/2, f = 3/4, g = tanh(ln 2) = 3/5,
-// o = 1/4; with c_prev = 2: c = 3/4·2 + 1/2·3/5 = 1.8, h = tanh(1.8)/4 ≈ 0.236702.
+// Worked example of the gates (in = H = 1, W_ih = W_hh = 0, so z = b):
+// b = [0, ln 3, ln 2, −ln 3] gives i = σ(0) = 1/2, f = σ(ln 3) = 3/4,
+// g = tanh(ln 2) = 3/5, o = σ(−ln 3) = 1/4. With c_prev = 2, finish the step
+// by hand and compare with your code: the grader checks this case too. The
+// four values of b differ, so reading a gate from the wrong block shows here.
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/lstmStep

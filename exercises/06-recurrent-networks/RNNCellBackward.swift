@@ -10,23 +10,31 @@
 // where W_ih is H × in and W_hh is H × H (PyTorch's layout: one row per hidden
 // unit; PyTorch's b_ih + b_hh is the single bias b here). You are given the
 // forward pass's output h (so you need not recompute tanh) and the upstream
-// gradient dh = ∂L/∂h. Return
+// gradient dh = ∂L/∂h. Return the gradients of L with respect to the cell's
+// inputs and parameters, each shaped like what it differentiates:
 //
-//   da       = dh ⊙ (1 − h²)                (tanh′(a) = 1 − tanh(a)², elementwise)
-//   dx       = W_ihᵀ·da                     (in)      dxₖ     = Σⱼ W_ih[j][k]·daⱼ
-//   dh_prev  = W_hhᵀ·da                     (H)       dh_prevₖ = Σⱼ W_hh[j][k]·daⱼ
-//   dW_ih    = da·xᵀ                        (H × in)  dW_ih[j][k] = daⱼ·xₖ
-//   dW_hh    = da·h_prevᵀ                   (H × H)   dW_hh[j][k] = daⱼ·h_prevₖ
-//   db       = da                           (H)
+//   dx         ∂L/∂x        in entries
+//   dhPrev     ∂L/∂h_prev   H entries (what backpropagation through time
+//                           hands to the previous step, where it is added to
+//                           that step's own dh)
+//   dWeightIH  ∂L/∂W_ih     H × in, like W_ih: entry [j][k] is ∂L/∂W_ih[j][k]
+//   dWeightHH  ∂L/∂W_hh     H × H, like W_hh
+//   dBias      ∂L/∂b        H entries
 //
-// dh_prev is what backpropagation through time hands to the previous step
-// (added there to that step's own dh). Note the transposes: W_hh is square,
-// so W_hh·da has the right shape too, but it is the wrong answer.
+// The chapter derives these for a whole sequence and a minibatch, with one
+// row per sequence (x·W_ihᵀ rather than W_ih·x); this is one step of one
+// sequence. Method: go backwards through the two lines above. First through
+// h = tanh(a), elementwise: write tanh′(a) in terms of h, which you are
+// given. Then a is affine in x, h_prev, W_ih, W_hh and b: write a_j as a sum
+// over k and read off ∂a_j/∂(each input). W_hh is square, so a product with
+// the wrong orientation still has the right shape: let the index sums, not
+// the shapes, decide where a transpose goes. To check yourself, nudge one
+// entry of x (or of W_hh) by ±10⁻⁶, recompute L = Σⱼ dhⱼ·hⱼ, and compare the
+// centered difference with your gradient; the grader does exactly this.
 //
-// Worked example (in = H = 1): x = 1, h_prev = 0.5, W_ih = 2, W_hh = −1,
-// b = 0 → a = 1.5, h = tanh(1.5) ≈ 0.905148; with dh = 1,
-// da = 1 − h² ≈ 0.180707, dx = 2·da, dh_prev = −da, dW_ih = da·1,
-// dW_hh = da·0.5, db = da.
+// Worked example of the forward pass (in = H = 1): x = 1, h_prev = 0.5,
+// W_ih = 2, W_hh = −1, b = 0 give a = 2·1 − 0.5 + 0 = 1.5 and
+// h = tanh(1.5) ≈ 0.905148. The grader works this case by hand with dh = 1.
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/rnnCellBackward

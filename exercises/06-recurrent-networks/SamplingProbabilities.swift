@@ -17,9 +17,9 @@
 // The probabilities must be finite and sum to 1 even for logits of ±1000 or a
 // temperature of 0.01 (subtract the largest kept logit before exponentiating).
 //
-// Worked example: z = [2, 1, 0, 1], T = 1, topK = 2: the 2nd largest logit is
-// 1, so 2, 1 and 1 survive (a tie) and 0 is removed:
-// p = [e², e, 0, e] / (e² + 2e) ≈ [0.576117, 0.211942, 0, 0.211942].
+// Worked example of the top-k rule: z = [2, 1, 0, 1], T = 1, topK = 2. The
+// 2nd largest logit is τ = 1, so 2 and both 1s survive (a tie) and 0 is
+// removed: p = [p₀, p₁, 0, p₃] with p₁ = p₃, a softmax over [2, 1, 1].
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/06-recurrent-networks --filter Chapter06Exercises/samplingProbabilities

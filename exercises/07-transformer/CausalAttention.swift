@@ -16,9 +16,11 @@
 // so row 0 is [1, 0, 0, …]. Scores can be large (hundreds or thousands): the
 // softmax must not overflow (subtract each row's largest unmasked score).
 //
-// Worked example (T = 2, d = d_v = 1): Q = [[1], [1]], K = [[0], [ln 3]],
-// V = [[1], [5]]. Row 0 sees only position 0: A₀ = [1, 0], out₀ = [1]. Row 1:
-// scores [0, ln 3], A₁ = [1/4, 3/4], out₁ = [1/4·1 + 3/4·5] = [4].
+// Worked example of the scores (T = 2, d = d_v = 1): Q = [[1], [1]],
+// K = [[0], [ln 3]], V = [[1], [5]]. Row 0 sees only position 0, so
+// A₀ = [1, 0] and out₀ = v₀ = [1]. Row 1 sees both, with scores
+// s₁ = [0, ln 3] (√1 = 1): take the softmax and the weighted sum of V by
+// hand, and compare with your code (the grader checks this case).
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/07-transformer --filter Chapter07Exercises/causalAttention

@@ -19,9 +19,11 @@
 // a fixed linear map that does not depend on pos; so "k positions earlier"
 // is something attention can learn once for all positions.
 //
-// Worked example, d = 4 (ω₀ = 1, ω₁ = 1/100):
+// Worked example of the layout, d = 4 (ω₀ = 1, ω₁ = 1/100):
 //   pos 0: [sin 0, cos 0, sin 0, cos 0]       = [0, 1, 0, 1]
-//   pos 1: [sin 1, cos 1, sin 0.01, cos 0.01] ≈ [0.841471, 0.540302, 0.0099998, 0.99995]
+//   pos 1: [sin 1, cos 1, sin 0.01, cos 0.01]
+// A check on your rows: each pair's sin² + cos² is 1, and the rotation
+// property above holds for them (the grader checks it for k = 1 and 7).
 //
 // Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/07-transformer --filter Chapter07Exercises/positionalEncoding

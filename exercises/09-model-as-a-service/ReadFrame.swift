@@ -22,6 +22,12 @@
 //   5. more than 8 + n + 4 bytes                   → FrameError.trailingBytes
 //   6. the stored CRC-32 ≠ CRC-32 of bytes 0 ..< 8 + n → FrameError.checksumMismatch
 //
+// The order matters where two checks fail at once. The magic is compared as
+// soon as there are 4 bytes, before any other length is looked at: 4 to 7
+// bytes that do not start with "BPF1" are badMagic (not truncated), and so
+// is a longer input with a wrong magic whatever its length field says. Only
+// fewer than 4 bytes are truncated whatever they hold.
+//
 // Never crash: the length field comes from the file and may be anything up to
 // 4,294,967,295, far more bytes than there are. Little-endian means the least
 // significant byte comes first: [0x05, 0x01, 0x00, 0x00] is 0x105 = 261.

@@ -6,7 +6,7 @@ import ExerciseKit
 import Foundation
 
 extension Chapter06Graders {
-    // MARK: - 5.3 Global-norm clipping
+    // MARK: - 6.3 Global-norm clipping
 
     /// Clipping written out; `perTensor` clips each tensor by its own norm,
     /// `alwaysRescale` scales to c even below it, `noEpsilon` divides by N
@@ -98,7 +98,7 @@ extension Chapter06Graders {
         return report
     }
 
-    // MARK: - 5.4 Sampling probabilities
+    // MARK: - 6.4 Sampling probabilities
 
     /// The sampling distribution written out: sort to find the k-th largest
     /// logit, keep all logits ≥ it (or exactly the first k by rank when

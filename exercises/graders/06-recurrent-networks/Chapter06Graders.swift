@@ -41,7 +41,7 @@ public enum Chapter06Graders {
         (0..<(w.first?.count ?? 0)).map { k in w.indices.map { w[$0][k] * v[$0] }.reduce(0, +) }
     }
 
-    // MARK: - 5.1 RNN cell backward
+    // MARK: - 6.1 RNN cell backward
 
     public struct RNNCase {
         var x, hPrev: [Double]
@@ -169,7 +169,7 @@ public enum Chapter06Graders {
         return report
     }
 
-    // MARK: - 5.2 LSTM step
+    // MARK: - 6.2 LSTM step
 
     /// The LSTM step written gate by gate: each gate has its own block of
     /// rows in W_ih, W_hh and b at `blocks[gate]` (0 = the first H rows, …),

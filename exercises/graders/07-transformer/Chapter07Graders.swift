@@ -22,7 +22,7 @@ public enum Chapter07Graders {
     static func hasShape(_ m: [[Double]], _ r: Int, _ c: Int) -> Bool { Grade.hasShape(m, r, c) }
     static func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool { Grade.close(a, b, tol) }
 
-    // MARK: - 6.1 Causal attention
+    // MARK: - 7.1 Causal attention
 
     enum ScoreScale { case sqrtD, d, none }
 
@@ -151,7 +151,7 @@ public enum Chapter07Graders {
         return report
     }
 
-    // MARK: - 6.2 LayerNorm backward
+    // MARK: - 7.2 LayerNorm backward
 
     /// LayerNorm's forward pass (`unbiased` divides by D − 1, a hint variant).
     static func layerNorm(_ x: [[Double]], _ gamma: [Double], _ beta: [Double], _ eps: Double, unbiased: Bool = false)
@@ -275,7 +275,7 @@ public enum Chapter07Graders {
         return report
     }
 
-    // MARK: - 6.3 Positional encoding
+    // MARK: - 7.3 Positional encoding
 
     /// How a wrong answer may compute the exponent of 10000 for an entry.
     enum Exponent { case paper, pairOverD, entryOverD }

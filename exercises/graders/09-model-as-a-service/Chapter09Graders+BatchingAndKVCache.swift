@@ -6,7 +6,7 @@ import ExerciseKit
 import Foundation
 
 extension Chapter09Graders {
-    // MARK: - 7.3 Dynamic batching
+    // MARK: - 9.3 Dynamic batching
 
     /// The policy simulated request by request: a batch is open from its
     /// first arrival until it is full or its deadline passes. Variants for
@@ -140,7 +140,7 @@ extension Chapter09Graders {
         return report
     }
 
-    // MARK: - 7.4 KV-cache size
+    // MARK: - 9.4 KV-cache size
 
     struct CacheCase {
         var layers, heads, kvHeads, headDimension, tokens, batch, bytesPerValue: Int

@@ -23,7 +23,7 @@ public enum Chapter09Graders {
         return "[" + shown + (bytes.count > 24 ? " … (\(bytes.count) bytes)" : "") + "]"
     }
 
-    // MARK: - 7.1 CRC-32
+    // MARK: - 9.1 CRC-32
 
     /// A CRC-32 bit by bit, with the parameters of the variants the grader
     /// recognises: zlib's is reflected, polynomial 0xEDB88320 (0x04C11DB7
@@ -88,7 +88,7 @@ public enum Chapter09Graders {
         return report
     }
 
-    // MARK: - 7.2 Frame reader
+    // MARK: - 9.2 Frame reader
 
     static let magic: [UInt8] = [0x42, 0x50, 0x46, 0x31]
 
@@ -149,6 +149,19 @@ public enum Chapter09Graders {
                       why: "the magic is \"BPF2\", not \"BPF1\""),
             FrameCase(bytes: [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00], expected: .error(.badMagic),
                       why: "a zip file's first bytes"),
+            // A wrong magic with fewer bytes than the header or than the
+            // length field promises: the magic is compared first (check 2
+            // before checks 3 and 4), so these are badMagic, not truncated.
+            FrameCase(bytes: [0x50, 0x4B, 0x03, 0x04], expected: .error(.badMagic),
+                      why: "the 4 bytes of a zip file's magic alone (the magic is compared as soon as there are 4 "
+                        + "bytes: check 2 comes before check 3)"),
+            FrameCase(bytes: [0x42, 0x50, 0x46, 0x32, 0x02, 0x00], expected: .error(.badMagic),
+                      why: "\"BPF2\" and half a length field (check 2 comes before check 3)"),
+            FrameCase(bytes: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A], expected: .error(.badMagic),
+                      why: "the first 7 bytes of a PNG file (check 2 comes before check 3)"),
+            FrameCase(bytes: [0x42, 0x50, 0x46, 0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00],
+                      expected: .error(.badMagic),
+                      why: "\"BPF0\" with a length field of 4,294,967,295 (check 2 comes before check 4)"),
             FrameCase(bytes: [0x42, 0x50, 0x46, 0x31, 0xFF, 0xFF, 0xFF, 0xFF, 0x00], expected: .error(.truncated),
                       why: "a length field of 4,294,967,295 with 1 byte after it (do not trust the length, and do not "
                         + "crash)"),
@@ -186,7 +199,8 @@ public enum Chapter09Graders {
         return cases
     }
 
-    /// Exercise 9.2: valid frames, every truncation, wrong magic, trailing
+    /// Exercise 9.2: valid frames, every truncation, wrong magic (also in
+    /// inputs shorter than the header or than their length field), trailing
     /// bytes, flipped bits and a checksum that covers too little.
     public static func readFrame(_ candidate: ReadFrame) throws -> GradeReport {
         var report = GradeReport()
