@@ -36,6 +36,14 @@ import Testing
             }
         }
     }
+
+    @Test func cbowGradients() throws {
+        try Grade.student(
+            "exercise 4.4 (CBOW negative-sampling gradients)", file: "exercises/04-word-embeddings/CBOWGradients.swift"
+        ) {
+            try Chapter04Graders.cbowGradients { try Exercises04.cbowGradients(contexts: $0, positive: $1, negatives: $2) }
+        }
+    }
 }
 
 extension Grade {

@@ -42,6 +42,27 @@ import Testing
             try Chapter05Graders.batchNormForward(Exercises05.batchNormForward)
         }
     }
+
+    @Test func convolutionBackward() throws {
+        try Grade.student(
+            "exercise 5.5 (convolution backward)", file: "exercises/05-convolutional-networks/ConvolutionBackward.swift"
+        ) {
+            try Chapter05Graders.convolutionBackward {
+                try Exercises05.convolutionBackward(x: $0, weight: $1, dy: $2, stride: $3, padding: $4)
+            }
+        }
+    }
+
+    @Test func batchNormBackward() throws {
+        try Grade.student(
+            "exercise 5.6 (batch normalisation backward)",
+            file: "exercises/05-convolutional-networks/BatchNormBackward.swift"
+        ) {
+            try Chapter05Graders.batchNormBackward {
+                try Exercises05.batchNormBackward(x: $0, gamma: $1, dy: $2, epsilon: $3)
+            }
+        }
+    }
 }
 
 extension Grade {
