@@ -38,6 +38,20 @@ import Testing
             try Chapter06Graders.samplingProbabilities(Exercises06.samplingProbabilities)
         }
     }
+
+    @Test func gruCellBackward() throws {
+        try Grade.student("exercise 6.5 (GRU step backward)", file: "exercises/06-recurrent-networks/GRUCellBackward.swift") {
+            try Chapter06Graders.gruCellBackward(Exercises06.gruCellBackward)
+        }
+    }
+
+    @Test func rnnBackpropThroughTime() throws {
+        try Grade.student(
+            "exercise 6.6 (backpropagation through time)", file: "exercises/06-recurrent-networks/RNNBackpropThroughTime.swift"
+        ) {
+            try Chapter06Graders.rnnBackpropThroughTime(Exercises06.rnnBackpropThroughTime)
+        }
+    }
 }
 
 extension Grade {

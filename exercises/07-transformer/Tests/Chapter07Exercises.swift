@@ -30,6 +30,14 @@ import Testing
             try Chapter07Graders.positionalEncoding(Exercises07.sinusoidalPositionalEncoding)
         }
     }
+
+    @Test func causalAttentionBackward() throws {
+        try Grade.student(
+            "exercise 7.4 (causal attention backward)", file: "exercises/07-transformer/CausalAttentionBackward.swift"
+        ) {
+            try Chapter07Graders.causalAttentionBackward(Exercises07.causalAttentionBackward)
+        }
+    }
 }
 
 extension Grade {
