@@ -28,6 +28,14 @@ import Testing
             try Chapter01Graders.logisticGradient(Exercises01.logisticGradient)
         }
     }
+
+    @Test func largestStableLearningRate() throws {
+        try Grade.student(
+            "exercise 1.4 (largest stable learning rate)", file: "exercises/01-linear-models/LargestStableLearningRate.swift"
+        ) {
+            try Chapter01Graders.largestStableLearningRate(Exercises01.largestStableLearningRate)
+        }
+    }
 }
 
 extension Grade {

@@ -37,6 +37,18 @@ import Testing
             try Chapter02Graders.linearBackward(Exercises02.linearBackward)
         }
     }
+
+    @Test func gradientChecker() throws {
+        try Grade.student("exercise 2.5 (gradient checker)", file: "exercises/02-backpropagation/GradientChecker.swift") {
+            try Chapter02Graders.gradientChecker(Exercises02.numericalGradient, Exercises02.relativeError)
+        }
+    }
+
+    @Test func findTheBug() throws {
+        try Grade.student("exercise 2.6 (find the bug)", file: "exercises/02-backpropagation/FindTheBug.swift") {
+            try Chapter02Graders.findTheBug(Exercises02.twoLayerTanhBackward)
+        }
+    }
 }
 
 extension Grade {
