@@ -19,6 +19,28 @@ import Testing
         #expect(maxRelativeDifference(layer.bias.grad, try f.tensor("dbias")) < 1e-12)
     }
 
+    @Test("Linear on a sequence [B, T, in] maps every position as the rows [B·T, in] and passes the gradient check")
+    func linearOnSequences() throws {
+        var rng = SeededRandom(seed: 21)
+        let layer = try Linear<Double>(5, 3, rng: &rng)
+        layer.bias.value = randomTensor([3], seed: 22)
+        let x = randomTensor([2, 4, 5], seed: 23)
+        let y = try layer.forward(x, mode: .inference).output
+        #expect(y.shape == [2, 4, 3])
+        // Each position by the definition y = x·Wᵀ + b, written out here.
+        for row in 0..<8 {
+            for o in 0..<3 {
+                var want = layer.bias.value.scalars[o]
+                for k in 0..<5 { want += x.scalars[row * 5 + k] * layer.weight.value.scalars[o * 5 + k] }
+                #expect(abs(y.scalars[row * 3 + o] - want) < 1e-12)
+            }
+        }
+        for (name, report) in try checkLayer(layer, input: x) {
+            #expect(report.passes(1e-7), "\(name): \(report)")
+        }
+        #expect(throws: TensorError.self) { try layer.backward(randomTensor([8, 3], seed: 24), cache: x) }  // dy must be [2, 4, 3]
+    }
+
     @Test("Linear backward accumulates: two backward passes give twice the gradient")
     func linearAccumulates() throws {
         var rng = SeededRandom(seed: 1)

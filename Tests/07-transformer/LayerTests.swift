@@ -80,6 +80,39 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
     }
 }
 
+@Suite struct CausalSelfAttentionLayerTests {
+    @Test("The attention layer matches PyTorch's y and dqkv through the layer contract", arguments: [Backend.naive, .simd])
+    func fixtureThroughTheLayer(backend: Backend) throws {
+        let f = try fixture("ch7_attention")
+        let (b, t) = (Int(try f.scalar("batch")), Int(try f.scalar("length")))
+        let (h, c) = (Int(try f.scalar("heads")), Int(try f.scalar("width")))
+        let layer = try CausalSelfAttention<Double>(heads: h, backend: backend)
+        let qkv: Tensor<Double> = try f.tensor("qkv").reshaped([b, t, 3 * c])              // [B·T, 3C] as [B, T, 3C]
+        let (y, cache) = try layer.forward(qkv, mode: .training)
+        #expect(y.shape == [b, t, c])
+        #expect(maxRelativeDifference(y, try f.tensor("y").reshaped([b, t, c])) < 1e-12)
+        let dqkv = try layer.backward(try f.tensor("dy").reshaped([b, t, c]), cache: cache)
+        #expect(maxRelativeDifference(dqkv, try f.tensor("dqkv").reshaped([b, t, 3 * c])) < 1e-12)
+    }
+
+    @Test("The attention layer passes the gradient check", arguments: [Backend.naive, .simd])
+    func gradientCheck(backend: Backend) throws {
+        let layer = try CausalSelfAttention<Double>(heads: 2, backend: backend)
+        let reports = try checkLayer(layer, input: randomTensor([2, 4, 12], seed: 651, scale: 1.5))  // [B, T, 3C], C = 4
+        // 1e-6: a few entries are ~1e-3, where the central difference's
+        // rounding error (about ε·|L|/h ≈ 1e-10) alone is a 1e-7 relative error.
+        #expect(reports["input"]!.passes(1e-6), "\(reports["input"]!)")
+    }
+
+    @Test("Bad shapes are typed errors")
+    func badShapes() throws {
+        let layer = try CausalSelfAttention<Double>(heads: 2)
+        #expect(throws: TensorError.self) { try layer.forward(randomTensor([8, 12], seed: 1), mode: .inference) }   // not [B, T, 3C]
+        #expect(throws: TensorError.self) { try layer.forward(randomTensor([2, 4, 9], seed: 1), mode: .inference) }  // 3C not a multiple of 3·heads
+        #expect(throws: TrainingError.self) { try CausalSelfAttention<Double>(heads: 0) }
+    }
+}
+
 @Suite struct LayerNormAndGELUTests {
     func layerNorm(_ backend: Backend) throws -> LayerNorm<Double> {
         let ln = try LayerNorm<Double>(width: 5, backend: backend)
