@@ -106,6 +106,26 @@ import Testing
         #expect(checked > 50, "found only \(checked) command lines")
     }
 
+    @Test("README.md's command synopsis is exactly the usage lines the commands generate")
+    func readmeSynopsis() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## The command-line tool"), "README.md has no command-line section")
+        let open = try #require(readme.range(of: "```sh\n", range: section.upperBound..<readme.endIndex))
+        let close = try #require(readme.range(of: "```", range: open.upperBound..<readme.endIndex))
+        let documented = readme[open.upperBound..<close.lowerBound].split(separator: "\n").map(String.init)
+        // One line per runnable command, its usage with the wrapping undone.
+        let generated = ["backprop --help"] + BackpropTool.allCommands.filter(\.subcommands.isEmpty).map { command in
+            command.usage.dropFirst("usage: ".count).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        for line in generated where !documented.contains(line) {
+            Issue.record("README.md's synopsis lacks, or differs from, the generated usage: \(line)")
+        }
+        for line in documented where !generated.contains(line) {
+            Issue.record("README.md's synopsis has a line no command generates: \(line)")
+        }
+    }
+
     /// The `backprop …` command lines in a line of Markdown, each with the
     /// command it names (a `train` model, or each of `train a|b`), the flags
     /// that command accepts (any model's for `train …`) and the flags it uses
