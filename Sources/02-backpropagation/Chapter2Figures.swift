@@ -10,7 +10,8 @@ import Foundation
 public enum Chapter2Figures {
     /// Figures cheap enough to regenerate in a debug-build test.
     public static func untrained() throws -> [(String, any Figure)] {
-        [("02-activations.svg", activations(derivatives: false)), ("02-activation-derivatives.svg", activations(derivatives: true)),
+        [("02-computational-graph.svg", try computationalGraph()), ("02-layer-contract.svg", layerContract()),
+         ("02-activations.svg", activations(derivatives: false)), ("02-activation-derivatives.svg", activations(derivatives: true)),
          ("02-init-statistics.svg", try initStatistics())]
     }
 

@@ -13,6 +13,7 @@ enum FiguresCommand {
             Flag(name: "out", value: "DIR", help: "output folder (default chapters/figures)"),
             Flag(name: "chapter", choices: chapterNumbers, help: "only this chapter's figures"),
             Flag(name: "check", value: nil, help: "compare with the files in the folder instead of writing; fail if any differ"),
+            Flag(name: "untrained", value: nil, help: "only the figures that train nothing (the diagrams and most plots): quick in any build"),
         ],
         details: "The figures are SVG, drawn by the code. Build with -c release: some figures train models."
     ) { args in
@@ -21,7 +22,8 @@ enum FiguresCommand {
         var stale: [String] = []
         for chapter in Book.chapters where only == nil || chapter.number == only {
             if only != nil, let note = chapter.figuresNote { print(note) }
-            for (name, figure) in try chapter.untrainedFigures() + chapter.trainedFigures() {
+            let trained = args.has("untrained") ? [] : try chapter.trainedFigures()
+            for (name, figure) in try chapter.untrainedFigures() + trained {
                 let url = dir.appendingPathComponent(name)
                 if args.has("check") {
                     let committed = try? String(contentsOf: url, encoding: .utf8)
