@@ -15,15 +15,16 @@ public typealias PerceptronMistakeBound = ([[Double]], [Int], [Double]) throws -
 
 extension Chapter01Graders {
     /// The perceptron of the chapter with η = 1 from w = 0, b = 0, visiting
-    /// the rows in index order until a clean epoch (or `maxEpochs`). With
-    /// `strict` a score of exactly 0 is not a mistake. Returns the updates
-    /// and the epochs, the clean one included (nil if it never converged).
-    static func perceptronRun(
-        _ x: [[Double]], _ labels: [Int], strict: Bool = false, maxEpochs: Int = 10_000
-    ) -> (updates: Int, epochs: Int)? {
+    /// the rows in index order until a clean epoch or `maxEpochs`: the total
+    /// number of updates after each epoch, and whether the last was clean.
+    /// With `strict` a score of exactly 0 is not a mistake; without `bias`
+    /// b stays 0 (both only to recognise mistakes).
+    static func perceptronTrace(
+        _ x: [[Double]], _ labels: [Int], strict: Bool = false, bias: Bool = true, maxEpochs: Int = 10_000
+    ) -> (totals: [Int], converged: Bool) {
         let d = x.first?.count ?? 0
-        var w = [Double](repeating: 0, count: d), b = 0.0, updates = 0
-        for epoch in 1...maxEpochs {
+        var w = [Double](repeating: 0, count: d), b = 0.0, updates = 0, totals: [Int] = []
+        for _ in 0..<maxEpochs {
             var mistakes = 0
             for (row, label) in zip(x, labels) {
                 let s: Double = label == 1 ? 1 : -1
@@ -31,38 +32,15 @@ extension Chapter01Graders {
                 for j in 0..<d { score += w[j] * row[j] }
                 if strict ? s * score < 0 : s * score <= 0 {
                     for j in 0..<d { w[j] += s * row[j] }
-                    b += s
-                    mistakes += 1
-                }
-            }
-            updates += mistakes
-            if mistakes == 0 { return (updates, epoch) }
-        }
-        return nil
-    }
-
-    /// The total number of updates after each of the first `epochs` epochs
-    /// (fewer if an epoch is clean), to recognise a run without the bias.
-    static func perceptronUpdateCounts(_ x: [[Double]], _ labels: [Int], bias: Bool, epochs: Int) -> Set<Int> {
-        let d = x.first?.count ?? 0
-        var w = [Double](repeating: 0, count: d), b = 0.0, updates = 0, counts: Set<Int> = []
-        for _ in 0..<epochs {
-            var mistakes = 0
-            for (row, label) in zip(x, labels) {
-                let s: Double = label == 1 ? 1 : -1
-                var score = b
-                for j in 0..<d { score += w[j] * row[j] }
-                if s * score <= 0 {
-                    for j in 0..<d { w[j] += s * row[j] }
                     if bias { b += s }
                     mistakes += 1
                 }
             }
             updates += mistakes
-            counts.insert(updates)
-            if mistakes == 0 { break }
+            totals.append(updates)
+            if mistakes == 0 { return (totals, true) }
         }
-        return counts
+        return (totals, false)
     }
 
     /// R² = maxᵢ ‖(xᵢ, 1)‖² and the margins sᵢ·u·(xᵢ, 1), unnormalised.
@@ -122,7 +100,9 @@ extension Chapter01Graders {
                       [1, 1, 0], "the generated blobs (seed 5) with u = (1, 1, 0)"))
 
         for c in cases {
-            guard let run = perceptronRun(c.x, c.labels) else { preconditionFailure("grader data must be separable") }
+            let trace = perceptronTrace(c.x, c.labels)
+            precondition(trace.converged, "grader data must be separable")
+            let run = (updates: trace.totals.last!, epochs: trace.totals.count)
             let parts = novikoffParts(c.x, c.labels, c.u)
             let norm = c.u.map { $0 * $0 }.reduce(0, +).squareRoot(), rawGamma = parts.margins.min()!, gamma = rawGamma / norm
             let bound = gamma > 0 ? parts.r2 / (gamma * gamma) : .infinity
@@ -132,10 +112,10 @@ extension Chapter01Graders {
             if got.updates != run.updates {
                 if got.updates == run.epochs || got.updates == run.epochs - 1 {
                     hint = " — that is the number of epochs; count every update (every mistake) instead"
-                } else if let strict = perceptronRun(c.x, c.labels, strict: true, maxEpochs: 100), got.updates == strict.updates {
+                } else if got.updates == perceptronTrace(c.x, c.labels, strict: true, maxEpochs: 100).totals.last {
                     hint = " — a score of exactly 0 is a mistake (s·(w·x + b) ≤ 0), as in exercise 1.1; from zero weights "
                         + "the first example must update"
-                } else if perceptronUpdateCounts(c.x, c.labels, bias: false, epochs: 1000).contains(got.updates) {
+                } else if perceptronTrace(c.x, c.labels, bias: false, maxEpochs: 1000).totals.contains(got.updates) {
                     hint = " — the bias must move too: b ← b + s on every update"
                 }
             }
