@@ -150,8 +150,8 @@ targets += [
 // besides ExerciseKit and BackpropCore; exercises/NN-slug/Package.swift lists
 // the same. `graderImports` are those its graders use.
 let exercises: [(number: String, folder: String, imports: [String], graderImports: [String])] = [
-    ("01", "01-linear-models", ["LinearModels"], ["LinearModels"]),
-    ("02", "02-backpropagation", ["LinearModels", "Backpropagation"], []),
+    ("01", "01-linear-models", ["LinearModels"], ["LinearModels", "Datasets"]),
+    ("02", "02-backpropagation", ["LinearModels", "Backpropagation"], ["Backpropagation", "Datasets"]),
     ("04", "04-word-embeddings", [], []),
     ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"], []),
     ("06", "06-recurrent-networks", ["Backpropagation"], []),

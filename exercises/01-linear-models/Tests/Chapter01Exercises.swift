@@ -36,6 +36,25 @@ import Testing
             try Chapter01Graders.largestStableLearningRate(Exercises01.largestStableLearningRate)
         }
     }
+
+    @Test func logisticRegressionTraining() throws {
+        try Grade.student(
+            "exercise 1.5 (logistic regression in the training loop)",
+            file: "exercises/01-linear-models/LogisticRegressionModel.swift"
+        ) {
+            try Chapter01Graders.logisticRegressionTraining(
+                double: { try Exercises01.LogisticRegressionModel<Double>(features: $0) },
+                float: { try Exercises01.LogisticRegressionModel<Float>(features: $0) })
+        }
+    }
+
+    @Test func perceptronMistakeBound() throws {
+        try Grade.student(
+            "exercise 1.6 (the perceptron against Novikoff's bound)", file: "exercises/01-linear-models/PerceptronMistakeBound.swift"
+        ) {
+            try Chapter01Graders.perceptronMistakeBound(Exercises01.perceptronMistakeBound)
+        }
+    }
 }
 
 extension Grade {

@@ -49,6 +49,16 @@ import Testing
             try Chapter02Graders.findTheBug(Exercises02.twoLayerTanhBackward)
         }
     }
+
+    @Test func linearLayerTraining() throws {
+        try Grade.student(
+            "exercise 2.7 (a linear layer in the digits network)", file: "exercises/02-backpropagation/LinearLayer.swift"
+        ) {
+            try Chapter02Graders.linearLayerTraining(
+                double: { try Exercises02.LinearLayer<Double>($0, $1, rng: &$2) },
+                float: { try Exercises02.LinearLayer<Float>($0, $1, rng: &$2) })
+        }
+    }
 }
 
 extension Grade {
