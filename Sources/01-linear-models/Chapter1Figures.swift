@@ -17,6 +17,8 @@ public enum Chapter1Figures {
             ("01-perceptron-mistakes.svg", try perceptronMistakes(seed: seed)),
             ("01-logistic-boundary.svg", try logisticBoundary(seed: seed)),
             ("01-xor.svg", try xor(seed: seed)),
+            ("01-logistic-unit.svg", try logisticUnit()),
+            ("01-gradient-descent-bowl.svg", try gradientDescentBowl(seed: seed)),
         ]
     }
 
@@ -107,7 +109,9 @@ public enum Chapter1Figures {
     }
 
     /// Logistic regression's P(virginica) over petal length × width.
-    static func logisticBoundary(seed: UInt64) throws -> DecisionBoundaryPlot {
+    /// Logistic regression of virginica against versicolor on the two petal
+    /// measurements, standardised: 500 full-batch steps at η = 0.5 from zero.
+    static func petalModel() throws -> (model: LogisticRegression<Float>, scaler: Standardizer, petals: Tensor<Float>, labels: [Int]) {
         let iris = try BundledData.iris()
         let keep = (0..<iris.count).filter { iris.labels[$0] != 0 }
         let petals = try Tensor<Float>(
@@ -116,6 +120,11 @@ public enum Chapter1Figures {
         let scaler = try Standardizer(fitting: petals)
         var model = try LogisticRegression<Float>(features: 2)
         try model.fit(try scaler.transform(petals), Tensor(labels.map { Float($0) }), epochs: 500, learningRate: 0.5)
+        return (model, scaler, petals, labels)
+    }
+
+    static func logisticBoundary(seed: UInt64) throws -> DecisionBoundaryPlot {
+        let (model, scaler, petals, labels) = try petalModel()
         let w = model.weight.scalars.map(Double.init), b = Double(model.bias.scalars[0])
         let mu = scaler.mean.map(Double.init), sd = scaler.std.map(Double.init)
         return DecisionBoundaryPlot(

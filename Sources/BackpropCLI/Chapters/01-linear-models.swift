@@ -10,7 +10,7 @@ extension BookChapter {
     static let linearModels = BookChapter(
         number: 1, title: "linear models and the perceptron",
         tour: { Chapter1.tour(seed: $0) },
-        trainedFigures: { try Chapter1Figures.all() },
+        untrainedFigures: { try Chapter1Figures.all() },
         models: LinearModelKind.allCases.map(TrainLinearModelCommand.command))
 }
 
