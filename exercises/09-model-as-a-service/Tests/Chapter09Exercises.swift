@@ -42,7 +42,7 @@ import Testing
             "exercise 9.5 (an HTTP request parser in the real server)",
             file: "exercises/09-model-as-a-service/ParseRequest.swift"
         ) {
-            try Chapter09Graders.parseRequest(Exercises09.parseRequest)
+            try Chapter09Graders.parseRequest { buffer, limits in try Exercises09.parseRequest(buffer, limits: limits) }
         }
     }
 

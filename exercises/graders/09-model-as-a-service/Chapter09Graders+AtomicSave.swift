@@ -191,6 +191,23 @@ extension Chapter09Graders {
             }
             count[kind, default: 0] += 1
         }
+        /// After a failed save: the previous model (if the save threw), no
+        /// leftovers, nothing open.
+        mutating func checkAfterFailure(_ disk: SimulatedDisk, _ setting: String, threw: Bool = true,
+                                        commit: String = "") {
+            if threw && disk.names[savePath]?.data != previousModel {
+                add("\(setting): the save threw, but model.ckpt now \(describeModel(disk.names[savePath]?.data)); a "
+                    + "failed save must leave the previous model" + commit, kind: "model" + commit)
+            }
+            if !leftovers(disk).isEmpty {
+                add("\(setting): \(leftovers(disk)) left behind — remove (unlink) the temporary file when anything "
+                    + "before the rename fails", kind: "left")
+            }
+            if !disk.open.isEmpty {
+                add("\(setting): \(disk.open.count) file(s) still open — close the file on every path", kind: "open")
+            }
+        }
+
         func report(into report: inout GradeReport) {
             for kind in kinds {
                 let n = count[kind]! - 1
@@ -244,17 +261,7 @@ extension Chapter09Graders {
                 producer.add("\(setting): the save threw \(error!) — rethrow the producer's error unchanged (a "
                     + "cleanup that throws must not replace it)", kind: "error")
             }
-            if disk.names[savePath]?.data != previousModel {
-                producer.add("\(setting): model.ckpt now \(describeModel(disk.names[savePath]?.data)); a failed save "
-                    + "must leave the previous model", kind: "model")
-            }
-            if !leftovers(disk).isEmpty {
-                producer.add("\(setting): \(leftovers(disk)) left behind — remove (unlink) the temporary file when "
-                    + "the save fails", kind: "left")
-            }
-            if !disk.open.isEmpty {
-                producer.add("\(setting): \(disk.open.count) file(s) still open — close the file on every path", kind: "open")
-            }
+            producer.checkAfterFailure(disk, setting, threw: error != nil)
         }
         producer.report(into: &report)
 
@@ -279,17 +286,7 @@ extension Chapter09Graders {
                 failing.add("\(setting): the save threw \(error!) instead of \(injected) — pass on the error of "
                     + "the call that failed, unchanged", kind: "error")
             }
-            if disk.names[savePath]?.data != previousModel && error != nil {
-                failing.add("\(setting): the save threw, but model.ckpt now \(describeModel(disk.names[savePath]?.data))"
-                    + "; a failed save must leave the previous model" + commit, kind: "model" + commit)
-            }
-            if !leftovers(disk).isEmpty {
-                failing.add("\(setting): \(leftovers(disk)) left behind — remove (unlink) the temporary file when "
-                    + "anything before the rename fails", kind: "left")
-            }
-            if !disk.open.isEmpty {
-                failing.add("\(setting): \(disk.open.count) file(s) still open — close the file on every path", kind: "open")
-            }
+            failing.checkAfterFailure(disk, setting, threw: error != nil, commit: commit)
         }
         failing.report(into: &report)
 
