@@ -138,7 +138,7 @@ targets += [
 // `swift test --package-path exercises/NN-slug`, never by this package's
 // `swift test`: a stub that does not compile or crashes affects its own
 // chapter's grading only (exercises/README.md). This package builds what the
-// chapters' packages import: ExerciseKit (NotAttempted, FrameError, the
+// chapters' packages import: ExerciseKit (NotAttempted, FrameError, SaveFileSystem, the
 // grading helpers) and each chapter's graders (exercises/graders/NN-slug, the
 // library `GradersNN`), and tests the graders against the reference
 // solutions (Tests/GraderSelfTests). Reference solutions live apart from the
@@ -156,7 +156,7 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
     ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"], []),
     ("06", "06-recurrent-networks", ["Backpropagation"], []),
     ("07", "07-transformer", ["Backpropagation"], ["Graders06"]),
-    ("09", "09-model-as-a-service", [], []),
+    ("09", "09-model-as-a-service", ["ModelAsAService"], ["ModelAsAService"]),
 ]
 targets.append(.target(name: "ExerciseKit"))
 var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]

@@ -1,5 +1,5 @@
 // The server's limits over real sockets: malformed bytes, oversized header
-// and body (413), slow clients (408), chunked bodies (411), too many
+// (431) and body (413), slow clients (408), chunked bodies (411), too many
 // connections and a full queue (503). After each refusal the server still
 // answers new connections.
 
@@ -41,12 +41,13 @@ import Testing
         #expect(try HTTPClient(port: port).get("/healthz").status == 200)
     }
 
-    @Test func oversizedHeaderAndBodyAre413() throws {
+    @Test func oversizedHeaderIs431AndBodyIs413() throws {
         let (server, port) = try startServer { $0.http.limits = HTTPLimits(maxHeaderBytes: 512, maxBodyBytes: 1000) }
         defer { server.stop() }
         let longHeader = "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Long: " + String(repeating: "a", count: 2000) + "\r\n\r\n"
         let header = try answer(port, Array(longHeader.utf8))
-        #expect(header.status == 413 && (header.json?["error"] as? String)?.contains("header exceeds 512 bytes") == true)
+        #expect(header.status == 431 && (header.json?["error"] as? String)?.contains("header exceeds 512 bytes") == true)
+        #expect(header.header("Connection") == "close")
         // Refused on the declared length alone: the body is never sent.
         let bigBody = "POST /v1/predict HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n{\"inputs\": ["
         let body = try answer(port, Array(bigBody.utf8))

@@ -51,11 +51,36 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 411, "chunked"),
         ("POST / HTTP/1.1\r\nHost: a\r\n\r\n", 411, "needs a Content-Length"),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 65\r\n\r\n", 413, "exceeds the limit of 64 bytes"),
-        ("GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "y", count: 300), 413, "header exceeds 256 bytes"),
+        ("GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "y", count: 300), 431, "header exceeds 256 bytes"),
     ])
     func refusals(text: String, status: Int, message: String) {
         let error = #expect(throws: HTTPError.self) { try HTTPParser.parse(Array(text.utf8), limits: limits) }
         #expect(error?.status == status && error?.message.contains(message) == true, "\(String(describing: error))")
+    }
+
+    /// A head of exactly maxHeaderBytes is accepted however TCP splits it,
+    /// one byte more is refused (431) as soon as that is certain: once
+    /// maxHeaderBytes + 4 bytes hold no CRLFCRLF starting early enough.
+    @Test func theHeaderLimitDoesNotDependOnHowTheBytesArrive() throws {
+        let start = "GET / HTTP/1.1\r\nHost: a\r\nX: "
+        for extra in [0, 1] {
+            let head = start + String(repeating: "y", count: limits.maxHeaderBytes + extra - start.utf8.count)
+            let bytes = Array((head + "\r\n\r\n").utf8)
+            #expect(head.utf8.count == limits.maxHeaderBytes + extra)
+            for n in 0..<bytes.count {
+                let prefix = Array(bytes[0..<n])
+                if extra == 1 && n >= limits.maxHeaderBytes + 4 {
+                    let error = #expect(throws: HTTPError.self) { try HTTPParser.parse(prefix, limits: limits) }
+                    #expect(error?.status == 431, "\(n) bytes")
+                } else {
+                    #expect(try HTTPParser.parse(prefix, limits: limits) == nil, "\(n) of \(bytes.count) bytes")
+                }
+            }
+            if extra == 0 {
+                let (request, used) = try #require(try HTTPParser.parse(bytes, limits: limits))
+                #expect(used == bytes.count && request.header("X")?.count == limits.maxHeaderBytes - start.utf8.count)
+            }
+        }
     }
 
     @Test func invalidUTF8IsRefused() {

@@ -24,6 +24,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ExerciseKit", package: "Backprop"),
                 .product(name: "BackpropCore", package: "Backprop"),
+                .product(name: "ModelAsAService", package: "Backprop"),
             ],
             path: ".",
             exclude: ["Package.swift", "Tests"]),

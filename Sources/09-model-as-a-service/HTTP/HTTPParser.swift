@@ -10,11 +10,15 @@
 //   (status and a message naming the problem) for a request the server
 //   refuses. After an error the connection is closed: we cannot know where
 //   the next request would start.
-// - Limits: the head (request line and headers) may use at most
-//   `maxHeaderBytes` (413 when exceeded, checked before the end is seen, so a
-//   client cannot make us buffer an endless header); a declared
-//   Content-Length above `maxBodyBytes` is refused at once (413) without
-//   reading the body.
+// - Limits: the head (request line and headers, before the blank line) may
+//   use at most `maxHeaderBytes` (431 Request Header Fields Too Large, RFC
+//   6585). It is decided as soon as it is certain, before the end is seen,
+//   so a client cannot make us buffer an endless header: once the buffer
+//   holds maxHeaderBytes + 4 bytes without a CRLFCRLF starting in its first
+//   maxHeaderBytes + 1. (Earlier would be wrong: a head of exactly
+//   maxHeaderBytes may still be completed, and the answer must not depend on
+//   how TCP split the bytes.) A declared Content-Length above `maxBodyBytes`
+//   is refused at once (413 Content Too Large) without reading the body.
 // - Bodies are framed by Content-Length only. Chunked request bodies (any
 //   Transfer-Encoding) are refused with 411 Length Required: JSON requests
 //   are small and their length is known, and not decoding chunks removes a
@@ -51,6 +55,16 @@ public struct HTTPLimits: Sendable {
     }
 }
 
+/// How HTTPServer finds the next request at the front of a connection's
+/// buffer, called after every read: nil while more bytes are needed; the
+/// request and the number of bytes it used (at least 1, at most the
+/// buffer's count) once it is complete; or a thrown `HTTPError`, whose status
+/// and message the client gets before the connection is closed.
+/// `HTTPParser.parse` is the server's own (the default of
+/// `HTTPServerConfiguration.parser`); exercise 9.5 plugs in another.
+public typealias HTTPRequestParser = @Sendable (_ buffer: [UInt8], _ limits: HTTPLimits) throws
+    -> (request: HTTPRequest, consumed: Int)?
+
 public enum HTTPParser {
     static let crlfcrlf: [UInt8] = [13, 10, 13, 10]
 
@@ -82,8 +96,8 @@ public enum HTTPParser {
     /// - Throws: `HTTPError` for a malformed or oversized request.
     public static func parse(_ buffer: [UInt8], limits: HTTPLimits) throws -> (request: HTTPRequest, consumed: Int)? {
         guard let end = endOfHead(buffer, limit: limits.maxHeaderBytes + 4) else {
-            if buffer.count > limits.maxHeaderBytes {
-                throw HTTPError(413, "request header exceeds \(limits.maxHeaderBytes) bytes")
+            if buffer.count >= limits.maxHeaderBytes + 4 {
+                throw HTTPError(431, "request header exceeds \(limits.maxHeaderBytes) bytes")
             }
             return nil
         }

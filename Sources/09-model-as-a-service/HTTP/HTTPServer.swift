@@ -16,7 +16,13 @@
 //   bounded queues (DynamicBatcher, AdmissionGate) that answer 503 when full.
 //
 // Limits and timeouts (defaults in `HTTPServerConfiguration`)
-// - Header and body sizes: see HTTPParser (413).
+// - Header and body sizes: see HTTPParser (431, 413).
+//
+// The parser is pluggable (`HTTPServerConfiguration.parser`, HTTPParser.parse
+// by default; exercise 9.5 plugs in a student's) and not trusted: a parser
+// that throws anything but an `HTTPError`, or claims to have used no bytes
+// or more bytes than the buffer holds, gets the client a 500 and the
+// connection closed, never a crash of the server.
 // - `readTimeout`: a request must arrive completely within this many
 //   seconds of the server starting to wait for it. A client that sent part
 //   of a request gets 408 and is disconnected; an idle keep-alive connection
@@ -79,6 +85,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections = 256
     /// Seconds `stop()` waits for in-flight requests before cutting connections.
     public var drainTimeout = 10.0
+    /// Finds each request in a connection's bytes (see `HTTPRequestParser`).
+    public var parser: HTTPRequestParser = HTTPParser.parse
 
     public init() {}
 }
@@ -208,7 +216,11 @@ public final class HTTPServer: @unchecked Sendable {
             var parsed: HTTPRequest?
             while parsed == nil {
                 do {
-                    if let (request, used) = try HTTPParser.parse(buffer, limits: configuration.limits) {
+                    if let (request, used) = try configuration.parser(buffer, configuration.limits) {
+                        guard used >= 1 && used <= buffer.count else {
+                            throw HTTPError(500, "internal error: the request parser used \(used) bytes of a buffer of "
+                                + "\(buffer.count)")
+                        }
                         parsed = request
                         buffer.removeFirst(used)
                         break
@@ -218,7 +230,10 @@ public final class HTTPServer: @unchecked Sendable {
                     Socket.shutdownWrite(fd)
                     return drain(fd)
                 } catch {
-                    return
+                    let response = HTTPResponse.error(500, "internal error: the request parser threw \(error)")
+                    try? Socket.sendAll(fd, response.serialized(keepAlive: false))
+                    Socket.shutdownWrite(fd)
+                    return drain(fd)
                 }
                 if buffer.isEmpty && isStopping { return }
                 if !sentContinue && HTTPParser.expectsContinue(buffer) {

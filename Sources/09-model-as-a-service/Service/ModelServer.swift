@@ -22,7 +22,7 @@
 // Errors are JSON `{"error": "…"}`: 400 bad body or parameters (or an
 // `InferenceError` from the model), 404 unknown
 // path, 405 wrong method (with Allow), 503 queue full or stopping (with
-// Retry-After), 500 anything else. Connection-level errors (411, 413, 408,
+// Retry-After), 500 anything else. Connection-level errors (411, 413, 431, 408,
 // 400 for malformed HTTP) come from HTTPServer.
 
 import BackpropCore

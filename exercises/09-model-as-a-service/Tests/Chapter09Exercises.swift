@@ -36,6 +36,23 @@ import Testing
             try Chapter09Graders.kvCacheBytes(Exercises09.kvCacheBytes)
         }
     }
+
+    @Test func parseRequest() throws {
+        try Grade.student(
+            "exercise 9.5 (an HTTP request parser in the real server)",
+            file: "exercises/09-model-as-a-service/ParseRequest.swift"
+        ) {
+            try Chapter09Graders.parseRequest { buffer, limits in try Exercises09.parseRequest(buffer, limits: limits) }
+        }
+    }
+
+    @Test func saveAtomically() throws {
+        try Grade.student(
+            "exercise 9.6 (find the bugs in an atomic save)", file: "exercises/09-model-as-a-service/AtomicSave.swift"
+        ) {
+            try Chapter09Graders.saveAtomically(Exercises09.saveAtomically)
+        }
+    }
 }
 
 extension Grade {
