@@ -12,7 +12,7 @@ public enum BackpropTool {
 
     /// The commands that span the book.
     static var bookCommands: [Command] {
-        [TourCommand.command, TrainCommand.command, BenchCommand.command, FiguresCommand.command]
+        [TourCommand.command, TrainCommand.command, SummarizeCommand.command, BenchCommand.command, FiguresCommand.command]
     }
 
     /// Every command and subcommand (`train mlp` …): what `--help` answers for.
