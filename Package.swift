@@ -152,8 +152,9 @@ targets += [
 let exercises: [(number: String, folder: String, imports: [String], graderImports: [String])] = [
     ("01", "01-linear-models", ["LinearModels"], ["LinearModels", "Datasets"]),
     ("02", "02-backpropagation", ["LinearModels", "Backpropagation"], ["Backpropagation", "Datasets"]),
-    ("04", "04-word-embeddings", [], []),
-    ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"], []),
+    ("04", "04-word-embeddings", [], ["WordEmbeddings", "Datasets"]),
+    ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"],
+     ["Backpropagation", "ConvolutionalNetworks", "Datasets"]),
     ("06", "06-recurrent-networks", ["Backpropagation"], []),
     ("07", "07-transformer", ["Backpropagation"], ["Graders06"]),
     ("09", "09-model-as-a-service", ["ModelAsAService"], ["ModelAsAService"]),

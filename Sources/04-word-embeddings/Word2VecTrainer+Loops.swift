@@ -92,14 +92,24 @@ struct LoopContext {
         return loss
     }
 
-    /// Skip-gram: returns the number of (centre, context) examples trained.
+    /// Skip-gram with the kernel twin K: returns the number of (centre,
+    /// context) examples trained.
     func skipGram<K: Word2VecKernels>(_: K.Type, thread t: Int) -> Int {
-        let d = dimension, window = options.window, negatives = options.negative
+        let error = UnsafeMutablePointer<Float>.allocate(capacity: dimension)
+        defer { error.deallocate() }
+        var step = KernelPairStep<K>(loop: self, error: error)
+        return skipGram(&step, thread: t)
+    }
+
+    /// Skip-gram's loop: subsampling, dynamic windows and the schedule; each
+    /// (centre, context) pair is trained by `step`. Returns the number of
+    /// examples trained (fewer if the step stops).
+    func skipGram<S: SkipGramPairStep>(_ step: inout S, thread t: Int) -> Int {
+        let d = dimension, window = options.window
         let range = chunk(t), n = range.count
         var rng = SeededRandom(seed: threadSeed(t))
         let sentence = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
-        let error = UnsafeMutablePointer<Float>.allocate(capacity: d)
-        defer { sentence.deallocate(); error.deallocate() }
+        defer { sentence.deallocate() }
         let sums = history.sums + t * history.points, counts = history.counts + t * history.points
         let total = Double(max(1, n * options.epochs))
         var examples = 0
@@ -114,11 +124,8 @@ struct LoopContext {
                 let b = 1 + rng.integer(below: window)
                 let track = pos & 7 == 0
                 for j in max(0, pos - b)...min(m - 1, pos + b) where j != pos {
-                    let context = Int(sentence[j])
-                    error.update(repeating: 0, count: d)
-                    let loss = contrast(K.self, hidden: h, positive: context, negatives: negatives, alpha: alpha,
-                                        error: error, rng: &rng, track: track)
-                    K.axpy(1, error, h, count: d)
+                    let loss = step.train(hidden: h, context: Int(sentence[j]), alpha: alpha, rng: &rng, track: track)
+                    if step.stopped { return examples }
                     if track { sums[segment] += Double(loss); counts[segment] += 1 }
                     examples += 1
                 }
@@ -165,5 +172,35 @@ struct LoopContext {
             }
         }
         return examples
+    }
+}
+
+/// What skip-gram does with one (centre, context) pair: the kernels' step
+/// (`KernelPairStep`), or a step supplied from outside
+/// (`ExternalPairStep`, for `Word2VecTrainer.train(skipGramStep:)`). The loop
+/// is generic over it, so the kernels' path stays one specialised loop.
+protocol SkipGramPairStep {
+    /// Trains the pair whose centre's input row is `hidden`; returns the
+    /// example's loss before the step when `track` is set.
+    mutating func train(hidden: UnsafeMutablePointer<Float>, context: Int, alpha: Float, rng: inout SeededRandom,
+                        track: Bool) -> Float
+    /// True once the step has failed and training must stop.
+    var stopped: Bool { get }
+}
+
+/// The trainer's own step: `contrast` on the output rows, then e into h.
+struct KernelPairStep<K: Word2VecKernels>: SkipGramPairStep {
+    let loop: LoopContext
+    let error: UnsafeMutablePointer<Float>
+    var stopped: Bool { false }
+
+    @inline(__always)
+    mutating func train(hidden h: UnsafeMutablePointer<Float>, context: Int, alpha: Float, rng: inout SeededRandom,
+                        track: Bool) -> Float {
+        error.update(repeating: 0, count: loop.dimension)
+        let loss = loop.contrast(K.self, hidden: h, positive: context, negatives: loop.options.negative, alpha: alpha,
+                                 error: error, rng: &rng, track: track)
+        K.axpy(1, error, h, count: loop.dimension)
+        return loss
     }
 }

@@ -121,13 +121,18 @@ public struct Word2VecTrainer: Sendable {
 
     /// Trains and returns the embeddings.
     /// - Throws: `TrainingError.nonFinite` if the vectors blow up.
-    public func train() throws -> Word2VecResult {
+    public func train() throws -> Word2VecResult { try train(externalStep: nil) }
+
+    /// The run itself; with `externalStep`, skip-gram on one thread with that
+    /// step for every pair (Word2VecTrainer+Step.swift).
+    func train(externalStep: SkipGramStep?) throws -> Word2VecResult {
         let o = options
         let (v, d) = (vocabulary.count, o.dimension)
         let tables = EmbeddingTables(rows: v, dimension: d, seed: o.seed)
         let alias = AliasTable.unigram(counts: vocabulary.counts)
         let keep = Subsampler(counts: vocabulary.counts, threshold: o.sample).keepProbability
-        let threads = max(1, min(o.threads, corpus.count))
+        let threads = externalStep == nil ? max(1, min(o.threads, corpus.count)) : 1
+        var stepError: (any Error)?
         let history = LossHistory(threads: threads, points: o.historyPoints)
         var examples = [Int](repeating: 0, count: threads)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -142,6 +147,12 @@ public struct Word2VecTrainer: Sendable {
                 thresholds: thresholds.baseAddress!, aliases: aliases.baseAddress!, aliasCount: alias.count,
                 keep: keep.baseAddress!, options: o, threads: threads, history: history)
             nonisolated(unsafe) let counts = examples
+            if let externalStep {
+                var step = ExternalPairStep(loop: shared, step: externalStep)
+                counts[0] = shared.skipGram(&step, thread: 0)
+                stepError = step.error
+                return
+            }
             let work: @Sendable (Int) -> Void = { t in
                 // The one place the twin and model are chosen: each call below
                 // is a separate specialisation of the generic loop.
@@ -156,6 +167,7 @@ public struct Word2VecTrainer: Sendable {
         }}}}}
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let cpuSeconds = Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC)
+        if let stepError { throw stepError }
         let input = Array(UnsafeBufferPointer(start: tables.input, count: v * d))
         let output = Array(UnsafeBufferPointer(start: tables.output, count: v * d))
         guard input.allSatisfy(\.isFinite), output.allSatisfy(\.isFinite) else {

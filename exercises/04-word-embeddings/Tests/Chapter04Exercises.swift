@@ -44,6 +44,28 @@ import Testing
             try Chapter04Graders.cbowGradients { try Exercises04.cbowGradients(contexts: $0, positive: $1, negatives: $2) }
         }
     }
+
+    @Test func skipGramStep() throws {
+        try Grade.student(
+            "exercise 4.5 (an SGD step of skip-gram, trained in word2vec)",
+            file: "exercises/04-word-embeddings/SkipGramStep.swift"
+        ) {
+            try Chapter04Graders.trainSkipGram {
+                try Exercises04.skipGramStep(center: $0, context: $1, negatives: $2, learningRate: $3)
+            }
+        }
+    }
+
+    @Test func aliasTableBug() throws {
+        try Grade.student(
+            "exercise 4.6 (find the bug in an alias table)", file: "exercises/04-word-embeddings/AliasTableBug.swift"
+        ) {
+            try Chapter04Graders.aliasTableBug(
+                measure: { try Exercises04.aliasTableProbabilities(probability: $0, alias: $1) },
+                failingWeights: { try Exercises04.weightsTheGivenTableGetsWrong() },
+                fixed: { try Exercises04.aliasTable(weights: $0) })
+        }
+    }
 }
 
 extension Grade {

@@ -63,6 +63,17 @@ import Testing
             }
         }
     }
+
+    @Test func convolutionLayer() throws {
+        try Grade.student(
+            "exercise 5.7 (a convolution layer, trained in the digits CNN)",
+            file: "exercises/05-convolutional-networks/ConvolutionLayer.swift"
+        ) {
+            try Chapter05Graders.convolutionLayer {
+                Exercises05.ConvolutionLayer(weight: $0, bias: $1, stride: $2, padding: $3)
+            }
+        }
+    }
 }
 
 extension Grade {

@@ -1,6 +1,6 @@
 // Graders for chapter 4's exercises. Expected values come from definitions,
-// never from the code being graded (nor from the book's WordEmbeddings
-// module): the skip-gram gradients from centered finite differences of the
+// never from the code being graded (nor, except for 4.5's training run, from
+// the book's WordEmbeddings module): the skip-gram gradients from centered finite differences of the
 // loss, written here with a softplus that never overflows; the neighbours
 // from hand-worked cases and from ranking cosine similarities computed here;
 // the keep probability from word2vec.c's formula written out.
