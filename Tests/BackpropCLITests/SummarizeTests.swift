@@ -14,15 +14,18 @@ import Testing
         progress lines and tables are skipped
         {"model":"cnn","dataset":"digits","test_accuracy":0.99,"test_loss":0.04,"epochs":40,"seconds":6.7}
         {"model":"cnn","dataset":"digits","test_accuracy":1.0,"test_loss":0.03,"epochs":40,"seconds":6.6}
+        {"model":"cnn","dataset":"digits","batch_norm":true,"test_accuracy":0.5,"epochs":40,"seconds":1.3}
         {"model":"mlp","dataset":"digits","test_accuracy":0.97,"epochs":40,"seconds":1.3}
         {"model":"mlp","dataset":"digits","test_accuracy":0.98,"epochs":40,"seconds":1.3}
         """
 
-    @Test("groups runs by model and dataset; mean and sample standard deviation of what varies, the rest listed once")
+    @Test("groups runs by their text and yes/no fields; mean and sample standard deviation of what varies, the rest listed once")
     func statistics() throws {
-        let groups = try RunGroups([("runs.txt", Self.output)])
-        #expect(groups.groups.map(\.model) == ["cnn", "mlp"])
-        #expect(groups.groups.map(\.runs.count) == [3, 2])
+        var groups = try RunGroups([("runs.txt", Self.output)])
+        #expect(groups.groups.map(\.model) == ["cnn", "cnn", "mlp"])
+        #expect(groups.groups.map(\.runs.count) == [3, 1, 2])
+        #expect(groups.groups[1].title == "cnn on digits (batch_norm true)")
+        groups.groups.remove(at: 1)
         let cnn = groups.groups[0]
         // 0.98, 0.99, 1.00: mean 0.99; squared deviations 1e-4, 0, 1e-4 over n − 1 = 2: std 0.01.
         let accuracy = try #require(cnn.varying.first { $0.name == "test_accuracy" })
@@ -40,6 +43,7 @@ import Testing
         #expect(groups.table.contains("cnn on digits: 3 runs"))
         #expect(groups.table.contains("0.99 ± 0.01"), "\(groups.table)")
         #expect(groups.json.split(separator: "\n").count == 2)
+        #expect(groups.json.hasPrefix("{\"model\":\"cnn\",\"dataset\":\"digits\",\"runs\":3,"), "\(groups.json)")
     }
 
     @Test("a line that starts like JSON but does not parse is an error naming the source and line")

@@ -6,7 +6,9 @@
 //
 // It reads the JSON lines of `train --json` from files or standard input
 // (other lines, such as the results table, are skipped), groups the runs by
-// model and dataset, and for every number reported by all runs of a group
+// their text and yes/no fields (model, dataset and settings such as
+// "batch_norm": true or "cell": "lstm"), and for every number reported by all
+// runs of a group
 // prints the mean, the sample standard deviation (n − 1 in the denominator:
 // the runs are a sample of the seeds one could have chosen), the minimum and
 // the maximum. Numbers equal in every run (settings, parameter counts) are
@@ -59,7 +61,16 @@ struct RunGroups {
     struct Group {
         var model: String
         var dataset: String
+        /// Every text and yes/no field of the runs, "model" and "dataset" first: what makes them one group.
+        var settings: [(String, JSONValue)]
         var runs: [[(String, JSONValue)]] = []
+
+        /// "cnn on digits (batch_norm true, backend simd)".
+        var title: String {
+            let others = settings.filter { $0.0 != "model" && $0.0 != "dataset" }
+                .map { "\($0.0) \($0.1.stringValue ?? $0.1.rendered)" }
+            return model + (dataset.isEmpty ? "" : " on \(dataset)") + (others.isEmpty ? "" : " (\(others.joined(separator: ", ")))")
+        }
 
         /// The numeric fields every run reports, in the order the first run lists them.
         var numericFields: [String] {
@@ -109,10 +120,14 @@ struct RunGroups {
                 }
                 guard let fields = value.objectValue, let model = value["model"]?.stringValue else { continue }
                 let dataset = value["dataset"]?.stringValue ?? ""
-                if let i = groups.firstIndex(where: { $0.model == model && $0.dataset == dataset }) {
+                let settings = fields.filter { field in
+                    switch field.1 { case .string, .bool: true; default: false }
+                }
+                let key = JSONValue.object(settings).rendered
+                if let i = groups.firstIndex(where: { JSONValue.object($0.settings).rendered == key }) {
                     groups[i].runs.append(fields)
                 } else {
-                    groups.append(Group(model: model, dataset: dataset, runs: [fields]))
+                    groups.append(Group(model: model, dataset: dataset, settings: settings, runs: [fields]))
                 }
             }
         }
@@ -133,12 +148,12 @@ struct RunGroups {
 
     var table: String {
         groups.map { g in
-            var lines = ["\(g.model)\(g.dataset.isEmpty ? "" : " on \(g.dataset)"): \(g.runs.count) run\(g.runs.count == 1 ? "" : "s")"]
+            var lines = ["\(g.title): \(g.runs.count) run\(g.runs.count == 1 ? "" : "s")"]
             let rows = g.varying.map { s in
                 [s.name, Self.format(s.mean) + " ± " + Self.format(s.standardDeviation), Self.format(s.minimum), Self.format(s.maximum)]
             }
             if !rows.isEmpty {
-                lines.append(TextTable.render(header: ["", "mean ± std", "min", "max"], rows: rows))
+                lines.append(TextTable.render(header: ["metric", "mean ± std", "min", "max"], rows: rows))
             }
             if !g.constant.isEmpty {
                 lines.append("the same in every run: " + g.constant.map { "\($0.0) \(Self.format($0.1))" }.joined(separator: ", "))
@@ -153,8 +168,8 @@ struct RunGroups {
                 (s.name, JSONValue.object([("mean", .number(s.mean)), ("std", .number(s.standardDeviation)),
                                            ("min", .number(s.minimum)), ("max", .number(s.maximum))]))
             }
-            return JSONValue.object([
-                ("model", .string(g.model)), ("dataset", .string(g.dataset)), ("runs", .integer(g.runs.count)),
+            return JSONValue.object(g.settings + [
+                ("runs", .integer(g.runs.count)),
                 ("varying", .object(stats)), ("constant", .object(g.constant.map { ($0.0, JSONValue.number($0.1)) })),
             ]).rendered
         }.joined(separator: "\n")
