@@ -154,13 +154,13 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
     ("02", "02-backpropagation", ["LinearModels", "Backpropagation"], []),
     ("04", "04-word-embeddings", [], []),
     ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"], []),
-    ("06", "06-recurrent-networks", ["Backpropagation"], []),
+    ("06", "06-recurrent-networks", ["Backpropagation", "RecurrentNetworks"], ["RecurrentNetworks"]),
     ("07", "07-transformer", ["Backpropagation"], ["Graders06"]),
     ("09", "09-model-as-a-service", [], []),
 ]
 targets.append(.target(name: "ExerciseKit"))
 var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]
-var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "ConvolutionalNetworks"]
+var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"]
 for e in exercises {
     targets.append(.target(name: "Graders\(e.number)",
                            dependencies: (["ExerciseKit", "BackpropCore"] + e.graderImports).map { .target(name: $0) },

@@ -52,6 +52,14 @@ import Testing
             try Chapter06Graders.rnnBackpropThroughTime(Exercises06.rnnBackpropThroughTime)
         }
     }
+
+    @Test func lstmCellInModel() throws {
+        try Grade.student(
+            "exercise 6.7 (your LSTM cell in the character model)", file: "exercises/06-recurrent-networks/LSTMCellInModel.swift"
+        ) {
+            try Chapter06Graders.lstmCellInModel(Exercises06.MyLSTMCell())
+        }
+    }
 }
 
 extension Grade {
