@@ -155,7 +155,7 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
     ("04", "04-word-embeddings", [], []),
     ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"], []),
     ("06", "06-recurrent-networks", ["Backpropagation", "RecurrentNetworks"], ["RecurrentNetworks"]),
-    ("07", "07-transformer", ["Backpropagation"], ["Graders06"]),
+    ("07", "07-transformer", ["Backpropagation"], ["Graders06", "Backpropagation", "RecurrentNetworks", "Transformer"]),
     ("09", "09-model-as-a-service", [], []),
 ]
 targets.append(.target(name: "ExerciseKit"))

@@ -38,6 +38,14 @@ import Testing
             try Chapter07Graders.causalAttentionBackward(Exercises07.causalAttentionBackward)
         }
     }
+
+    @Test func causalSelfAttentionInModel() throws {
+        try Grade.student(
+            "exercise 7.5 (your attention in the GPT)", file: "exercises/07-transformer/CausalSelfAttentionInModel.swift"
+        ) {
+            try Chapter07Graders.attentionInModel { Exercises07.MyCausalSelfAttention(heads: $0) }
+        }
+    }
 }
 
 extension Grade {
