@@ -46,6 +46,15 @@ import Testing
             try Chapter07Graders.attentionInModel { Exercises07.MyCausalSelfAttention(heads: $0) }
         }
     }
+
+    @Test func findTheAttentionBug() throws {
+        try Grade.student(
+            "exercise 7.6 (find the bug in multi-head attention's backward pass)",
+            file: "exercises/07-transformer/FindTheAttentionBug.swift"
+        ) {
+            try Chapter07Graders.findTheAttentionBug(Exercises07.multiHeadAttentionBackward)
+        }
+    }
 }
 
 extension Grade {
