@@ -9,41 +9,55 @@ import Testing
 import TestSupport
 @testable import RecurrentNetworks
 
-/// The LSTM's elementwise step written gate by gate with plain arrays, as a
-/// student would (the backward pass as chapters/06-recurrent-networks.md
-/// derives it).
-struct PlainLSTMCell: LSTMCellStep {
-    func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
-
-    func gates(_ z: [Double], _ j: Int, _ h: Int) -> (i: Double, f: Double, g: Double, o: Double) {
-        (sigmoid(z[j]), sigmoid(z[h + j]), tanh(z[2 * h + j]), sigmoid(z[3 * h + j]))
+/// The library's own elementwise step (LSTMCell, one scalar at a time)
+/// behind the protocol, so the seam's plumbing is compared with the built-in
+/// path on the same arithmetic. Backward recomputes the forward pass for the
+/// activated gates and tanh c′ it needs.
+struct LibraryLSTMCell: LSTMCellStep {
+    func step(_ z: [Double], _ c: [Double]) -> (gates: [Double], tanhC: [Double], h: [Double], c: [Double]) {
+        let hidden = c.count
+        var gates = z, hw = [Double](repeating: 0, count: z.count)
+        var tanhC = c, h = c, cNew = c
+        gates.withUnsafeMutableBufferPointer { g in
+            hw.withUnsafeMutableBufferPointer { q in
+                c.withUnsafeBufferPointer { cp in
+                    cNew.withUnsafeMutableBufferPointer { cn in
+                        tanhC.withUnsafeMutableBufferPointer { tc in
+                            h.withUnsafeMutableBufferPointer { hp in
+                                LSTMCell.forward(Double.self, rows: 1, hidden: hidden, pre: g.baseAddress!, hw: UnsafePointer(q.baseAddress!),
+                                                 cPrev: cp.baseAddress!, c: cn.baseAddress!, tanhC: tc.baseAddress!, h: hp.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (gates, tanhC, h, cNew)
     }
 
     func forward(z: [Double], c: [Double]) throws -> (h: [Double], c: [Double]) {
-        let hidden = c.count
-        var hNew = [Double](), cNew = [Double]()
-        for j in 0..<hidden {
-            let (i, f, g, o) = gates(z, j, hidden)
-            cNew.append(f * c[j] + i * g)
-            hNew.append(o * tanh(cNew[j]))
-        }
-        return (hNew, cNew)
+        let s = step(z, c)
+        return (s.h, s.c)
     }
 
     func backward(z: [Double], c: [Double], dh: [Double], dc: [Double]) throws -> (dz: [Double], dc: [Double]) {
-        let hidden = c.count
-        var dz = [Double](repeating: 0, count: 4 * hidden), dcPrev = [Double](repeating: 0, count: hidden)
-        for j in 0..<hidden {
-            let (i, f, g, o) = gates(z, j, hidden)
-            let tc = tanh(f * c[j] + i * g)
-            let total = dc[j] + dh[j] * o * (1 - tc * tc)
-            dz[j] = total * g * i * (1 - i)
-            dz[hidden + j] = total * c[j] * f * (1 - f)
-            dz[2 * hidden + j] = total * i * (1 - g * g)
-            dz[3 * hidden + j] = dh[j] * tc * o * (1 - o)
-            dcPrev[j] = total * f
+        let s = step(z, c)
+        var dcInOut = dc, dz = z
+        dh.withUnsafeBufferPointer { d in
+            dcInOut.withUnsafeMutableBufferPointer { dcp in
+                s.gates.withUnsafeBufferPointer { a in
+                    c.withUnsafeBufferPointer { cp in
+                        s.tanhC.withUnsafeBufferPointer { tc in
+                            dz.withUnsafeMutableBufferPointer { out in
+                                LSTMCell.backward(Double.self, rows: 1, hidden: c.count, dh: d.baseAddress!, dc: dcp.baseAddress!,
+                                                  act: a.baseAddress!, cPrev: cp.baseAddress!, tanhC: tc.baseAddress!, dPre: out.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
         }
-        return (dz, dcPrev)
+        return (dz, dcInOut)
     }
 }
 
@@ -73,7 +87,7 @@ struct WideCell: LSTMCellStep {
         for custom in [false, true] {
             var rng = SeededRandom(seed: 670)
             let layer = try RecurrentLayer<Double>(.lstm, inputSize: i, hiddenSize: h, rng: &rng, backend: backend)
-            if custom { try layer.useCell(PlainLSTMCell()) }
+            if custom { try layer.useCell(LibraryLSTMCell()) }
             let initial = RecurrentState(h: randomTensor([b, h], seed: 671), c: randomTensor([b, h], seed: 672))
             let (y, final, cache) = try layer.forward(randomTensor([b, t, i], seed: 673, scale: 2), initial: initial)
             let dFinal = RecurrentState(h: randomTensor([b, h], seed: 674), c: randomTensor([b, h], seed: 675))
@@ -91,7 +105,7 @@ struct WideCell: LSTMCellStep {
         for (a, c) in zip(layers[0].parameters, layers[1].parameters) {
             #expect(maxRelativeDifference(a.grad, c.grad) < 1e-12, "\(a.name)")
         }
-        #expect(layers[1].summary == "LSTM(2 → 5) with PlainLSTMCell")
+        #expect(layers[1].summary == "LSTM(2 → 5) with LibraryLSTMCell")
     }
 
     /// The gradient the layer reports at every h_t (the vanishing-gradient
@@ -101,7 +115,7 @@ struct WideCell: LSTMCellStep {
         for custom in [false, true] {
             var rng = SeededRandom(seed: 680)
             let layer = try RecurrentLayer<Double>(.lstm, inputSize: 2, hiddenSize: 3, rng: &rng, backend: .naive)
-            if custom { try layer.useCell(PlainLSTMCell()) }
+            if custom { try layer.useCell(LibraryLSTMCell()) }
             let cache = try layer.forwardTimeMajor(randomTensor([5, 2, 2], seed: 681).scalars, batch: 2)
             var seen = [Double](repeating: 0, count: 5)
             _ = try layer.backwardTimeMajor(nil, dFinalH: randomTensor([2, 3], seed: 682).scalars, cache: cache) { t, dh in
@@ -139,7 +153,7 @@ struct WideCell: LSTMCellStep {
         for custom in [false, true] {
             var rng = SeededRandom(seed: options.seed)
             let model = try CharRNN(options.model, vocabulary: corpus.vocabulary, rng: &rng, backend: .naive)
-            if custom { try model.rnn.useCell(PlainLSTMCell()) }
+            if custom { try model.rnn.useCell(LibraryLSTMCell()) }
             let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: options)
             losses.append(try (0..<5).map { _ in try trainer.step() })
         }
@@ -150,7 +164,7 @@ struct WideCell: LSTMCellStep {
     @Test func misuseIsAnError() throws {
         var rng = SeededRandom(seed: 695)
         let gru = try RecurrentLayer<Double>(.gru, inputSize: 2, hiddenSize: 3, rng: &rng)
-        #expect(throws: TrainingError.self) { try gru.useCell(PlainLSTMCell()) }
+        #expect(throws: TrainingError.self) { try gru.useCell(LibraryLSTMCell()) }
         let lstm = try RecurrentLayer<Double>(.lstm, inputSize: 2, hiddenSize: 3, rng: &rng)
         try lstm.useCell(WideCell())
         #expect(throws: CellShapeError.self) { try lstm.forward(randomTensor([1, 2, 2], seed: 696)) }

@@ -219,10 +219,8 @@ extension Chapter07Graders {
         let setting = "training a GPT (width \(t.width), \(t.layers) block, \(t.heads) heads, context \(t.context), your "
             + "attention) on the first \(t.prefix) characters of tinyshakespeare for \(t.steps) steps (batch \(t.batch), "
             + "Adam \(t.learningRate), seed \(t.seed))"
-        report.check(validation.isFinite && validation <= t.target, "\(setting): the validation loss must reach "
-            + String(format: "%.2f", t.target) + " nats per character or less, got " + String(format: "%.4f", validation)
-            + " (the library's attention reaches 2.85; predicting character frequencies alone gives 3.28, uniform "
-            + "guessing ln \(corpus.vocabulary.count) = " + String(format: "%.2f", log(Double(corpus.vocabulary.count))) + ")")
+        Chapter06Graders.checkValidationLoss(&report, validation, target: t.target, setting: setting, corpus: corpus,
+                                             library: "the library's attention reaches 2.85")
         return report
     }
 }
