@@ -155,13 +155,13 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
     ("04", "04-word-embeddings", [], ["WordEmbeddings", "Datasets"]),
     ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"],
      ["Backpropagation", "ConvolutionalNetworks", "Datasets"]),
-    ("06", "06-recurrent-networks", ["Backpropagation"], []),
-    ("07", "07-transformer", ["Backpropagation"], ["Graders06"]),
+    ("06", "06-recurrent-networks", ["Backpropagation", "RecurrentNetworks"], ["RecurrentNetworks"]),
+    ("07", "07-transformer", ["Backpropagation"], ["Graders06", "Backpropagation", "RecurrentNetworks", "Transformer"]),
     ("09", "09-model-as-a-service", ["ModelAsAService"], ["ModelAsAService"]),
 ]
 targets.append(.target(name: "ExerciseKit"))
 var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]
-var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "ConvolutionalNetworks"]
+var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"]
 for e in exercises {
     targets.append(.target(name: "Graders\(e.number)",
                            dependencies: (["ExerciseKit", "BackpropCore"] + e.graderImports).map { .target(name: $0) },

@@ -41,6 +41,13 @@ public struct CharacterCorpus: Sendable {
         try CharacterCorpus(text: try BundledData.shakespeare())
     }
 
+    /// The first `characters` characters of tinyshakespeare, split the same
+    /// way: a small corpus for quick runs, tests and exercises (its
+    /// vocabulary holds only the characters that occur in it).
+    public static func shakespeare(prefix characters: Int) throws -> CharacterCorpus {
+        try CharacterCorpus(text: String(try BundledData.shakespeare().prefix(characters)))
+    }
+
     /// `batch` windows of `length` tokens starting at random offsets in
     /// `tokens`, with their next-token targets; both are [batch·length],
     /// row-major (row b is window b).

@@ -51,6 +51,7 @@ extension RecurrentLayer {
         }
         try checkState(h0, batch: B, "h₀")
         try checkState(c0, batch: B, "c₀")
+        if let customCell { return try customForward(customCell, x, batch: B, h0: h0, c0: c0) }
         let T = x.count / (B * I)
         // Buffers every element of which the sweep writes start uninitialised
         // (zero-filling ~30 MB per LSTM training step showed in profiles).
@@ -136,6 +137,9 @@ extension RecurrentLayer {
         }
         try checkState(dFinalH, batch: B, "∂L/∂h_T")
         try checkState(dFinalC, batch: B, "∂L/∂c_T")
+        if let cell = cache.customCell {
+            return try customBackward(cell, dOutputs, dFinalH: dFinalH, dFinalC: dFinalC, cache: cache, observe: observeHiddenGradient)
+        }
         var dh = dFinalH ?? [Scalar](repeating: 0, count: B * H)
         var dc = kind == .lstm ? (dFinalC ?? [Scalar](repeating: 0, count: B * H)) : []
         let dOut = dOutputs ?? []

@@ -45,16 +45,21 @@ public final class SequenceCache<Scalar: TensorScalar> {
     var hs: [Scalar]
     /// c₀ … c_T (LSTM): [(T+1)·B, H]
     var cs: [Scalar]
-    /// The activated gates of every step: [T·B, G·H]
+    /// The activated gates of every step: [T·B, G·H] (with a custom cell,
+    /// the pre-activations z instead: RecurrentLayer+CustomCell.swift)
     var gates: [Scalar]
     /// tanh c_t (LSTM): [T·B, H]
     var tanhC: [Scalar]
     /// W_hn h_{t−1} + b_hn (GRU): [T·B, H]
     var hwn: [Scalar]
+    /// The custom cell that made this forward pass (nil: the built-in one);
+    /// its backward pass must use the same cell.
+    let customCell: (any LSTMCellStep)?
 
-    init(batch: Int, steps: Int, x: [Scalar], hs: [Scalar], cs: [Scalar], gates: [Scalar], tanhC: [Scalar], hwn: [Scalar]) {
+    init(batch: Int, steps: Int, x: [Scalar], hs: [Scalar], cs: [Scalar], gates: [Scalar], tanhC: [Scalar], hwn: [Scalar],
+         customCell: (any LSTMCellStep)? = nil) {
         self.batch = batch; self.steps = steps; self.x = x; self.hs = hs; self.cs = cs
-        self.gates = gates; self.tanhC = tanhC; self.hwn = hwn
+        self.gates = gates; self.tanhC = tanhC; self.hwn = hwn; self.customCell = customCell
     }
 
     /// h₁ … h_T time-major: [T·B, H].
@@ -73,9 +78,14 @@ public final class RecurrentLayer<Scalar: TensorScalar>: Layer {
     public let weightIH: Parameter<Scalar>, weightHH: Parameter<Scalar>
     public let biasIH: Parameter<Scalar>, biasHH: Parameter<Scalar>
     public var backend: Backend
+    /// An LSTM cell's elementwise step written outside the library, unrolled
+    /// in place of the built-in one (`useCell`; exercise 6.7). nil: built in.
+    public internal(set) var customCell: (any LSTMCellStep)?
 
     public var parameters: [Parameter<Scalar>] { [weightIH, weightHH, biasIH, biasHH] }
-    public var summary: String { "\(kind.displayName)(\(inputSize) → \(hiddenSize))" }
+    public var summary: String {
+        "\(kind.displayName)(\(inputSize) → \(hiddenSize))" + (customCell.map { " with \(type(of: $0))" } ?? "")
+    }
     var gateWidth: Int { kind.gateCount * hiddenSize }
 
     /// PyTorch's initialisation: every parameter U(−1/√H, 1/√H).

@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "ExerciseKit", package: "Backprop"),
                 .product(name: "BackpropCore", package: "Backprop"),
                 .product(name: "Backpropagation", package: "Backprop"),
+                .product(name: "RecurrentNetworks", package: "Backprop"),
             ],
             path: ".",
             exclude: ["Package.swift", "Tests"]),

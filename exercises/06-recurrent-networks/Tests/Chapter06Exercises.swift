@@ -52,6 +52,22 @@ import Testing
             try Chapter06Graders.rnnBackpropThroughTime(Exercises06.rnnBackpropThroughTime)
         }
     }
+
+    @Test func lstmCellInModel() throws {
+        try Grade.student(
+            "exercise 6.7 (your LSTM cell in the character model)", file: "exercises/06-recurrent-networks/LSTMCellInModel.swift"
+        ) {
+            try Chapter06Graders.lstmCellInModel(Exercises06.MyLSTMCell())
+        }
+    }
+
+    @Test func gradientNormsThroughTime() throws {
+        try Grade.student(
+            "exercise 6.8 (measure the vanishing gradient)", file: "exercises/06-recurrent-networks/GradientNormsThroughTime.swift"
+        ) {
+            try Chapter06Graders.gradientNormsThroughTime(Exercises06.gradientNormsThroughTime)
+        }
+    }
 }
 
 extension Grade {

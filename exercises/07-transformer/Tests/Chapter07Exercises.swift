@@ -38,6 +38,23 @@ import Testing
             try Chapter07Graders.causalAttentionBackward(Exercises07.causalAttentionBackward)
         }
     }
+
+    @Test func causalSelfAttentionInModel() throws {
+        try Grade.student(
+            "exercise 7.5 (your attention in the GPT)", file: "exercises/07-transformer/CausalSelfAttentionInModel.swift"
+        ) {
+            try Chapter07Graders.attentionInModel { Exercises07.MyCausalSelfAttention(heads: $0) }
+        }
+    }
+
+    @Test func findTheAttentionBug() throws {
+        try Grade.student(
+            "exercise 7.6 (find the bug in multi-head attention's backward pass)",
+            file: "exercises/07-transformer/FindTheAttentionBug.swift"
+        ) {
+            try Chapter07Graders.findTheAttentionBug(Exercises07.multiHeadAttentionBackward)
+        }
+    }
 }
 
 extension Grade {
