@@ -51,6 +51,9 @@ public struct CharRNNRun {
     /// (step, validation loss) at each evaluation, the last at the end.
     public let validationCurve: [(step: Int, loss: Double)]
     public var validationLoss: Double { validationCurve.last!.loss }
+    /// The loss on the held-out test part, evaluated once after training;
+    /// nil for a corpus without one.
+    public let testLoss: Double?
     public let seconds: Double
     public let summary: RunSummary
 }
@@ -114,15 +117,18 @@ public enum Chapter6 {
         }
         let trainSeconds = Date().timeIntervalSince(start) - evalSeconds
         curve.append((o.steps, try model.evaluate(corpus.validation, length: o.context)))
+        let testLoss = corpus.test.count >= 2 ? try model.evaluate(corpus.test, length: o.context) : nil
         let summary = RunSummary(
             chapter: 6, model: "char-\(o.model.cell.rawValue)", dataset: "tinyshakespeare",
-            metrics: [("val_loss", curve.last!.1), ("train_loss", losses.suffix(50).reduce(0, +) / Double(min(50, losses.count)))],
+            metrics: [("val_loss", curve.last!.1)] + (testLoss.map { [("test_loss", $0)] } ?? [])
+                + [("train_loss", losses.suffix(50).reduce(0, +) / Double(min(50, losses.count)))],
             seconds: trainSeconds,
             details: [("cell", .string(o.model.cell.rawValue)), ("width", .integer(o.model.hiddenSize)),
                       ("embedding", .integer(o.model.embeddingSize)), ("context", .integer(o.context)),
                       ("batch", .integer(o.batch)), ("steps", .integer(o.steps)), ("lr", .number(o.learningRate)),
                       ("ms_per_step", .number((trainSeconds / Double(o.steps) * 1e5).rounded() / 100)),
                       ("seed", .integer(Int(o.seed)))])
-        return CharRNNRun(model: model, trainLosses: losses, validationCurve: curve, seconds: trainSeconds, summary: summary)
+        return CharRNNRun(model: model, trainLosses: losses, validationCurve: curve, testLoss: testLoss, seconds: trainSeconds,
+                          summary: summary)
     }
 }

@@ -1,6 +1,8 @@
-// A character corpus for language modelling: the text as token ids, split
-// into a training part (the first 90%) and a validation part (the rest), and
-// two ways to cut minibatches from it.
+// A character corpus for language modelling: the text as token ids, split in
+// order into a training part (the first 90%), a validation part and a held-out
+// test part (tinyshakespeare: 5% each), and two ways to cut minibatches from it.
+// The validation part is for choices (initialisation, learning rate, when to
+// stop); the test part is evaluated once, at the end, and reported.
 //
 //   - `StreamBatches` (chapter 6): the training tokens are cut into B equal
 //     streams, and step t takes window t of every stream. Consecutive batches
@@ -14,36 +16,50 @@
 import BackpropCore
 import Datasets
 
-/// Token ids of a text with its 90/10 split.
+/// Token ids of a text with its train / validation / test split.
 public struct CharacterCorpus: Sendable {
     public let vocabulary: CharacterVocabulary
     public let train: [Int]
     public let validation: [Int]
+    /// The held-out end of the text; empty when the corpus was made without one.
+    public let test: [Int]
 
-    /// Encodes `text` and splits it: the first `trainFraction` for training.
-    /// - Throws: `TextError.emptyText`, or `TrainingError.unsuitableData` if a part is too short to train on.
-    public init(text: String, trainFraction: Double = 0.9) throws {
+    /// Encodes `text` and splits it in order: the first `trainFraction` for
+    /// training, the last `testFraction` for testing (none by default), the
+    /// rest for validation.
+    /// - Throws: `TextError.emptyText`, `TrainingError.invalidOption` for
+    ///   fractions that do not leave a validation part, or
+    ///   `TrainingError.unsuitableData` if a part is too short to use.
+    public init(text: String, trainFraction: Double = 0.9, testFraction: Double = 0) throws {
         vocabulary = try CharacterVocabulary(text: text)
         let tokens = try vocabulary.encode(text)
         guard trainFraction > 0 && trainFraction < 1 else {
             throw TrainingError.invalidOption(name: "train fraction", value: "\(trainFraction)", reason: "must be strictly between 0 and 1")
         }
-        let cut = Int((Double(tokens.count) * trainFraction).rounded(.down))
-        guard cut >= 2 && tokens.count - cut >= 2 else {
-            throw TrainingError.unsuitableData("a text of \(tokens.count) characters is too short to split into training and validation parts")
+        guard testFraction >= 0 && trainFraction + testFraction < 1 else {
+            throw TrainingError.invalidOption(name: "test fraction", value: "\(testFraction)",
+                                              reason: "must be at least 0 and leave a validation part after the training part")
+        }
+        let n = tokens.count
+        let cut = Int((Double(n) * trainFraction).rounded(.down))
+        let testCut = testFraction > 0 ? Int((Double(n) * (1 - testFraction)).rounded(.down)) : n
+        guard cut >= 2 && testCut - cut >= 2 && (testFraction == 0 || n - testCut >= 2) else {
+            throw TrainingError.unsuitableData("a text of \(n) characters is too short to split into training, validation and test parts")
         }
         train = Array(tokens[..<cut])
-        validation = Array(tokens[cut...])
+        validation = Array(tokens[cut..<testCut])
+        test = Array(tokens[testCut...])
     }
 
-    /// tinyshakespeare, bundled with the book.
+    /// tinyshakespeare, bundled with the book: 90% training, 5% validation,
+    /// 5% test, in the text's order.
     public static func shakespeare() throws -> CharacterCorpus {
-        try CharacterCorpus(text: try BundledData.shakespeare())
+        try CharacterCorpus(text: try BundledData.shakespeare(), trainFraction: 0.9, testFraction: 0.05)
     }
 
-    /// The first `characters` characters of tinyshakespeare, split the same
-    /// way: a small corpus for quick runs, tests and exercises (its
-    /// vocabulary holds only the characters that occur in it).
+    /// The first `characters` characters of tinyshakespeare, 90% training and
+    /// 10% validation (no test part): a small corpus for quick runs, tests and
+    /// exercises (its vocabulary holds only the characters that occur in it).
     public static func shakespeare(prefix characters: Int) throws -> CharacterCorpus {
         try CharacterCorpus(text: String(try BundledData.shakespeare().prefix(characters)))
     }

@@ -54,7 +54,8 @@ public enum Chapter7 {
         let result = try GPTTrainer.train(model, corpus: corpus, options: o.training, progress: progress, evaluated: evaluated)
         let summary = RunSummary(
             chapter: 7, model: "gpt", dataset: "tinyshakespeare",
-            metrics: [("val_loss", result.validationLoss), ("train_loss", result.history.last?.trainLoss ?? .nan)],
+            metrics: [("val_loss", result.validationLoss)] + (result.testLoss.map { [("test_loss", $0)] } ?? [])
+                + [("train_loss", result.history.last?.trainLoss ?? .nan)],
             seconds: result.seconds,
             details: [("parameters", .integer(model.parameterCount)), ("layers", .integer(o.layers)), ("heads", .integer(o.heads)),
                       ("width", .integer(o.width)), ("context", .integer(o.context)), ("bias", .bool(o.bias)),

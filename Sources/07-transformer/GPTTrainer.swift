@@ -70,6 +70,9 @@ public struct GPTLossPoint: Sendable {
 public struct GPTTrainingResult: Sendable {
     public var history: [GPTLossPoint]
     public var validationLoss: Double
+    /// The loss on the held-out test part, over all of it, once after
+    /// training; nil for a corpus without one.
+    public var testLoss: Double?
     public var seconds: Double
     public var tokensPerSecond: Double
     public var millisecondsPerStep: Double
@@ -170,8 +173,9 @@ public enum GPTTrainer {
             progress(t + 1, loss, Double((t + 1) * options.batch * length) / trainingSeconds)
         }
         let validation = try evaluateAll(model, tokens: corpus.validation)
+        let test = corpus.test.count > model.config.context ? try evaluateAll(model, tokens: corpus.test) : nil
         return GPTTrainingResult(
-            history: history, validationLoss: validation, seconds: Date().timeIntervalSince(start),
+            history: history, validationLoss: validation, testLoss: test, seconds: Date().timeIntervalSince(start),
             tokensPerSecond: Double(options.steps * options.batch * length) / trainingSeconds,
             millisecondsPerStep: trainingSeconds * 1000 / Double(options.steps))
     }

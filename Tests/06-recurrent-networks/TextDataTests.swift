@@ -1,12 +1,13 @@
 // Tests for the text plumbing shared by chapters 6 and 7: the character
-// vocabulary, the 90/10 corpus split, both batchers, sampling and the
+// vocabulary, the 90/5/5 corpus split, both batchers, sampling and the
 // embedding lookup.
 
 import BackpropCore
 import Foundation
 import Testing
 import TestSupport
-@testable import RecurrentNetworks
+@testable import Datasets
+import RecurrentNetworks
 
 @Suite struct CharacterVocabularyTests {
     @Test func sortedDistinctCharactersRoundTrip() throws {
@@ -25,11 +26,28 @@ import TestSupport
         #expect(throws: TensorError.self) { try CharacterVocabulary(characters: ["a", "a"]) }
     }
 
-    @Test func shakespeareHas65CharactersAndA90PercentSplit() throws {
+    @Test func shakespeareHas65CharactersAndA90_5_5Split() throws {
         let corpus = try CharacterCorpus.shakespeare()
         #expect(corpus.vocabulary.count == 65)
-        let n = corpus.train.count + corpus.validation.count
-        #expect(corpus.train.count == Int(Double(n) * 0.9))
+        let n = 1_115_394  // the bundled file's length in characters (all ASCII)
+        #expect(corpus.train.count + corpus.validation.count + corpus.test.count == n)
+        #expect(corpus.train.count == 1_003_854)   // ⌊0.9 n⌋
+        #expect(corpus.test.count == n - 1_059_624)  // from ⌊0.95 n⌋ to the end
+        // In the text's order: the parts are consecutive slices of the whole.
+        let all = try corpus.vocabulary.encode(try BundledData.shakespeare())
+        #expect(Array(all[1_003_854..<1_059_624]) == corpus.validation)
+        #expect(Array(all.suffix(corpus.test.count)) == corpus.test)
+    }
+
+    @Test func splitFractionsAreCheckedAndTheTestPartIsOptional() throws {
+        let text = String(repeating: "abcdefghij", count: 10)   // 100 characters
+        let plain = try CharacterCorpus(text: text)
+        #expect(plain.train.count == 90 && plain.validation.count == 10 && plain.test.isEmpty)
+        let three = try CharacterCorpus(text: text, trainFraction: 0.8, testFraction: 0.1)
+        #expect(three.train.count == 80 && three.validation.count == 10 && three.test.count == 10)
+        #expect(throws: TrainingError.self) { try CharacterCorpus(text: text, trainFraction: 0.9, testFraction: 0.1) }
+        #expect(throws: TrainingError.self) { try CharacterCorpus(text: text, testFraction: -0.1) }
+        #expect(throws: TrainingError.self) { try CharacterCorpus(text: "abcd", trainFraction: 0.5, testFraction: 0.25) }
     }
 }
 

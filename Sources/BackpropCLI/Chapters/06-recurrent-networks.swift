@@ -47,9 +47,9 @@ enum TrainCharRNNCommand {
                 try run.model.checkpoint().write(to: URL(fileURLWithPath: path))
                 print("saved the model to \(path)")
             }
-            print(String(format: "%@: validation loss %.4f nats/char (train %.4f), %.1f s, %.1f ms/step",
-                         run.model.summary, run.validationLoss, run.summary.metric("train_loss") ?? .nan, run.seconds,
-                         run.seconds / Double(o.steps) * 1000))
+            print(String(format: "%@: validation loss %.4f nats/char, test %.4f (train %.4f), %.1f s, %.1f ms/step",
+                         run.model.summary, run.validationLoss, run.testLoss ?? .nan, run.summary.metric("train_loss") ?? .nan,
+                         run.seconds, run.seconds / Double(o.steps) * 1000))
             if args.has("json") { print(run.summary.json) }
         }
     }()
