@@ -47,7 +47,7 @@ let chapters: [Chapter] = [
             testImports: ["Figures", "LinearModels"]),
     Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
-            testImports: ["Datasets"]),
+            testImports: ["Datasets", "Figures"]),
     Chapter(folder: "05-convolutional-networks", module: "ConvolutionalNetworks",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
             testImports: ["Storage", "Backpropagation"]),
