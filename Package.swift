@@ -50,7 +50,7 @@ let chapters: [Chapter] = [
             testImports: ["Datasets", "Figures"]),
     Chapter(folder: "05-convolutional-networks", module: "ConvolutionalNetworks",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
-            testImports: ["Storage", "Backpropagation"]),
+            testImports: ["Storage", "Figures", "Backpropagation"]),
     Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
             testImports: ["Storage"]),
