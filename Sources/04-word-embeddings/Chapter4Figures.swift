@@ -1,7 +1,8 @@
 // The figures of chapter 4, made by the code (`swift run -c release backprop
-// figures`). Both train word2vec on tinyshakespeare with one thread, so that
-// the same seed gives the same bytes (`backprop figures --check`); with two
-// threads Hogwild updates would make each run slightly different.
+// figures`). The trained ones train word2vec on tinyshakespeare with one
+// thread, so that the same seed gives the same bytes (`backprop figures
+// --check`); with two threads Hogwild updates would make each run slightly
+// different. The diagrams are in Chapter4Diagrams.swift.
 
 import BackpropCore
 import Figures
@@ -15,15 +16,21 @@ public enum Chapter4Figures {
         ("pronouns", ["he", "she", "him", "her", "his", "thou", "thee", "thy", "you", "your"]),
     ]
 
+    /// The diagrams that train nothing: quick enough for a debug-build test.
+    public static func untrained(seed: UInt64 = 42) throws -> [(String, any Figure)] {
+        let trainer = try Word2VecTrainer(text: try Chapter4.corpus(path: nil).text, options: figureOptions(seed: seed))
+        return [("04-skipgram-example.svg", try skipGramExample(trainer)),
+                ("04-noise-and-subsampling.svg", try noiseAndSubsampling(trainer))]
+    }
+
     public static func trained(seed: UInt64 = 42) throws -> [(String, any Figure)] {
         let (text, name) = try Chapter4.corpus(path: nil)
-        var o = Word2VecOptions(model: .sgns, seed: seed)
-        o.threads = 1
-        let sgns = try Chapter4.run(o, text: text, dataset: name)
+        let sgns = try Chapter4.run(figureOptions(seed: seed), text: text, dataset: name)
         var c = Word2VecOptions(model: .cbow, seed: seed)
         c.threads = 1
         let cbow = try Chapter4.run(c, text: text, dataset: name)
-        return [("04-pca.svg", try pca(sgns.result.embeddings)),
+        return [("04-sgns-step.svg", try sgnsStep(sgns.trainer, result: sgns.result)),
+                ("04-pca.svg", try pca(sgns.result.embeddings)),
                 ("04-loss.svg", loss(sgns: sgns.result, cbow: cbow.result))]
     }
 

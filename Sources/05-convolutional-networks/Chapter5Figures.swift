@@ -1,6 +1,7 @@
 // The figures of chapters/05-convolutional-networks.md, made by the code
-// (`swift run -c release backprop figures`). All of them train the CNN, so
-// they are checked with `backprop figures --check`, not in debug tests.
+// (`swift run -c release backprop figures`). The ones here train the CNN, so
+// they are checked with `backprop figures --check`, not in debug tests; the
+// diagrams of Chapter5Diagrams.swift train nothing and are tested.
 
 import BackpropCore
 import Datasets

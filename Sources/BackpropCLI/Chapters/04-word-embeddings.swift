@@ -11,6 +11,7 @@ extension BookChapter {
     static let wordEmbeddings = BookChapter(
         number: 4, title: "word embeddings",
         tour: { Chapter4.tour(seed: $0) },
+        untrainedFigures: { try Chapter4Figures.untrained() },
         trainedFigures: { try Chapter4Figures.trained() },
         benchmarks: [Benchmark("word2vec") { try Word2VecBenchmark.run(peakGflops: $0.peakGflops, quick: $0.quick) }],
         models: [TrainWord2VecCommand.command],

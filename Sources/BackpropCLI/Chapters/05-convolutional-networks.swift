@@ -9,6 +9,7 @@ extension BookChapter {
     static let convolutionalNetworks = BookChapter(
         number: 5, title: "convolutional networks",
         tour: { Chapter5.tour(seed: $0) },
+        untrainedFigures: { try Chapter5Figures.untrained() },
         trainedFigures: { try Chapter5Figures.trained() },
         benchmarks: [Benchmark("conv") { try CNNBenchmark.run(peakGflops: $0.peakGflops, quick: $0.quick) }],
         models: [TrainCNNCommand.command])
