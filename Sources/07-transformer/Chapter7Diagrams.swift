@@ -266,8 +266,7 @@ extension Chapter7Figures {
             d.add(D.arrow(from: SVGPoint(centre, 82), to: SVGPoint(centre, top - 20), color: D.Ink.forward))
             d.add(D.label("K", x: x0 + 10 + stackW / 2, y: top - 6, fontSize: 11, bold: true))
             d.add(D.label("V", x: x0 + 52 + stackW / 2, y: top - 6, fontSize: 11, bold: true))
-            for (k, left) in [x0 + 10, x0 + 52].enumerated() {
-                _ = k
+            for left in [x0 + 10, x0 + 52] {
                 for row in 0..<steps {
                     let fill = row < step ? D.Ink.mutedFill : (row == step ? D.Ink.highlightFill : D.Ink.dataFill)
                     d.add(.rect(x: left, y: top + Double(row) * rowH, width: stackW, height: rowH,
