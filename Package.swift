@@ -53,7 +53,7 @@ let chapters: [Chapter] = [
             testImports: ["Storage", "Figures", "Backpropagation"]),
     Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
-            testImports: ["Storage"]),
+            testImports: ["Storage", "Figures"]),
     Chapter(folder: "07-transformer", module: "Transformer",
             imports: ["BackpropCore", "Storage", "Figures", "Backpropagation", "RecurrentNetworks"],
             testImports: ["Storage", "Figures", "Backpropagation", "RecurrentNetworks"]),

@@ -1,6 +1,8 @@
 // The figures of chapters/06-recurrent-networks.md, made by the code
-// (`swift run -c release backprop figures`). Both train models, so they are
-// checked with `backprop figures --check`, not in debug tests.
+// (`swift run -c release backprop figures`). The two below train models, so
+// they are checked with `backprop figures --check`, not in debug tests; the
+// diagrams, which train nothing, are in Chapter6Diagrams.swift (`untrained()`,
+// checked by FigureFilesTests).
 //
 //   06-gradient-norms.svg   ‖∂L/∂h_{T−k}‖ against k on the adding problem
 //                           (T = 50) after training: RNN, LSTM and GRU

@@ -51,9 +51,16 @@ import Testing
             #expect(error?.description.contains("--chapter must be one of 1, 2, 4, 5, 6, 7, 9, got '\(missing)'") == true,
                     "got: \(String(describing: error))")
         }
-        // Chapter 9 draws no figure from code: nothing to compare, and no error.
+        // Chapter 9's figures drawn from code are diagrams that train nothing: --check compares them
+        // with the committed files (its measured 09-batching.svg is not compared) ...
+        let committed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("chapters/figures")
+        try BackpropTool.run(["figures", "--chapter", "9", "--check", "--out", committed.path])
+        // ... and fails, naming them, where they are missing.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("figures-cli-\(UUID().uuidString)")
-        try BackpropTool.run(["figures", "--chapter", "9", "--check", "--out", dir.path])
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(["figures", "--chapter", "9", "--check", "--out", dir.path]) }
+        #expect(error?.description.contains("09-checkpoint-layout.svg") == true, "got: \(String(describing: error))")
+        #expect(error?.description.contains("09-batching.svg") == false, "got: \(String(describing: error))")
     }
 
     @Test("renamed flags are refused with a message naming the new one", arguments: [

@@ -11,6 +11,7 @@ extension BookChapter {
     static let recurrentNetworks = BookChapter(
         number: 6, title: "recurrent networks",
         tour: { Chapter6.tour(seed: $0) },
+        untrainedFigures: { try Chapter6Figures.untrained() },
         trainedFigures: { try Chapter6Figures.trained() },
         benchmarks: [Benchmark("rnn") { try RNNBenchmark.run(peakGflops: $0.peakGflops, quick: $0.quick) }],
         models: [TrainCharRNNCommand.command, TrainMemoryCommand.command],

@@ -11,6 +11,7 @@ extension BookChapter {
     static let transformer = BookChapter(
         number: 7, title: "attention and the Transformer",
         tour: { Chapter7.tour(seed: $0) },
+        untrainedFigures: { try Chapter7Figures.untrained() },
         trainedFigures: { try Chapter7Figures.trained() },
         benchmarks: [Benchmark("gpt") { try GPTBenchmark.run(peakGflops: $0.peakGflops, quick: $0.quick) }],
         models: [TrainGPTCommand.command],
