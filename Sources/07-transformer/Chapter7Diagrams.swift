@@ -142,11 +142,14 @@ extension Chapter7Figures {
         let block = try TransformerBlock<Float>(width: c, heads: heads, layers: o.layers, std: 1 / Double(c).squareRoot(), rng: &rng)
         let x = try Tensor<Float>(shape: [b, t, c], scalars: (0..<(b * t * c)).map { _ in Float(rng.normal()) })
         let (z, cache) = try block.forward(x, mode: .inference)
+        guard case .library(let ac) = cache.attention.attention else {
+            throw TrainingError.invalidOption(name: "attention", value: "replaced", reason: "the diagram reads the library's attention cache")
+        }
         let shapes = (
-            norm1: cache.norm1.shape, qkv: [b, t, cache.attention.attention.qkv.count / (b * t)],
-            scores: [cache.attention.attention.shape.batch, heads, t, cache.attention.attention.probabilities.count / (b * heads * t)],
+            norm1: cache.norm1.shape, qkv: [b, t, ac.qkv.count / (b * t)],
+            scores: [ac.shape.batch, heads, t, ac.probabilities.count / (b * heads * t)],
             attended: cache.attention.attended.shape, norm2: cache.normalized2.shape, hidden: cache.gelu.0.shape, out: z.shape)
-        let d = cache.attention.attention.shape.headWidth
+        let d = ac.shape.headWidth
         func s(_ shape: [Int]) -> String { "[B, " + shape.dropFirst().map(String.init).joined(separator: ", ") + "]" }
         func count(_ names: [String]) -> String {
             let total = block.namedParameters.filter { names.contains($0.0) }.reduce(0) { $0 + $1.1.value.count }
