@@ -4,6 +4,11 @@
 # 1e-3 -> 1e-4, clipping 1.0, 2,000 steps of batch 12 x 64), loss on the whole
 # validation split. Needs torch; not used by the tests. Example:
 #   python3 chapters/experiments/07-init-sweep.py --std 0.08 --embstd 0.08 --seed 42
+# With --split 90/5/5 the text is cut as `backprop train gpt` now cuts it (90%
+# training, 5% validation, 5% test) and the run ends with one JSON line holding
+# both losses, like `train gpt --json`. The book's default GPT (biases, sigma = 1/sqrt(C)
+# = 0.0884 for every matrix, the residual projections scaled by 1/sqrt(2L)) is
+#   python3 chapters/experiments/07-init-sweep.py --bias 1 --std 0.08839 --embstd 0.08839 --split 90/5/5 --seed 1
 import torch, torch.nn as nn, torch.nn.functional as F, math, sys, time, argparse
 p=argparse.ArgumentParser()
 p.add_argument('--seed',type=int,default=1337); p.add_argument('--bias',type=int,default=0)
@@ -16,11 +21,13 @@ p.add_argument('--clip',type=float,default=1.0); p.add_argument('--eps',type=flo
 p.add_argument('--iters',type=int,default=2000); p.add_argument('--threads',type=int,default=1)
 p.add_argument('--tag',default='')
 p.add_argument('--fanin',type=float,default=0)
+p.add_argument('--split',default='90/10')
 a=p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed)
 text=open(__import__("os").path.join(__import__("os").path.dirname(__file__), "../../Sources/Datasets/tinyshakespeare.txt")).read()
 chars=sorted(set(text)); stoi={c:i for i,c in enumerate(chars)}
-data=torch.tensor([stoi[c] for c in text]); n=int(0.9*len(data)); tr,va=data[:n],data[n:]
+data=torch.tensor([stoi[c] for c in text]); n=int(0.9*len(data)); tr,va=data[:n],data[n:]; te=None
+if a.split=='90/5/5': n2=int(0.95*len(data)); va,te=data[n:n2],data[n2:]
 V=len(chars); C=128; L=4; H=4; T=64; B=12; bias=bool(a.bias)
 def batch(d,g=None):
     ix=torch.randint(len(d)-T-1,(B,),generator=g)
@@ -63,7 +70,7 @@ def lr(it):
     if it<100: return 1e-3*(it+1)/100
     r=(it-100)/(a.iters-100); return 1e-4+0.5*(1+math.cos(math.pi*r))*(1e-3-1e-4)
 @torch.no_grad()
-def evfull():
+def evfull(va=va):
     m.eval(); tot=0; cnt=0
     for i in range(0,len(va)-T-1,T*64):
         xs=[];ys=[]
@@ -76,4 +83,9 @@ for it in range(a.iters):
     x,y=batch(tr); loss=m(x,y); opt.zero_grad(set_to_none=True); loss.backward()
     if a.clip>0: torch.nn.utils.clip_grad_norm_(m.parameters(),a.clip)
     opt.step()
-print(f'{a.tag} {" ".join(sys.argv[1:])} valfull={evfull():.4f} time={time.time()-t0:.0f}s',flush=True)
+if te is None:
+    print(f'{a.tag} {" ".join(sys.argv[1:])} valfull={evfull():.4f} time={time.time()-t0:.0f}s',flush=True)
+else:
+    import json
+    print(json.dumps({'model':'gpt','dataset':'tinyshakespeare','implementation':'pytorch','val_loss':evfull(va),'test_loss':evfull(te),
+                      'bias':bool(a.bias),'seed':a.seed,'seconds':round(time.time()-t0,3)},separators=(',',':')),flush=True)
