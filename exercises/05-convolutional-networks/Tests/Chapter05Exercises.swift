@@ -74,6 +74,16 @@ import Testing
             }
         }
     }
+
+    @Test func receptiveField() throws {
+        try Grade.student(
+            "exercise 5.8 (measure a receptive field)", file: "exercises/05-convolutional-networks/ReceptiveField.swift"
+        ) {
+            try Chapter05Graders.receptiveField(
+                measure: { try Exercises05.measureReceptiveField(network: $0, image: $1, row: $2, column: $3) },
+                predict: { try Exercises05.predictedReceptiveField(layers: $0) })
+        }
+    }
 }
 
 extension Grade {
