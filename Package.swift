@@ -50,7 +50,7 @@ let chapters: [Chapter] = [
             testImports: ["Datasets", "Figures"]),
     Chapter(folder: "05-convolutional-networks", module: "ConvolutionalNetworks",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
-            testImports: ["Storage", "Figures", "Backpropagation"]),
+            testImports: ["Storage", "Datasets", "Figures", "Backpropagation"]),
     Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
             testImports: ["Storage", "Figures"]),
@@ -90,7 +90,8 @@ var targets: [Target] = [
         name: "Datasets",
         dependencies: ["BackpropCore", "Storage"],
         exclude: ["README.md"],
-        resources: [.copy("iris.csv"), .copy("digits.csv"), .copy("tinyshakespeare.txt")]),
+        resources: [.copy("iris.csv"), .copy("digits.csv"), .copy("tinyshakespeare.txt"),
+                    .copy("mnist-5k-images-idx3-ubyte"), .copy("mnist-5k-labels-idx1-ubyte")]),
     // SVG figures: axes, line, scatter and matrix plots, image grids,
     // decision boundaries. Every chapter draws its figures with them.
     .target(

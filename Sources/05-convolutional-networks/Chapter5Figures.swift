@@ -1,7 +1,8 @@
 // The figures of chapters/05-convolutional-networks.md, made by the code
-// (`swift run -c release backprop figures`). The ones here train the CNN, so
-// they are checked with `backprop figures --check`, not in debug tests; the
-// diagrams of Chapter5Diagrams.swift train nothing and are tested.
+// (`swift run -c release backprop figures`). The ones here train the digits
+// CNN or LeNet-5, so they are checked with `backprop figures --check`, not in
+// debug tests; the diagrams of Chapter5Diagrams.swift train nothing and are
+// tested.
 
 import BackpropCore
 import Datasets
@@ -18,7 +19,39 @@ public enum Chapter5Figures {
             ("05-feature-maps.svg", try featureMaps(model, run.data.test)),
             ("05-curves.svg", try curves(run.trainer, seed: seed)),
             ("05-misclassified.svg", try misclassified(run.trainer, run.data.test)),
-        ]
+        ] + (try mnist(seed: seed))
+    }
+
+    /// LeNet-5 on MNIST (the default `train cnn --dataset mnist` run): the
+    /// first 40 test digits with their predictions, then every later test
+    /// digit it gets wrong; the wrong ones framed in red.
+    static func mnist(seed: UInt64) throws -> [(String, any Figure)] {
+        let run = try Chapter5.run(CNNRunOptions.defaults(for: "mnist", seed: seed)!)
+        let test = run.data.test
+        let e = try run.trainer.evaluate(test)
+        let isWrong = { (i: Int) in e.predictions[i] != test.labels[i] }
+        let first = min(40, test.count)
+        let shown = Array(0..<first) + (first..<test.count).filter(isWrong)
+        let marked = Set(shown.indices.filter { isWrong(shown[$0]) })
+        let captions = shown.map { i in isWrong(i) ? "\(test.labels[i]) → \(e.predictions[i])" : "\(e.predictions[i])" }
+        let wrong = (0..<test.count).filter(isWrong).count
+        let grid = mnistGrid(
+            title: "LeNet-5 on the first \(first) MNIST test digits, then all its \(wrong) mistakes (true → predicted)",
+            test, shown, captions: captions, marked: marked)
+        return [("05-mnist-predictions.svg", grid)]
+    }
+
+    /// Test digits as ink on paper, grey levels rounded to eighths, with the
+    /// blank paper left undrawn (both keep the SVG small; at 2 pixels a
+    /// pixel the eye sees no difference).
+    static func mnistGrid(title: String, _ test: Dataset, _ rows: [Int], captions: [String], marked: Set<Int>) -> ImageGrid {
+        func ink(_ v: Float) -> Double {
+            let q = (Double(v) * 8).rounded() / 8
+            return q == 0 ? .nan : q
+        }
+        return ImageGrid(title: title, images: rows.map { i in test.features.row(i).scalars.map(ink) },
+                  imageWidth: LeNet5.side, imageHeight: LeNet5.side, captions: captions, columns: 10, pixelSize: 2,
+                  scaling: .range(0...1), marked: marked)
     }
 
     static func firstConvolution(_ model: Sequential<Float>) -> Conv2D<Float> {

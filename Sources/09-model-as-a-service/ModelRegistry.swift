@@ -62,6 +62,7 @@ public enum ModelRegistry {
         entry(LinearRegression<Float>.self) { m, _ in .regressor(LinearRegressor(model: m)) },
         entry(MLPClassifier.self) { .classifier(NetworkClassifier($0, checkpoint: $1)) },
         entry(DigitsCNNClassifier.self) { .classifier(NetworkClassifier($0, checkpoint: $1)) },
+        entry(LeNet5Classifier.self) { .classifier(NetworkClassifier($0, checkpoint: $1)) },
         entry(Embeddings.self) { m, _ in .embeddings(m) },
         entry(CharRNN.self) { .generator(CharRNNGenerator(model: $0, checkpoint: $1)) },
         entry(GPT<Float>.self) { .generator(GPTGenerator(model: $0, checkpoint: $1)) },

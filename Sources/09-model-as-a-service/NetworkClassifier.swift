@@ -1,4 +1,4 @@
-// Chapters 2 and 5's networks (the MLP and the digits CNN) behind the
+// Chapters 2 and 5's networks (the MLP, the digits CNN and LeNet-5) behind the
 // `Classifier` interface: one batched forward pass in inference mode, then a
 // softmax over the logits (in Double).
 //
@@ -41,6 +41,12 @@ public final class NetworkClassifier: Classifier, @unchecked Sendable {
 
     /// Chapter 5's digits CNN.
     public convenience init(_ m: DigitsCNNClassifier, checkpoint: Checkpoint? = nil) {
+        self.init(model: m.model, info: ModelInfo(checkpoint: checkpoint ?? m.checkpoint(), parameterCount: m.model.parameterCount),
+                  inputWidth: m.inputs, classNames: m.classNames, preprocessing: m.preprocessing)
+    }
+
+    /// Chapter 5's LeNet-5 for 28×28 MNIST digits.
+    public convenience init(_ m: LeNet5Classifier, checkpoint: Checkpoint? = nil) {
         self.init(model: m.model, info: ModelInfo(checkpoint: checkpoint ?? m.checkpoint(), parameterCount: m.model.parameterCount),
                   inputWidth: m.inputs, classNames: m.classNames, preprocessing: m.preprocessing)
     }

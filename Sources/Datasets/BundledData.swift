@@ -22,11 +22,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// The datasets bundled with the book.
 public enum BundledData {
-    /// The URL of a bundled file such as "iris.csv".
+    /// The URL of a bundled file such as "iris.csv" (or one without an
+    /// extension, such as MNIST's "mnist-5k-labels-idx1-ubyte").
     public static func url(_ file: String) throws -> URL {
         let parts = file.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2,
-            let url = Bundle.module.url(forResource: parts[0], withExtension: parts[1])
+        guard !parts.isEmpty,
+            let url = Bundle.module.url(forResource: parts[0], withExtension: parts.count == 2 ? parts[1] : nil)
         else { throw DataError.missingResource(file) }
         return url
     }

@@ -13,6 +13,8 @@
 // - Equal neighbouring pixels in a row are merged into one rect; missing or
 //   non-finite pixels are left blank. An optional caption sits under each
 //   image ("7 → 1").
+// - Marked images (by index) get a thick red frame and a red caption, to
+//   single out, say, the misclassified ones among many.
 
 import Foundation
 
@@ -46,10 +48,12 @@ public struct ImageGrid: Figure, Sendable {
     public var pixelSize: Double
     public var scaling: Scaling
     public var colorMap: ColorMap
+    /// The indices of the images to single out with a red frame and caption.
+    public var marked: Set<Int>
 
     public init(title: String = "", images: [[Double]], imageWidth: Int, imageHeight: Int,
                 captions: [String] = [], columns: Int = 10, pixelSize: Double = 4,
-                scaling: Scaling = .perImage, colorMap: ColorMap = .ink) {
+                scaling: Scaling = .perImage, colorMap: ColorMap = .ink, marked: Set<Int> = []) {
         self.title = title
         self.images = images
         self.imageWidth = imageWidth
@@ -59,9 +63,11 @@ public struct ImageGrid: Figure, Sendable {
         self.pixelSize = pixelSize
         self.scaling = scaling
         self.colorMap = colorMap
+        self.marked = marked
     }
 
     static let margin = 10.0, gap = 10.0, captionHeight = 18.0
+    static let markColor = "#B2182B"
 
     /// Intensities in [0, 1] (nil where the pixel is missing or not finite).
     func intensities(_ image: [Double]) -> [Double?] {
@@ -132,14 +138,19 @@ public struct ImageGrid: Figure, Sendable {
             let cellX = ImageGrid.margin + Double(col) * (columnWidth + ImageGrid.gap)
             let x0 = cellX + (columnWidth - imageW) / 2
             let y0 = top + Double(row) * (cellH + ImageGrid.gap)
+            let isMarked = marked.contains(index)
             var parts: [SVGElement] = [
                 .group(pixelRects(image, x0: x0, y0: y0), style: .init(className: "pixels", crispEdges: true)),
-                .rect(x: x0, y: y0, width: imageW, height: imageH,
-                      style: .init(fill: "none", stroke: "#888888", strokeWidth: 0.5, className: "image-border")),
+                isMarked
+                    ? .rect(x: x0 - 1, y: y0 - 1, width: imageW + 2, height: imageH + 2,
+                            style: .init(fill: "none", stroke: ImageGrid.markColor, strokeWidth: 2, className: "image-border marked"))
+                    : .rect(x: x0, y: y0, width: imageW, height: imageH,
+                            style: .init(fill: "none", stroke: "#888888", strokeWidth: 0.5, className: "image-border")),
             ]
             if index < captions.count, !captions[index].isEmpty {
-                parts.append(.text(captions[index], x: cellX + columnWidth / 2, y: y0 + imageH + 13,
-                                   anchor: .middle, style: .init(fill: "#222222", fontSize: 11, className: "caption")))
+                parts.append(.text(captions[index], x: cellX + columnWidth / 2, y: y0 + imageH + 13, anchor: .middle,
+                                   style: .init(fill: isMarked ? ImageGrid.markColor : "#222222", fontSize: 11, bold: isMarked,
+                                                className: "caption")))
             }
             doc.add(.group(parts, style: .init(className: "image")))
         }

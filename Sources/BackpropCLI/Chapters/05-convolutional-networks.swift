@@ -15,28 +15,33 @@ extension BookChapter {
         models: [TrainCNNCommand.command])
 }
 
-/// `backprop train cnn`: the defaults come from `CNNRunOptions`.
+/// `backprop train cnn`: the defaults per dataset come from `CNNRunOptions.defaults(for:)`.
 enum TrainCNNCommand {
     static let command: Command = {
-        let d = CNNRunOptions()
+        let d = CNNRunOptions.defaults(for: "digits")!, m = CNNRunOptions.defaults(for: "mnist")!
         return Command(
-            "train cnn", summary: "the CNN (conv 16 → conv 32 → max-pool → linear) on the 8×8 digits",
+            "train cnn", summary: "the digits CNN (8×8 digits) or LeNet-5 (--dataset mnist, 28×28 digits)",
             flags: [
-                Flag(name: "dataset", choices: ["digits"], help: "the only image dataset (default digits)"),
+                Flag(name: "dataset", choices: Chapter5.datasets,
+                     help: "digits (the 8×8 digits, the small CNN; default) or mnist (5,000 MNIST digits, LeNet-5)"),
                 .epochs(default: d.epochs),
                 .batch(default: d.batch),
                 .learningRate(default: d.learningRate, "Adam learning rate, peak of the cosine schedule"),
-                Flag(name: "batch-norm", value: nil, help: "insert BatchNorm2D after each convolution"),
-                Flag(name: "dropout", value: "P", help: "dropout before the last layer (default \(d.dropout))"),
+                Flag(name: "batch-norm", value: nil, help: "insert BatchNorm2D after each convolution (digits only)"),
+                Flag(name: "dropout", value: "P", help: "dropout before the last layer (default \(d.dropout); mnist \(m.dropout))"),
                 .backend, .seed(default: d.seed), .save, .json,
-            ]
+            ],
+            details: "Defaults for mnist: LeNet-5, \(m.epochs) epochs of batch \(m.batch), Adam at \(m.learningRate), dropout \(m.dropout);\n"
+                + "the split is fixed (\(Chapter5.mnistSplit)); --seed sets the\n"
+                + "initial weights and the minibatch order."
         ) { args in
-            _ = try args.choice("dataset", from: ["digits"], default: "digits")
-            var o = CNNRunOptions(seed: try args.seed(default: d.seed))
+            let dataset = try args.choice("dataset", from: Chapter5.datasets, default: "digits")!
+            var o = CNNRunOptions.defaults(for: dataset, seed: try args.seed(default: d.seed))!
             o.epochs = try args.int("epochs", default: o.epochs)
             o.batch = try args.int("batch", default: o.batch)
             o.learningRate = try args.double("lr", default: o.learningRate)
             o.batchNorm = args.has("batch-norm")
+            if o.batchNorm && dataset == "mnist" { throw args.error("--batch-norm is for the digits CNN; LeNet-5 (--dataset mnist) has none") }
             o.dropout = try args.probability("dropout", default: o.dropout)
             o.backend = try args.backend()
             let progress = ProgressLine("  epoch", total: o.epochs, unit: "epochs")
