@@ -44,7 +44,7 @@ import Testing
 
 @Suite struct TrainMLPCLITests {
     @Test("bad `train mlp` command lines are usage errors", arguments: [
-        (["train", "mlp", "--dataset", "mnist"], "--dataset must be one of xor, spirals, digits"),
+        (["train", "mlp", "--dataset", "cifar"], "--dataset must be one of xor, spirals, digits, mnist"),
         (["train", "mlp", "--widths", "256,x"], "--widths expects positive widths"),
         (["train", "mlp", "--widths", "0"], "--widths expects positive widths"),
         (["train", "mlp", "--optimizer", "lbfgs"], "--optimizer must be one of"),
@@ -64,7 +64,8 @@ import Testing
 
 @Suite struct TrainCNNCLITests {
     @Test("bad `train cnn` command lines are usage errors", arguments: [
-        (["train", "cnn", "--dataset", "cifar"], "--dataset must be one of digits"),
+        (["train", "cnn", "--dataset", "cifar"], "--dataset must be one of digits, mnist"),
+        (["train", "cnn", "--dataset", "mnist", "--batch-norm"], "--batch-norm is for the digits CNN"),
         (["train", "cnn", "--epochs", "-2"], "--epochs expects an integer"),
         (["train", "cnn", "--dropout", "x"], "--dropout expects a number in [0, 1)"),
         (["train", "cnn", "--batch-norm=yes"], "--batch-norm takes no value"),
