@@ -46,6 +46,10 @@ public enum SampleCheckpoints {
         let cnn = DigitsCNNClassifier(model: cnnModel, channels: (2, 3), batchNorm: true, dropout: 0.25,
                                       classNames: (0..<10).map(String.init), preprocessing: .scale(1.0 / 16)).checkpoint()
 
+        // LeNet-5's shapes are fixed by its 28×28 input (61,706 parameters).
+        let lenet5 = LeNet5Classifier(model: try LeNet5.make(dropout: 0.25, seed: seed), dropout: 0.25,
+                                      classNames: (0..<10).map(String.init), preprocessing: .scale(1.0 / 255)).checkpoint()
+
         let words = ["king", "queen", "man", "woman", "thou", "thee"]
         let embeddings = Embeddings(words: words, dimension: 3, vectors: floats(words.count * 3)).checkpoint()
 
@@ -54,6 +58,6 @@ public enum SampleCheckpoints {
         let gpt = try GPT<Float>(config: GPTConfig(vocabulary: vocabulary, context: 6, layers: 1, heads: 2, width: 4), seed: seed)
             .checkpoint()
         return [("perceptron", perceptron), ("logistic", logistic), ("linear", linear), ("mlp", mlp), ("cnn", cnn),
-                ("word2vec", embeddings), ("char-rnn", charRNN), ("gpt", gpt)]
+                ("lenet5", lenet5), ("word2vec", embeddings), ("char-rnn", charRNN), ("gpt", gpt)]
     }
 }
