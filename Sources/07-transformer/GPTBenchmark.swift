@@ -67,10 +67,10 @@ public enum GPTBenchmark {
                      vsPeak: flops / naive / 1e6 / peakGflops),
             BenchRow(kernel: "gpt train step", shape: shape, variant: "simd", gflops: flops / simd / 1e6, msPerStep: simd, vsNaive: naive / simd,
                      vsPeak: flops / simd / 1e6 / peakGflops),
-            BenchRow(kernel: "gpt generate", shape: "\(count) chars, recompute: \(Int(recomputed.rounded())) tok/s", variant: "simd",
-                     msPerStep: 1000 / recomputed, vsNaive: 1),
-            BenchRow(kernel: "gpt generate", shape: "\(count) chars, kv-cache: \(Int(cached.rounded())) tok/s", variant: "simd",
-                     msPerStep: 1000 / cached, vsNaive: cached / recomputed),
+            BenchRow(kernel: "gpt generate", shape: "\(count) tokens batch 1 recompute", variant: "simd",
+                     msPerStep: 1000 / recomputed, vsNaive: 1, tokensPerSecond: recomputed),
+            BenchRow(kernel: "gpt generate", shape: "\(count) tokens batch 1 kv-cache", variant: "simd",
+                     msPerStep: 1000 / cached, vsNaive: cached / recomputed, tokensPerSecond: cached),
         ]
     }
 }

@@ -28,6 +28,7 @@ enum BenchCommand {
             Flag(name: "json", value: nil, help: "one JSON object per line instead of a table"),
             Flag(name: "quick", value: nil, help: "small shapes and short timings (a smoke test)"),
             Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/09-batching.svg"),
+            Flag(name: "compare", value: "FILE", help: "also print each SIMD row's time against the same kernel and shape in FILE (JSON lines, e.g. from bench/pytorch_reference.py)"),
         ],
         details: "Build with -c release. With no names, runs all but "
             + benchmarks.filter { !$0.runsByDefault }.map(\.name).joined(separator: ", ")
@@ -39,6 +40,7 @@ enum BenchCommand {
         #if DEBUG
         FileHandle.standardError.write("warning: this is a debug build; run `swift run -c release backprop bench` for real figures\n".data(using: .utf8)!)
         #endif
+        let references = try args.string("compare").map(BenchComparison.load)
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let quick = args.has("quick"), json = args.has("json")
         let peak = Peak.bestFMAGflops(threads: threads, trials: quick ? 1 : 5, secondsEach: quick ? 0.02 : 0.1)
@@ -51,21 +53,27 @@ enum BenchCommand {
             print(String(format: "FMA peak of this CPU: %.1f GFLOP/s on %d threads (%.1f on one)\n", peak, threads, peak1))
         }
         let settings = BenchSettings(peakGflops: peak, quick: quick, json: json, figure: args.has("figure"))
-        var rows: [[String]] = []
+        var rows: [[String]] = [], measured: [BenchRow] = []
         for name in selection(args.positionals) {
             for row in try benchmarks.first(where: { $0.name == name })!.run(settings) {
                 if json { print(row.json) } else { rows.append(tableRow(row)) }
+                measured.append(row)
             }
         }
         if !json && !rows.isEmpty {
             print(TextTable.render(header: ["kernel", "shape", "variant", "GFLOP/s", "vs naive", "vs peak"], rows: rows))
         }
+        if let references {
+            let text = BenchComparison.render(measured, references, json: json)
+            print(json || text.isEmpty ? text : "\n" + text)
+        }
     }
 
     static func tableRow(_ row: BenchRow) -> [String] {
         [row.kernel, row.shape, row.variant,
-         String(format: "%.2f", row.gflops ?? 0) + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? "")
-             + (row.wordsPerSecond.map { String(format: " (%.0f words/s)", $0) } ?? ""),
-         row.vsNaive.map { String(format: "%.1f×", $0) } ?? "—", String(format: "%.1f%%", (row.vsPeak ?? 0) * 100)]
+         (row.gflops.map { String(format: "%.2f", $0) } ?? "—") + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? "")
+             + (row.wordsPerSecond.map { String(format: " (%.0f words/s)", $0) } ?? "")
+             + (row.tokensPerSecond.map { String(format: " (%.0f tokens/s)", $0) } ?? ""),
+         row.vsNaive.map { String(format: "%.1f×", $0) } ?? "—", row.vsPeak.map { String(format: "%.1f%%", $0 * 100) } ?? "—"]
     }
 }

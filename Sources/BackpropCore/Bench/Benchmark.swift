@@ -24,13 +24,15 @@ public struct BenchRow: Sendable {
     public var vsPeak: Double?
     /// Training throughput for word2vec (tokens per second), when it applies.
     public var wordsPerSecond: Double?
+    /// Generation throughput (tokens per second), when it applies.
+    public var tokensPerSecond: Double?
 
     public init(kernel: String, shape: String, variant: String, gflops: Double? = nil,
                 msPerStep: Double? = nil, vsNaive: Double? = nil, vsPeak: Double? = nil,
-                wordsPerSecond: Double? = nil) {
+                wordsPerSecond: Double? = nil, tokensPerSecond: Double? = nil) {
         self.kernel = kernel; self.shape = shape; self.variant = variant
         self.gflops = gflops; self.msPerStep = msPerStep; self.vsNaive = vsNaive; self.vsPeak = vsPeak
-        self.wordsPerSecond = wordsPerSecond
+        self.wordsPerSecond = wordsPerSecond; self.tokensPerSecond = tokensPerSecond
     }
 
     /// `{"kernel":…,"shape":…,"variant":…,"gflops":…,"vs_naive":…,"vs_peak":…}`
@@ -44,6 +46,7 @@ public struct BenchRow: Sendable {
         if let v = vsNaive { fields.append(("vs_naive", r(v))) }
         if let p = vsPeak { fields.append(("vs_peak", r(p, 10000))) }
         if let w = wordsPerSecond { fields.append(("words_per_second", .number(w.rounded()))) }
+        if let t = tokensPerSecond { fields.append(("tokens_per_second", .number(t.rounded()))) }
         return JSONValue.object(fields).rendered
     }
 }
