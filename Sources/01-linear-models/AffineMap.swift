@@ -22,8 +22,9 @@ public enum Affine {
         _ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>,
         backend: Backend = .simd
     ) throws -> Tensor<T> {
-        let y = try Tensor.matmul(x, weight, .nt, backend: backend)  // [n, out]
-        return try y.addingRowVector(bias, backend: backend)
+        var y = try Tensor.matmul(x, weight, .nt, backend: backend)  // [n, out]
+        try y.addRowVector(bias, backend: backend)  // in place: y is not shared
+        return y
     }
 
     /// The gradients of the loss with respect to x, W and b.

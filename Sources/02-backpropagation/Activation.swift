@@ -31,17 +31,14 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     public func backward(_ dy: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) throws -> Tensor<Scalar> {
         let (x, y) = cache
         try dy.requireSameShape(x, "\(function.name).backward")
-        var dx = dy
         let f = function, k = backend.kernels
-        x.withUnsafeBufferPointer { px in
+        return x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
-                dx.withUnsafeMutableBufferPointer { pd in
-                    guard let d = pd.baseAddress else { return }
-                    k.mapBackward(f, count: pd.count, x: px.baseAddress!, y: py.baseAddress!, dy: UnsafePointer(d), dx: d)
+                dy.freshOutput { pdy, dx, n in  // dx written in full, not copied from dy first
+                    k.mapBackward(f, count: n, x: px.baseAddress!, y: py.baseAddress!, dy: pdy, dx: dx)
                 }
             }
         }
-        return dx
     }
 }
 

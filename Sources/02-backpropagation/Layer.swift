@@ -42,7 +42,7 @@ public final class Parameter<Scalar: TensorScalar>: @unchecked Sendable {
     public func zeroGrad() {
         grad.withUnsafeMutableBufferPointer { g in
             guard let base = g.baseAddress else { return }
-            base.update(repeating: 0, count: g.count)
+            Scalar.fill(base, count: g.count, with: 0)
         }
     }
 }

@@ -52,6 +52,22 @@ public enum GPTBenchmark {
         return Double(count) / seconds
     }
 
+    /// The SIMD rows only (`backprop bench gpt-simd`): the training step and
+    /// cached generation, for profiling and quick before/after comparisons.
+    public static func runSIMD(peakGflops: Double, quick: Bool = false) throws -> [BenchRow] {
+        let config = try babyConfig()
+        let flops = 6 * Double(config.forwardMultiplyAdds(length: config.context)) * 12
+        let simd = try msPerTrainingStep(backend: .simd, batch: 12, minSeconds: quick ? 0 : 3, minRuns: quick ? 1 : 10)
+        let count = quick ? 32 : 256
+        let cached = try generationTokensPerSecond(useKVCache: true, count: count, minRuns: quick ? 1 : 10)
+        return [
+            BenchRow(kernel: "gpt train step", shape: "L4 H4 C128 T64 batch 12 adamw", variant: "simd", gflops: flops / simd / 1e6,
+                     msPerStep: simd, vsPeak: flops / simd / 1e6 / peakGflops),
+            BenchRow(kernel: "gpt generate", shape: "\(count) tokens batch 1 kv-cache", variant: "simd",
+                     msPerStep: 1000 / cached, tokensPerSecond: cached),
+        ]
+    }
+
     public static func run(peakGflops: Double, quick: Bool = false) throws -> [BenchRow] {
         let config = try babyConfig()
         let batch = 12

@@ -60,7 +60,9 @@ public final class LayerNorm<Scalar: TensorScalar>: Layer {
         guard c == width else {
             throw TensorError.shapeMismatch(operation: "LayerNorm", lhs: x.shape, rhs: [n, width], reason: "x needs \(width) features (its last dimension)")
         }
-        var y = [Scalar](repeating: 0, count: n * c), xhat = y, r = [Scalar](repeating: 0, count: n)
+        // Separate buffers (`xhat = y` would share one and copy it on the first write).
+        var y = [Scalar](repeating: 0, count: n * c), xhat = [Scalar](repeating: 0, count: n * c)
+        var r = [Scalar](repeating: 0, count: n)
         let eps = Scalar(epsilon), simd = backend == .simd
         x.scalars.withUnsafeBufferPointer { px in
             gamma.value.scalars.withUnsafeBufferPointer { g in

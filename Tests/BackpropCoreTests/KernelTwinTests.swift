@@ -79,12 +79,21 @@ struct KernelTwinTests {
         }
     }
 
+    /// Taller than wide splits C by row panels, wider than tall by column
+    /// panels (each thread then reads a column slice of op(B) and writes one
+    /// of C, through the leading dimensions); uneven splits, several depth
+    /// blocks (k > KC), several column blocks (n > NC) and more threads than
+    /// panels included.
     @Test("matmul split over threads (forced on small shapes)")
     func matmulThreaded() {
-        for shape in [GemmShape(m: 65, n: 33, k: 129), GemmShape(m: 7, n: 9, k: 5)] {
+        let shapes = [GemmShape(m: 65, n: 33, k: 129), GemmShape(m: 33, n: 65, k: 129), GemmShape(m: 7, n: 9, k: 5),
+                      GemmShape(m: 100, n: 13, k: 300), GemmShape(m: 13, n: 100, k: 300), GemmShape(m: 3, n: 4200, k: 2)]
+        for shape in shapes {
             for layout in MatmulLayout.allCases {
-                checkMatmul(Float.self, shape, layout, threads: 2)
-                checkMatmul(Double.self, shape, layout, threads: 2)
+                for threads in [2, 3] {
+                    checkMatmul(Float.self, shape, layout, threads: threads)
+                    checkMatmul(Double.self, shape, layout, threads: threads)
+                }
             }
         }
     }

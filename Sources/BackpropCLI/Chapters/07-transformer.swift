@@ -13,7 +13,8 @@ extension BookChapter {
         tour: { Chapter7.tour(seed: $0) },
         untrainedFigures: { try Chapter7Figures.untrained() },
         trainedFigures: { try Chapter7Figures.trained() },
-        benchmarks: [Benchmark("gpt") { try GPTBenchmark.run(peakGflops: $0.peakGflops, quick: $0.quick) }],
+        benchmarks: [Benchmark("gpt") { try GPTBenchmark.run(peakGflops: $0.peakGflops, quick: $0.quick) },
+                     Benchmark("gpt-simd", runsByDefault: false) { try GPTBenchmark.runSIMD(peakGflops: $0.peakGflops, quick: $0.quick) }],
         models: [TrainGPTCommand.command],
         commands: [GenerateCommand.command(named: "generate",
                                            summary: "generate text from a char-rnn or GPT checkpoint (KV cache for GPT)")])

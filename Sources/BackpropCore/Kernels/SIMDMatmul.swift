@@ -23,10 +23,12 @@
 // Edge tiles are zero-padded when packed, computed in full into a scratch
 // tile, and only the valid part is written back.
 //
-// Threads: large problems split the MR-row panels of C into one contiguous
-// chunk per core (`concurrentPerform`); the packed B block is shared, packed
-// by all threads first. Problems below `parallelThreshold` multiply-adds
-// (e.g. a 64×256×256 MLP layer) run on the calling thread alone.
+// Threads: large problems split C into one contiguous slice per core, by
+// MR-row panels or, when C is wider than tall, by NR-column panels, in one
+// `concurrentPerform`; each thread runs the blocked loops above on its slice
+// with its own packing buffers (see `gemm`). Problems below
+// `parallelThreshold` multiply-adds (e.g. a 64×256×256 MLP layer) run on the
+// calling thread alone.
 
 import Dispatch
 import Foundation
@@ -85,94 +87,102 @@ enum PackedGEMM {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
     }
 
-    /// The blocked driver (specialised for Float and Double by its callers).
+    /// The driver (specialised for Float and Double by its callers): on one
+    /// thread, the blocked loops of `Serial`; on several, one parallel region
+    /// in which each thread runs those loops on its own slice of C — a
+    /// contiguous range of MR-row panels, or of NR-column panels when C is
+    /// wider than tall — packing both of its operands itself. The operand
+    /// the threads share (op(B) for a row split, op(A) for a column split)
+    /// is thus packed once per thread: extra work of (shared operand)/(m·n·k)
+    /// = 1/m or 1/n of the product, under 1% for the models' shapes, in
+    /// exchange for a single hand-off per product instead of two per
+    /// (column block, depth block) with a barrier between packing and use.
     @inline(__always)
     static func gemm<S: TensorScalar>(
         _ layout: MatmulLayout, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
         accumulate: Bool, nr: Int, threads: Int?
     ) {
-        let kcMax = min(kcBlock, k), mcMax = mcBlock(S.self)
-        let ncMax = min(ncBlock, (n + nr - 1) / nr * nr)
-        let panels = (m + mr - 1) / mr
-        let threads = max(1, min(threads ?? (m * n * k >= parallelThreshold ? cores : 1), panels))
-        let aStride = mcMax * kcMax + mr * nr  // a packed A block, then a scratch tile
-        // Packing buffers come from the shared pool: a fresh allocation of this
-        // size would be returned to the kernel on free and fault on every call.
-        let bBlock = ScratchPool.shared.take(bytes: kcMax * ncMax * MemoryLayout<S>.stride)
-        let aBlock = ScratchPool.shared.take(bytes: threads * aStride * MemoryLayout<S>.stride)
-        let bPack = bBlock.pointer.assumingMemoryBound(to: S.self)
-        let aPacks = aBlock.pointer.assumingMemoryBound(to: S.self)
-        defer {
-            ScratchPool.shared.give(bBlock)
-            ScratchPool.shared.give(aBlock)
+        // Leading dimensions of the stored operands: A is [m, k] (nn, nt) or
+        // [k, m] (tn); B is [k, n] (nn, tn) or [n, k] (nt); C is [m, n].
+        let lda = layout == .tn ? m : k, ldb = layout == .nt ? k : n
+        let rowPanels = (m + mr - 1) / mr, colPanels = (n + nr - 1) / nr
+        let splitColumns = n > m
+        let wanted = threads ?? (m * n * k >= parallelThreshold ? cores : 1)
+        let threads = max(1, min(wanted, splitColumns ? colPanels : rowPanels))
+        let serial = Serial<S>(layout: layout, k: k, lda: lda, ldb: ldb, ldc: n, nr: nr, accumulate: accumulate)
+        if threads == 1 {
+            serial.run(m: m, n: n, a, b, c)
+            return
         }
-        var job = Block(
-            layout: layout, m: m, n: n, k: k, a: a, b: b, c: c, nr: nr, mcMax: mcMax,
-            threads: threads, bPack: bPack, aPacks: aPacks, aStride: aStride)
-        for jc in stride(from: 0, to: n, by: ncMax) {
-            for pc in stride(from: 0, to: k, by: kcMax) {
-                job.jc = jc; job.nc = min(ncMax, n - jc)
-                job.pc = pc; job.kc = min(kcMax, k - pc)
-                job.overwrite = !accumulate && pc == 0
-                if threads == 1 {
-                    job.packB(0)
-                    job.compute(0)
-                } else {
-                    let block = job
-                    DispatchQueue.concurrentPerform(iterations: threads) { block.packB($0) }
-                    DispatchQueue.concurrentPerform(iterations: threads) { block.compute($0) }
-                }
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            if splitColumns {
+                let j0 = colPanels * t / threads * nr, j1 = min(n, colPanels * (t + 1) / threads * nr)
+                guard j0 < j1 else { return }
+                // Columns j0..<j1 of op(B): rows of the stored Bᵀ (nt), or a column offset.
+                serial.run(m: m, n: j1 - j0, a, layout == .nt ? b + j0 * ldb : b + j0, c + j0)
+            } else {
+                let i0 = rowPanels * t / threads * mr, i1 = min(m, rowPanels * (t + 1) / threads * mr)
+                guard i0 < i1 else { return }
+                // Rows i0..<i1 of op(A): columns of the stored Aᵀ (tn), or a row offset.
+                serial.run(m: i1 - i0, n: n, layout == .tn ? a + i0 : a + i0 * lda, b, c + i0 * n)
             }
         }
     }
 
-    /// One (jc, pc) block of the product: everything a thread needs, by value.
-    /// `@unchecked Sendable` because threads share the pointers; they write
-    /// disjoint panels of `bPack`, disjoint rows of C and their own A buffer.
-    struct Block<S: TensorScalar>: @unchecked Sendable {
+    /// The Goto/BLIS loops on one thread for a (slice of a) product whose
+    /// operands have leading dimensions lda, ldb, ldc: everything but the
+    /// slice's m, n and pointers, by value.
+    struct Serial<S: TensorScalar>: @unchecked Sendable {
         let layout: MatmulLayout
-        let m: Int, n: Int, k: Int
-        let a: UnsafePointer<S>, b: UnsafePointer<S>, c: UnsafeMutablePointer<S>
-        let nr: Int, mcMax: Int, threads: Int
-        let bPack: UnsafeMutablePointer<S>, aPacks: UnsafeMutablePointer<S>, aStride: Int
-        var jc = 0, nc = 0, pc = 0, kc = 0, overwrite = true
+        let k: Int, lda: Int, ldb: Int, ldc: Int, nr: Int
+        let accumulate: Bool
 
-        /// Packs thread t's share of the NR-wide panels of B[pc..<pc+kc, jc..<jc+nc].
-        func packB(_ t: Int) {
-            let bPanels = (nc + nr - 1) / nr
-            for q in bPanels * t / threads..<bPanels * (t + 1) / threads {
-                let j0 = q * nr
-                packBPanel(layout, n: n, k: k, b, row: pc, col: jc + j0, kc: kc,
-                           nr: nr, cols: min(nr, nc - j0), bPack + q * kc * nr)
+        func run(m: Int, n: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>) {
+            let kcMax = min(kcBlock, k), mcMax = min(mcBlock(S.self), (m + mr - 1) / mr * mr)
+            let ncMax = min(ncBlock, (n + nr - 1) / nr * nr)
+            // Packing buffers come from the shared pool: a fresh allocation of this
+            // size would be returned to the kernel on free and fault on every call.
+            let bBlock = ScratchPool.shared.take(bytes: kcMax * ncMax * MemoryLayout<S>.stride)
+            let aBlock = ScratchPool.shared.take(bytes: (mcMax * kcMax + mr * nr) * MemoryLayout<S>.stride)
+            defer {
+                ScratchPool.shared.give(bBlock)
+                ScratchPool.shared.give(aBlock)
             }
-        }
-
-        /// Thread t's contiguous chunk of MR-row panels of C, times packed B.
-        func compute(_ t: Int) {
-            let panels = (m + mr - 1) / mr, bPanels = (nc + nr - 1) / nr
-            let lo = panels * t / threads * mr, hi = min(m, panels * (t + 1) / threads * mr)
-            let aPack = aPacks + t * aStride
-            let tile = aPack + mcMax * kc
-            for ic in stride(from: lo, to: hi, by: mcMax) {
-                let mc = min(mcMax, hi - ic)
-                packABlock(layout, m: m, k: k, a, row: ic, col: pc, mc: mc, kc: kc, aPack)
-                for q in 0..<bPanels {
-                    let j0 = q * nr, cols = min(nr, nc - j0)
-                    let bp = UnsafePointer(bPack + q * kc * nr)
-                    for i0 in stride(from: 0, to: mc, by: mr) {
-                        let rows = min(mr, mc - i0)
-                        let ap = UnsafePointer(aPack + i0 * kc)
-                        let cp = c + (ic + i0) * n + jc + j0
-                        if rows == mr && cols == nr {
-                            kernel(kc, ap, bp, cp, n, overwrite)
-                        } else {
-                            // Edge tile: compute all MR×NR, keep the valid part.
-                            kernel(kc, ap, bp, tile, nr, true)
-                            for r in 0..<rows {
-                                for j in 0..<cols {
-                                    let v = tile[r * nr + j]
-                                    cp[r * n + j] = overwrite ? v : cp[r * n + j] + v
+            let bPack = bBlock.pointer.assumingMemoryBound(to: S.self)
+            let aPack = aBlock.pointer.assumingMemoryBound(to: S.self)
+            for jc in stride(from: 0, to: n, by: ncMax) {
+                let nc = min(ncMax, n - jc), bPanels = (nc + nr - 1) / nr
+                for pc in stride(from: 0, to: k, by: kcMax) {
+                    let kc = min(kcMax, k - pc)
+                    let overwrite = !accumulate && pc == 0
+                    for q in 0..<bPanels {
+                        packBPanel(layout, ldb: ldb, b, row: pc, col: jc + q * nr, kc: kc, nr: nr,
+                                   cols: min(nr, nc - q * nr), bPack + q * kc * nr)
+                    }
+                    let tile = aPack + mcMax * kc
+                    for ic in stride(from: 0, to: m, by: mcMax) {
+                        let mc = min(mcMax, m - ic)
+                        packABlock(layout, lda: lda, a, row: ic, col: pc, mc: mc, kc: kc, aPack)
+                        for q in 0..<bPanels {
+                            let j0 = q * nr, cols = min(nr, nc - j0)
+                            let bp = UnsafePointer(bPack + q * kc * nr)
+                            for i0 in stride(from: 0, to: mc, by: mr) {
+                                let rows = min(mr, mc - i0)
+                                let ap = UnsafePointer(aPack + i0 * kc)
+                                let cp = c + (ic + i0) * ldc + jc + j0
+                                if rows == mr && cols == nr {
+                                    kernel(kc, ap, bp, cp, ldc, overwrite)
+                                } else {
+                                    // Edge tile: compute all MR×NR, keep the valid part.
+                                    kernel(kc, ap, bp, tile, nr, true)
+                                    for r in 0..<rows {
+                                        for j in 0..<cols {
+                                            let v = tile[r * nr + j]
+                                            cp[r * ldc + j] = overwrite ? v : cp[r * ldc + j] + v
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -203,7 +213,7 @@ enum PackedGEMM {
     /// scalars of row p of the stored Aᵀ.
     @inline(__always)
     static func packABlock<S: TensorScalar>(
-        _ layout: MatmulLayout, m: Int, k: Int, _ a: UnsafePointer<S>,
+        _ layout: MatmulLayout, lda: Int, _ a: UnsafePointer<S>,
         row: Int, col: Int, mc: Int, kc: Int, _ dst: UnsafeMutablePointer<S>
     ) {
         let mr = Self.mr
@@ -212,14 +222,14 @@ enum PackedGEMM {
             let d = dst + i0 * kc
             if rows < mr { d.update(repeating: 0, count: kc * mr) }
             if layout == .tn {
-                var src = a + col * m + row + i0
+                var src = a + col * lda + row + i0
                 for p in 0..<kc {
                     for r in 0..<rows { d[p * mr + r] = src[r] }
-                    src += m
+                    src += lda
                 }
             } else {
                 for r in 0..<rows {
-                    let src = a + (row + i0 + r) * k + col
+                    let src = a + (row + i0 + r) * lda + col
                     for p in 0..<kc { d[p * mr + r] = src[p] }
                 }
             }
@@ -232,7 +242,7 @@ enum PackedGEMM {
     /// stored Bᵀ, reading `cols` rows sequentially.
     @inline(__always)
     static func packBPanel<S: TensorScalar>(
-        _ layout: MatmulLayout, n: Int, k: Int, _ b: UnsafePointer<S>,
+        _ layout: MatmulLayout, ldb: Int, _ b: UnsafePointer<S>,
         row: Int, col: Int, kc: Int, nr: Int, cols: Int, _ dst: UnsafeMutablePointer<S>
     ) {
         if cols < nr { dst.update(repeating: 0, count: kc * nr) }
@@ -240,20 +250,20 @@ enum PackedGEMM {
             var p0 = 0
             if S.self == Float.self && cols == nr {
                 // Float fast path: 8×8 transposes, two per step of 8 in p.
-                let src = rebind(b + col * k + row, Float.self)
+                let src = rebind(b + col * ldb + row, Float.self)
                 let d = rebindMutable(dst, Float.self)
                 while p0 + 8 <= kc {
-                    transpose8x8(src + p0, k, d + p0 * 16, 16)
-                    transpose8x8(src + 8 * k + p0, k, d + p0 * 16 + 8, 16)
+                    transpose8x8(src + p0, ldb, d + p0 * 16, 16)
+                    transpose8x8(src + 8 * ldb + p0, ldb, d + p0 * 16 + 8, 16)
                     p0 += 8
                 }
             }
             for j in 0..<cols where p0 < kc {
-                let src = b + (col + j) * k + row
+                let src = b + (col + j) * ldb + row
                 for p in p0..<kc { dst[p * nr + j] = src[p] }
             }
         } else {
-            var src = b + row * n + col
+            var src = b + row * ldb + col
             var d = dst
             if cols == nr {
                 // NR = two vectors: copy each row piece with two loads/stores.
@@ -263,12 +273,12 @@ enum PackedGEMM {
                     t.storeBytes(of: s.loadUnaligned(as: S.Vector.self), as: S.Vector.self)
                     t.storeBytes(of: s.loadUnaligned(fromByteOffset: half, as: S.Vector.self),
                                  toByteOffset: half, as: S.Vector.self)
-                    src += n; d += nr
+                    src += ldb; d += nr
                 }
             } else {
                 for _ in 0..<kc {
                     d.update(from: src, count: cols)
-                    src += n; d += nr
+                    src += ldb; d += nr
                 }
             }
         }

@@ -37,7 +37,7 @@ public struct Tensor<Scalar: TensorScalar>: Equatable, Sendable {
     public init(shape: [Int], repeating value: Scalar) throws {
         try Tensor.validate(shape: shape)
         self._shape = shape
-        self.scalars = Array(repeating: value, count: shape.reduce(1, *))
+        self.scalars = Scalar.array(repeating: value, count: shape.reduce(1, *))
     }
 
     /// Creates a tensor of zeros.

@@ -16,19 +16,21 @@ extension Tensor {
         backend: Backend = .simd
     ) throws -> Tensor {
         let (m, n, k) = try matmulDimensions(a, b, layout)
-        var c = Tensor(uncheckedShape: [m, n], scalars: Array(repeating: 0, count: m * n))
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    guard let ca = pc.baseAddress, m * n > 0 else { return }
-                    if k == 0 { return }
+        // The product overwrites every element (accumulate: false), so the
+        // storage starts uninitialised; k = 0 is the empty sum, zero.
+        let scalars = [Scalar](unsafeUninitializedCapacity: m * n) { pc, initialized in
+            initialized = m * n
+            guard let ca = pc.baseAddress, m * n > 0 else { return }
+            if k == 0 { Scalar.fill(ca, count: m * n, with: 0); return }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
                     backend.kernels.matmul(
                         layout, m: m, n: n, k: k, pa.baseAddress!, pb.baseAddress!, ca,
                         accumulate: false)
                 }
             }
         }
-        return c
+        return Tensor(uncheckedShape: [m, n], scalars: scalars)
     }
 
     /// Checks that two matrices can be multiplied in `layout`; returns (m, n, k).
@@ -71,16 +73,37 @@ extension Tensor {
         return out
     }
 
+    /// A tensor of this shape whose every element `body` writes: it receives
+    /// self's elements, the fresh (uninitialised) output and the count. Used
+    /// by out-of-place operations so they need not copy self first (a copy
+    /// the operation would overwrite anyway).
+    @inlinable
+    public func freshOutput(_ body: (UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int) -> Void) -> Tensor {
+        let n = count
+        let out = [Scalar](unsafeUninitializedCapacity: n) { po, initialized in
+            initialized = n
+            guard let o = po.baseAddress else { return }
+            withUnsafeBufferPointer { px in body(px.baseAddress!, o, n) }
+        }
+        return Tensor(uncheckedShape: shape, scalars: out)
+    }
+
     /// The elementwise sum of two tensors of equal shape.
     @inlinable
     public func adding(_ other: Tensor, backend: Backend = .simd) throws -> Tensor {
-        try combined(with: other, "add") { o, x, n in backend.kernels.add(count: n, UnsafePointer(o), x, o) }
+        try requireSameShape(other, "add")
+        return other.withUnsafeBufferPointer { py in
+            freshOutput { x, o, n in backend.kernels.add(count: n, x, py.baseAddress!, o) }
+        }
     }
 
     /// The elementwise (Hadamard) product of two tensors of equal shape.
     @inlinable
     public func multiplying(_ other: Tensor, backend: Backend = .simd) throws -> Tensor {
-        try combined(with: other, "multiply") { o, x, n in backend.kernels.multiply(count: n, UnsafePointer(o), x, o) }
+        try requireSameShape(other, "multiply")
+        return other.withUnsafeBufferPointer { py in
+            freshOutput { x, o, n in backend.kernels.multiply(count: n, x, py.baseAddress!, o) }
+        }
     }
 
     /// self + α·x, for tensors of equal shape (the `axpy` of BLAS).
@@ -103,12 +126,7 @@ extension Tensor {
     /// f applied to every element.
     @inlinable
     public func mapped(_ f: UnaryFunction, backend: Backend = .simd) -> Tensor {
-        var out = self
-        out.withUnsafeMutableBufferPointer { po in
-            guard let o = po.baseAddress else { return }
-            backend.kernels.map(f, count: count, UnsafePointer(o), o)
-        }
-        return out
+        freshOutput { x, o, n in backend.kernels.map(f, count: n, x, o) }
     }
 
     /// A matrix [rows, cols] with the vector `v` [cols] added to every row.
@@ -128,6 +146,24 @@ extension Tensor {
             }
         }
         return out
+    }
+
+    /// Adds the vector `v` [cols] to every row of this matrix [rows, cols], in
+    /// place (no copy when the storage is not shared, e.g. a fresh product).
+    @inlinable
+    public mutating func addRowVector(_ v: Tensor, backend: Backend = .simd) throws {
+        let (rows, cols) = try matrixShape("addRowVector")
+        guard v.shape == [cols] else {
+            throw TensorError.shapeMismatch(
+                operation: "addRowVector", lhs: shape, rhs: v.shape,
+                reason: "the vector must have \(cols) elements, one per column")
+        }
+        withUnsafeMutableBufferPointer { po in
+            v.withUnsafeBufferPointer { pv in
+                guard let o = po.baseAddress, let vp = pv.baseAddress else { return }
+                backend.kernels.addRowVector(rows: rows, cols: cols, vp, o)
+            }
+        }
     }
 
     /// The sum of each row of a matrix: [rows, cols] → [rows].
