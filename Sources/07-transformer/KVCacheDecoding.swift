@@ -86,23 +86,74 @@ public struct GPTDecoder<Scalar: TensorScalar> {
         }
         if s != start {       // the window slid: refill the cache from its new start
             start = s
-            cache.reset()
-            var logits: [Scalar] = []
-            for t in tokens[s..<n] { logits = try model.decodeStep(t, cache: &cache) }
-            return logits
+            return try model.prefill(Array(tokens[s..<n]), cache: &cache)
         }
         return try model.decodeStep(token, cache: &cache)
     }
 
-    /// Appends several tokens; returns the logits after the last one.
-    public mutating func append(contentsOf tokens: [Int]) throws -> [Scalar] {
+    /// Appends several tokens; returns the logits after the last one. With
+    /// the cache, an empty cache or a slid window is filled by one batched
+    /// pass over the window (`prefill`), not token by token.
+    public mutating func append(contentsOf newTokens: [Int]) throws -> [Scalar] {
+        guard usesKVCache, !newTokens.isEmpty else {
+            var logits: [Scalar] = []
+            for t in newTokens { logits = try append(t) }
+            return logits
+        }
+        for t in newTokens where t < 0 || t >= model.config.vocabulary.count {
+            throw TextError.tokenOutOfRange(t, vocabularySize: model.config.vocabulary.count)
+        }
+        let n = tokens.count + newTokens.count, s = Self.windowStart(n, context: model.config.context)
+        if s != start || cache.count == 0 {
+            tokens.append(contentsOf: newTokens)
+            start = s
+            return try model.prefill(Array(tokens[s..<n]), cache: &cache)
+        }
         var logits: [Scalar] = []
-        for t in tokens { logits = try append(t) }
+        for t in newTokens { logits = try append(t) }
         return logits
     }
 }
 
 extension GPT {
+    /// Fills the cache with `window` (positions 0..<window.count, at most the
+    /// context) by one batched forward pass, and returns the logits [V] after
+    /// its last token. The keys and values are read from each block's
+    /// attention cache (qkv, columns C..<3C), so they are the very numbers
+    /// `decodeStep` would have stored, computed by matrix products over all
+    /// rows at once instead of one matrix-vector product per token: a refill
+    /// after the window slides costs about as much as a few decoding steps,
+    /// not T/2 of them. A block whose attention was replaced (exercise 7.5)
+    /// keeps no qkv of the library's kind; the window is then fed step by step.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func prefill(_ window: [Int], cache: inout KVCache<Scalar>) throws -> [Scalar] {
+        precondition(!window.isEmpty && window.count <= config.context, "prefill: the window must fit the context")
+        cache.reset()
+        if blocks.contains(where: { $0.attention.replacement != nil }) {
+            var logits: [Scalar] = []
+            for t in window { logits = try decodeStep(t, cache: &cache) }
+            return logits
+        }
+        let n = window.count, c = config.width, v = config.vocabulary.count
+        let (logits, forwardCache) = try forward(window, batch: 1, length: n, mode: .inference)
+        for (l, blockCache) in forwardCache.blocks.enumerated() {
+            guard case .library(let attention) = blockCache.attention.attention else { continue }
+            attention.qkv.withUnsafeBufferPointer { qkv in
+                cache.keys[l].withUnsafeMutableBufferPointer { keys in
+                    cache.values[l].withUnsafeMutableBufferPointer { values in
+                        for t in 0..<n {
+                            (keys.baseAddress! + t * c).update(from: qkv.baseAddress! + t * 3 * c + c, count: c)
+                            (values.baseAddress! + t * c).update(from: qkv.baseAddress! + t * 3 * c + 2 * c, count: c)
+                        }
+                    }
+                }
+            }
+        }
+        cache.count = n
+        return Array(logits.scalars[((n - 1) * v)...])
+    }
+
     /// One token at position `cache.count` through the model, reading and
     /// extending the cache; returns logits [V].
     @_specialize(where Scalar == Float)
@@ -125,19 +176,18 @@ extension GPT {
             var attended = [Scalar](repeating: 0, count: c)                               // [C]
             cache.keys[l].withUnsafeBufferPointer { kp in
                 cache.values[l].withUnsafeBufferPointer { vp in
-                    for h in 0..<heads {
-                        var m = -Scalar.infinity
-                        for j in 0...position {                                           // sⱼ = q·kⱼ/√d
-                            var dot: Scalar = 0
-                            for e in 0..<d { dot += qkv[h * d + e] * kp[j * c + h * d + e] }
-                            scores[j] = dot * scale
-                            m = max(m, scores[j])
-                        }
-                        var total: Scalar = 0
-                        for j in 0...position { scores[j] = Scalar.exp(scores[j] - m); total += scores[j] }
-                        for j in 0...position {                                           // a = Σⱼ pⱼ vⱼ
-                            let p = scores[j] / total
-                            for e in 0..<d { attended[h * d + e] += p * vp[j * c + h * d + e] }
+                    qkv.withUnsafeBufferPointer { q in
+                        scores.withUnsafeMutableBufferPointer { sp in
+                            attended.withUnsafeMutableBufferPointer { ap in
+                                let rows = (q: q.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!)
+                                if backend == .simd && d % Scalar.Vector.scalarCount == 0 {
+                                    DecodeAttention.simd(rows, count: position + 1, width: c, heads: heads, scale: scale,
+                                                         scores: sp.baseAddress!, out: ap.baseAddress!)
+                                } else {
+                                    DecodeAttention.naive(rows, count: position + 1, width: c, heads: heads, scale: scale,
+                                                          scores: sp.baseAddress!, out: ap.baseAddress!)
+                                }
+                            }
                         }
                     }
                 }
@@ -217,6 +267,10 @@ enum RowProjection {
         return try Tensor(shape: [1, layer.outputs], scalars: matvec(x.scalars, layer.weight.value.scalars, bias: layer.bias.value.scalars))
     }
 
+    /// y = W x (+ b) for W [out, n] row-major. Four rows at a time, two
+    /// vector accumulators each: eight independent FMA chains (enough to
+    /// cover the FMA latency of 4 cycles on two pipes), and each load of x
+    /// serves four rows. One horizontal sum per row, after its loop.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func matvec<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?) -> [T] {
@@ -225,22 +279,113 @@ enum RowProjection {
         x.withUnsafeBufferPointer { px in
             w.withUnsafeBufferPointer { pw in
                 y.withUnsafeMutableBufferPointer { py in
-                    let wv = T.Vector.scalarCount, full = n - n % (2 * wv)
-                    for o in 0..<out {
+                    let x = px.baseAddress!, wv = T.Vector.scalarCount, full = n - n % (2 * wv)
+                    var o = 0
+                    while o + 4 <= out {
+                        let r0 = pw.baseAddress! + o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
+                        var a0 = T.Vector(), b0 = T.Vector(), a1 = T.Vector(), b1 = T.Vector()
+                        var a2 = T.Vector(), b2 = T.Vector(), a3 = T.Vector(), b3 = T.Vector()
+                        var j = 0
+                        while j < full {
+                            let x0 = SIMDKernels.load(x, j), x1 = SIMDKernels.load(x, j + wv)
+                            a0.addProduct(SIMDKernels.load(r0, j), x0); b0.addProduct(SIMDKernels.load(r0, j + wv), x1)
+                            a1.addProduct(SIMDKernels.load(r1, j), x0); b1.addProduct(SIMDKernels.load(r1, j + wv), x1)
+                            a2.addProduct(SIMDKernels.load(r2, j), x0); b2.addProduct(SIMDKernels.load(r2, j + wv), x1)
+                            a3.addProduct(SIMDKernels.load(r3, j), x0); b3.addProduct(SIMDKernels.load(r3, j + wv), x1)
+                            j += 2 * wv
+                        }
+                        var s0 = (a0 + b0).sum(), s1 = (a1 + b1).sum(), s2 = (a2 + b2).sum(), s3 = (a3 + b3).sum()
+                        while j < n {
+                            s0 += r0[j] * x[j]; s1 += r1[j] * x[j]; s2 += r2[j] * x[j]; s3 += r3[j] * x[j]
+                            j += 1
+                        }
+                        py[o] += s0; py[o + 1] += s1; py[o + 2] += s2; py[o + 3] += s3
+                        o += 4
+                    }
+                    while o < out {
                         let row = pw.baseAddress! + o * n
                         var a = T.Vector(), b = T.Vector(), j = 0
                         while j < full {
-                            a.addProduct(SIMDKernels.load(row, j), SIMDKernels.load(px.baseAddress!, j))
-                            b.addProduct(SIMDKernels.load(row, j + wv), SIMDKernels.load(px.baseAddress!, j + wv))
+                            a.addProduct(SIMDKernels.load(row, j), SIMDKernels.load(x, j))
+                            b.addProduct(SIMDKernels.load(row, j + wv), SIMDKernels.load(x, j + wv))
                             j += 2 * wv
                         }
                         var s = (a + b).sum()
-                        while j < n { s += row[j] * px[j]; j += 1 }
+                        while j < n { s += row[j] * x[j]; j += 1 }
                         py[o] += s
+                        o += 1
                     }
                 }
             }
         }
         return y
+    }
+}
+
+/// One query row attending over the cached keys and values of every head:
+/// for head h, sⱼ = q·kⱼ/√d (j < count), p = softmax(s), out_h = Σⱼ pⱼ vⱼ.
+/// `rows.q` is the step's qkv row (queries in columns 0..<C); keys and values
+/// are [count, C] rows of the cache. `out` must start at zero.
+enum DecodeAttention {
+    typealias Rows<T> = (q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>)
+
+    /// The loops of the formulas, one scalar at a time.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func naive<T: TensorScalar>(_ rows: Rows<T>, count: Int, width c: Int, heads: Int, scale: T,
+                                        scores: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>) {
+        let d = c / heads
+        for h in 0..<heads {
+            var m = -T.infinity
+            for j in 0..<count {                                           // sⱼ = q·kⱼ/√d
+                var dot: T = 0
+                for e in 0..<d { dot += rows.q[h * d + e] * rows.k[j * c + h * d + e] }
+                scores[j] = dot * scale
+                m = max(m, scores[j])
+            }
+            var total: T = 0
+            for j in 0..<count { scores[j] = T.exp(scores[j] - m); total += scores[j] }
+            for j in 0..<count {                                           // out = Σⱼ pⱼ vⱼ
+                let p = scores[j] / total
+                for e in 0..<d { out[h * d + e] += p * rows.v[j * c + h * d + e] }
+            }
+        }
+    }
+
+    /// The same with vectors along the head's d features (d a multiple of
+    /// the vector width): each score is d/w FMAs and one horizontal sum; the
+    /// softmax is the kernel set's vector one; the weighted sum keeps one
+    /// accumulator per vector of d, two positions per iteration.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func simd<T: TensorScalar>(_ rows: Rows<T>, count: Int, width c: Int, heads: Int, scale: T,
+                                       scores: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>) {
+        let d = c / heads, w = T.Vector.scalarCount
+        for h in 0..<heads {
+            let q = rows.q + h * d
+            for j in 0..<count {
+                let k = rows.k + j * c + h * d
+                var a = T.Vector(), b = T.Vector(), e = 0
+                while e + 2 * w <= d {
+                    a.addProduct(SIMDKernels.load(q, e), SIMDKernels.load(k, e))
+                    b.addProduct(SIMDKernels.load(q, e + w), SIMDKernels.load(k, e + w))
+                    e += 2 * w
+                }
+                if e < d { a.addProduct(SIMDKernels.load(q, e), SIMDKernels.load(k, e)) }
+                scores[j] = (a + b).sum() * scale
+            }
+            SIMDKernels.softmaxRows(rows: 1, cols: count, UnsafePointer(scores), scores)
+            for e in stride(from: 0, to: d, by: w) {
+                var a = T.Vector(), b = T.Vector(), j = 0
+                let v = rows.v + h * d + e
+                while j + 1 < count {
+                    a.addProduct(T.Vector(repeating: scores[j]), SIMDKernels.load(v, j * c))
+                    b.addProduct(T.Vector(repeating: scores[j + 1]), SIMDKernels.load(v, (j + 1) * c))
+                    j += 2
+                }
+                if j < count { a.addProduct(T.Vector(repeating: scores[j]), SIMDKernels.load(v, j * c)) }
+                SIMDKernels.store(a + b, out + h * d, e)
+            }
+        }
     }
 }

@@ -180,6 +180,35 @@ func tinyModel(_ f: Fixture, backend: Backend, bias: Bool) throws -> GPT<Double>
         #expect(maxRelativeDifference(Tensor(Array(logits.scalars[(7 * 7)...])), Tensor(full[7])) < 1e-12)
     }
 
+    /// The batched refill must store the keys and values that token-by-token
+    /// decoding stores, and give the same logits; a prompt appended at once
+    /// must give the logits of appending it token by token.
+    @Test("Prefill fills the cache as decoding step by step does", arguments: [Backend.naive, .simd])
+    func prefillMatchesSteps(backend: Backend) throws {
+        let model = try Self.model(backend: backend)
+        let window = [3, 1, 4, 1, 5, 2, 6]
+        var stepped = KVCache<Double>(layers: 2, context: 8, width: 8), filled = stepped
+        var last: [Double] = []
+        for t in window { last = try model.decodeStep(t, cache: &stepped) }
+        let prefilled = try model.prefill(window, cache: &filled)
+        #expect(filled.count == window.count && stepped.count == window.count)
+        for l in 0..<2 {
+            let rows = window.count * 8
+            #expect(maxRelativeDifference(Tensor(Array(filled.keys[l][..<rows])), Tensor(Array(stepped.keys[l][..<rows]))) < 1e-12)
+            #expect(maxRelativeDifference(Tensor(Array(filled.values[l][..<rows])), Tensor(Array(stepped.values[l][..<rows]))) < 1e-12)
+        }
+        #expect(maxRelativeDifference(Tensor(prefilled), Tensor(last)) < 1e-12)
+        // A 20-token prompt at once (it outgrows the context of 8) against one token at a time.
+        let prompt = (0..<20).map { ($0 * 5 + 1) % 7 }
+        var whole = GPTDecoder(model: model), single = GPTDecoder(model: model)
+        let a = try whole.append(contentsOf: prompt)
+        var b: [Double] = []
+        for t in prompt { b = try single.append(t) }
+        #expect(maxRelativeDifference(Tensor(a), Tensor(b)) < 1e-12)
+        #expect(whole.start == single.start && whole.tokens == single.tokens)
+        #expect(throws: TextError.self) { _ = try whole.append(contentsOf: [1, 99]) }
+    }
+
     @Test("The sliding window: start 0 until the context is full, then multiples of half the context")
     func windowStart() {
         let starts = (1...20).map { GPTDecoder<Float>.windowStart($0, context: 8) }
