@@ -20,10 +20,11 @@
 // backward pass".
 //
 // Twins. `naive*` loop over (b, h, i, j) with an explicit score row and
-// mirror the formulas. `simd*` split the heads into contiguous [T, d]
-// blocks, multiply with the core's packed GEMM (`SIMDKernels.matmul`), apply
-// a fused scale-free masked softmax (the 1/√d is folded into Q when it is
-// gathered) with the vector exp, and split the B·H blocks over the cores.
+// mirror the formulas. `simd*` (CausalAttention+SIMD.swift) copy each
+// head's operands into zero-padded blocks, multiply them in 6×16 register
+// tiles that skip what the mask makes zero, apply a fused masked softmax
+// (the 1/√d is folded into Q when it is copied) with the vector exp, and
+// split the B·H pairs over the cores.
 
 import BackpropCore
 import Foundation
@@ -153,88 +154,6 @@ public enum CausalAttention {
             }
         }
     }
-
-    // MARK: SIMD twin
-
-    /// Copies head h of part (0 q, 1 k, 2 v) of batch row-block b into
-    /// a contiguous [T, d] block, multiplied by `factor`.
-    @inline(__always)
-    static func gather<T: TensorScalar>(
-        _ s: AttentionShape, _ qkv: UnsafePointer<T>, part: Int, b: Int, h: Int, factor: T, into out: UnsafeMutablePointer<T>
-    ) {
-        let (tl, c, d) = (s.length, s.width, s.headWidth)
-        for t in 0..<tl {
-            let src = qkv + (b * tl + t) * 3 * c + part * c + h * d, dst = out + t * d
-            if factor == 1 { dst.update(from: src, count: d) } else { for e in 0..<d { dst[e] = src[e] * factor } }
-        }
-    }
-
-    /// Adds (or copies) a contiguous [T, d] block into head h of a [B·T, stride] matrix at column offset `column`.
-    @inline(__always)
-    static func scatter<T: TensorScalar>(
-        _ s: AttentionShape, _ block: UnsafePointer<T>, into m: UnsafeMutablePointer<T>, stride: Int, column: Int, b: Int, factor: T = 1
-    ) {
-        let (tl, d) = (s.length, s.headWidth)
-        for t in 0..<tl {
-            let dst = m + (b * tl + t) * stride + column, src = block + t * d
-            if factor == 1 { dst.update(from: src, count: d) } else { for e in 0..<d { dst[e] = src[e] * factor } }
-        }
-    }
-
-    static func simdForward<T: TensorScalar>(
-        _ s: AttentionShape, _ qkv: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ p: UnsafeMutablePointer<T>
-    ) {
-        let (tl, d, heads) = (s.length, s.headWidth, s.heads)
-        let pairs = s.batch * heads
-        let scale = 1 / T(d).squareRoot()
-        nonisolated(unsafe) let (qkv, y, p) = (qkv, y, p)
-        SIMDParallel.forEachChunk(rows: pairs, chunks: pairs >= 2 ? SIMDParallel.cores : 1) { lo, hi in
-            let buffer = UnsafeMutablePointer<T>.allocate(capacity: 4 * tl * d)
-            defer { buffer.deallocate() }
-            let q = buffer, k = buffer + tl * d, v = k + tl * d, o = v + tl * d
-            for pair in lo..<hi {
-                let (b, h) = (pair / heads, pair % heads)
-                gather(s, qkv, part: 0, b: b, h: h, factor: scale, into: q)   // Q/√d [T, d]
-                gather(s, qkv, part: 1, b: b, h: h, factor: 1, into: k)       // K [T, d]
-                gather(s, qkv, part: 2, b: b, h: h, factor: 1, into: v)       // V [T, d]
-                let pb = p + pair * tl * tl
-                SIMDKernels.matmul(.nt, m: tl, n: tl, k: d, q, k, pb, accumulate: false)  // S = QKᵀ/√d [T, T]
-                for i in 0..<tl { MaskedSoftmax.row(pb + i * tl, valid: i + 1, count: tl) }
-                SIMDKernels.matmul(.nn, m: tl, n: d, k: tl, pb, v, o, accumulate: false)  // Y = PV [T, d]
-                scatter(s, o, into: y, stride: s.width, column: h * d, b: b)
-            }
-        }
-    }
-
-    static func simdBackward<T: TensorScalar>(
-        _ s: AttentionShape, _ dy: UnsafePointer<T>, _ qkv: UnsafePointer<T>, _ p: UnsafePointer<T>, _ dqkv: UnsafeMutablePointer<T>
-    ) {
-        let (tl, d, heads, c) = (s.length, s.headWidth, s.heads, s.width)
-        let pairs = s.batch * heads
-        let scale = 1 / T(d).squareRoot()
-        nonisolated(unsafe) let (dy, qkv, p, dqkv) = (dy, qkv, p, dqkv)
-        SIMDParallel.forEachChunk(rows: pairs, chunks: pairs >= 2 ? SIMDParallel.cores : 1) { lo, hi in
-            let buffer = UnsafeMutablePointer<T>.allocate(capacity: 5 * tl * d + tl * tl)
-            defer { buffer.deallocate() }
-            let q = buffer, k = q + tl * d, v = k + tl * d, g = v + tl * d, out = g + tl * d, ds = out + tl * d
-            for pair in lo..<hi {
-                let (b, h) = (pair / heads, pair % heads)
-                gather(s, qkv, part: 0, b: b, h: h, factor: scale, into: q)  // Q/√d
-                gather(s, qkv, part: 1, b: b, h: h, factor: 1, into: k)
-                gather(s, qkv, part: 2, b: b, h: h, factor: 1, into: v)
-                for t in 0..<tl { (g + t * d).update(from: dy + (b * tl + t) * c + h * d, count: d) }  // dY [T, d]
-                let pb = p + pair * tl * tl
-                SIMDKernels.matmul(.tn, m: tl, n: d, k: tl, pb, g, out, accumulate: false)     // dV = PᵀdY
-                scatter(s, out, into: dqkv, stride: 3 * c, column: 2 * c + h * d, b: b)
-                SIMDKernels.matmul(.nt, m: tl, n: tl, k: d, g, v, ds, accumulate: false)       // dP = dY Vᵀ
-                for i in 0..<tl { MaskedSoftmax.backwardRow(pb + i * tl, ds + i * tl, valid: i + 1, count: tl) }  // dS
-                SIMDKernels.matmul(.nn, m: tl, n: d, k: tl, ds, k, out, accumulate: false)     // dS K
-                scatter(s, out, into: dqkv, stride: 3 * c, column: h * d, b: b, factor: scale)  // dQ = dS K/√d
-                SIMDKernels.matmul(.tn, m: tl, n: d, k: tl, ds, q, out, accumulate: false)     // dK = dSᵀ Q/√d
-                scatter(s, out, into: dqkv, stride: 3 * c, column: c + h * d, b: b)
-            }
-        }
-    }
 }
 
 /// The fused, numerically stable, masked softmax of one score row, and its backward.
@@ -260,7 +179,11 @@ enum MaskedSoftmax {
     static func rowFloat(_ r: UnsafeMutablePointer<Float>, valid: Int) {
         let full = valid & ~7
         var mv = SIMD8<Float>(repeating: -.infinity), j = 0
-        while j < full { mv = pointwiseMax(mv, SIMDKernels.load(r, j)); j += 8 }
+        while j < full {  // compare-and-select (vmaxps); `pointwiseMax` is not inlined here
+            let x = SIMDKernels.load(r, j)
+            mv = mv.replacing(with: x, where: x .> mv)
+            j += 8
+        }
         var m = mv.max()
         while j < valid { m = max(m, r[j]); j += 1 }
         let shift = SIMD8<Float>(repeating: m)

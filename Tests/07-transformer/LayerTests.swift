@@ -50,9 +50,13 @@ func weightedSum(_ y: [Double], _ r: [Double]) -> Double { zip(y, r).reduce(0) {
         #expect(maxRelativeDifference(Tensor(dqkv), Tensor(try f.tensor("dqkv").scalars)) < 1e-12)
     }
 
-    @Test("Naive and SIMD attention agree in Float (forward and backward), with T not a multiple of 8")
-    func twinsAgree() throws {
-        let s = AttentionShape(batch: 3, length: 13, heads: 4, width: 32)
+    /// The SIMD twin pads rows to a multiple of 6 and T, d to the 16-wide
+    /// tile: T = 13 (neither), 64 with d = 32 (the baby GPT: both exact),
+    /// 7 with d = 5 (a tile wider than the head), 1 (a single position).
+    @Test("Naive and SIMD attention agree in Float (forward and backward), with T not a multiple of 8",
+          arguments: [AttentionShape(batch: 3, length: 13, heads: 4, width: 32), AttentionShape(batch: 2, length: 64, heads: 4, width: 128),
+                      AttentionShape(batch: 2, length: 7, heads: 4, width: 20), AttentionShape(batch: 3, length: 1, heads: 2, width: 16)])
+    func twinsAgree(_ s: AttentionShape) throws {
         let qkv = randomTensor([s.rows, 3 * s.width], seed: 614, scale: 2).scalars.map(Float.init)
         let dy = randomTensor([s.rows, s.width], seed: 615).scalars.map(Float.init)
         let a = CausalAttention.forward(qkv, shape: s, backend: .naive)
