@@ -18,10 +18,22 @@ public final class Activation<Scalar: TensorScalar>: Layer {
         self.backend = backend
     }
 
-    /// The cache is (x, y): sigmoid and tanh take f′ from y, the others from x.
+    /// The cache is (x, y): sigmoid and tanh take f′ from y, the others from
+    /// x — except the GELUs, whose derivative shares most of the function's
+    /// work: for them the forward pass computes f′(x) alongside y and the
+    /// cache is (f′(x), y), so backward only multiplies
+    /// (BackpropCore/Kernels/MapWithDerivative.swift).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) {
+        if function.derivativeInForward {
+            let f = function, k = backend.kernels
+            var derivative = try Tensor<Scalar>(shape: x.shape, repeating: 0)
+            let y = x.freshOutput { px, py, n in
+                derivative.withUnsafeMutableBufferPointer { pd in k.mapWithDerivative(f, count: n, px, py, pd.baseAddress!) }
+            }
+            return (y, (derivative, y))
+        }
         let y = x.mapped(function, backend: backend)
         return (y, (x, y))
     }
@@ -32,6 +44,9 @@ public final class Activation<Scalar: TensorScalar>: Layer {
         let (x, y) = cache
         try dy.requireSameShape(x, "\(function.name).backward")
         let f = function, k = backend.kernels
+        if f.derivativeInForward {  // cache.0 holds f′(x) (see forward)
+            return try dy.multiplying(x, backend: backend)
+        }
         return x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
                 dy.freshOutput { pdy, dx, n in  // dx written in full, not copied from dy first

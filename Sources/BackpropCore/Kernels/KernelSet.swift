@@ -128,6 +128,12 @@ public protocol KernelSet: Sendable {
         _ f: UnaryFunction, count: Int, x: UnsafePointer<T>, y: UnsafePointer<T>,
         dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>)
 
+    /// y ← f(x) and derivative ← f′(x) in one pass (MapWithDerivative.swift):
+    /// for functions with `derivativeInForward`, whose f′ shares f's work.
+    static func mapWithDerivative<T: TensorScalar>(
+        _ f: UnaryFunction, count: Int, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
+        _ derivative: UnsafeMutablePointer<T>)
+
     /// The backward pass of row softmax Y = softmax(X):
     /// dX[i, j] = Y[i, j]·(dY[i, j] − Σₖ dY[i, k]·Y[i, k]). dx may alias dy.
     static func softmaxRowsBackward<T: TensorScalar>(
