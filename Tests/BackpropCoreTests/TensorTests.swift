@@ -67,3 +67,24 @@ import Testing
         }
     }
 }
+
+/// Tensor.isFinite (checked on every gradient of every training step) sums
+/// x − x in four vector accumulators: one NaN or ±∞ anywhere — in the
+/// vector body or the scalar tail, Float or Double — must make it false.
+@Suite struct TensorIsFiniteTests {
+    @Test("one non-finite value anywhere is found", arguments: [Float.nan, .infinity, -.infinity])
+    func findsNonFinite(_ bad: Float) throws {
+        for count in [1, 7, 31, 32, 33, 100] {
+            #expect(try Tensor<Float>(shape: [count], repeating: 1e30).isFinite)
+            for position in Set([0, count / 2, count - 1]) {
+                var f = try Tensor<Float>(shape: [count], repeating: 2)
+                f.scalars[position] = bad
+                #expect(!f.isFinite, "Float n = \(count), at \(position)")
+                var d = try Tensor<Double>(shape: [count], repeating: 2)
+                d.scalars[position] = Double(bad)
+                #expect(!d.isFinite, "Double n = \(count), at \(position)")
+            }
+        }
+        #expect(try Tensor<Float>(shape: [0], repeating: 0).isFinite)
+    }
+}

@@ -255,8 +255,21 @@ extension Tensor {
         scalars.withUnsafeBufferPointer { p in
             // x − x is 0 for finite x and NaN for NaN or ±∞; the sum of these
             // is 0 exactly when all are finite, and the loop has no branches.
-            var acc: Scalar = 0
-            for x in p { acc += x - x }
+            // Four vector accumulators: a scalar sum is one dependent add per
+            // element (latency-bound: ~90 µs for the MLP's 85k gradients,
+            // checked every step).
+            guard let base = p.baseAddress else { return true }
+            let n = p.count, w = Scalar.Vector.scalarCount
+            var a = Scalar.Vector(), b = Scalar.Vector(), c = Scalar.Vector(), d = Scalar.Vector()
+            var i = 0
+            while i + 4 * w <= n {
+                let x0 = SIMDKernels.load(base, i), x1 = SIMDKernels.load(base, i + w)
+                let x2 = SIMDKernels.load(base, i + 2 * w), x3 = SIMDKernels.load(base, i + 3 * w)
+                a += x0 - x0; b += x1 - x1; c += x2 - x2; d += x3 - x3
+                i += 4 * w
+            }
+            var acc = ((a + b) + (c + d)).sum()
+            while i < n { acc += p[i] - p[i]; i += 1 }
             return acc == 0
         }
     }
