@@ -60,24 +60,28 @@ extension SIMDKernels {
         ones.withUnsafeBufferPointer { mapBackward(f, count: count, x: x, y: UnsafePointer(y), dy: $0.baseAddress!, dx: derivative) }
     }
 
+    /// (x·Φ(x), Φ(x) + x·φ(x)): `VectorMath.gelu` and `geluDerivative` with
+    /// their shared part computed once (the same operations, so the same bits).
+    @_transparent
+    static func geluAndDerivative(_ v: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
+        let (cdf, gauss) = VectorMath.normalCDFAndGauss(v)
+        return (v * cdf, cdf.addingProduct(v * 0.398_942_280_401_432_7, gauss))
+    }
+
     /// y = x·Φ(x), d = Φ(x) + x·φ(x), sharing Φ and e^(−x²/2); two vectors
     /// per iteration so their long dependency chains overlap.
     @inline(never)
     static func geluWithDerivative(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>) {
-        @inline(__always) func both(_ v: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
-            let (cdf, gauss) = VectorMath.normalCDFAndGauss(v)
-            return (v * cdf, cdf.addingProduct(v * 0.398_942_280_401_432_7, gauss))
-        }
         var i = 0
         while i + 16 <= n {
-            let (ya, da) = both(load(x, i)), (yb, db) = both(load(x, i + 8))
+            let (ya, da) = geluAndDerivative(load(x, i)), (yb, db) = geluAndDerivative(load(x, i + 8))
             store(ya, y, i); store(yb, y, i + 8)
             store(da, d, i); store(db, d, i + 8)
             i += 16
         }
         while i < n {
             let full = i + 8 <= n
-            let (yv, dv) = both(full ? load(x, i) : loadPartial(x + i, n - i, fill: 0))
+            let (yv, dv) = geluAndDerivative(full ? load(x, i) : loadPartial(x + i, n - i, fill: 0))
             if full {
                 store(yv, y, i); store(dv, d, i)
             } else {
