@@ -134,7 +134,7 @@ extension Chapter06Graders {
     static var samplingCases: [SamplingCase] {
         let e = exp(1.0)
         var cases = [
-            // z = [2, 1, 0, 1], k = 2: τ = 1, the tie at 1 survives, 0 is removed.
+            // z = [2, 1, 0, 1], k = 2: z₍₂₎ = 1, the tie at 1 survives, 0 is removed.
             SamplingCase(logits: [2, 1, 0, 1], temperature: 1, topK: 2,
                          expected: [e * e / (e * e + 2 * e), e / (e * e + 2 * e), 0, e / (e * e + 2 * e)],
                          note: "hand-worked, a tie at the k-th largest logit (both kept)"),
