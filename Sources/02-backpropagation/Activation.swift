@@ -12,6 +12,8 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { function.name }
+    /// y (training) and dx, kept between steps (ReusedBuffer.swift).
+    private var outputBuffer = ReusedBuffer<Scalar>(), gradientBuffer = ReusedBuffer<Scalar>()
 
     public init(_ function: UnaryFunction, backend: Backend = .simd) {
         self.function = function
@@ -22,7 +24,14 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) {
-        let y = x.mapped(function, backend: backend)
+        guard mode == .training else {
+            let y = x.mapped(function, backend: backend)
+            return (y, (x, y))
+        }
+        let f = function, k = backend.kernels
+        let y = x.withUnsafeBufferPointer { px in
+            outputBuffer.tensor(x.shape) { py in k.map(f, count: px.count, px.baseAddress!, py) }
+        }
         return (y, (x, y))
     }
 
@@ -31,17 +40,16 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     public func backward(_ dy: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) throws -> Tensor<Scalar> {
         let (x, y) = cache
         try dy.requireSameShape(x, "\(function.name).backward")
-        var dx = dy
         let f = function, k = backend.kernels
-        x.withUnsafeBufferPointer { px in
+        return x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
-                dx.withUnsafeMutableBufferPointer { pd in
-                    guard let d = pd.baseAddress else { return }
-                    k.mapBackward(f, count: pd.count, x: px.baseAddress!, y: py.baseAddress!, dy: UnsafePointer(d), dx: d)
+                dy.withUnsafeBufferPointer { pdy in
+                    gradientBuffer.tensor(x.shape) { pdx in
+                        k.mapBackward(f, count: pdy.count, x: px.baseAddress!, y: py.baseAddress!, dy: pdy.baseAddress!, dx: pdx)
+                    }
                 }
             }
         }
-        return dx
     }
 }
 
