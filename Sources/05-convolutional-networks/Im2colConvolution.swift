@@ -12,9 +12,16 @@
 //     backward weight  dW += dY·X̂ᵀ, db += dY·1  [C_out, K]     (GEMM .nt)
 //   col2im is the adjoint of im2col: it adds each entry of dX̂ back to the
 //   input position it was copied from.
-// - Several images are put side by side into one GEMM (columns image-major,
-//   about `groupColumns` columns per product) so small images still give the
-//   packed GEMM long rows; a group of one image writes straight into y.
+// - Forward and backward input go image by image through ConvolutionGEMM
+//   (unpacked 6×16 tiles; see that file for why the core's packed GEMM
+//   loses on these lopsided products): y[image] = W·X̂ + b is written
+//   straight into y with the bias added in the tile's store, and dX̂ =
+//   Wᵀ·dY[image] reads dY in place. X̂ of one image (≤ 80 KiB here) stays
+//   in L2 between im2col and the product.
+// - Backward weight unfolds several images side by side (columns
+//   image-major, about `weightGroupColumns` or `groupColumns` per product)
+//   and uses dot-product tiles (ConvolutionGEMM+Weight.swift) for a small dW,
+//   the packed GEMM for a large one (`packedWeightThreshold`).
 // - im2col first copies each image into a zero-padded scratch image
 //   [C, H + 2p, W + 2p], so every row of X̂ is a plain (strided) read with no
 //   bounds tests; with stride 1 it is copied in whole SIMD vectors, rows in
@@ -45,12 +52,23 @@ import Foundation
 public enum Im2colConvolution: ConvolutionKernels {
     public static let name = "im2col"
 
-    /// Columns of X̂ aimed for in one GEMM (images are grouped until about
-    /// this many output pixels): 512 columns of K = 144 Float rows is 288 KiB,
+    /// Columns of X̂ aimed for in one packed weight-gradient GEMM (images
+    /// are grouped until about this many output pixels): 512 columns of K = 144 Float rows is 288 KiB,
     /// inside the 512 KiB L2 of one Zen 3 core. Measured for the digits CNN's
     /// conv(16→32) shapes: the GEMM runs at ~64 GFLOP/s with 512 columns,
     /// ~55 with 2048 and ~50 with one 8×8 image (64 columns).
     static let groupColumns = 512
+    /// Columns of X̂ per weight-gradient product: each accumulator tile is
+    /// summed across its lanes once per group, so longer groups amortise
+    /// that; 1024 columns of K = 144 Float rows (576 KiB) still mostly fit L2.
+    static let weightGroupColumns = 1024
+    /// Backward weight uses the packed GEMM when dW has at least this many
+    /// elements (C_out·K): its packing is then shared by enough of dW to pay
+    /// off. Measured on one thread: the dot-product tiles win 3× on
+    /// LeNet-5's conv(1→6) (dW 6×25) and 2.5× on the digits CNN's conv(1→16)
+    /// (16×9), the packed GEMM ~8% on conv(16→32) (32×144) and ~3% on
+    /// conv(6→16) (16×150).
+    static let packedWeightThreshold = 1024
     /// Below this many multiply-adds one thread does the whole pass (the cost
     /// of waking the second core, ~10–20 µs, is then a large share).
     static let parallelThreshold = 1 << 19
@@ -60,55 +78,46 @@ public enum Im2colConvolution: ConvolutionKernels {
 
     // MARK: Convolution
 
-    /// y = W·im2col(x) + b, image group by image group.
+    /// y = W·im2col(x) + b, image by image.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func convolutionForward<T: TensorScalar>(
         _ g: ConvolutionGeometry, input: UnsafePointer<T>, weight: UnsafePointer<T>,
         bias: UnsafePointer<T>?, output: UnsafeMutablePointer<T>
     ) {
-        let plan = Plan(g)
+        let plan = Plan(g, groupColumns: 1)  // one image at a time
         nonisolated(unsafe) let (x, w, b, y) = (input, weight, bias, output)
         plan.forEachChunk { chunk, images in
-            let scratch = Scratch<T>(plan, product: true)
+            let scratch = Scratch<T>(plan, product: false)
             defer { scratch.free() }
-            for first in stride(from: images.lowerBound, to: images.upperBound, by: plan.group) {
-                let count = min(plan.group, images.upperBound - first)
-                let n = count * plan.hw
-                im2col(plan, x + first * plan.imageSize, count: count, scratch)
-                let target = count == 1 ? y + first * plan.outputSize : scratch.product
-                SIMDKernels.matmul(.nn, m: plan.outChannels, n: n, k: plan.k, w, scratch.cols, target, accumulate: false)
-                for image in 0..<count {
-                    // product[o, image·HW + q] → y[first + image, o, q] (+ b[o])
-                    let yImage = y + (first + image) * plan.outputSize
-                    for o in 0..<plan.outChannels {
-                        let row = yImage + o * plan.hw
-                        if count > 1 { row.update(from: scratch.product + o * n + image * plan.hw, count: plan.hw) }
-                        if let b { addScalar(b[o], row, count: plan.hw) }
-                    }
-                }
+            for image in images {
+                // X̂ of one image [K, HW], then y[image] = W·X̂ + b straight into y.
+                im2col(plan, x + image * plan.imageSize, count: 1, scratch)
+                ConvolutionGEMM.run(m: plan.outChannels, n: plan.hw, k: plan.k, w, rowStride: plan.k, columnStride: 1,
+                                    scratch.cols, ldb: plan.hw, y + image * plan.outputSize, ldc: plan.hw,
+                                    bias: b, accumulate: false)
             }
         }
     }
 
-    /// dx = col2im(Wᵀ·dY), image group by image group.
+    /// dx = col2im(Wᵀ·dY), image by image.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func convolutionBackwardInput<T: TensorScalar>(
         _ g: ConvolutionGeometry, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>,
         inputGradient: UnsafeMutablePointer<T>
     ) {
-        let plan = Plan(g)
+        let plan = Plan(g, groupColumns: 1)  // one image at a time
         nonisolated(unsafe) let (dy, w, dx) = (outputGradient, weight, inputGradient)
         plan.forEachChunk { chunk, images in
-            let scratch = Scratch<T>(plan, product: true)
+            let scratch = Scratch<T>(plan, product: false)
             defer { scratch.free() }
-            for first in stride(from: images.lowerBound, to: images.upperBound, by: plan.group) {
-                let count = min(plan.group, images.upperBound - first)
-                let n = count * plan.hw
-                let dyGroup = gather(plan, dy, first: first, count: count, into: scratch.product)
-                SIMDKernels.matmul(.tn, m: plan.k, n: n, k: plan.outChannels, w, dyGroup, scratch.cols, accumulate: false)
-                col2im(plan, count: count, scratch, dx + first * plan.imageSize)
+            for image in images {
+                // dX̂ [K, HW] = Wᵀ·dY[image]: Wᵀ is W read with rowStride 1, columnStride K.
+                ConvolutionGEMM.run(m: plan.k, n: plan.hw, k: plan.outChannels, w, rowStride: 1, columnStride: plan.k,
+                                    dy + image * plan.outputSize, ldb: plan.hw, scratch.cols, ldc: plan.hw,
+                                    bias: nil, accumulate: false)
+                col2im(plan, count: 1, scratch, dx + image * plan.imageSize)
             }
         }
     }
@@ -120,7 +129,8 @@ public enum Im2colConvolution: ConvolutionKernels {
         _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>,
         weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
     ) {
-        let plan = Plan(g)
+        let packed = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth >= packedWeightThreshold
+        let plan = Plan(g, groupColumns: packed ? groupColumns : weightGroupColumns)
         let weightCount = plan.outChannels * plan.k, biasCount = plan.outChannels
         // Chunk 0 accumulates into dw/db directly; chunk t > 0 into partials[t − 1].
         let partialStride = weightCount + biasCount
@@ -129,18 +139,29 @@ public enum Im2colConvolution: ConvolutionKernels {
         defer { partials.deallocate() }
         nonisolated(unsafe) let (x, dy, dw, db, parts) = (input, outputGradient, weightGradient, biasGradient, partials)
         plan.forEachChunk { chunk, images in
-            let scratch = Scratch<T>(plan, product: true)
+            let scratch = Scratch<T>(plan, product: packed)
             defer { scratch.free() }
             let dwTarget = chunk == 0 ? dw : parts + (chunk - 1) * partialStride
             let dbTarget = chunk == 0 ? db : parts + (chunk - 1) * partialStride + weightCount
             for first in stride(from: images.lowerBound, to: images.upperBound, by: plan.group) {
                 let count = min(plan.group, images.upperBound - first)
                 let n = count * plan.hw
-                im2col(plan, x + first * plan.imageSize, count: count, scratch)
-                let dyGroup = gather(plan, dy, first: first, count: count, into: scratch.product)
-                SIMDKernels.matmul(.nt, m: plan.outChannels, n: plan.k, k: n, dyGroup, scratch.cols, dwTarget, accumulate: true)
-                if db != nil, let dbTarget {
-                    for o in 0..<plan.outChannels { dbTarget[o] += sum(dyGroup + o * n, count: n) }
+                im2col(plan, x + first * plan.imageSize, count: count, scratch)  // X̂ [K, count·HW]
+                if packed {
+                    // The packed GEMM, on dY gathered into [C_out, count·HW].
+                    let dyGroup = gather(plan, dy, first: first, count: count, into: scratch.product)
+                    SIMDKernels.matmul(.nt, m: plan.outChannels, n: plan.k, k: n, dyGroup, scratch.cols, dwTarget, accumulate: true)
+                } else {
+                    // Dot-product tiles, dY read in place image by image.
+                    ConvolutionGEMM.weightGradient(outChannels: plan.outChannels, k: plan.k, hw: plan.hw, images: count,
+                                                   dy: dy + first * plan.outputSize, dyImageStride: plan.outputSize,
+                                                   cols: scratch.cols, ldCols: n, dw: dwTarget)
+                }
+                if let dbTarget {
+                    for image in first..<first + count {
+                        let dyImage = dy + image * plan.outputSize
+                        for o in 0..<plan.outChannels { dbTarget[o] += sum(dyImage + o * plan.hw, count: plan.hw) }
+                    }
                 }
             }
         }
@@ -167,7 +188,7 @@ public enum Im2colConvolution: ConvolutionKernels {
         /// Contiguous image chunks, one per thread.
         let chunks: Int
 
-        init(_ g: ConvolutionGeometry) {
+        init(_ g: ConvolutionGeometry, groupColumns: Int = Im2colConvolution.groupColumns) {
             self.g = g
             batch = g.batch
             inChannels = g.inChannels
@@ -181,7 +202,7 @@ public enum Im2colConvolution: ConvolutionKernels {
             paddedSize = g.inChannels * paddedHeight * paddedWidth
             chunks = g.multiplyAdds >= Im2colConvolution.parallelThreshold ? min(Im2colConvolution.cores, g.batch) : 1
             let perChunk = (g.batch + chunks - 1) / chunks
-            group = max(1, min(perChunk, Im2colConvolution.groupColumns / max(1, hw)))
+            group = max(1, min(perChunk, groupColumns / max(1, hw)))
             columns = group * hw
         }
 
