@@ -100,13 +100,24 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ dy: Tensor<Scalar>, cache: (Tensor<Scalar>, ConvolutionGeometry)) throws -> Tensor<Scalar> {
-        try accumulateParameterGradients(dy, cache: cache)
-        let g = cache.1
+        let (x, g) = cache
+        guard dy.shape == g.outputShape else {
+            throw TensorError.shapeMismatch(operation: "Conv2D.backward", lhs: dy.shape, rhs: g.outputShape,
+                                            reason: "dy must have the output's shape")
+        }
         let conv = convolution
         return dy.withUnsafeBufferPointer { pdy in
-            weight.value.withUnsafeBufferPointer { pw in
-                gradientBuffer.tensor(g.inputShape) { pdx in  // overwritten by the kernel
-                    conv.convolutionBackwardInput(g, outputGradient: pdy.baseAddress!, weight: pw.baseAddress!, inputGradient: pdx)
+            x.withUnsafeBufferPointer { px in
+                weight.value.withUnsafeBufferPointer { pw in
+                    weight.grad.withUnsafeMutableBufferPointer { pgw in
+                        withOptionalMutablePointer(bias) { pgb in
+                            gradientBuffer.tensor(g.inputShape) { pdx in  // overwritten by the kernel
+                                conv.convolutionBackward(g, input: px.baseAddress!, outputGradient: pdy.baseAddress!,
+                                                         weight: pw.baseAddress!, inputGradient: pdx,
+                                                         weightGradient: pgw.baseAddress!, biasGradient: pgb)
+                            }
+                        }
+                    }
                 }
             }
         }

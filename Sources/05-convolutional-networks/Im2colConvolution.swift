@@ -112,13 +112,7 @@ public enum Im2colConvolution: ConvolutionKernels {
         plan.forEachChunk { chunk, images in
             let scratch = Scratch<T>(plan, product: false)
             defer { scratch.free() }
-            for image in images {
-                // dX̂ [K, HW] = Wᵀ·dY[image]: Wᵀ is W read with rowStride 1, columnStride K.
-                ConvolutionGEMM.run(m: plan.k, n: plan.hw, k: plan.outChannels, w, rowStride: 1, columnStride: plan.k,
-                                    dy + image * plan.outputSize, ldb: plan.hw, scratch.cols, ldc: plan.hw,
-                                    bias: nil, accumulate: false)
-                col2im(plan, count: 1, scratch, dx + image * plan.imageSize)
-            }
+            backwardInput(plan, images, scratch, dy, w, dx)
         }
     }
 
@@ -129,6 +123,30 @@ public enum Im2colConvolution: ConvolutionKernels {
         _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>,
         weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
     ) {
+        backward(g, input: input, outputGradient: outputGradient, weight: nil, inputGradient: nil,
+                 weightGradient: weightGradient, biasGradient: biasGradient)
+    }
+
+    /// Both backward passes in one split of the batch: each thread computes
+    /// dx for its images, then their share of dW and db, so the layer's
+    /// backward wakes the second core once, and dY is still in cache for the
+    /// second pass.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func convolutionBackward<T: TensorScalar>(
+        _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>,
+        inputGradient: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
+    ) {
+        backward(g, input: input, outputGradient: outputGradient, weight: weight, inputGradient: inputGradient,
+                 weightGradient: weightGradient, biasGradient: biasGradient)
+    }
+
+    /// Backward weight, after backward input when `inputGradient` is given.
+    @inline(__always)
+    static func backward<T: TensorScalar>(
+        _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>?,
+        inputGradient: UnsafeMutablePointer<T>?, weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
+    ) {
         let packed = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth >= packedWeightThreshold
         let plan = Plan(g, groupColumns: packed ? groupColumns : weightGroupColumns)
         let weightCount = plan.outChannels * plan.k, biasCount = plan.outChannels
@@ -137,10 +155,12 @@ public enum Im2colConvolution: ConvolutionKernels {
         let partials = allocate(T.self, max(0, plan.chunks - 1) * partialStride)
         partials.update(repeating: 0, count: max(0, plan.chunks - 1) * partialStride)
         defer { partials.deallocate() }
-        nonisolated(unsafe) let (x, dy, dw, db, parts) = (input, outputGradient, weightGradient, biasGradient, partials)
+        nonisolated(unsafe) let (x, dy, w, dx, dw, db, parts) = (input, outputGradient, weight, inputGradient, weightGradient, biasGradient, partials)
         plan.forEachChunk { chunk, images in
+            // The group's scratch also holds one image's dX̂.
             let scratch = Scratch<T>(plan, product: packed)
             defer { scratch.free() }
+            if let w, let dx { backwardInput(plan, images, scratch, dy, w, dx) }
             let dwTarget = chunk == 0 ? dw : parts + (chunk - 1) * partialStride
             let dbTarget = chunk == 0 ? db : parts + (chunk - 1) * partialStride + weightCount
             for first in stride(from: images.lowerBound, to: images.upperBound, by: plan.group) {
@@ -169,6 +189,21 @@ public enum Im2colConvolution: ConvolutionKernels {
             let part = partials + (t - 1) * partialStride
             SIMDKernels.add(count: weightCount, dw, part, dw)
             if let db { SIMDKernels.add(count: biasCount, db, part + weightCount, db) }
+        }
+    }
+
+    /// dx of `images`, one image at a time: dX̂ [K, HW] = Wᵀ·dY[image]
+    /// (Wᵀ is W read with rowStride 1, columnStride K), then col2im.
+    @inline(__always)
+    static func backwardInput<T: TensorScalar>(
+        _ plan: Plan, _ images: Range<Int>, _ scratch: Scratch<T>,
+        _ dy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>
+    ) {
+        for image in images {
+            ConvolutionGEMM.run(m: plan.k, n: plan.hw, k: plan.outChannels, w, rowStride: 1, columnStride: plan.k,
+                                dy + image * plan.outputSize, ldb: plan.hw, scratch.cols, ldc: plan.hw,
+                                bias: nil, accumulate: false)
+            col2im(plan, count: 1, scratch, dx + image * plan.imageSize)
         }
     }
 

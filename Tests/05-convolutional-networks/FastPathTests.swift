@@ -13,6 +13,9 @@
 // - `Sequential.backwardParameters` (the trainer's backward) accumulates the
 //   same parameter gradients as `backward`, and Conv2D's
 //   `accumulateParameterGradients` the same dW and db as its `backward`.
+// - The fused `Im2colConvolution.convolutionBackward` agrees with the naive
+//   twin's two backward passes (the kernel twin tests' bounds), on one and
+//   on two threads, with and without the bias gradient.
 
 import BackpropCore
 import Backpropagation
@@ -122,5 +125,46 @@ import Testing
         layer.bias!.zeroGrad()
         try layer.accumulateParameterGradients(dy, cache: cache)
         #expect(layer.weight.grad == dw && layer.bias!.grad == db)
+    }
+
+    @Test("the fused backward equals the naive backward passes", arguments: [(2, 3, 4, 5, 6), (4, 16, 32, 8, 8), (6, 1, 6, 28, 28)])
+    func fusedBackward(n: Int, cin: Int, cout: Int, h: Int, w: Int) throws {
+        let g = try ConvolutionGeometry(batch: n, inChannels: cin, height: h, width: w, outChannels: cout,
+                                        kernelHeight: 3, kernelWidth: 3, padding: 1)
+        func values(_ count: Int, _ seed: UInt64) -> [Float] {
+            var rng = SeededRandom(seed: seed)
+            return (0..<count).map { _ in Float(rng.uniform(-1, 1)) }
+        }
+        let x = values(g.inputShape.reduce(1, *), 1), wt = values(g.weightShape.reduce(1, *), 2)
+        let dy = values(g.outputShape.reduce(1, *), 3), dw0 = values(wt.count, 4), db0 = values(cout, 5)
+        for withBias in [true, false] {
+            func naiveWeight(_ x: [Float], _ dy: [Float], _ dw: inout [Float], _ db: inout [Float]) {
+                db.withUnsafeMutableBufferPointer { pb in
+                    NaiveConvolution.convolutionBackwardWeight(g, input: x, outputGradient: dy, weightGradient: &dw,
+                                                               biasGradient: withBias ? pb.baseAddress! : nil)
+                }
+            }
+            var (dx, dw, db) = ([Float](repeating: .nan, count: x.count), dw0, db0)
+            var (ndx, ndw, ndb) = ([Float](repeating: 0, count: x.count), dw0, db0)
+            var (mdx, mdw, mdb) = ([Float](repeating: 0, count: x.count), dw0.map(abs), db0.map(abs))
+            dw.withUnsafeMutableBufferPointer { pw in
+                db.withUnsafeMutableBufferPointer { pb in
+                    Im2colConvolution.convolutionBackward(g, input: x, outputGradient: dy, weight: wt, inputGradient: &dx,
+                                                          weightGradient: pw.baseAddress!, biasGradient: withBias ? pb.baseAddress! : nil)
+                }
+            }
+            NaiveConvolution.convolutionBackwardInput(g, outputGradient: dy, weight: wt, inputGradient: &ndx)
+            naiveWeight(x, dy, &ndw, &ndb)
+            NaiveConvolution.convolutionBackwardInput(g, outputGradient: dy.map(abs), weight: wt.map(abs), inputGradient: &mdx)
+            naiveWeight(x.map(abs), dy.map(abs), &mdw, &mdb)
+            func within(_ a: [Float], _ b: [Float], _ m: [Float], terms: Int) -> Bool {
+                let bound = Float(terms + 2) * Float.ulpOfOne
+                return a.indices.allSatisfy { abs(a[$0] - b[$0]) <= bound * m[$0] }
+            }
+            let hw = g.outHeight * g.outWidth
+            #expect(within(dx, ndx, mdx, terms: cout * 9), "dx bias \(withBias)")
+            #expect(within(dw, ndw, mdw, terms: n * hw), "dw bias \(withBias)")
+            #expect(withBias ? within(db, ndb, mdb, terms: n * hw) : db == db0, "db bias \(withBias)")
+        }
     }
 }
