@@ -2,8 +2,8 @@
 //
 // `NaiveConvolution` (NaiveConvolution.swift) writes each formula below as
 // nested loops; `Im2colConvolution` (Im2colConvolution.swift) computes the same
-// numbers by unfolding receptive fields into a matrix and calling the packed
-// GEMM of `SIMDKernels.matmul`, on both cores. The layers (Conv2D, the pooling
+// numbers by unfolding receptive fields into a matrix and multiplying it with
+// SIMD micro-kernels (ConvolutionGEMM.swift), on both cores. The layers (Conv2D, the pooling
 // layers) take a `ConvolutionKernels.Type`, so a network runs on either twin
 // and the tests compare them.
 //

@@ -7,9 +7,9 @@
 //   row r = (c·k_h + u)·k_w + v, column q = i·W_out + j holds
 //   x[c, i·s − p + u·d, j·s − p + v·d] (zero outside the image). With the
 //   weight viewed as W [C_out, K], K = C_in·k_h·k_w, the three passes are
-//     forward          Y  = W·X̂ (+ b)          [C_out, HW]    (GEMM .nn)
-//     backward input   dX̂ = Wᵀ·dY, then col2im  [K, HW]        (GEMM .tn)
-//     backward weight  dW += dY·X̂ᵀ, db += dY·1  [C_out, K]     (GEMM .nt)
+//     forward          Y  = W·X̂ (+ b)          [C_out, HW]
+//     backward input   dX̂ = Wᵀ·dY, then col2im  [K, HW]
+//     backward weight  dW += dY·X̂ᵀ, db += dY·1  [C_out, K]
 //   col2im is the adjoint of im2col: it adds each entry of dX̂ back to the
 //   input position it was copied from.
 // - Forward and backward input go image by image through ConvolutionGEMM
@@ -19,9 +19,9 @@
 //   Wᵀ·dY[image] reads dY in place. X̂ of one image (≤ 80 KiB here) stays
 //   in L2 between im2col and the product.
 // - Backward weight unfolds several images side by side (columns
-//   image-major, about `weightGroupColumns` or `groupColumns` per product)
-//   and uses dot-product tiles (ConvolutionGEMM+Weight.swift) for a small dW,
-//   the packed GEMM for a large one (`packedWeightThreshold`).
+//   image-major, about `weightGroupColumns` per product), gathers their dY
+//   the same way, and sums dot-product tiles over the whole group
+//   (ConvolutionGEMM+Weight.swift).
 // - im2col first copies each image into a zero-padded scratch image
 //   [C, H + 2p, W + 2p], so every row of X̂ is a plain (strided) read with no
 //   bounds tests; with stride 1 it is copied in whole SIMD vectors, rows in
@@ -32,10 +32,11 @@
 // - Threads: above `parallelThreshold` multiply-adds the batch is split into
 //   one contiguous chunk of images per core (`concurrentPerform`), each with
 //   its own scratch, taken from a small pool reused across calls (fresh
-//   allocations of this size cost page faults on every call). Backward weight gives every chunk but the first its own
-//   partial dW/db, added into dW/db at the end, so no two threads write the
-//   same memory. With one chunk (small problems, batch 1) the GEMM decides
-//   for itself whether to use both cores.
+//   allocations of this size cost page faults on every call). Backward weight
+//   gives every chunk but the first its own partial dW/db, added into dW/db
+//   at the end, so no two threads write the same memory. A layer's two
+//   backward passes share one split (`convolutionBackward`). Small problems
+//   (and batch 1) run on the calling thread.
 // - Agreement with NaiveConvolution: each output is the same sum of the same
 //   products in a different order and with FMAs, so
 //   |im2col − naive| ≤ (t + 2)·ε·Σ|terms| for t terms (forward: K plus the
@@ -48,27 +49,17 @@ import BackpropCore
 import Dispatch
 import Foundation
 
-/// Convolution by im2col + packed GEMM on both cores; tight pooling loops.
+/// Convolution by im2col + unpacked SIMD products on both cores; tight pooling loops.
 public enum Im2colConvolution: ConvolutionKernels {
     public static let name = "im2col"
 
-    /// Columns of X̂ aimed for in one packed weight-gradient GEMM (images
-    /// are grouped until about this many output pixels): 512 columns of K = 144 Float rows is 288 KiB,
-    /// inside the 512 KiB L2 of one Zen 3 core. Measured for the digits CNN's
-    /// conv(16→32) shapes: the GEMM runs at ~64 GFLOP/s with 512 columns,
-    /// ~55 with 2048 and ~50 with one 8×8 image (64 columns).
-    static let groupColumns = 512
-    /// Columns of X̂ per weight-gradient product: each accumulator tile is
-    /// summed across its lanes once per group, so longer groups amortise
-    /// that; 1024 columns of K = 144 Float rows (576 KiB) still mostly fit L2.
+    /// Columns of X̂ per weight-gradient product (images are grouped until
+    /// about this many output pixels): each accumulator tile is summed
+    /// across its lanes once per group, so longer groups amortise that, while
+    /// a tile's four X̂ rows (4 × 4 KiB) still sit in L1. Measured on one
+    /// thread, digits conv(16→32): 629 µs with 384 columns, 595 with 512,
+    /// 554 with 1024, 598 with 2048.
     static let weightGroupColumns = 1024
-    /// Backward weight uses the packed GEMM when dW has at least this many
-    /// elements (C_out·K): its packing is then shared by enough of dW to pay
-    /// off. Measured on one thread: the dot-product tiles win 3× on
-    /// LeNet-5's conv(1→6) (dW 6×25) and 2.5× on the digits CNN's conv(1→16)
-    /// (16×9), the packed GEMM ~8% on conv(16→32) (32×144) and ~3% on
-    /// conv(6→16) (16×150).
-    static let packedWeightThreshold = 1024
     /// Below this many multiply-adds one thread does the whole pass (the cost
     /// of waking the second core, ~10–20 µs, is then a large share).
     static let parallelThreshold = 1 << 19
@@ -147,8 +138,7 @@ public enum Im2colConvolution: ConvolutionKernels {
         _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>?,
         inputGradient: UnsafeMutablePointer<T>?, weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
     ) {
-        let packed = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth >= packedWeightThreshold
-        let plan = Plan(g, groupColumns: packed ? groupColumns : weightGroupColumns)
+        let plan = Plan(g, groupColumns: weightGroupColumns)
         let weightCount = plan.outChannels * plan.k, biasCount = plan.outChannels
         // Chunk 0 accumulates into dw/db directly; chunk t > 0 into partials[t − 1].
         let partialStride = weightCount + biasCount
@@ -157,8 +147,7 @@ public enum Im2colConvolution: ConvolutionKernels {
         defer { partials.deallocate() }
         nonisolated(unsafe) let (x, dy, w, dx, dw, db, parts) = (input, outputGradient, weight, inputGradient, weightGradient, biasGradient, partials)
         plan.forEachChunk { chunk, images in
-            // The group's scratch also holds one image's dX̂.
-            let scratch = Scratch<T>(plan, product: packed)
+            let scratch = Scratch<T>(plan, product: true)  // X̂ and dY of a group; also one image's dX̂
             defer { scratch.free() }
             if let w, let dx { backwardInput(plan, images, scratch, dy, w, dx) }
             let dwTarget = chunk == 0 ? dw : parts + (chunk - 1) * partialStride
@@ -167,21 +156,12 @@ public enum Im2colConvolution: ConvolutionKernels {
                 let count = min(plan.group, images.upperBound - first)
                 let n = count * plan.hw
                 im2col(plan, x + first * plan.imageSize, count: count, scratch)  // X̂ [K, count·HW]
-                if packed {
-                    // The packed GEMM, on dY gathered into [C_out, count·HW].
-                    let dyGroup = gather(plan, dy, first: first, count: count, into: scratch.product)
-                    SIMDKernels.matmul(.nt, m: plan.outChannels, n: plan.k, k: n, dyGroup, scratch.cols, dwTarget, accumulate: true)
-                } else {
-                    // Dot-product tiles, dY read in place image by image.
-                    ConvolutionGEMM.weightGradient(outChannels: plan.outChannels, k: plan.k, hw: plan.hw, images: count,
-                                                   dy: dy + first * plan.outputSize, dyImageStride: plan.outputSize,
-                                                   cols: scratch.cols, ldCols: n, dw: dwTarget)
-                }
+                // dY of the group as one [C_out, count·HW] matrix (in place for one image).
+                let dyGroup = gather(plan, dy, first: first, count: count, into: scratch.product)
+                ConvolutionGEMM.weightGradient(outChannels: plan.outChannels, k: plan.k, n: n, dy: dyGroup, cols: scratch.cols,
+                                               dw: dwTarget)
                 if let dbTarget {
-                    for image in first..<first + count {
-                        let dyImage = dy + image * plan.outputSize
-                        for o in 0..<plan.outChannels { dbTarget[o] += sum(dyImage + o * plan.hw, count: plan.hw) }
-                    }
+                    for o in 0..<plan.outChannels { dbTarget[o] += sum(dyGroup + o * n, count: n) }
                 }
             }
         }
@@ -223,7 +203,7 @@ public enum Im2colConvolution: ConvolutionKernels {
         /// Contiguous image chunks, one per thread.
         let chunks: Int
 
-        init(_ g: ConvolutionGeometry, groupColumns: Int = Im2colConvolution.groupColumns) {
+        init(_ g: ConvolutionGeometry, groupColumns: Int) {
             self.g = g
             batch = g.batch
             inChannels = g.inChannels
