@@ -41,11 +41,20 @@ public final class Activation<Scalar: TensorScalar>: Layer {
         let (x, y) = cache
         try dy.requireSameShape(x, "\(function.name).backward")
         let f = function, k = backend.kernels
+        // ReLU in Float on the SIMD backend: the inlined loop of ReLUBackward.swift.
+        var reluFloat = Scalar.self == Float.self && backend == .simd
+        if case .relu = f {} else { reluFloat = false }
         return x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
                 dy.withUnsafeBufferPointer { pdy in
                     gradientBuffer.tensor(x.shape) { pdx in
-                        k.mapBackward(f, count: pdy.count, x: px.baseAddress!, y: py.baseAddress!, dy: pdy.baseAddress!, dx: pdx)
+                        if reluFloat {
+                            ReLUBackward.float(count: pdy.count, x: UnsafeRawPointer(px.baseAddress!).assumingMemoryBound(to: Float.self),
+                                               dy: UnsafeRawPointer(pdy.baseAddress!).assumingMemoryBound(to: Float.self),
+                                               dx: UnsafeMutableRawPointer(pdx).assumingMemoryBound(to: Float.self))
+                        } else {
+                            k.mapBackward(f, count: pdy.count, x: px.baseAddress!, y: py.baseAddress!, dy: pdy.baseAddress!, dx: pdx)
+                        }
                     }
                 }
             }
