@@ -14,9 +14,10 @@
 //
 // Contract
 // - C[m×n] = A·B (+ bias[i] on row i) or, with `accumulate`, C += A·B (the
-//   bias is then ignored), for m, n, k ≥ 0. A's element (i, p) is a[i·rowStride + p·columnStride], so
-//   the same code reads W [C_out, K] (rowStride K, columnStride 1) and its
-//   transpose (rowStride 1, columnStride K). B and C are row-major with
+//   bias is then ignored), for m, n, k ≥ 0. A's element (i, p) is
+//   a[i·rowStride + p·columnStride], so the same code reads W [C_out, K]
+//   (rowStride K, columnStride 1) and its transpose (rowStride 1,
+//   columnStride K). B and C are row-major with
 //   leading dimensions ldb and ldc. C aliases neither A nor B.
 // - The micro-kernel keeps a 6 × 2-vector tile of C (Float: 6×16, Double:
 //   6×8) in 12 vector accumulators and adds one FMA per element and p, p in
