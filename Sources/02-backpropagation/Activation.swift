@@ -12,6 +12,8 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     public var backend: Backend
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { function.name }
+    /// y (training) and dx, kept between steps (ReusedBuffer.swift).
+    private var outputBuffer = ReusedBuffer<Scalar>(), gradientBuffer = ReusedBuffer<Scalar>()
 
     public init(_ function: UnaryFunction, backend: Backend = .simd) {
         self.function = function
@@ -26,15 +28,21 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) {
-        if function.derivativeInForward {
-            let f = function, k = backend.kernels
+        let f = function, k = backend.kernels
+        if f.derivativeInForward {
             var derivative = try Tensor<Scalar>(shape: x.shape, repeating: 0)
             let y = x.freshOutput { px, py, n in
                 derivative.withUnsafeMutableBufferPointer { pd in k.mapWithDerivative(f, count: n, px, py, pd.baseAddress!) }
             }
             return (y, (derivative, y))
         }
-        let y = x.mapped(function, backend: backend)
+        guard mode == .training else {
+            let y = x.mapped(function, backend: backend)
+            return (y, (x, y))
+        }
+        let y = x.withUnsafeBufferPointer { px in
+            outputBuffer.tensor(x.shape) { py in k.map(f, count: px.count, px.baseAddress!, py) }
+        }
         return (y, (x, y))
     }
 
@@ -47,10 +55,21 @@ public final class Activation<Scalar: TensorScalar>: Layer {
         if f.derivativeInForward {  // cache.0 holds f′(x) (see forward)
             return try dy.multiplying(x, backend: backend)
         }
+        // ReLU in Float on the SIMD backend: the inlined loop of ReLUBackward.swift.
+        var reluFloat = Scalar.self == Float.self && backend == .simd
+        if case .relu = f {} else { reluFloat = false }
         return x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
-                dy.freshOutput { pdy, dx, n in  // dx written in full, not copied from dy first
-                    k.mapBackward(f, count: n, x: px.baseAddress!, y: py.baseAddress!, dy: pdy, dx: dx)
+                dy.withUnsafeBufferPointer { pdy in
+                    gradientBuffer.tensor(x.shape) { pdx in
+                        if reluFloat {
+                            ReLUBackward.float(count: pdy.count, x: UnsafeRawPointer(px.baseAddress!).assumingMemoryBound(to: Float.self),
+                                               dy: UnsafeRawPointer(pdy.baseAddress!).assumingMemoryBound(to: Float.self),
+                                               dx: UnsafeMutableRawPointer(pdx).assumingMemoryBound(to: Float.self))
+                        } else {
+                            k.mapBackward(f, count: pdy.count, x: px.baseAddress!, y: py.baseAddress!, dy: pdy.baseAddress!, dx: pdx)
+                        }
+                    }
                 }
             }
         }

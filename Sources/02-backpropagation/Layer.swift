@@ -66,6 +66,12 @@ public protocol Layer<Scalar>: AnyObject {
     /// ∂L/∂x from ∂L/∂y; adds ∂L/∂θ into each parameter's `grad`.
     func backward(_ dy: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar>
 
+    /// Adds ∂L/∂θ into each parameter's `grad`, as `backward` does, without
+    /// computing ∂L/∂x: for the first layer of a model, whose input (the
+    /// data) needs no gradient. The default calls `backward` and drops ∂L/∂x;
+    /// a layer whose ∂L/∂x costs real work (Conv2D) skips it.
+    func accumulateParameterGradients(_ dy: Tensor<Scalar>, cache: Cache) throws
+
     /// The trainable parameters, named within the layer.
     var parameters: [Parameter<Scalar>] { get }
 
@@ -77,6 +83,10 @@ public protocol Layer<Scalar>: AnyObject {
 }
 
 extension Layer {
+    public func accumulateParameterGradients(_ dy: Tensor<Scalar>, cache: Cache) throws {
+        _ = try backward(dy, cache: cache)
+    }
+
     /// Forward in inference mode, discarding the cache.
     public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         try forward(x, mode: .inference).output

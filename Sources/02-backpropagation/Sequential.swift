@@ -61,6 +61,32 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         return g
     }
 
+    /// The parameters' gradients alone (the trainer's backward pass): layers
+    /// in reverse as in `backward`, but the first layer with parameters only
+    /// accumulates its parameters' gradients, and the layers before it (such
+    /// as an Unflatten) are not visited — no gradient flows into the data,
+    /// as in PyTorch for an input that does not require one. The parameters'
+    /// gradients are exactly those of `backward`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backwardParameters(_ dy: Tensor<Scalar>, cache: [Any]) throws {
+        precondition(cache.count == layers.count, "Sequential.backward: cache from another model")
+        guard let first = layers.firstIndex(where: { !$0.parameters.isEmpty }) else { return }
+        var g = dy
+        for i in stride(from: layers.count - 1, to: first, by: -1) {
+            g = try Sequential.backward(layers[i], g, cache[i])
+        }
+        try Sequential.accumulate(layers[first], g, cache[first])
+    }
+
+    public func accumulateParameterGradients(_ dy: Tensor<Scalar>, cache: [Any]) throws {
+        try backwardParameters(dy, cache: cache)
+    }
+
+    private static func accumulate<L: Layer>(_ layer: L, _ dy: Tensor<L.Scalar>, _ cache: Any) throws {
+        try layer.accumulateParameterGradients(dy, cache: cache as! L.Cache)
+    }
+
     /// Opens the existential so the erased cache can be cast back to the
     /// layer's own Cache type (a mismatch would be a bug in this file).
     private static func backward<L: Layer>(_ layer: L, _ dy: Tensor<L.Scalar>, _ cache: Any) throws -> Tensor<L.Scalar> {

@@ -74,7 +74,7 @@ public final class ClassifierTrainer<Scalar: TensorScalar> {
         let (loss, dlogits) = try SoftmaxCrossEntropy.lossAndGradient(
             logits: logits, labels: labels, labelSmoothing: options.labelSmoothing, backend: model.backend)
         try TrainingError.requireFinite(loss, "loss", step: steps)
-        _ = try model.backward(dlogits, cache: cache)
+        try model.backwardParameters(dlogits, cache: cache)  // no gradient for the input batch
         for (name, p) in model.namedParameters {
             try TrainingError.requireFinite(p.grad, "gradient of \(name)", step: steps)
         }

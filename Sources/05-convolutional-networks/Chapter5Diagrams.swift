@@ -132,7 +132,7 @@ extension Chapter5Figures {
         var rng = SeededRandom(seed: 5)
         let w = (0..<(cout * cin * k * k)).map { _ in Double(rng.integer(below: 3) - 1) }
         // The unfolding, by the fast twin's own im2col.
-        let plan = Im2colConvolution.Plan(g)
+        let plan = Im2colConvolution.Plan(g, groupColumns: 1)
         let scratch = Im2colConvolution.Scratch<Double>(plan, product: true)
         defer { scratch.free() }
         x.withUnsafeBufferPointer { Im2colConvolution.im2col(plan, $0.baseAddress!, count: 1, scratch) }

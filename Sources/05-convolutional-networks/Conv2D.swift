@@ -19,6 +19,8 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     public let bias: Parameter<Scalar>?
     public let stride: Int, padding: Int, dilation: Int
     public var backend: Backend
+    /// y (training) and dx, kept between steps (ReusedBuffer.swift).
+    private var outputBuffer = ReusedBuffer<Scalar>(), gradientBuffer = ReusedBuffer<Scalar>()
     /// The convolution twin in use, the backend's `convolution`.
     public var convolution: any ConvolutionKernels.Type { backend.convolution }
 
@@ -79,18 +81,16 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, ConvolutionGeometry)) {
         let g = try geometry(for: x.shape)
-        var y = try Tensor<Scalar>.zeros(g.outputShape)
         let conv = convolution
-        x.withUnsafeBufferPointer { px in
+        var fresh = ReusedBuffer<Scalar>()
+        let y = x.withUnsafeBufferPointer { px in
             weight.value.withUnsafeBufferPointer { pw in
-                y.withUnsafeMutableBufferPointer { py in
-                    if let bias {
-                        bias.value.withUnsafeBufferPointer { pb in
-                            conv.convolutionForward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, output: py.baseAddress!)
-                        }
-                    } else {
-                        conv.convolutionForward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: nil, output: py.baseAddress!)
+                withOptionalPointer(bias?.value) { pb in
+                    // The kernel overwrites every output element.
+                    let write = { (py: UnsafeMutablePointer<Scalar>) in
+                        conv.convolutionForward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb, output: py)
                     }
+                    return mode == .training ? outputBuffer.tensor(g.outputShape, write) : fresh.tensor(g.outputShape, write)
                 }
             }
         }
@@ -105,28 +105,57 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(operation: "Conv2D.backward", lhs: dy.shape, rhs: g.outputShape,
                                             reason: "dy must have the output's shape")
         }
-        var dx = try Tensor<Scalar>.zeros(g.inputShape)
         let conv = convolution
-        dy.withUnsafeBufferPointer { pdy in
-            weight.value.withUnsafeBufferPointer { pw in
-                dx.withUnsafeMutableBufferPointer { pdx in
-                    conv.convolutionBackwardInput(g, outputGradient: pdy.baseAddress!, weight: pw.baseAddress!, inputGradient: pdx.baseAddress!)
-                }
-            }
+        return dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in
-                weight.grad.withUnsafeMutableBufferPointer { pgw in
-                    if let bias {
-                        bias.grad.withUnsafeMutableBufferPointer { pgb in
-                            conv.convolutionBackwardWeight(g, input: px.baseAddress!, outputGradient: pdy.baseAddress!,
-                                                           weightGradient: pgw.baseAddress!, biasGradient: pgb.baseAddress!)
+                weight.value.withUnsafeBufferPointer { pw in
+                    weight.grad.withUnsafeMutableBufferPointer { pgw in
+                        withOptionalMutablePointer(bias) { pgb in
+                            gradientBuffer.tensor(g.inputShape) { pdx in  // overwritten by the kernel
+                                conv.convolutionBackward(g, input: px.baseAddress!, outputGradient: pdy.baseAddress!,
+                                                         weight: pw.baseAddress!, inputGradient: pdx,
+                                                         weightGradient: pgw.baseAddress!, biasGradient: pgb)
+                            }
                         }
-                    } else {
-                        conv.convolutionBackwardWeight(g, input: px.baseAddress!, outputGradient: pdy.baseAddress!,
-                                                       weightGradient: pgw.baseAddress!, biasGradient: nil)
                     }
                 }
             }
         }
-        return dx
     }
+
+    /// dW and db alone (the first layer of a model: the data needs no dx).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func accumulateParameterGradients(_ dy: Tensor<Scalar>, cache: (Tensor<Scalar>, ConvolutionGeometry)) throws {
+        let (x, g) = cache
+        guard dy.shape == g.outputShape else {
+            throw TensorError.shapeMismatch(operation: "Conv2D.backward", lhs: dy.shape, rhs: g.outputShape,
+                                            reason: "dy must have the output's shape")
+        }
+        let conv = convolution
+        dy.withUnsafeBufferPointer { pdy in
+            x.withUnsafeBufferPointer { px in
+                weight.grad.withUnsafeMutableBufferPointer { pgw in
+                    withOptionalMutablePointer(bias) { pgb in
+                        conv.convolutionBackwardWeight(g, input: px.baseAddress!, outputGradient: pdy.baseAddress!,
+                                                       weightGradient: pgw.baseAddress!, biasGradient: pgb)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// body(pointer to t's elements), or body(nil) without a tensor.
+@inline(__always)
+func withOptionalPointer<T: TensorScalar, R>(_ t: Tensor<T>?, _ body: (UnsafePointer<T>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// body(pointer to the parameter's gradient), or body(nil) without a parameter.
+@inline(__always)
+func withOptionalMutablePointer<T: TensorScalar, R>(_ p: Parameter<T>?, _ body: (UnsafeMutablePointer<T>?) -> R) -> R {
+    guard let p else { return body(nil) }
+    return p.grad.withUnsafeMutableBufferPointer { body($0.baseAddress) }
 }

@@ -2,8 +2,8 @@
 //
 // `NaiveConvolution` (NaiveConvolution.swift) writes each formula below as
 // nested loops; `Im2colConvolution` (Im2colConvolution.swift) computes the same
-// numbers by unfolding receptive fields into a matrix and calling the packed
-// GEMM of `SIMDKernels.matmul`, on both cores. The layers (Conv2D, the pooling
+// numbers by unfolding receptive fields into a matrix and multiplying it with
+// SIMD micro-kernels (ConvolutionGEMM.swift), on both cores. The layers (Conv2D, the pooling
 // layers) take a `ConvolutionKernels.Type`, so a network runs on either twin
 // and the tests compare them.
 //
@@ -48,6 +48,13 @@ public protocol ConvolutionKernels: Sendable {
         _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>,
         weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?)
 
+    /// Both backward passes of a layer: dx as `convolutionBackwardInput`
+    /// (overwritten), dW and db as `convolutionBackwardWeight` (accumulated).
+    /// The default makes the two calls; a twin may fuse them.
+    static func convolutionBackward<T: TensorScalar>(
+        _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>,
+        inputGradient: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?)
+
     /// Max pooling (g.outChannels == g.inChannels, no weight):
     /// y[n,c,i,j] = max over (u, v) of x[n, c, i·s − p + u·d, j·s − p + v·d],
     /// padding positions counting as −∞. `argmax[n,c,i,j]` receives the index
@@ -76,6 +83,17 @@ public protocol ConvolutionKernels: Sendable {
     /// contain (h, w). Overwrites dx.
     static func averagePoolBackward<T: TensorScalar>(
         _ g: ConvolutionGeometry, outputGradient: UnsafePointer<T>, inputGradient: UnsafeMutablePointer<T>)
+}
+
+extension ConvolutionKernels {
+    public static func convolutionBackward<T: TensorScalar>(
+        _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>,
+        inputGradient: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
+    ) {
+        convolutionBackwardInput(g, outputGradient: outputGradient, weight: weight, inputGradient: inputGradient)
+        convolutionBackwardWeight(g, input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                  biasGradient: biasGradient)
+    }
 }
 
 extension Backend {

@@ -24,6 +24,10 @@ extension Im2colConvolution {
         let rows = TapRanges(out: Ho, size: H, kernel: g.kernelHeight, s, p, d)
         let columns = TapRanges(out: Wo, size: W, kernel: g.kernelWidth, s, p, d)
         nonisolated(unsafe) let (x, y, indices) = (input, output, argmax)
+        if isPair2x2(g) {
+            forEachPlaneChunk(g) { planes in maxPool2x2(g, planes: planes, x, y, indices) }
+            return
+        }
         forEachPlaneChunk(g) { planes in
             for plane in planes {
                 let xp = x + plane * H * W

@@ -29,14 +29,14 @@ extension Im2colConvolution {
                 if p == 0 {
                     dst.update(from: src, count: H * W)
                 } else {
-                    dst.update(repeating: 0, count: p * Wp + p)
+                    zero(dst, count: p * Wp + p)
                     for h in 0..<H {
                         let row = dst + (h + p) * Wp + p
-                        row.update(from: src + h * W, count: W)
+                        copyExact(src + h * W, row, count: W)
                         // right padding of this row and left padding of the next
-                        (row + W).update(repeating: 0, count: 2 * p)
+                        zero(row + W, count: 2 * p)
                     }
-                    (dst + (H + p) * Wp + p).update(repeating: 0, count: p * Wp - p)
+                    zero(dst + (H + p) * Wp + p, count: p * Wp - p)
                 }
             }
         }
@@ -105,7 +105,7 @@ extension Im2colConvolution {
                 if p == 0 {
                     dst.update(from: src, count: H * W)
                 } else {
-                    for h in 0..<H { (dst + h * W).update(from: src + h * Wp, count: W) }
+                    for h in 0..<H { copyExact(src + h * Wp, dst + h * W, count: W) }
                 }
             }
         }
@@ -140,6 +140,26 @@ extension Im2colConvolution {
             UnsafeMutableRawPointer(dst + j).storeBytes(of: UnsafeRawPointer(src + j).loadUnaligned(as: T.Vector.self), as: T.Vector.self)
             j += w
         } while j < count
+    }
+
+    /// dst[0..<count] = src[0..<count], exactly `count` elements: whole
+    /// vectors, then single elements. For the short rows of small images,
+    /// where a call to memmove per row costs more than the copy.
+    @inline(__always)
+    static func copyExact<T: TensorScalar>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, count: Int) {
+        let w = T.Vector.scalarCount
+        var j = 0
+        while j + w <= count {
+            UnsafeMutableRawPointer(dst + j).storeBytes(of: UnsafeRawPointer(src + j).loadUnaligned(as: T.Vector.self), as: T.Vector.self)
+            j += w
+        }
+        while j < count { dst[j] = src[j]; j += 1 }
+    }
+
+    /// row[0..<count] = 0, element by element (counts here are a few padding columns).
+    @inline(__always)
+    static func zero<T: TensorScalar>(_ row: UnsafeMutablePointer<T>, count: Int) {
+        for j in 0..<count { row[j] = 0 }
     }
 
     /// dst[0..<count] += src[0..<count], exactly `count` elements.

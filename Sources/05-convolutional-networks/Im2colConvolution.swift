@@ -7,14 +7,21 @@
 //   row r = (c·k_h + u)·k_w + v, column q = i·W_out + j holds
 //   x[c, i·s − p + u·d, j·s − p + v·d] (zero outside the image). With the
 //   weight viewed as W [C_out, K], K = C_in·k_h·k_w, the three passes are
-//     forward          Y  = W·X̂ (+ b)          [C_out, HW]    (GEMM .nn)
-//     backward input   dX̂ = Wᵀ·dY, then col2im  [K, HW]        (GEMM .tn)
-//     backward weight  dW += dY·X̂ᵀ, db += dY·1  [C_out, K]     (GEMM .nt)
+//     forward          Y  = W·X̂ (+ b)          [C_out, HW]
+//     backward input   dX̂ = Wᵀ·dY, then col2im  [K, HW]
+//     backward weight  dW += dY·X̂ᵀ, db += dY·1  [C_out, K]
 //   col2im is the adjoint of im2col: it adds each entry of dX̂ back to the
 //   input position it was copied from.
-// - Several images are put side by side into one GEMM (columns image-major,
-//   about `groupColumns` columns per product) so small images still give the
-//   packed GEMM long rows; a group of one image writes straight into y.
+// - Forward and backward input go image by image through ConvolutionGEMM
+//   (unpacked 6×16 tiles; see that file for why the core's packed GEMM
+//   loses on these lopsided products): y[image] = W·X̂ + b is written
+//   straight into y with the bias added in the tile's store, and dX̂ =
+//   Wᵀ·dY[image] reads dY in place. X̂ of one image (≤ 80 KiB here) stays
+//   in L2 between im2col and the product.
+// - Backward weight unfolds several images side by side (columns
+//   image-major, about `weightGroupColumns` per product), gathers their dY
+//   the same way, and sums dot-product tiles over the whole group
+//   (ConvolutionGEMM+Weight.swift).
 // - im2col first copies each image into a zero-padded scratch image
 //   [C, H + 2p, W + 2p], so every row of X̂ is a plain (strided) read with no
 //   bounds tests; with stride 1 it is copied in whole SIMD vectors, rows in
@@ -25,10 +32,11 @@
 // - Threads: above `parallelThreshold` multiply-adds the batch is split into
 //   one contiguous chunk of images per core (`concurrentPerform`), each with
 //   its own scratch, taken from a small pool reused across calls (fresh
-//   allocations of this size cost page faults on every call). Backward weight gives every chunk but the first its own
-//   partial dW/db, added into dW/db at the end, so no two threads write the
-//   same memory. With one chunk (small problems, batch 1) the GEMM decides
-//   for itself whether to use both cores.
+//   allocations of this size cost page faults on every call). Backward weight
+//   gives every chunk but the first its own partial dW/db, added into dW/db
+//   at the end, so no two threads write the same memory. A layer's two
+//   backward passes share one split (`convolutionBackward`). Small problems
+//   (and batch 1) run on the calling thread.
 // - Agreement with NaiveConvolution: each output is the same sum of the same
 //   products in a different order and with FMAs, so
 //   |im2col − naive| ≤ (t + 2)·ε·Σ|terms| for t terms (forward: K plus the
@@ -41,16 +49,17 @@ import BackpropCore
 import Dispatch
 import Foundation
 
-/// Convolution by im2col + packed GEMM on both cores; tight pooling loops.
+/// Convolution by im2col + unpacked SIMD products on both cores; tight pooling loops.
 public enum Im2colConvolution: ConvolutionKernels {
     public static let name = "im2col"
 
-    /// Columns of X̂ aimed for in one GEMM (images are grouped until about
-    /// this many output pixels): 512 columns of K = 144 Float rows is 288 KiB,
-    /// inside the 512 KiB L2 of one Zen 3 core. Measured for the digits CNN's
-    /// conv(16→32) shapes: the GEMM runs at ~64 GFLOP/s with 512 columns,
-    /// ~55 with 2048 and ~50 with one 8×8 image (64 columns).
-    static let groupColumns = 512
+    /// Columns of X̂ per weight-gradient product (images are grouped until
+    /// about this many output pixels): each accumulator tile is summed
+    /// across its lanes once per group, so longer groups amortise that, while
+    /// a tile's four X̂ rows (4 × 4 KiB) still sit in L1. Measured on one
+    /// thread, digits conv(16→32): 629 µs with 384 columns, 595 with 512,
+    /// 554 with 1024, 598 with 2048.
+    static let weightGroupColumns = 1024
     /// Below this many multiply-adds one thread does the whole pass (the cost
     /// of waking the second core, ~10–20 µs, is then a large share).
     static let parallelThreshold = 1 << 19
@@ -60,56 +69,41 @@ public enum Im2colConvolution: ConvolutionKernels {
 
     // MARK: Convolution
 
-    /// y = W·im2col(x) + b, image group by image group.
+    /// y = W·im2col(x) + b, image by image.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func convolutionForward<T: TensorScalar>(
         _ g: ConvolutionGeometry, input: UnsafePointer<T>, weight: UnsafePointer<T>,
         bias: UnsafePointer<T>?, output: UnsafeMutablePointer<T>
     ) {
-        let plan = Plan(g)
+        let plan = Plan(g, groupColumns: 1)  // one image at a time
         nonisolated(unsafe) let (x, w, b, y) = (input, weight, bias, output)
         plan.forEachChunk { chunk, images in
-            let scratch = Scratch<T>(plan, product: true)
+            let scratch = Scratch<T>(plan, product: false)
             defer { scratch.free() }
-            for first in stride(from: images.lowerBound, to: images.upperBound, by: plan.group) {
-                let count = min(plan.group, images.upperBound - first)
-                let n = count * plan.hw
-                im2col(plan, x + first * plan.imageSize, count: count, scratch)
-                let target = count == 1 ? y + first * plan.outputSize : scratch.product
-                SIMDKernels.matmul(.nn, m: plan.outChannels, n: n, k: plan.k, w, scratch.cols, target, accumulate: false)
-                for image in 0..<count {
-                    // product[o, image·HW + q] → y[first + image, o, q] (+ b[o])
-                    let yImage = y + (first + image) * plan.outputSize
-                    for o in 0..<plan.outChannels {
-                        let row = yImage + o * plan.hw
-                        if count > 1 { row.update(from: scratch.product + o * n + image * plan.hw, count: plan.hw) }
-                        if let b { addScalar(b[o], row, count: plan.hw) }
-                    }
-                }
+            for image in images {
+                // X̂ of one image [K, HW], then y[image] = W·X̂ + b straight into y.
+                im2col(plan, x + image * plan.imageSize, count: 1, scratch)
+                ConvolutionGEMM.run(m: plan.outChannels, n: plan.hw, k: plan.k, w, rowStride: plan.k, columnStride: 1,
+                                    scratch.cols, ldb: plan.hw, y + image * plan.outputSize, ldc: plan.hw,
+                                    bias: b, accumulate: false)
             }
         }
     }
 
-    /// dx = col2im(Wᵀ·dY), image group by image group.
+    /// dx = col2im(Wᵀ·dY), image by image.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func convolutionBackwardInput<T: TensorScalar>(
         _ g: ConvolutionGeometry, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>,
         inputGradient: UnsafeMutablePointer<T>
     ) {
-        let plan = Plan(g)
+        let plan = Plan(g, groupColumns: 1)  // one image at a time
         nonisolated(unsafe) let (dy, w, dx) = (outputGradient, weight, inputGradient)
         plan.forEachChunk { chunk, images in
-            let scratch = Scratch<T>(plan, product: true)
+            let scratch = Scratch<T>(plan, product: false)
             defer { scratch.free() }
-            for first in stride(from: images.lowerBound, to: images.upperBound, by: plan.group) {
-                let count = min(plan.group, images.upperBound - first)
-                let n = count * plan.hw
-                let dyGroup = gather(plan, dy, first: first, count: count, into: scratch.product)
-                SIMDKernels.matmul(.tn, m: plan.k, n: n, k: plan.outChannels, w, dyGroup, scratch.cols, accumulate: false)
-                col2im(plan, count: count, scratch, dx + first * plan.imageSize)
-            }
+            backwardInput(plan, images, scratch, dy, w, dx)
         }
     }
 
@@ -120,26 +114,53 @@ public enum Im2colConvolution: ConvolutionKernels {
         _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>,
         weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
     ) {
-        let plan = Plan(g)
+        backward(g, input: input, outputGradient: outputGradient, weight: nil, inputGradient: nil,
+                 weightGradient: weightGradient, biasGradient: biasGradient)
+    }
+
+    /// Both backward passes in one split of the batch: each thread computes
+    /// dx for its images, then their share of dW and db, so the layer's
+    /// backward wakes the second core once, and dY is still in cache for the
+    /// second pass.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func convolutionBackward<T: TensorScalar>(
+        _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>,
+        inputGradient: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
+    ) {
+        backward(g, input: input, outputGradient: outputGradient, weight: weight, inputGradient: inputGradient,
+                 weightGradient: weightGradient, biasGradient: biasGradient)
+    }
+
+    /// Backward weight, after backward input when `inputGradient` is given.
+    @inline(__always)
+    static func backward<T: TensorScalar>(
+        _ g: ConvolutionGeometry, input: UnsafePointer<T>, outputGradient: UnsafePointer<T>, weight: UnsafePointer<T>?,
+        inputGradient: UnsafeMutablePointer<T>?, weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>?
+    ) {
+        let plan = Plan(g, groupColumns: weightGroupColumns)
         let weightCount = plan.outChannels * plan.k, biasCount = plan.outChannels
         // Chunk 0 accumulates into dw/db directly; chunk t > 0 into partials[t − 1].
         let partialStride = weightCount + biasCount
         let partials = allocate(T.self, max(0, plan.chunks - 1) * partialStride)
         partials.update(repeating: 0, count: max(0, plan.chunks - 1) * partialStride)
         defer { partials.deallocate() }
-        nonisolated(unsafe) let (x, dy, dw, db, parts) = (input, outputGradient, weightGradient, biasGradient, partials)
+        nonisolated(unsafe) let (x, dy, w, dx, dw, db, parts) = (input, outputGradient, weight, inputGradient, weightGradient, biasGradient, partials)
         plan.forEachChunk { chunk, images in
-            let scratch = Scratch<T>(plan, product: true)
+            let scratch = Scratch<T>(plan, product: true)  // X̂ and dY of a group; also one image's dX̂
             defer { scratch.free() }
+            if let w, let dx { backwardInput(plan, images, scratch, dy, w, dx) }
             let dwTarget = chunk == 0 ? dw : parts + (chunk - 1) * partialStride
             let dbTarget = chunk == 0 ? db : parts + (chunk - 1) * partialStride + weightCount
             for first in stride(from: images.lowerBound, to: images.upperBound, by: plan.group) {
                 let count = min(plan.group, images.upperBound - first)
                 let n = count * plan.hw
-                im2col(plan, x + first * plan.imageSize, count: count, scratch)
+                im2col(plan, x + first * plan.imageSize, count: count, scratch)  // X̂ [K, count·HW]
+                // dY of the group as one [C_out, count·HW] matrix (in place for one image).
                 let dyGroup = gather(plan, dy, first: first, count: count, into: scratch.product)
-                SIMDKernels.matmul(.nt, m: plan.outChannels, n: plan.k, k: n, dyGroup, scratch.cols, dwTarget, accumulate: true)
-                if db != nil, let dbTarget {
+                ConvolutionGEMM.weightGradient(outChannels: plan.outChannels, k: plan.k, n: n, dy: dyGroup, cols: scratch.cols,
+                                               dw: dwTarget)
+                if let dbTarget {
                     for o in 0..<plan.outChannels { dbTarget[o] += sum(dyGroup + o * n, count: n) }
                 }
             }
@@ -148,6 +169,21 @@ public enum Im2colConvolution: ConvolutionKernels {
             let part = partials + (t - 1) * partialStride
             SIMDKernels.add(count: weightCount, dw, part, dw)
             if let db { SIMDKernels.add(count: biasCount, db, part + weightCount, db) }
+        }
+    }
+
+    /// dx of `images`, one image at a time: dX̂ [K, HW] = Wᵀ·dY[image]
+    /// (Wᵀ is W read with rowStride 1, columnStride K), then col2im.
+    @inline(__always)
+    static func backwardInput<T: TensorScalar>(
+        _ plan: Plan, _ images: Range<Int>, _ scratch: Scratch<T>,
+        _ dy: UnsafePointer<T>, _ w: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>
+    ) {
+        for image in images {
+            ConvolutionGEMM.run(m: plan.k, n: plan.hw, k: plan.outChannels, w, rowStride: 1, columnStride: plan.k,
+                                dy + image * plan.outputSize, ldb: plan.hw, scratch.cols, ldc: plan.hw,
+                                bias: nil, accumulate: false)
+            col2im(plan, count: 1, scratch, dx + image * plan.imageSize)
         }
     }
 
@@ -167,7 +203,7 @@ public enum Im2colConvolution: ConvolutionKernels {
         /// Contiguous image chunks, one per thread.
         let chunks: Int
 
-        init(_ g: ConvolutionGeometry) {
+        init(_ g: ConvolutionGeometry, groupColumns: Int) {
             self.g = g
             batch = g.batch
             inChannels = g.inChannels
@@ -181,7 +217,7 @@ public enum Im2colConvolution: ConvolutionKernels {
             paddedSize = g.inChannels * paddedHeight * paddedWidth
             chunks = g.multiplyAdds >= Im2colConvolution.parallelThreshold ? min(Im2colConvolution.cores, g.batch) : 1
             let perChunk = (g.batch + chunks - 1) / chunks
-            group = max(1, min(perChunk, Im2colConvolution.groupColumns / max(1, hw)))
+            group = max(1, min(perChunk, groupColumns / max(1, hw)))
             columns = group * hw
         }
 

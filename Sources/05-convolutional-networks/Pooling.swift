@@ -33,6 +33,9 @@ public struct PoolingWindow: Sendable {
 public final class MaxPool2D<Scalar: TensorScalar>: Layer {
     public let window: PoolingWindow
     public var backend: Backend
+    /// y and argmax (training) and dx, kept between steps (ReusedBuffer.swift).
+    private var outputBuffer = ReusedBuffer<Scalar>(), gradientBuffer = ReusedBuffer<Scalar>()
+    private var argmaxBuffer = ReusedBuffer<Int32>()
     public var parameters: [Parameter<Scalar>] { [] }
     public var summary: String { "MaxPool2D(\(window.size)×\(window.size), stride \(window.stride))" }
 
@@ -46,15 +49,19 @@ public final class MaxPool2D<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: ([Int32], ConvolutionGeometry)) {
         let g = try window.geometry(for: x.shape, "MaxPool2D")
-        var y = try Tensor<Scalar>.zeros(g.outputShape)
-        var argmax = [Int32](repeating: 0, count: y.count)
         let conv = backend.convolution
-        x.withUnsafeBufferPointer { px in
-            y.withUnsafeMutableBufferPointer { py in
-                argmax.withUnsafeMutableBufferPointer { pa in
-                    conv.maxPoolForward(g, input: px.baseAddress!, output: py.baseAddress!, argmax: pa.baseAddress!)
-                }
+        let count = g.outputShape.reduce(1, *)
+        var freshY = ReusedBuffer<Scalar>(), freshArgmax = ReusedBuffer<Int32>()
+        let training = mode == .training
+        var argmax: [Int32] = []
+        // The kernel writes every output and every index: y is filled inside
+        // the argmax buffer's write.
+        let y = x.withUnsafeBufferPointer { px in
+            let write = { (py: UnsafeMutablePointer<Scalar>) in
+                let fill = { (pa: UnsafeMutablePointer<Int32>) in conv.maxPoolForward(g, input: px.baseAddress!, output: py, argmax: pa) }
+                argmax = training ? self.argmaxBuffer.array(count: count, fill) : freshArgmax.array(count: count, fill)
             }
+            return training ? outputBuffer.tensor(g.outputShape, write) : freshY.tensor(g.outputShape, write)
         }
         return (y, (argmax, g))
     }
@@ -66,16 +73,14 @@ public final class MaxPool2D<Scalar: TensorScalar>: Layer {
         guard dy.shape == g.outputShape else {
             throw TensorError.shapeMismatch(operation: "MaxPool2D.backward", lhs: dy.shape, rhs: g.outputShape, reason: "dy must have the output's shape")
         }
-        var dx = try Tensor<Scalar>.zeros(g.inputShape)
         let conv = backend.convolution
-        dy.withUnsafeBufferPointer { pdy in
+        return dy.withUnsafeBufferPointer { pdy in
             argmax.withUnsafeBufferPointer { pa in
-                dx.withUnsafeMutableBufferPointer { pdx in
-                    conv.maxPoolBackward(g, outputGradient: pdy.baseAddress!, argmax: pa.baseAddress!, inputGradient: pdx.baseAddress!)
+                gradientBuffer.tensor(g.inputShape) { pdx in  // overwritten by the kernel
+                    conv.maxPoolBackward(g, outputGradient: pdy.baseAddress!, argmax: pa.baseAddress!, inputGradient: pdx)
                 }
             }
         }
-        return dx
     }
 }
 
