@@ -219,7 +219,7 @@ extension Chapter5Figures {
         let notes = [
             "Y[o, q] = row o of W · column q of X̂: one filter dotted with one receptive field. The highlighted column of X̂ is the highlighted",
             "window of x, channel 0's nine taps then channel 1's, in the order the weight is stored, so W is the weight read as it lies in memory.",
-            "X̂ from Im2colConvolution.im2col, Y from its forward pass (the packed GEMM); W drawn from {−1, 0, 1} with seed 5.",
+            "X̂ from Im2colConvolution.im2col, Y from its forward pass (a matrix product on X̂ in place); W drawn from {−1, 0, 1} with seed 5.",
         ]
         for (i, line) in notes.enumerated() {
             d.add(D.label(line, x: 40, y: below + Double(i) * 18, fontSize: 11.5, anchor: .start))
