@@ -89,8 +89,20 @@ public final class CharRNN: CheckpointModel, @unchecked Sendable {
         let length = inputs.count / batch
         let tokens = Self.timeMajor(inputs, batch: batch, length: length)
         let labels = Self.timeMajor(targets, batch: batch, length: length)
-        let (e, embeddingCache) = try embedding.forward(try Embedding.ids(tokens), mode: train ? .training : .inference)  // [T·B, E]
-        let cache = try rnn.forwardTimeMajor(e.scalars, batch: batch, h0: state?.h, c0: state?.c)
+        // The SIMD twin folds the embedding into the input projection
+        // (RecurrentLayer+EmbeddedInput.swift): no [T·B, E] rows are formed and
+        // the recurrent backward pass adds ∂L/∂E itself. The naive twin (and a
+        // custom cell) runs the layers one after the other, as drawn above.
+        let folded = rnn.backend == .simd && rnn.customCell == nil
+        var embeddingCache: Embedding<Float>.Cache? = nil
+        let cache: SequenceCache<Float>
+        if folded {
+            cache = try rnn.forwardTimeMajor(tokens: tokens, embedding: embedding, batch: batch, h0: state?.h, c0: state?.c)
+        } else {
+            let (e, c) = try embedding.forward(try Embedding.ids(tokens), mode: train ? .training : .inference)  // [T·B, E]
+            embeddingCache = c
+            cache = try rnn.forwardTimeMajor(e.scalars, batch: batch, h0: state?.h, c0: state?.c)
+        }
         let h = try Tensor(shape: [tokens.count, config.hiddenSize], scalars: Array(cache.outputs))  // [T·B, H]
         let (logits, headCache) = try head.forward(h, mode: train ? .training : .inference)           // [T·B, V]
         let (loss, dLogits) = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, backend: backend)
@@ -98,7 +110,9 @@ public final class CharRNN: CheckpointModel, @unchecked Sendable {
         if train {
             let dh = try head.backward(dLogits, cache: headCache)
             let g = try rnn.backwardTimeMajor(dh.scalars, cache: cache)
-            _ = try embedding.backward(Tensor(shape: [tokens.count, config.embeddingSize], scalars: g.dx), cache: embeddingCache)
+            if let embeddingCache {
+                _ = try embedding.backward(Tensor(shape: [tokens.count, config.embeddingSize], scalars: g.dx), cache: embeddingCache)
+            }
         }
         return Double(loss)
     }
