@@ -56,9 +56,9 @@ extension PackedWeight {
                         let bp = b + q * k * nr + p0 * nr, cols = min(nr, n - q * nr)
                         let cp = c + r0 * n + q * nr
                         if cols == nr {
-                            Self.kernel(rows: rows, kc, ap, lda, bp, cp, n, add, nil)
+                            Self.kernel(rows: rows, kc, ap, 1, lda, bp, cp, n, add, nil)
                         } else {
-                            Self.kernel(rows: rows, kc, ap, lda, bp, tile, nr, false, nil)
+                            Self.kernel(rows: rows, kc, ap, 1, lda, bp, tile, nr, false, nil)
                             for r in 0..<rows {
                                 for j in 0..<cols { cp[r * n + j] = add ? cp[r * n + j] + tile[r * nr + j] : tile[r * nr + j] }
                             }

@@ -8,10 +8,10 @@
 // repacking it 64 times per sweep cost about 15% of a training step.
 //
 // Layout: B [k, n] is stored in NR = 16-wide column panels, panel q holding
-// B[p, 16q + j] at q·16k + 16p + j (zero-padded past column n). A is packed
-// per call into MR = 6-row panels (A[6i + r, p] at 6ik + 6p + r). The
-// micro-kernel keeps a 6×16 tile of C in twelve SIMD8<Float> registers (the
-// design of the core GEMM, written again here for a pre-packed B). With
+// B[p, 16q + j] at q·16k + 16p + j (zero-padded past column n). A, only a
+// few rows, is read in place: the micro-kernel broadcasts A[r, p] from up to
+// six row streams. It keeps a 6×16 tile of C in twelve SIMD8<Float>
+// registers (the design of the core GEMM, written again here). With
 // m·n·k ≥ 2²⁰ the column panels are split over the cores, one chunk each.
 //
 // Row panels are balanced, never padded: m rows make ⌈m/6⌉ panels of ⌊m/p⌋
@@ -64,23 +64,16 @@ final class PackedWeight: @unchecked Sendable {
     /// same c + b as a separate addRowVector, done while the tile is still in
     /// registers, so the results are bit-identical). `threads` overrides the
     /// automatic choice (1 when the caller already runs on every core).
+    /// A is not packed: the micro-kernel broadcasts from its rows in place
+    /// (six sequential streams, each cache line used for 16 steps of p), which
+    /// saves copying A on every call: 64 KiB per step for the LSTM's backward
+    /// product, for no measurable change in the kernel's speed.
     func multiply(_ a: UnsafePointer<Float>, m: Int, _ c: UnsafeMutablePointer<Float>, accumulate: Bool,
                   bias: UnsafePointer<Float>? = nil, threads: Int? = nil) {
         let (k, n, mr) = (self.k, self.n, Self.mr)
         let rowPanels = (m + mr - 1) / mr
-        let aPack = UnsafeMutablePointer<Float>.allocate(capacity: rowPanels * mr * k)
-        defer { aPack.deallocate() }
-        // panel i holds rows start(i) ..< start(i + 1), at most 6 of them
-        for i in 0..<rowPanels {
-            let (r0, rows) = (Self.panelStart(i, m, rowPanels), Self.panelStart(i + 1, m, rowPanels) - Self.panelStart(i, m, rowPanels))
-            let dst = aPack + i * mr * k
-            for r in 0..<rows {
-                let src = a + (r0 + r) * k
-                for p in 0..<k { dst[p * mr + r] = src[p] }
-            }
-        }
         let threads = threads ?? (m * n * k >= 1 << 20 ? min(2, Self.cores, panels) : 1)
-        let job = Job(a: UnsafePointer(aPack), b: UnsafePointer(data), c: c, bias: bias, m: m, n: n, k: k, panels: panels,
+        let job = Job(a: a, b: UnsafePointer(data), c: c, bias: bias, m: m, n: n, k: k, panels: panels,
                       rowPanels: rowPanels, threads: threads, accumulate: accumulate)
         if threads == 1 { job.run(0) } else { DispatchQueue.concurrentPerform(iterations: threads) { job.run($0) } }
     }
@@ -106,9 +99,9 @@ final class PackedWeight: @unchecked Sendable {
                     let rows = PackedWeight.panelStart(i + 1, m, rowPanels) - r0
                     let cp = c + r0 * n + q * nr
                     if cols == nr {
-                        PackedWeight.kernel(rows: rows, k, a + i * mr * k, mr, bp, cp, n, accumulate, bq)
+                        PackedWeight.kernel(rows: rows, k, a + r0 * k, k, 1, bp, cp, n, accumulate, bq)
                     } else {
-                        PackedWeight.kernel(rows: rows, k, a + i * mr * k, mr, bp, tile, nr, false, nil)
+                        PackedWeight.kernel(rows: rows, k, a + r0 * k, k, 1, bp, tile, nr, false, nil)
                         for r in 0..<rows {
                             for j in 0..<cols {
                                 let v = accumulate ? cp[r * n + j] + tile[r * nr + j] : tile[r * nr + j]
@@ -124,51 +117,54 @@ final class PackedWeight: @unchecked Sendable {
     /// The micro-kernel for a panel of `rows` (1 … 6) rows: one compiled copy
     /// per row count, so the loop holds exactly 2·rows accumulators.
     @inline(__always)
-    static func kernel(rows: Int, _ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>,
+    static func kernel(rows: Int, _ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>,
                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) {
         switch rows {
-        case 6: kernel6(k, a, aStep, b, c, ldc, accumulate, bias)
-        case 5: kernel5(k, a, aStep, b, c, ldc, accumulate, bias)
-        case 4: kernel4(k, a, aStep, b, c, ldc, accumulate, bias)
-        case 3: kernel3(k, a, aStep, b, c, ldc, accumulate, bias)
-        case 2: kernel2(k, a, aStep, b, c, ldc, accumulate, bias)
-        default: kernel1(k, a, aStep, b, c, ldc, accumulate, bias)
+        case 6: kernel6(k, a, rowStep, aStep, b, c, ldc, accumulate, bias)
+        case 5: kernel5(k, a, rowStep, aStep, b, c, ldc, accumulate, bias)
+        case 4: kernel4(k, a, rowStep, aStep, b, c, ldc, accumulate, bias)
+        case 3: kernel3(k, a, rowStep, aStep, b, c, ldc, accumulate, bias)
+        case 2: kernel2(k, a, rowStep, aStep, b, c, ldc, accumulate, bias)
+        default: kernel1(k, a, rowStep, aStep, b, c, ldc, accumulate, bias)
         }
     }
 
-    @inline(never) static func kernel6(_ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(6, k, a, aStep, b, c, ldc, accumulate, bias) }
-    @inline(never) static func kernel5(_ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(5, k, a, aStep, b, c, ldc, accumulate, bias) }
-    @inline(never) static func kernel4(_ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(4, k, a, aStep, b, c, ldc, accumulate, bias) }
-    @inline(never) static func kernel3(_ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(3, k, a, aStep, b, c, ldc, accumulate, bias) }
-    @inline(never) static func kernel2(_ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(2, k, a, aStep, b, c, ldc, accumulate, bias) }
-    @inline(never) static func kernel1(_ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(1, k, a, aStep, b, c, ldc, accumulate, bias) }
+    @inline(never) static func kernel6(_ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(6, k, a, rowStep, aStep, b, c, ldc, accumulate, bias) }
+    @inline(never) static func kernel5(_ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(5, k, a, rowStep, aStep, b, c, ldc, accumulate, bias) }
+    @inline(never) static func kernel4(_ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(4, k, a, rowStep, aStep, b, c, ldc, accumulate, bias) }
+    @inline(never) static func kernel3(_ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(3, k, a, rowStep, aStep, b, c, ldc, accumulate, bias) }
+    @inline(never) static func kernel2(_ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(2, k, a, rowStep, aStep, b, c, ldc, accumulate, bias) }
+    @inline(never) static func kernel1(_ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                       _ ldc: Int, _ accumulate: Bool, _ bias: UnsafePointer<Float>?) { tile(1, k, a, rowStep, aStep, b, c, ldc, accumulate, bias) }
 
-    /// C[rows×16] (+)= Σₚ a[aStep·p + r]·b[16p + j], then C[r, j] += bias[j]
-    /// if given (aStep = 6 for a packed panel of A; the row length of a
-    /// matrix whose columns are read as rows, RecurrentGEMM+Gradient.swift). `rows` is a constant at every call site (kernel1 … kernel6), so
+    /// C[rows×16] (+)= Σₚ a[rowStep·r + aStep·p]·b[16p + j], then C[r, j] +=
+    /// bias[j] if given. A is read where it lies: rows of a row-major matrix
+    /// (rowStep = its row length, aStep = 1: `multiply`), or columns of one
+    /// read as rows (rowStep = 1, aStep = its row length:
+    /// RecurrentGEMM+Gradient.swift). `rows` is a constant at every call site (kernel1 … kernel6), so
     /// the `rows > r` tests fold away and unused accumulators vanish.
     @inline(__always)
-    static func tile(_ rows: Int, _ k: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>,
+    static func tile(_ rows: Int, _ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
                      _ bias: UnsafePointer<Float>?) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        let (o1, o2, o3, o4, o5) = (rowStep, 2 * rowStep, 3 * rowStep, 4 * rowStep, 5 * rowStep)
         var pa = a, pb = UnsafeRawPointer(b)
         for _ in 0..<k {
             let b0 = pb.loadUnaligned(as: V.self), b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
             var x = V(repeating: pa[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
-            if rows > 1 { x = V(repeating: pa[1]); c10.addProduct(x, b0); c11.addProduct(x, b1) }
-            if rows > 2 { x = V(repeating: pa[2]); c20.addProduct(x, b0); c21.addProduct(x, b1) }
-            if rows > 3 { x = V(repeating: pa[3]); c30.addProduct(x, b0); c31.addProduct(x, b1) }
-            if rows > 4 { x = V(repeating: pa[4]); c40.addProduct(x, b0); c41.addProduct(x, b1) }
-            if rows > 5 { x = V(repeating: pa[5]); c50.addProduct(x, b0); c51.addProduct(x, b1) }
+            if rows > 1 { x = V(repeating: pa[o1]); c10.addProduct(x, b0); c11.addProduct(x, b1) }
+            if rows > 2 { x = V(repeating: pa[o2]); c20.addProduct(x, b0); c21.addProduct(x, b1) }
+            if rows > 3 { x = V(repeating: pa[o3]); c30.addProduct(x, b0); c31.addProduct(x, b1) }
+            if rows > 4 { x = V(repeating: pa[o4]); c40.addProduct(x, b0); c41.addProduct(x, b1) }
+            if rows > 5 { x = V(repeating: pa[o5]); c50.addProduct(x, b0); c51.addProduct(x, b1) }
             pa += aStep
             pb += 64
         }
