@@ -3,7 +3,11 @@
 // size (embedding 64, hidden 256, sequence 64, batch 32, 65 characters), naive
 // against SIMD. GFLOP/s counts the matrix products only (2 flops per
 // multiply-add; a backward pass costs two forwards):
-//   6·T·B·(E·G·H + H·G·H + H·V) per step.
+//   6·T·B·(E·G·H + H·G·H + H·V) per step,
+// the nominal count of the layered model (as PyTorch computes it). The SIMD
+// twin folds the embedding into the input projection and skips most of the
+// E·G·H part (RecurrentLayer+EmbeddedInput.swift): its GFLOP/s is then an
+// effective rate, the nominal work over the time taken.
 
 import BackpropCore
 import Foundation

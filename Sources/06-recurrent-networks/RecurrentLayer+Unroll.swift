@@ -53,6 +53,37 @@ extension RecurrentLayer {
         try checkState(c0, batch: B, "c₀")
         if let customCell { return try customForward(customCell, x, batch: B, h0: h0, c0: c0) }
         let T = x.count / (B * I)
+        var gates: [Scalar] = uninitialized(T * B * GH)
+        let naive = backend == .naive, k = backend.kernels, kind = self.kind
+        // p = X·W_ihᵀ + b_ih for every step
+        x.withUnsafeBufferPointer { px in
+        weightIH.value.scalars.withUnsafeBufferPointer { pwih in
+        biasIH.value.scalars.withUnsafeBufferPointer { pbih in
+        gates.withUnsafeMutableBufferPointer { pg in
+            let (x, wih, bih, g) = (px.baseAddress!, pwih.baseAddress!, pbih.baseAddress!, pg.baseAddress!)
+            if naive {
+                Self.naiveProjection(rows: T * B, gates: kind.gateCount, hidden: H, inputs: I, x, wih, bih, g)
+            } else {
+                k.matmul(.nt, m: T * B, n: GH, k: I, x, wih, g, accumulate: false)
+                k.addRowVector(rows: T * B, cols: GH, bih, g)
+            }
+        }}}}
+        let s = sweepForward(&gates, steps: T, batch: B, h0: h0, c0: c0)
+        return SequenceCache(batch: B, steps: T, x: x, hs: s.hs, cs: s.cs, gates: gates, tanhC: s.tanhC, hwn: s.hwn)
+    }
+
+    /// The forward recurrence t = 1 … T from the input projections
+    /// `gates` = p [T·B, G·H] (overwritten with the activated gates), h₀ and
+    /// c₀ (zeros if nil): h₀ … h_T, c₀ … c_T (LSTM), tanh c_t (LSTM), q_n (GRU).
+    /// With `gather` = (ids [T·B], Q [V, G·H]), p is not given but read as
+    /// p_r = Q[id_r], copied into `gates` by each chunk just before its step
+    /// (in parallel, and while the row is about to be used).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func sweepForward(_ gates: inout [Scalar], steps T: Int, batch B: Int, h0: [Scalar]?, c0: [Scalar]?,
+                      gather: (ids: UnsafePointer<Int>, table: UnsafePointer<Scalar>)? = nil)
+        -> (hs: [Scalar], cs: [Scalar], tanhC: [Scalar], hwn: [Scalar]) {
+        let (H, GH) = (hiddenSize, gateWidth)
         // Buffers every element of which the sweep writes start uninitialised
         // (zero-filling ~30 MB per LSTM training step showed in profiles).
         var hs: [Scalar] = uninitialized((T + 1) * B * H)
@@ -64,14 +95,10 @@ extension RecurrentLayer {
             tanhC = uninitialized(T * B * H)
         }
         if kind == .gru { hwn = uninitialized(T * B * H) }
-        var gates: [Scalar] = uninitialized(T * B * GH)
         var hw: [Scalar] = uninitialized(B * GH)
         let naive = backend == .naive, k = backend.kernels, kind = self.kind
-        let wih = weightIH.value.scalars, whh = weightHH.value.scalars, bih = biasIH.value.scalars, bhh = biasHH.value.scalars
-        x.withUnsafeBufferPointer { px in
-        wih.withUnsafeBufferPointer { pwih in
+        let whh = weightHH.value.scalars, bhh = biasHH.value.scalars
         whh.withUnsafeBufferPointer { pwhh in
-        bih.withUnsafeBufferPointer { pbih in
         bhh.withUnsafeBufferPointer { pbhh in
         gates.withUnsafeMutableBufferPointer { pg in
         hw.withUnsafeMutableBufferPointer { phw in
@@ -79,26 +106,22 @@ extension RecurrentLayer {
         cs.withUnsafeMutableBufferPointer { pcs in
         tanhC.withUnsafeMutableBufferPointer { ptc in
         hwn.withUnsafeMutableBufferPointer { phwn in
-            let (x, wih, whh, bih, bhh) = (px.baseAddress!, pwih.baseAddress!, pwhh.baseAddress!, pbih.baseAddress!, pbhh.baseAddress!)
+            let (whh, bhh) = (pwhh.baseAddress!, pbhh.baseAddress!)
             let (g, q, hs) = (pg.baseAddress!, phw.baseAddress!, phs.baseAddress!)
-            // p = X·W_ihᵀ + b_ih for every step
-            if naive {
-                Self.naiveProjection(rows: T * B, gates: kind.gateCount, hidden: H, inputs: I, x, wih, bih, g)
-            } else {
-                k.matmul(.nt, m: T * B, n: GH, k: I, x, wih, g, accumulate: false)
-                k.addRowVector(rows: T * B, cols: GH, bih, g)
-            }
             // W_hhᵀ packed once for all T steps (Float, SIMD twin; RecurrentGEMM.swift)
             let packed = !naive && Scalar.self == Float.self && B >= 4
                 ? PackedWeight(asFloat(whh), k: H, n: GH, transposed: true) : nil
             let chunks = Self.chunkCount(naive: naive, batch: B, observed: false)
-            let p = Unchecked((hs, g, q, nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), whh, bhh))
+            let p = Unchecked((hs, g, q, nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), whh, bhh, gather))
             // Steps 1 … T for the sequences b0 ..< b0 + n (rows are independent).
             let sweep: @Sendable (Int, Int) -> Void = { b0, n in
-                let (hs, g, q, cs, tanhC, hwn, whh, bhh) = p.value
+                let (hs, g, q, cs, tanhC, hwn, whh, bhh, gather) = p.value
                 let qRows = q + b0 * GH
                 for t in 0..<T {
                     let r = t * B + b0  // this chunk's first row at step t
+                    if let (ids, table) = gather {
+                        for i in r..<(r + n) { (g + i * GH).update(from: table + ids[i] * GH, count: GH) }
+                    }
                     let hPrev = hs + r * H
                     // q = h_{t−1}·W_hhᵀ + b_hh
                     if naive {
@@ -117,14 +140,16 @@ extension RecurrentLayer {
                 }
             }
             Self.inChunks(chunks, of: B, sweep)
-        }}}}}}}}}}}
-        return SequenceCache(batch: B, steps: T, x: x, hs: hs, cs: cs, gates: gates, tanhC: tanhC, hwn: hwn)
+        }}}}}}}}
+        return (hs, cs, tanhC, hwn)
     }
 
     /// BPTT over a cached forward pass. dOutputs [T·B, H] time-major (nil:
     /// zero), dFinalH/dFinalC [B, H] (nil: zero). Adds into the parameters'
     /// gradients and returns dx [T·B, I], ∂L/∂h₀ and ∂L/∂c₀ (LSTM).
     /// `observeHiddenGradient(t, ∂L/∂h_t)` is called for t = T … 1 if given.
+    /// After a forward pass from token ids (`forwardTimeMajor(tokens:…)`) dx
+    /// is empty: ∂L/∂E is added into the embedding table's gradient instead.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backwardTimeMajor(
@@ -146,7 +171,7 @@ extension RecurrentLayer {
         var dPre: [Scalar] = uninitialized(T * B * GH)
         var dPreH: [Scalar] = kind == .gru ? uninitialized(T * B * GH) : []
         var dhDirect: [Scalar] = kind == .gru ? uninitialized(B * H) : []
-        var dx: [Scalar] = uninitialized(T * B * I)
+        var dx: [Scalar] = uninitialized(cache.table == nil ? T * B * I : 0)
         let naive = backend == .naive, k = backend.kernels, kind = self.kind
         let wih = weightIH.value.scalars, whh = weightHH.value.scalars
         let (x, hs, cs, gates, tanhC, hwn) = (cache.x, cache.hs, cache.cs, cache.gates, cache.tanhC, cache.hwn)
@@ -170,14 +195,14 @@ extension RecurrentLayer {
         pHH.grad.withUnsafeMutableBufferPointer { pghh in
         pBIH.grad.withUnsafeMutableBufferPointer { pgbih in
         pBHH.grad.withUnsafeMutableBufferPointer { pgbhh in
-            let (x, wih, whh, hs, dh, dPre) = (px.baseAddress!, pwih.baseAddress!, pwhh.baseAddress!, phs.baseAddress!, pdh.baseAddress!, pdp.baseAddress!)
+            let (x, wih, whh, hs, dh, dPre) = (nonEmpty(px), pwih.baseAddress!, pwhh.baseAddress!, phs.baseAddress!, pdh.baseAddress!, pdp.baseAddress!)
             let dPreH = nonEmpty(pdq) ?? dPre  // ∂L/∂q = ∂L/∂p except in the GRU
             let (gih, ghh, gbih, gbhh) = (pgih.baseAddress!, pghh.baseAddress!, pgbih.baseAddress!, pgbhh.baseAddress!)
             let packed = !naive && Scalar.self == Float.self && B >= 4
                 ? PackedWeight(asFloat(whh), k: GH, n: H, transposed: false) : nil
             let chunks = Self.chunkCount(naive: naive, batch: B, observed: observeHiddenGradient != nil)
             let p = Unchecked((x, wih, whh, hs, dh, dPre, dPreH, nonEmpty(pdy), nonEmpty(pdc), nonEmpty(pdd), pg.baseAddress!,
-                               nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), pdx.baseAddress!, (gih, ghh, gbih, gbhh)))
+                               nonEmpty(pcs), nonEmpty(ptc), nonEmpty(phwn), nonEmpty(pdx), (gih, ghh, gbih, gbhh)))
             let observe = observeHiddenGradient.map { f in Unchecked(f) }
             // Steps T … 1 for the sequences b0 ..< b0 + n.
             let sweep: @Sendable (Int, Int) -> Void = { b0, n in
@@ -199,8 +224,8 @@ extension RecurrentLayer {
                         if let direct { k.add(count: n * H, dh, direct, dh) }
                         // the weight gradients, step by step (one chunk only)
                         Self.naiveWeightGradient(rows: n, outputs: GH, inputs: H, dPreH + r * GH, hPrev, ghh, gbhh)
-                        Self.naiveWeightGradient(rows: n, outputs: GH, inputs: I, dPre + r * GH, x + r * I, gih, gbih)
-                        Self.naiveBackStep(rows: n, gates: kind.gateCount, hidden: H, inputs: I, dPre + r * GH, wih, dx + r * I)
+                        Self.naiveWeightGradient(rows: n, outputs: GH, inputs: I, dPre + r * GH, x! + r * I, gih, gbih)
+                        Self.naiveBackStep(rows: n, gates: kind.gateCount, hidden: H, inputs: I, dPre + r * GH, wih, dx! + r * I)
                     } else if let packed {
                         if let direct { dh.update(from: direct, count: n * H) }
                         packed.multiply(asFloat(UnsafePointer(dPreH + r * GH)), m: n, asMutableFloat(dh), accumulate: direct != nil,
@@ -215,42 +240,34 @@ extension RecurrentLayer {
             }
             Self.inChunks(chunks, of: B, sweep)
             if !naive {
-                // All steps' weight gradients at once, dW = Σ_t daᵀ·v_t = Daᵀ·V over
-                // all T·B rows. Computed as the transpose Vᵀ·Da ([·, T·B]·[T·B, G·H])
-                // and added back transposed: the GEMM then packs the narrow V
-                // (I or H columns) instead of the wide Da (G·H columns). Every
-                // element is the same sum in the same order either way.
-                let n = max(I, H)
-                let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: n * max(GH, T * B))
-                defer { scratch.deallocate() }
-                k.matmul(.tn, m: I, n: GH, k: T * B, x, dPre, scratch, accumulate: false)
-                Self.addTransposed(rows: I, cols: GH, scratch, gih)
-                k.matmul(.tn, m: H, n: GH, k: T * B, hs, dPreH, scratch, accumulate: false)
-                Self.addTransposed(rows: H, cols: GH, scratch, ghh)
-                k.columnSum(rows: T * B, cols: GH, dPre, gbih, accumulate: true)
-                k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true)
-                // dx = Da·W_ih, likewise as dxᵀ = W_ihᵀ·Daᵀ [I, G·H]·[G·H, T·B]
-                let wihT = UnsafeMutablePointer<Scalar>.allocate(capacity: I * GH)
-                defer { wihT.deallocate() }
-                for u in 0..<GH { for i in 0..<I { wihT[i * GH + u] = wih[u * I + i] } }
-                k.matmul(.nt, m: I, n: T * B, k: GH, wihT, dPre, scratch, accumulate: false)
-                let dx = pdx.baseAddress!
-                for i in 0..<I { for r in 0..<(T * B) { dx[r * I + i] = scratch[i * T * B + r] } }
+                // All steps' weight gradients at once, dW += Σ_t da_tᵀ·v_t = Daᵀ·V,
+                // one product each over all T·B rows, accumulated straight into
+                // the gradients ([G·H, T·B]·[T·B, ·]). In Float, Da is read in
+                // place and only V is packed (RecurrentGEMM+Gradient.swift).
+                func weightGradient(_ da: UnsafePointer<Scalar>, _ v: UnsafePointer<Scalar>, _ cols: Int, _ dw: UnsafeMutablePointer<Scalar>) {
+                    if packed != nil {
+                        PackedWeight(asFloat(v), k: T * B, n: cols, transposed: false)
+                            .multiplyTransposed(asFloat(da), lda: GH, m: GH, asMutableFloat(dw), accumulate: true)
+                    } else {
+                        k.matmul(.tn, m: GH, n: cols, k: T * B, da, v, dw, accumulate: true)
+                    }
+                }
+                weightGradient(dPreH, hs, H, ghh)
+                if let table = cache.table {
+                    // db_hh = db_ih unless the GRU's ∂L/∂q differs from ∂L/∂p
+                    embeddedInputGradients(tokens: cache.tokens, table: table, dPre: dPre, wih: wih, gih: gih, gbih: gbih,
+                                           gbhh: kind == .gru ? nil : gbhh)
+                    if kind == .gru { k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true) }
+                } else {
+                    weightGradient(dPre, x!, I, gih)
+                    k.columnSum(rows: T * B, cols: GH, dPre, gbih, accumulate: true)
+                    k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true)
+                    // dx = Da·W_ih [T·B, G·H]·[G·H, I]
+                    k.matmul(.nn, m: T * B, n: I, k: GH, dPre, wih, pdx.baseAddress!, accumulate: false)
+                }
             }
         }}}}}}}}}}}}}}}}}}}
         return (dx, dh, kind == .lstm ? dc : nil)
-    }
-
-    /// dst[c, r] += src[r, c] for src [rows, cols] (in 32×32 tiles, so that
-    /// both sides stay in cache).
-    static func addTransposed(rows: Int, cols: Int, _ src: UnsafePointer<Scalar>, _ dst: UnsafeMutablePointer<Scalar>) {
-        for r0 in stride(from: 0, to: rows, by: 32) {
-            for c0 in stride(from: 0, to: cols, by: 32) {
-                for c in c0..<min(c0 + 32, cols) {
-                    for r in r0..<min(r0 + 32, rows) { dst[c * rows + r] += src[r * cols + c] }
-                }
-            }
-        }
     }
 
     // MARK: Splitting the batch over the cores

@@ -20,7 +20,10 @@
 //          [T·B, I]·[I, G·H]; per step one GEMM h_{t−1}·W_hhᵀ [B, H]·[H, G·H];
 //          the cell arithmetic eight Float lanes at a time (SIMD8, `VectorMath`);
 //          after the backward sweep dW_ih = Σ_t da_tᵀ x_t and dW_hh = Σ_t da_tᵀ h_{t−1}
-//          as one GEMM each over all T·B rows, dx as one GEMM.
+//          as one product each over all T·B rows (Da read in place,
+//          RecurrentGEMM+Gradient.swift), dx as one GEMM. Fed by an
+//          embedding (the language model), the input projection is folded
+//          into the table instead (RecurrentLayer+EmbeddedInput.swift).
 // Derivation: chapters/06-recurrent-networks.md, "Backpropagation through time".
 
 import BackpropCore
@@ -55,11 +58,17 @@ public final class SequenceCache<Scalar: TensorScalar> {
     /// The custom cell that made this forward pass (nil: the built-in one);
     /// its backward pass must use the same cell.
     let customCell: (any LSTMCellStep)?
+    /// A forward pass from token ids (RecurrentLayer+EmbeddedInput.swift):
+    /// the ids [T·B] and the embedding table E [V, I] whose rows were the
+    /// inputs (x is then empty); backward adds ∂L/∂E into E's gradient.
+    let tokens: [Int]
+    let table: Parameter<Scalar>?
 
     init(batch: Int, steps: Int, x: [Scalar], hs: [Scalar], cs: [Scalar], gates: [Scalar], tanhC: [Scalar], hwn: [Scalar],
-         customCell: (any LSTMCellStep)? = nil) {
+         customCell: (any LSTMCellStep)? = nil, tokens: [Int] = [], table: Parameter<Scalar>? = nil) {
         self.batch = batch; self.steps = steps; self.x = x; self.hs = hs; self.cs = cs
         self.gates = gates; self.tanhC = tanhC; self.hwn = hwn; self.customCell = customCell
+        self.tokens = tokens; self.table = table
     }
 
     /// h₁ … h_T time-major: [T·B, H].

@@ -3,6 +3,7 @@
 // generation, and NaN detection. Tiny sizes: debug builds are slow.
 
 import BackpropCore
+import Backpropagation
 import Dispatch
 import Foundation
 import Storage
@@ -134,5 +135,18 @@ import TestSupport
         o = Self.tinyOptions(.rnn)
         o.learningRate = -1
         #expect(throws: TrainingError.self) { try o.validate() }
+    }
+
+    /// The loss computed in two halves of the rows (SIMD twin): the gradient
+    /// bit-identical to one call over all rows, the loss equal up to rounding.
+    @Test func lossInTwoHalvesMatchesOneCall() throws {
+        let (n, c) = (1024, 11)
+        let logits: Tensor<Float> = randomTensor([n, c], seed: 560, scale: 4).converted()
+        var rng = SeededRandom(seed: 561)
+        let labels = (0..<n).map { _ in Int(rng.uniform(0, Double(c))) % c }
+        let whole = try SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, backend: .simd)
+        let halves = try CharRNN.lossAndGradient(logits: logits, labels: labels, backend: .simd)
+        #expect(halves.gradient.scalars == whole.gradient.scalars)
+        #expect(abs(halves.loss - whole.loss) <= 1e-6 * whole.loss)
     }
 }

@@ -1,0 +1,72 @@
+// The weight-gradient product of BPTT, dW += Daᵀ·V, summed over all T·B rows
+// at once, with Da read in place (SIMD twin, Float).
+//
+//   C[m×n] (+)= Aᵀ·B    A [k, lda] row-major (its first m columns are used),
+//                       B [k, n] packed (PackedWeight, not transposed)
+//
+// Here k = T·B = 2048 rows, A = ∂L/∂a [T·B, G·H] (8 MiB for the LSTM) and
+// B = h₀ … h_{T−1} [T·B, H] (2 MiB). A core-GEMM call must either pack the
+// wide Da (as the transposed left operand it is gathered one scalar at a
+// time) or compute the transpose and add it back; both cost about as much
+// as a tenth of the product. But the micro-kernel needs, at each step p,
+// six consecutive entries of one column of Aᵀ, that is six consecutive
+// entries of row p of A: a packed A panel is only A itself read with a
+// stride of lda instead of 6. So A is not packed at all; only the narrow B
+// is (one copy, row pieces).
+//
+// Blocking: the k rows are taken 128 at a time. Within a block, one 6-row
+// panel of C visits every 16-wide panel of B: its 128 rows of A (128 cache
+// lines) stay in L1 across them, each 8 KiB slice of a B panel is read from
+// L2. C is read and written once per block (k/128 = 16 times in all), a
+// small cost next to the 2·6·16·128 flops of each tile.
+// Threads: the 6-row panels of C are split into one contiguous range per
+// core; threads write disjoint rows of C, so they never synchronise.
+//
+// Floating point: each element is Σₚ in order p = 0 … k−1 with fused
+// multiply-adds, added to C once per block of 128: the same products as
+// the step-by-step sum, reassociated (the twin tests bound the difference).
+
+import Dispatch
+
+extension PackedWeight {
+    /// Depth of one block of the k rows (see above).
+    static let gradientBlock = 128
+
+    /// C[m×n] (+)= Aᵀ·B with A [k, lda] read in place and B this packed
+    /// matrix [k, n]. Splits the rows of C over `threads` cores (default:
+    /// all, up to two).
+    func multiplyTransposed(_ a: UnsafePointer<Float>, lda: Int, m: Int, _ c: UnsafeMutablePointer<Float>,
+                            accumulate: Bool, threads: Int? = nil) {
+        precondition(m <= lda, "A must have at least m columns")
+        let (k, n, nr, mr, kb) = (self.k, self.n, Self.nr, Self.mr, Self.gradientBlock)
+        let rowPanels = (m + mr - 1) / mr
+        let threads = max(1, min(threads ?? min(2, Self.cores), rowPanels))
+        let panels = self.panels
+        let job = Unchecked((a, UnsafePointer(data), c))
+        let run: @Sendable (Int) -> Void = { t in
+            let (a, b, c) = job.value
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
+            defer { tile.deallocate() }
+            for p0 in stride(from: 0, to: k, by: kb) {
+                let kc = min(kb, k - p0), add = accumulate || p0 > 0
+                for i in (rowPanels * t / threads)..<(rowPanels * (t + 1) / threads) {
+                    let r0 = Self.panelStart(i, m, rowPanels), rows = Self.panelStart(i + 1, m, rowPanels) - r0
+                    let ap = a + p0 * lda + r0
+                    for q in 0..<panels {
+                        let bp = b + q * k * nr + p0 * nr, cols = min(nr, n - q * nr)
+                        let cp = c + r0 * n + q * nr
+                        if cols == nr {
+                            Self.kernel(rows: rows, kc, ap, 1, lda, bp, cp, n, add, nil)
+                        } else {
+                            Self.kernel(rows: rows, kc, ap, 1, lda, bp, tile, nr, false, nil)
+                            for r in 0..<rows {
+                                for j in 0..<cols { cp[r * n + j] = add ? cp[r * n + j] + tile[r * nr + j] : tile[r * nr + j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if threads == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
+    }
+}
