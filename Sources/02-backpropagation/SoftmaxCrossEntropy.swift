@@ -40,19 +40,22 @@ public enum SoftmaxCrossEntropy {
         var total = 0.0
         var grad = p
         let scale = 1 / Double(n)
+        // lseᵢ from the softmax already computed: at the row's largest logit
+        // mᵢ, pᵢⱼ = e⁰/Σₖ e^(zᵢₖ − mᵢ), so lseᵢ = mᵢ − log pᵢ,argmax. That
+        // probability is at least 1/C, so its log is well conditioned (error
+        // about one rounding of p), and a row costs one log instead of C
+        // exps (for the char models' 2,048 × 65 logits, ~0.5 ms a step).
         for i in 0..<n {
             let row = i * c
-            var m = z.scalars[row]
-            for j in 1..<c where z.scalars[row + j] > m { m = z.scalars[row + j] }
-            var sum = 0.0, qz = 0.0
+            var m = z.scalars[row], top = row
+            for j in 1..<c where z.scalars[row + j] > m { m = z.scalars[row + j]; top = row + j }
+            var qz = 0.0
             for j in 0..<c {
-                let zij = Double(z.scalars[row + j])
-                sum += Foundation_exp(zij - Double(m))
                 let q = j == labels[i] ? on : off
-                qz += q * zij
+                qz += q * Double(z.scalars[row + j])
                 grad.scalars[row + j] = T((Double(p.scalars[row + j]) - q) * scale)
             }
-            total += Double(m) + Foundation_log(sum) - qz
+            total += Double(m) - Foundation_log(Double(p.scalars[top])) - qz
         }
         return (T(total * scale), grad)
     }
@@ -66,5 +69,4 @@ public enum SoftmaxCrossEntropy {
 }
 
 import Foundation
-private func Foundation_exp(_ x: Double) -> Double { Foundation.exp(x) }
 private func Foundation_log(_ x: Double) -> Double { Foundation.log(x) }
