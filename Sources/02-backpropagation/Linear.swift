@@ -79,10 +79,25 @@ public final class Linear<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(
                 operation: "Linear.backward", lhs: dy.shape, rhs: outputShape, reason: "dy must have the output's shape")
         }
+        let rows = try dy.flattenedRows("Linear.backward")
+        let rowsDx = try Tensor.matmul(rows, weight.value, .nn, backend: backend)  // [n, out]·[out, in]
+        let dx = input.rank == 2 ? rowsDx : try rowsDx.reshaped(input.shape)
+        try accumulateParameterGradients(dy, cache: input)
+        return dx
+    }
+
+    /// W.grad += dyᵀ·x and b.grad += Σ dy without ∂L/∂x (the model's first
+    /// layer: its input is the data, which needs no gradient).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func accumulateParameterGradients(_ dy: Tensor<Scalar>, cache input: Tensor<Scalar>) throws {
+        let outputShape = Array(input.shape.dropLast()) + [outputs]
+        guard dy.shape == outputShape else {
+            throw TensorError.shapeMismatch(
+                operation: "Linear.backward", lhs: dy.shape, rhs: outputShape, reason: "dy must have the output's shape")
+        }
         let x = try input.flattenedRows("Linear.backward"), dy = try dy.flattenedRows("Linear.backward")
         let n = x.shape[0]
-        let rowsDx = try Tensor.matmul(dy, weight.value, .nn, backend: backend)  // [n, out]·[out, in]
-        let dx = input.rank == 2 ? rowsDx : try rowsDx.reshaped(input.shape)
         let (out, inp, k) = (outputs, inputs, backend.kernels)
         dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in
@@ -96,6 +111,5 @@ public final class Linear<Scalar: TensorScalar>: Layer {
                 }
             }
         }
-        return dx
     }
 }

@@ -186,4 +186,24 @@ import Testing
         #expect(throws: TensorError.self) { try layer.backward(try Tensor.zeros([4, 3]), cache: cache) }
         #expect(throws: TensorError.self) { try Linear<Float>(weight: try Tensor.zeros([2, 3]), bias: try Tensor.zeros([3])) }
     }
+
+    /// The first layer of a model is asked for its parameters' gradients only
+    /// (its input is the data); those must be backward's, bit for bit, for a
+    /// batch of rows and for a rank-3 input, and bad shapes are refused alike.
+    @Test("Linear's parameter-only backward accumulates backward's dW and db", arguments: [[5, 3], [2, 4, 3]])
+    func linearParameterGradientsOnly(_ shape: [Int]) throws {
+        for backend in Backend.allCases {
+            var rng = SeededRandom(seed: 31)
+            let layer = try Linear<Double>(3, 4, rng: &rng, backend: backend)
+            let (y, cache) = try layer.forward(randomTensor(shape, seed: 32), mode: .training)
+            let dy = randomTensor(y.shape, seed: 33)
+            _ = try layer.backward(dy, cache: cache)
+            let (dw, db) = (layer.weight.grad, layer.bias.grad)
+            layer.weight.zeroGrad()
+            layer.bias.zeroGrad()
+            try layer.accumulateParameterGradients(dy, cache: cache)
+            #expect(layer.weight.grad == dw && layer.bias.grad == db, "\(backend) \(shape)")
+            #expect(throws: TensorError.self) { try layer.accumulateParameterGradients(try Tensor.zeros([1, 2]), cache: cache) }
+        }
+    }
 }
