@@ -9,7 +9,7 @@ enum TourCommand {
         "tour", summary: "train every chapter on its shipped data and print a results table",
         flags: [.seed(), Flag(name: "json", value: nil, help: "also print one JSON line per run")],
         details: "Chapters: " + Book.chapters.filter { !$0.tour(0).isEmpty }.map { String($0.number) }.joined(separator: ", ")
-            + ". Build with -c release: the runs train real models (a few minutes in all)."
+            + ". Build with -c release: the runs train real models (about 15 seconds in all)."
     ) { args in
         let seed = try args.seed()
         let start = Date()
