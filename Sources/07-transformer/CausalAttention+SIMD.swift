@@ -21,7 +21,8 @@
 //             dQ = dS K / √d   as Y
 //             dK = dSᵀ Q / √d  as dV
 //
-// One tile kernel serves all six: C[6, 2w] (+)= Σₚ A(r, p)·B[p, 0..<2w],
+// One tile kernel serves all six, the one chapter 5's convolutions use
+// (BackpropCore/Kernels/RegisterTile.swift): C[6, 2w] = Σₚ A(r, p)·B[p, 0..<2w],
 // A read with a row stride and a depth stride (1 and lda for Pᵀ and dSᵀ,
 // lda and 1 otherwise), B a row-major block. Zero padding makes every tile
 // full: padded rows and columns hold zeros (or values that are discarded),
@@ -48,56 +49,23 @@ extension CausalAttention {
         var squareBlock: Int { tRows * tCols }
     }
 
-    /// C[6, 2w] (+)= Σₚ A(r, p) B[p, 0..<2w] for p in `depth`, where A(r, p)
-    /// is `a[r·aRow + p·aDepth]` and B has row stride `ldb`; `ldc` is C's.
-    @inline(__always)
-    static func tile<V: SIMD>(
-        _: V.Type, depth: Range<Int>, _ a: UnsafePointer<V.Scalar>, aRow: Int, aDepth: Int,
-        _ b: UnsafePointer<V.Scalar>, ldb: Int, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool
-    ) where V.Scalar: BinaryFloatingPoint {
-        let w = V.scalarCount
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        for p in depth {
-            let rb = UnsafeRawPointer(b + p * ldb)
-            let b0 = rb.loadUnaligned(as: V.self), b1 = rb.loadUnaligned(fromByteOffset: w * MemoryLayout<V.Scalar>.stride, as: V.self)
-            let ap = a + p * aDepth
-            var x = V(repeating: ap[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
-            x = V(repeating: ap[aRow]); c10.addProduct(x, b0); c11.addProduct(x, b1)
-            x = V(repeating: ap[2 * aRow]); c20.addProduct(x, b0); c21.addProduct(x, b1)
-            x = V(repeating: ap[3 * aRow]); c30.addProduct(x, b0); c31.addProduct(x, b1)
-            x = V(repeating: ap[4 * aRow]); c40.addProduct(x, b0); c41.addProduct(x, b1)
-            x = V(repeating: ap[5 * aRow]); c50.addProduct(x, b0); c51.addProduct(x, b1)
-        }
-        @inline(__always) func put(_ x0: V, _ x1: V, _ row: Int) {
-            let p = UnsafeMutableRawPointer(c + row * ldc), off = w * MemoryLayout<V.Scalar>.stride
-            if accumulate {
-                p.storeBytes(of: p.loadUnaligned(as: V.self) + x0, as: V.self)
-                p.storeBytes(of: p.loadUnaligned(fromByteOffset: off, as: V.self) + x1, toByteOffset: off, as: V.self)
-            } else {
-                p.storeBytes(of: x0, as: V.self)
-                p.storeBytes(of: x1, toByteOffset: off, as: V.self)
-            }
-        }
-        put(c00, c01, 0); put(c10, c11, 1); put(c20, c21, 2); put(c30, c31, 3); put(c40, c41, 4); put(c50, c51, 5)
-    }
-
     /// C = A·B over row tiles of 6 and column tiles of 2w, where `columns(i0)`
     /// and `depth(i0)` give, for the row tile at i0, the column range to
     /// compute and the depth range to sum (the causal limits). A(r, p) is
     /// `a[(i0 + r)·aRow + p·aDepth]`. Columns outside `columns(i0)` are left alone.
     @inline(__always)
-    static func product<V: SIMD>(
-        _: V.Type, rows: Int, columns: (Int) -> Range<Int>, depth: (Int) -> Range<Int>,
-        _ a: UnsafePointer<V.Scalar>, aRow: Int, aDepth: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int
-    ) where V.Scalar: BinaryFloatingPoint {
-        let nr = 2 * V.scalarCount
+    static func product<T: TensorScalar>(
+        rows: Int, columns: (Int) -> Range<Int>, depth: (Int) -> Range<Int>,
+        _ a: UnsafePointer<T>, aRow: Int, aDepth: Int, _ b: UnsafePointer<T>, ldb: Int,
+        _ c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        let nr = 2 * T.Vector.scalarCount
         for i0 in stride(from: 0, to: rows, by: 6) {
             let cols = columns(i0), sum = depth(i0)
             for j0 in stride(from: cols.lowerBound, to: cols.upperBound, by: nr) {
-                tile(V.self, depth: sum, a + i0 * aRow, aRow: aRow, aDepth: aDepth, b + j0, ldb: ldb,
-                     c + i0 * ldc + j0, ldc: ldc, accumulate: false)
+                RegisterTile.rows6(k: sum.count, a + i0 * aRow + sum.lowerBound * aDepth, rowStride: aRow, columnStride: aDepth,
+                                   validRows: 6, b + sum.lowerBound * ldb + j0, ldb: ldb, c + i0 * ldc + j0, ldc: ldc,
+                                   bias: nil, accumulate: false)
             }
         }
     }
@@ -129,7 +97,7 @@ extension CausalAttention {
                     }
                 }
                 // S = (Q/√d)·Kᵀ, columns j ≤ i₀+5 of row tile i₀ (the rest is masked).
-                product(T.Vector.self, rows: tl, columns: { i0 in 0..<min(L.tCols, (i0 + 6 + nr - 1) / nr * nr) },
+                product(rows: tl, columns: { i0 in 0..<min(L.tCols, (i0 + 6 + nr - 1) / nr * nr) },
                         depth: { _ in 0..<d }, q, aRow: L.dCols, aDepth: 1, kt, ldb: L.tCols, sp, ldc: L.tCols)
                 let pb = p + pair * tl * tl
                 for i in 0..<tl {
@@ -137,7 +105,7 @@ extension CausalAttention {
                     (pb + i * tl).update(from: sp + i * L.tCols, count: tl)
                 }
                 // Y = P·V, depth j < i₀+6 (P is zero beyond row i's diagonal).
-                product(T.Vector.self, rows: tl, columns: { _ in 0..<L.dCols }, depth: { i0 in 0..<min(tl, i0 + 6) },
+                product(rows: tl, columns: { _ in 0..<L.dCols }, depth: { i0 in 0..<min(tl, i0 + 6) },
                         sp, aRow: L.tCols, aDepth: 1, v, ldb: L.dCols, o, ldc: L.dCols)
                 for t in 0..<tl { (y + (b * tl + t) * c + h * d).update(from: o + t * L.dCols, count: d) }
             }
@@ -175,19 +143,19 @@ extension CausalAttention {
                 let pb = p + pair * tl * tl
                 for i in 0..<tl { (pp + i * L.tCols).update(from: pb + i * tl, count: tl) }
                 // dV = Pᵀ·dY: row tile j₀ sums over i ≥ j₀ (P[i, j] = 0 for i < j).
-                product(T.Vector.self, rows: tl, columns: { _ in 0..<L.dCols }, depth: { j0 in j0..<tl },
+                product(rows: tl, columns: { _ in 0..<L.dCols }, depth: { j0 in j0..<tl },
                         pp, aRow: 1, aDepth: L.tCols, g, ldb: L.dCols, out, ldc: L.dCols)
                 scatter(out, L.dCols, into: dqkv, b: b, column: 2 * c + h * d, s, factor: 1)
                 // dP = dY·Vᵀ on the causal columns, then dS in place.
-                product(T.Vector.self, rows: tl, columns: { i0 in 0..<min(L.tCols, (i0 + 6 + nr - 1) / nr * nr) },
+                product(rows: tl, columns: { i0 in 0..<min(L.tCols, (i0 + 6 + nr - 1) / nr * nr) },
                         depth: { _ in 0..<d }, g, aRow: L.dCols, aDepth: 1, vt, ldb: L.tCols, ds, ldc: L.tCols)
                 for i in 0..<tl { MaskedSoftmax.backwardRow(pp + i * L.tCols, ds + i * L.tCols, valid: i + 1, count: L.tCols) }
                 // dQ = dS·K/√d: depth j < i₀+6.
-                product(T.Vector.self, rows: tl, columns: { _ in 0..<L.dCols }, depth: { i0 in 0..<min(tl, i0 + 6) },
+                product(rows: tl, columns: { _ in 0..<L.dCols }, depth: { i0 in 0..<min(tl, i0 + 6) },
                         ds, aRow: L.tCols, aDepth: 1, k, ldb: L.dCols, out, ldc: L.dCols)
                 scatter(out, L.dCols, into: dqkv, b: b, column: h * d, s, factor: scale)
                 // dK = dSᵀ·(Q/√d): row tile j₀ sums over i ≥ j₀.
-                product(T.Vector.self, rows: tl, columns: { _ in 0..<L.dCols }, depth: { j0 in j0..<tl },
+                product(rows: tl, columns: { _ in 0..<L.dCols }, depth: { j0 in j0..<tl },
                         ds, aRow: 1, aDepth: L.tCols, q, ldb: L.dCols, out, ldc: L.dCols)
                 scatter(out, L.dCols, into: dqkv, b: b, column: c + h * d, s, factor: 1)
             }
