@@ -45,18 +45,26 @@ public enum SoftmaxCrossEntropy {
         // probability is at least 1/C, so its log is well conditioned (error
         // about one rounding of p), and a row costs one log instead of C
         // exps (for the char models' 2,048 × 65 logits, ~0.5 ms a step).
-        for i in 0..<n {
-            let row = i * c
-            var m = z.scalars[row], top = row
-            for j in 1..<c where z.scalars[row + j] > m { m = z.scalars[row + j]; top = row + j }
-            var qz = 0.0
-            for j in 0..<c {
-                let q = j == labels[i] ? on : off
-                qz += q * Double(z.scalars[row + j])
-                grad.scalars[row + j] = T((Double(p.scalars[row + j]) - q) * scale)
+        // (through buffer pointers: indexing the arrays in this loop cost
+        // ~10 ns an element in bounds and uniqueness checks)
+        z.scalars.withUnsafeBufferPointer { zb in
+        p.scalars.withUnsafeBufferPointer { pb in
+        labels.withUnsafeBufferPointer { lb in
+        grad.scalars.withUnsafeMutableBufferPointer { gb in
+            let (z, p, g) = (zb.baseAddress!, pb.baseAddress!, gb.baseAddress!)
+            for i in 0..<n {
+                let row = i * c, label = lb[i]
+                var m = z[row], top = row
+                for j in 1..<c where z[row + j] > m { m = z[row + j]; top = row + j }
+                var qz = 0.0
+                for j in 0..<c {
+                    let q = j == label ? on : off
+                    qz += q * Double(z[row + j])
+                    g[row + j] = T((Double(p[row + j]) - q) * scale)
+                }
+                total += Double(m) - Foundation_log(Double(p[top])) - qz
             }
-            total += Double(m) - Foundation_log(Double(p.scalars[top])) - qz
-        }
+        }}}}
         return (T(total * scale), grad)
     }
 

@@ -104,13 +104,25 @@ public final class CharRNN: CheckpointModel, @unchecked Sendable {
             embeddingCache = c
             cache = try rnn.forwardTimeMajor(e.scalars, batch: batch, h0: state?.h, c0: state?.c)
         }
-        let h = try Tensor(shape: [tokens.count, config.hiddenSize], scalars: Array(cache.outputs))  // [T·B, H]
-        let (logits, headCache) = try head.forward(h, mode: train ? .training : .inference)           // [T·B, V]
+        // h [T·B, H] → logits [T·B, V]: the SIMD twin reads h in place (CharRNN+Head.swift)
+        let rows = tokens.count, outputsStart = cache.batch * config.hiddenSize
+        var headCache: Linear<Float>.Cache? = nil
+        let logits: Tensor<Float>
+        if folded {
+            logits = try cache.hs.withUnsafeBufferPointer { try Self.packedHeadForward($0.baseAddress! + outputsStart, rows: rows, head: head) }
+        } else {
+            let h = try Tensor(shape: [rows, config.hiddenSize], scalars: Array(cache.outputs))
+            let (y, c) = try head.forward(h, mode: train ? .training : .inference)
+            (logits, headCache) = (y, c)
+        }
         let (loss, dLogits) = try Self.lossAndGradient(logits: logits, labels: labels, backend: backend)
         state = CarriedState(h: cache.finalH, c: cache.finalC)
         if train {
-            let dh = try head.backward(dLogits, cache: headCache)
-            let g = try rnn.backwardTimeMajor(dh.scalars, cache: cache)
+            let dh = try headCache.map { try head.backward(dLogits, cache: $0).scalars }
+                ?? cache.hs.withUnsafeBufferPointer {
+                    Self.packedHeadBackward(dLogits, h: $0.baseAddress! + outputsStart, rows: rows, head: head, backend: backend)
+                }
+            let g = try rnn.backwardTimeMajor(dh, cache: cache)
             if let embeddingCache {
                 _ = try embedding.backward(Tensor(shape: [tokens.count, config.embeddingSize], scalars: g.dx), cache: embeddingCache)
             }

@@ -68,7 +68,43 @@ public enum RNNBenchmark {
             rows.append(BenchRow(kernel: "rnn_step_matmul", shape: shape, variant: "simd (packed W)", gflops: flops / pre / 1e9,
                                  vsNaive: nil, vsPeak: flops / pre / 1e9 / peakGflops))
         }
+        rows += weightGradientProduct(peakGflops: peakGflops, quick: quick)
         return rows
+    }
+
+    /// BPTT's weight-gradient product of the char-LSTM, dW_hh = Daᵀ·H over all
+    /// T·B = 2048 rows ([1024, 2048]·[2048, 256]), Da packed in blocks
+    /// (RecurrentGEMM+Gradient.swift), on both cores and on one.
+    static func weightGradientProduct(peakGflops: Double, quick: Bool) -> [BenchRow] {
+        let (k, m, n) = quick ? (256, 256, 64) : (2048, 1024, 256)
+        var rng = SeededRandom(seed: 4)
+        let da = (0..<(k * m)).map { _ in Float(rng.uniform(-1, 1)) }
+        let v = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+        var c = [Float](repeating: 0, count: m * n)
+        let packed = v.withUnsafeBufferPointer { PackedWeight($0.baseAddress!, k: k, n: n, transposed: false) }
+        let flops = 2 * Double(m * n * k)
+        // the backward per-step product dh = Da·W_hh on one core's half batch ([16, 1024]·[1024, 256])
+        let w = (0..<(m * n)).map { _ in Float(rng.uniform(-1, 1)) }
+        let packedW = w.withUnsafeBufferPointer { PackedWeight($0.baseAddress!, k: m, n: n, transposed: false) }
+        let half = quick ? 8 : 16
+        let step = Benchmark.bestTime(minSeconds: quick ? 0 : 0.3) {
+            da.withUnsafeBufferPointer { pa in c.withUnsafeMutableBufferPointer { pc in
+                packedW.multiply(pa.baseAddress!, m: half, pc.baseAddress!, accumulate: false, threads: 1)
+            }}
+        }
+        let stepFlops = 2 * Double(half * m * n)
+        let stepRow = BenchRow(kernel: "rnn_step_matmul", shape: "[\(half)×\(m)]·[\(m)×\(n)] 1 thread", variant: "simd (packed W)",
+                               gflops: stepFlops / step / 1e9, vsNaive: nil, vsPeak: stepFlops / step / 1e9 / peakGflops)
+        return [stepRow] + [nil, 1].map { (threads: Int?) in
+            let seconds = Benchmark.bestTime(minSeconds: quick ? 0 : 0.3) {
+                da.withUnsafeBufferPointer { pa in c.withUnsafeMutableBufferPointer { pc in
+                    packed.multiplyTransposed(pa.baseAddress!, lda: m, m: m, pc.baseAddress!, accumulate: false, threads: threads)
+                }}
+            }
+            return BenchRow(kernel: "rnn_weight_gradient", shape: "[\(m)×\(k)]·[\(k)×\(n)]" + (threads == 1 ? " 1 thread" : ""),
+                            variant: "simd (packed V)", gflops: flops / seconds / 1e9, vsNaive: nil,
+                            vsPeak: flops / seconds / 1e9 / peakGflops)
+        }
     }
 
     /// Best milliseconds per training step.

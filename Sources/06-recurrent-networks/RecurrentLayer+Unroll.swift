@@ -242,8 +242,8 @@ extension RecurrentLayer {
             if !naive {
                 // All steps' weight gradients at once, dW += Σ_t da_tᵀ·v_t = Daᵀ·V,
                 // one product each over all T·B rows, accumulated straight into
-                // the gradients ([G·H, T·B]·[T·B, ·]). In Float, Da is read in
-                // place and only V is packed (RecurrentGEMM+Gradient.swift).
+                // the gradients ([G·H, T·B]·[T·B, ·]). In Float, V is packed once and
+                // Da in small blocks as it is used (RecurrentGEMM+Gradient.swift).
                 func weightGradient(_ da: UnsafePointer<Scalar>, _ v: UnsafePointer<Scalar>, _ cols: Int, _ dw: UnsafeMutablePointer<Scalar>) {
                     if packed != nil {
                         PackedWeight(asFloat(v), k: T * B, n: cols, transposed: false)

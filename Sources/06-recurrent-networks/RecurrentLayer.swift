@@ -20,7 +20,7 @@
 //          [T·B, I]·[I, G·H]; per step one GEMM h_{t−1}·W_hhᵀ [B, H]·[H, G·H];
 //          the cell arithmetic eight Float lanes at a time (SIMD8, `VectorMath`);
 //          after the backward sweep dW_ih = Σ_t da_tᵀ x_t and dW_hh = Σ_t da_tᵀ h_{t−1}
-//          as one product each over all T·B rows (Da read in place,
+//          as one product each over all T·B rows (Da packed in small blocks,
 //          RecurrentGEMM+Gradient.swift), dx as one GEMM. Fed by an
 //          embedding (the language model), the input projection is folded
 //          into the table instead (RecurrentLayer+EmbeddedInput.swift).

@@ -271,9 +271,53 @@ enum RowProjection {
     /// vector accumulators each: eight independent FMA chains (enough to
     /// cover the FMA latency of 4 cycles on two pipes), and each load of x
     /// serves four rows. One horizontal sum per row, after its loop.
+    ///
+    /// A token's products are too small for Dispatch (a 128 × 384 product
+    /// takes ~2 µs) but stream all of W from the last-level cache, which one
+    /// core cannot read at the rate of two: with W of at least
+    /// `parallelThreshold` entries, chunks of rows are shared between the
+    /// caller and the spinning helper of `SpinTeam` (a hand-off of ~0.2 µs).
+    /// Chunks are whole groups of four rows, so each y[o] is the same sum
+    /// whichever thread computes it.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func matvec<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?) -> [T] {
+        let n = x.count, out = w.count / n
+        var y = bias ?? [T](repeating: 0, count: out)
+        x.withUnsafeBufferPointer { px in
+            w.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    let p = SendablePointers(x: px.baseAddress!, w: pw.baseAddress!, y: py.baseAddress!)
+                    if out * n >= parallelThreshold, let team = SpinTeam.shared {
+                        // chunks of ~32 KiB of W, a multiple of four rows each
+                        let rows = max(4, chunkEntries / n / 4 * 4), chunks = (out + rows - 1) / rows
+                        team.run(chunks: chunks) { c in
+                            matvecRows(n: n, rows: (c * rows)..<min(out, (c + 1) * rows), p.x, p.w, p.y)
+                        }
+                    } else {
+                        matvecRows(n: n, rows: 0..<out, p.x, p.w, p.y)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// The smallest W (entries) whose product is split over two cores:
+    /// 128 × 128 (64 KiB) and up, every product of the baby GPT's blocks.
+    static let parallelThreshold = 128 * 128
+    /// Entries of W per chunk of rows that the two threads claim in turn.
+    static let chunkEntries = 8192
+
+    struct SendablePointers<T>: @unchecked Sendable {
+        let x: UnsafePointer<T>, w: UnsafePointer<T>, y: UnsafeMutablePointer<T>
+    }
+
+    /// y[o] += W[o, ·]·x for o in `rows`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func matvecRows<T: TensorScalar>(n: Int, rows: Range<Int>, _ x: UnsafePointer<T>, _ w: UnsafePointer<T>,
+                                            _ py: UnsafeMutablePointer<T>) {
         /// Σ of each of four vectors: for Float, a tree that adds halves across
         /// the vectors (12 shuffles and adds for four sums instead of ~7 per
         /// vector); otherwise one reduction each.
@@ -288,51 +332,42 @@ enum RowProjection {
             return (unsafeBitCast(r[0], to: T.self), unsafeBitCast(r[1], to: T.self),
                     unsafeBitCast(r[2], to: T.self), unsafeBitCast(r[3], to: T.self))
         }
-        let n = x.count, out = w.count / n
-        var y = bias ?? [T](repeating: 0, count: out)
-        x.withUnsafeBufferPointer { px in
-            w.withUnsafeBufferPointer { pw in
-                y.withUnsafeMutableBufferPointer { py in
-                    let x = px.baseAddress!, wv = T.Vector.scalarCount, full = n - n % (2 * wv)
-                    var o = 0
-                    while o + 4 <= out {
-                        let r0 = pw.baseAddress! + o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
-                        var a0 = T.Vector(), b0 = T.Vector(), a1 = T.Vector(), b1 = T.Vector()
-                        var a2 = T.Vector(), b2 = T.Vector(), a3 = T.Vector(), b3 = T.Vector()
-                        var j = 0
-                        while j < full {
-                            let x0 = SIMDKernels.load(x, j), x1 = SIMDKernels.load(x, j + wv)
-                            a0.addProduct(SIMDKernels.load(r0, j), x0); b0.addProduct(SIMDKernels.load(r0, j + wv), x1)
-                            a1.addProduct(SIMDKernels.load(r1, j), x0); b1.addProduct(SIMDKernels.load(r1, j + wv), x1)
-                            a2.addProduct(SIMDKernels.load(r2, j), x0); b2.addProduct(SIMDKernels.load(r2, j + wv), x1)
-                            a3.addProduct(SIMDKernels.load(r3, j), x0); b3.addProduct(SIMDKernels.load(r3, j + wv), x1)
-                            j += 2 * wv
-                        }
-                        var (s0, s1, s2, s3) = sums(a0 + b0, a1 + b1, a2 + b2, a3 + b3)
-                        while j < n {
-                            s0 += r0[j] * x[j]; s1 += r1[j] * x[j]; s2 += r2[j] * x[j]; s3 += r3[j] * x[j]
-                            j += 1
-                        }
-                        py[o] += s0; py[o + 1] += s1; py[o + 2] += s2; py[o + 3] += s3
-                        o += 4
-                    }
-                    while o < out {
-                        let row = pw.baseAddress! + o * n
-                        var a = T.Vector(), b = T.Vector(), j = 0
-                        while j < full {
-                            a.addProduct(SIMDKernels.load(row, j), SIMDKernels.load(x, j))
-                            b.addProduct(SIMDKernels.load(row, j + wv), SIMDKernels.load(x, j + wv))
-                            j += 2 * wv
-                        }
-                        var s = (a + b).sum()
-                        while j < n { s += row[j] * x[j]; j += 1 }
-                        py[o] += s
-                        o += 1
-                    }
-                }
+        let wv = T.Vector.scalarCount, full = n - n % (2 * wv)
+        var o = rows.lowerBound
+        while o + 4 <= rows.upperBound {
+            let r0 = w + o * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n
+            var a0 = T.Vector(), b0 = T.Vector(), a1 = T.Vector(), b1 = T.Vector()
+            var a2 = T.Vector(), b2 = T.Vector(), a3 = T.Vector(), b3 = T.Vector()
+            var j = 0
+            while j < full {
+                let x0 = SIMDKernels.load(x, j), x1 = SIMDKernels.load(x, j + wv)
+                a0.addProduct(SIMDKernels.load(r0, j), x0); b0.addProduct(SIMDKernels.load(r0, j + wv), x1)
+                a1.addProduct(SIMDKernels.load(r1, j), x0); b1.addProduct(SIMDKernels.load(r1, j + wv), x1)
+                a2.addProduct(SIMDKernels.load(r2, j), x0); b2.addProduct(SIMDKernels.load(r2, j + wv), x1)
+                a3.addProduct(SIMDKernels.load(r3, j), x0); b3.addProduct(SIMDKernels.load(r3, j + wv), x1)
+                j += 2 * wv
             }
+            var (s0, s1, s2, s3) = sums(a0 + b0, a1 + b1, a2 + b2, a3 + b3)
+            while j < n {
+                s0 += r0[j] * x[j]; s1 += r1[j] * x[j]; s2 += r2[j] * x[j]; s3 += r3[j] * x[j]
+                j += 1
+            }
+            py[o] += s0; py[o + 1] += s1; py[o + 2] += s2; py[o + 3] += s3
+            o += 4
         }
-        return y
+        while o < rows.upperBound {
+            let row = w + o * n
+            var a = T.Vector(), b = T.Vector(), j = 0
+            while j < full {
+                a.addProduct(SIMDKernels.load(row, j), SIMDKernels.load(x, j))
+                b.addProduct(SIMDKernels.load(row, j + wv), SIMDKernels.load(x, j + wv))
+                j += 2 * wv
+            }
+            var s = (a + b).sum()
+            while j < n { s += row[j] * x[j]; j += 1 }
+            py[o] += s
+            o += 1
+        }
     }
 }
 

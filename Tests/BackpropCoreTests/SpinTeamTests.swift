@@ -1,0 +1,69 @@
+// SpinTeam: every chunk of every region runs exactly once, whether the
+// helper takes part, arrives late, sleeps between regions, or the team is
+// busy with another thread's region.
+
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+@testable import BackpropCore
+
+@Suite struct SpinTeamTests {
+    /// Runs `regions` regions of `chunks` chunks and returns how many times
+    /// each (region, chunk) ran.
+    static func counts(regions: Int, chunks: Int, pauseEvery: Int = 0) -> [Int] {
+        let team = SpinTeam.shared
+        let hits = UnsafeMutableBufferPointer<Atomic<Int>>.allocate(capacity: regions * chunks)
+        for i in 0..<hits.count { (hits.baseAddress! + i).initialize(to: Atomic(0)) }
+        defer { hits.deallocate() }
+        struct Hits: @unchecked Sendable { let p: UnsafeMutablePointer<Atomic<Int>> }
+        let h = Hits(p: hits.baseAddress!)
+        for r in 0..<regions {
+            let body: @Sendable (Int) -> Void = { c in _ = h.p[r * chunks + c].add(1, ordering: .relaxed) }
+            if let team { team.run(chunks: chunks, body) } else { for c in 0..<chunks { body(c) } }
+            // long enough for the helper to fall asleep between some regions
+            if pauseEvery > 0 && r % pauseEvery == 0 { usleep(200) }
+        }
+        return (0..<hits.count).map { hits[$0].load(ordering: .relaxed) }
+    }
+
+    @Test func everyChunkRunsExactlyOnce() {
+        #expect(Self.counts(regions: 2000, chunks: 7).allSatisfy { $0 == 1 })
+        #expect(Self.counts(regions: 500, chunks: 1).allSatisfy { $0 == 1 })
+        #expect(Self.counts(regions: 50, chunks: 300).allSatisfy { $0 == 1 })
+        #expect(Self.counts(regions: 10, chunks: 0).isEmpty)
+    }
+
+    @Test func chunksRunOnceAcrossSleepsOfTheHelper() {
+        #expect(Self.counts(regions: 300, chunks: 5, pauseEvery: 3).allSatisfy { $0 == 1 })
+    }
+
+    /// Four threads share the one team: whoever does not get it runs its
+    /// region alone, and every region still completes exactly once.
+    @Test func concurrentCallersEachCompleteTheirRegions() {
+        let results = Mutex<[[Int]]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let c = Self.counts(regions: 400, chunks: 6)
+            results.withLock { $0.append(c) }
+        }
+        let all = results.withLock { $0 }
+        #expect(all.count == 4)
+        #expect(all.allSatisfy { $0.allSatisfy { $0 == 1 } })
+    }
+
+    /// The work really is shared when the machine lets the helper run: over
+    /// many regions of slow chunks, the helper runs some of them.
+    @Test(.enabled(if: SpinTeam.shared != nil)) func theHelperTakesPart() {
+        let caller = pthread_self()
+        let onHelper = Atomic<Int>(0)
+        for _ in 0..<200 {
+            SpinTeam.shared!.run(chunks: 8) { _ in
+                if pthread_equal(pthread_self(), caller) == 0 { onHelper.add(1, ordering: .relaxed) }
+                var x = 0.0
+                for i in 0..<20_000 { x += Double(i).squareRoot() }
+                if x < 0 { print(x) }
+            }
+        }
+        #expect(onHelper.load(ordering: .relaxed) > 0)
+    }
+}
