@@ -67,7 +67,7 @@ public enum BPETrainer {
         try BPETokenizer.validate(specialTokens: options.specialTokens)
         let start = Date()
         var pairs = PairStatistics(words: WordCounts(text, options: options))
-        let wordCount = pairs.words.sequences, byteCount = pairs.symbols.count
+        let wordCount = pairs.words.sequences, byteCount = pairs.words.totalBytes
         var merges: [BPETokenizer.Merge] = [], counts: [Int] = []
         while 256 + merges.count < options.vocabularySize, let (pair, count) = pairs.mostFrequent(), count >= 2 {
             let a = UInt32(truncatingIfNeeded: pair >> 32), b = UInt32(truncatingIfNeeded: pair)
@@ -87,6 +87,8 @@ struct WordCounts {
     var bytes: [UInt8] = []
     var starts: [Int] = [0]
     var counts: [Int] = []
+    /// Bytes of the training text, special tokens excluded (repeated words counted each time).
+    var totalBytes = 0
     var sequences: Int { counts.count }
 
     init(_ text: String, options: BPETrainingOptions) {
@@ -102,6 +104,7 @@ struct WordCounts {
                 from = range.upperBound
             }
             segments.append(from..<all.count)
+            totalBytes = segments.reduce(0) { $0 + $1.count }
             for segment in segments where !segment.isEmpty {
                 guard options.preTokenization == .gpt2 else { add(all[segment]); continue }
                 var words = GPT2PreTokenizer(all, range: segment)
