@@ -16,18 +16,30 @@ enum Shared {
         .appendingPathComponent("Fixtures")
 }
 
-struct GPT2Cases: Decodable {
+/// The edge cases of ch8_gpt2_cases.jsonl: one JSON object a line, after a header line.
+struct GPT2Cases {
     struct Encode: Decodable {
         let name: String, utf8_hex: String, allowed_special: Bool, ids: [Int]
     }
     struct Decode: Decodable {
         let name: String, ids: [Int], bytes_hex: String, text: String
     }
-    let encode: [Encode]
-    let decode: [Decode]
+    struct Kind: Decodable { let kind: String }
+    var encode: [Encode] = []
+    var decode: [Decode] = []
 
     static func load() throws -> GPT2Cases {
-        try JSONDecoder().decode(GPT2Cases.self, from: Data(contentsOf: Shared.fixtures.appendingPathComponent("ch8_gpt2_cases.json")))
+        let text = try String(contentsOf: Shared.fixtures.appendingPathComponent("ch8_gpt2_cases.jsonl"), encoding: .utf8)
+        var cases = GPT2Cases()
+        for line in text.split(separator: "\n") {
+            let data = Data(line.utf8)
+            switch try JSONDecoder().decode(Kind.self, from: data).kind {
+            case "encode": cases.encode.append(try JSONDecoder().decode(Encode.self, from: data))
+            case "decode": cases.decode.append(try JSONDecoder().decode(Decode.self, from: data))
+            default: break
+            }
+        }
+        return cases
     }
 }
 
@@ -60,7 +72,7 @@ func bytes(hex: String) -> [UInt8] {
     func edgeCases() throws {
         let gpt2 = try Shared.gpt2()
         let cases = try GPT2Cases.load()
-        #expect(cases.encode.count >= 80)
+        #expect(cases.encode.count >= 80 && cases.decode.count >= 10)
         for c in cases.encode {
             let text = String(decoding: bytes(hex: c.utf8_hex), as: UTF8.self)
             let ids = gpt2.encode(text, allowedSpecial: c.allowed_special ? [GPT2Tokenizer.endOfText] : [])

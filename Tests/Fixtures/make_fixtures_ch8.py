@@ -15,8 +15,9 @@
 # Writes:
 #   ch8_gpt2_tinyshakespeare.u16  the ids of the whole of tinyshakespeare, little-endian UInt16
 #                                 (every GPT-2 id is below 65,536), 2 bytes a token
-#   ch8_gpt2_cases.json           edge cases: {"encode": [{name, text, utf8_hex, allowed_special, ids}],
-#                                 "decode": [{name, ids, bytes_hex, text}]} where text is
+#   ch8_gpt2_cases.jsonl          edge cases, one JSON object a line after a header line:
+#                                 {"kind": "encode", name, text, utf8_hex, allowed_special, ids} and
+#                                 {"kind": "decode", name, ids, bytes_hex, text} where text is
 #                                 tiktoken's decode(ids) (errors="replace": U+FFFD for invalid UTF-8)
 import json, os, random, sys
 
@@ -131,9 +132,12 @@ decode_ids = [
 ]
 decode = [{'name': n, 'ids': i, 'bytes_hex': enc.decode_bytes(i).hex(), 'text': enc.decode(i)} for n, i in decode_ids]
 
-with open(os.path.join(here, 'ch8_gpt2_cases.json'), 'w', encoding='utf-8') as f:
-    # One case a line, so a diff shows which case changed.
-    rows = lambda xs: ',\n'.join(' ' + json.dumps(x, ensure_ascii=True) for x in xs)
-    f.write('{"tiktoken": %s,\n"encode": [\n%s\n],\n"decode": [\n%s\n]}\n'
-            % (json.dumps(tiktoken.__version__), rows(encode), rows(decode)))
+# JSON lines, one case a line (a diff shows which case changed); not .json,
+# which the fixture loader test reserves for PyTorch tensor fixtures.
+with open(os.path.join(here, 'ch8_gpt2_cases.jsonl'), 'w', encoding='utf-8') as f:
+    f.write(json.dumps({'kind': 'header', 'tiktoken': tiktoken.__version__}) + '\n')
+    for x in encode:
+        f.write(json.dumps(dict(kind='encode', **x), ensure_ascii=True) + '\n')
+    for x in decode:
+        f.write(json.dumps(dict(kind='decode', **x), ensure_ascii=True) + '\n')
 print(f'{len(encode)} encode cases, {len(decode)} decode cases', file=sys.stderr)
