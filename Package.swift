@@ -9,8 +9,8 @@
 // number and name: Sources/02-backpropagation is the module
 // `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
 // Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
-// Chapters 3 (automatic differentiation) and 8 (tokens and the modern LLM)
-// are still to be written.
+// Chapter 3 (automatic differentiation) is still to be written, and chapter 8
+// (tokens and the modern LLM) has only its tokenizers so far.
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -62,6 +62,9 @@ let chapters: [Chapter] = [
     Chapter(folder: "07-transformer", module: "Transformer",
             imports: ["BackpropCore", "Storage", "Figures", "Backpropagation", "RecurrentNetworks"],
             testImports: ["Storage", "Figures", "Backpropagation", "RecurrentNetworks"]),
+    Chapter(folder: "08-tokens-and-the-modern-llm", module: "TokensAndTheModernLLM",
+            imports: ["BackpropCore", "Datasets"],
+            testImports: ["Datasets"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
                       "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
@@ -96,7 +99,8 @@ var targets: [Target] = [
         dependencies: ["BackpropCore", "Storage"],
         exclude: ["README.md"],
         resources: [.copy("iris.csv"), .copy("digits.csv"), .copy("tinyshakespeare.txt"),
-                    .copy("mnist-5k-images-idx3-ubyte"), .copy("mnist-5k-labels-idx1-ubyte")]),
+                    .copy("mnist-5k-images-idx3-ubyte"), .copy("mnist-5k-labels-idx1-ubyte"),
+                    .copy("gpt2-encoder.json"), .copy("gpt2-vocab.bpe")]),
     // SVG figures: axes, line, scatter and matrix plots, image grids,
     // decision boundaries. Every chapter draws its figures with them.
     .target(

@@ -26,6 +26,8 @@
 #                    KV cache with the Swift decoder's window rule (slide by T/2 when the
 #                    sequence outgrows T, then refill the cache with one batched forward pass)
 #   matmul           SGEMM C = A·B, float32, torch.mm and numpy.matmul (OpenBLAS)
+#   tokenizer        tiktoken's gpt2 encoding (from the bundled files) on all of tinyshakespeare,
+#                    one encode_ordinary call; variant "tiktoken", with ms_per_step and mb_per_second
 #
 # Flags: --threads (2), --min-seconds per measurement (2), --only NAME[,NAME…].
 import argparse, json, math, os, sys, time
@@ -37,10 +39,6 @@ p.add_argument('--only', default='')
 a = p.parse_args()
 os.environ.setdefault('OPENBLAS_NUM_THREADS', str(a.threads))
 os.environ.setdefault('OMP_NUM_THREADS', str(a.threads))
-import numpy as np
-import torch, torch.nn as nn, torch.nn.functional as F
-
-torch.set_num_threads(a.threads)
 only = set(a.only.split(',')) if a.only else None
 
 
@@ -77,6 +75,31 @@ def training_step(model, opt, loss_fn, clip=None):
         opt.step()
     return step
 
+
+# ---------------------------------------------------------------- chapter 8
+# tiktoken's `gpt2` encoding, built from the bundled files as tiktoken builds it
+# (its loader, its pattern, <|endoftext|> = 50256; the ranks are not downloaded),
+# encoding the whole of tinyshakespeare in one call of encode_ordinary.
+if wanted('tokenizer'):
+    import tiktoken
+    from tiktoken.load import data_gym_to_mergeable_bpe_ranks
+    from tiktoken_ext.openai_public import r50k_pat_str
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'Sources', 'Datasets')
+    ranks = data_gym_to_mergeable_bpe_ranks(os.path.join(data, 'gpt2-vocab.bpe'), os.path.join(data, 'gpt2-encoder.json'))
+    enc = tiktoken.Encoding(name='gpt2', explicit_n_vocab=50257, pat_str=r50k_pat_str, mergeable_ranks=ranks,
+                            special_tokens={'<|endoftext|>': 50256})
+    with open(os.path.join(data, 'tinyshakespeare.txt'), encoding='utf-8') as f:
+        text = f.read()
+    size = len(text.encode('utf-8'))
+    s = best_time(lambda: enc.encode_ordinary(text))
+    emit('gpt2 encode', f'tinyshakespeare {size} bytes', variant='tiktoken', ms_per_step=s * 1000, mb_per_second=size / s / 1e6)
+
+if only is not None and only <= {'tokenizer'}:
+    sys.exit(0)
+import numpy as np
+import torch, torch.nn as nn, torch.nn.functional as F
+
+torch.set_num_threads(a.threads)
 
 # ---------------------------------------------------------------- chapter 2
 if wanted('mlp'):

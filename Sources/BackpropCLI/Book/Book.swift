@@ -10,6 +10,7 @@ enum Book {
         .convolutionalNetworks,   // 5
         .recurrentNetworks,       // 6
         .transformer,             // 7
+        .tokensAndTheModernLLM,   // 8
         .modelAsAService,         // 9
     ]
 

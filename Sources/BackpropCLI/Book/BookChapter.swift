@@ -42,10 +42,15 @@ struct Benchmark: Sendable {
     var runsByDefault = true
     /// The rows to print; a benchmark that prints its own report returns none.
     let run: @Sendable (BenchSettings) throws -> [BenchRow]
+    /// For a throughput benchmark (a tokenizer): the bytes each row's call
+    /// processes, so `bench` adds MB/s (`mb_per_second`) to every row with a time.
+    var bytesPerCall: (@Sendable (BenchSettings) throws -> Int)?
 
-    init(_ name: String, runsByDefault: Bool = true, run: @escaping @Sendable (BenchSettings) throws -> [BenchRow]) {
+    init(_ name: String, runsByDefault: Bool = true, bytesPerCall: (@Sendable (BenchSettings) throws -> Int)? = nil,
+         run: @escaping @Sendable (BenchSettings) throws -> [BenchRow]) {
         self.name = name
         self.runsByDefault = runsByDefault
+        self.bytesPerCall = bytesPerCall
         self.run = run
     }
 }

@@ -55,8 +55,11 @@ enum BenchCommand {
         let settings = BenchSettings(peakGflops: peak, quick: quick, json: json, figure: args.has("figure"))
         var rows: [[String]] = [], measured: [BenchRow] = []
         for name in selection(args.positionals) {
-            for row in try benchmarks.first(where: { $0.name == name })!.run(settings) {
-                if json { print(row.json) } else { rows.append(tableRow(row)) }
+            let benchmark = benchmarks.first(where: { $0.name == name })!
+            let bytes = try benchmark.bytesPerCall?(settings)
+            for row in try benchmark.run(settings) {
+                let mbps = megabytesPerSecond(row, bytes: bytes)
+                if json { print(jsonLine(row, megabytesPerSecond: mbps)) } else { rows.append(tableRow(row, megabytesPerSecond: mbps)) }
                 measured.append(row)
             }
         }
@@ -69,9 +72,22 @@ enum BenchCommand {
         }
     }
 
-    static func tableRow(_ row: BenchRow) -> [String] {
+    /// MB/s of a row that processed `bytes` in its time per call.
+    static func megabytesPerSecond(_ row: BenchRow, bytes: Int?) -> Double? {
+        guard let bytes, let ms = row.msPerStep, ms > 0 else { return nil }
+        return Double(bytes) / (ms / 1000) / 1e6
+    }
+
+    /// The row's JSON, with `mb_per_second` after its fields when it has one.
+    static func jsonLine(_ row: BenchRow, megabytesPerSecond mbps: Double?) -> String {
+        guard let mbps else { return row.json }
+        return String(row.json.dropLast()) + ",\"mb_per_second\":" + JSONValue.number((mbps * 100).rounded() / 100).rendered + "}"
+    }
+
+    static func tableRow(_ row: BenchRow, megabytesPerSecond mbps: Double? = nil) -> [String] {
         [row.kernel, row.shape, row.variant,
          (row.gflops.map { String(format: "%.2f", $0) } ?? "—") + (row.msPerStep.map { String(format: " (%.3f ms/step)", $0) } ?? "")
+             + (mbps.map { String(format: " (%.1f MB/s)", $0) } ?? "")
              + (row.wordsPerSecond.map { String(format: " (%.0f words/s)", $0) } ?? "")
              + (row.tokensPerSecond.map { String(format: " (%.0f tokens/s)", $0) } ?? ""),
          row.vsNaive.map { String(format: "%.1f×", $0) } ?? "—", row.vsPeak.map { String(format: "%.1f%%", $0 * 100) } ?? "—"]

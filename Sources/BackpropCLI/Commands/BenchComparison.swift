@@ -1,4 +1,5 @@
-// `backprop bench --compare FILE`: our SIMD rows beside a reference's rows of
+// `backprop bench --compare FILE`: our SIMD rows (and the rows of code with no
+// naive twin, variant "swift": the tokenizers) beside a reference's rows of
 // the same kernel and shape, read from JSON lines such as those printed by
 // `bench/pytorch_reference.py` ({"kernel", "shape", "variant", and
 // "ms_per_step" or "gflops"}).
@@ -57,9 +58,9 @@ enum BenchComparison {
         return nil
     }
 
-    /// (our SIMD row, a reference row of the same kernel and shape, the ratio), in our order.
+    /// (our SIMD or "swift" row, a reference row of the same kernel and shape, the ratio), in our order.
     static func pairs(_ rows: [BenchRow], _ references: [Reference]) -> [(BenchRow, Reference, Double)] {
-        rows.filter { $0.variant == "simd" }.flatMap { row in
+        rows.filter { $0.variant == "simd" || $0.variant == "swift" }.flatMap { row in
             references.filter { $0.kernel == row.kernel && $0.shape == row.shape }.compactMap { ref in
                 ratio(row, ref).map { (row, ref, $0) }
             }
@@ -77,7 +78,7 @@ enum BenchComparison {
         if json {
             return matched.map { row, ref, r in
                 var fields: [(String, JSONValue)] = [("kernel", .string(row.kernel)), ("shape", .string(row.shape)),
-                                                     ("variant", .string("simd")), ("reference", .string(ref.variant))]
+                                                     ("variant", .string(row.variant)), ("reference", .string(ref.variant))]
                 if let ms = row.msPerStep, let theirs = ref.msPerStep {
                     fields += [("ms_per_step", .number((ms * 1000).rounded() / 1000)),
                                ("reference_ms_per_step", .number((theirs * 1000).rounded() / 1000))]
