@@ -29,16 +29,21 @@ public final class Activation<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: (Tensor<Scalar>, Tensor<Scalar>)) {
         let f = function, k = backend.kernels
+        guard mode == .training else {
+            // No backward pass follows inference: the value alone (the
+            // derivative GELU's training forward computes doubled a decoding
+            // step's GELU time for nothing). A GELU's cache then holds no
+            // f′(x) but an empty tensor, so a backward pass from it is a shape
+            // error, not a wrong gradient.
+            let y = x.mapped(function, backend: backend)
+            return (y, (f.derivativeInForward ? try Tensor.zeros([0]) : x, y))
+        }
         if f.derivativeInForward {
             var derivative = try Tensor<Scalar>(shape: x.shape, repeating: 0)
             let y = x.freshOutput { px, py, n in
                 derivative.withUnsafeMutableBufferPointer { pd in k.mapWithDerivative(f, count: n, px, py, pd.baseAddress!) }
             }
             return (y, (derivative, y))
-        }
-        guard mode == .training else {
-            let y = x.mapped(function, backend: backend)
-            return (y, (x, y))
         }
         let y = x.withUnsafeBufferPointer { px in
             outputBuffer.tensor(x.shape) { py in k.map(f, count: px.count, px.baseAddress!, py) }

@@ -148,7 +148,7 @@ extension Chapter7Figures {
         let shapes = (
             norm1: cache.norm1.shape, qkv: [b, t, ac.qkv.count / (b * t)],
             scores: [ac.shape.batch, heads, t, ac.probabilities.count / (b * heads * t)],
-            attended: cache.attention.attended.shape, norm2: cache.normalized2.shape, hidden: cache.gelu.0.shape, out: z.shape)
+            attended: cache.attention.attended.shape, norm2: cache.normalized2.shape, hidden: cache.gelu.1.shape, out: z.shape)
         let d = ac.shape.headWidth
         func s(_ shape: [Int]) -> String { "[B, " + shape.dropFirst().map(String.init).joined(separator: ", ") + "]" }
         func count(_ names: [String]) -> String {

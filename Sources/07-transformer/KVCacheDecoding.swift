@@ -165,7 +165,7 @@ extension GPT {
         var x = try tokenEmbedding.forward(try Embedding.ids([token]), mode: .inference).output  // [1, C]
         for j in 0..<c { x.scalars[j] += positionEmbedding.value.scalars[position * c + j] }
         let scale = 1 / Scalar(d).squareRoot()
-        var scores = [Scalar](repeating: 0, count: position + 1)
+        var scores = [Scalar](repeating: 0, count: heads * (position + 1))  // one row per head
         for (l, block) in blocks.enumerated() {
             let n1 = try block.norm1.forward(x, mode: .inference).output                                   // [1, C]
             let qkv = try RowProjection.apply(n1, block.attention.qkv, backend: backend).scalars  // [3C]
@@ -181,8 +181,8 @@ extension GPT {
                             attended.withUnsafeMutableBufferPointer { ap in
                                 let rows = (q: q.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!)
                                 if backend == .simd && d % Scalar.Vector.scalarCount == 0 {
-                                    DecodeAttention.simd(rows, count: position + 1, width: c, heads: heads, scale: scale,
-                                                         scores: sp.baseAddress!, out: ap.baseAddress!)
+                                    DecodeAttention.simdHeads(rows, count: position + 1, width: c, heads: heads, scale: scale,
+                                                              scores: sp.baseAddress!, out: ap.baseAddress!)
                                 } else {
                                     DecodeAttention.naive(rows, count: position + 1, width: c, heads: heads, scale: scale,
                                                           scores: sp.baseAddress!, out: ap.baseAddress!)
@@ -287,15 +287,11 @@ enum RowProjection {
         x.withUnsafeBufferPointer { px in
             w.withUnsafeBufferPointer { pw in
                 y.withUnsafeMutableBufferPointer { py in
-                    let p = SendablePointers(x: px.baseAddress!, w: pw.baseAddress!, y: py.baseAddress!)
-                    if out * n >= parallelThreshold, let team = SpinTeam.shared {
-                        // chunks of ~32 KiB of W, a multiple of four rows each
-                        let rows = max(4, chunkEntries / n / 4 * 4), chunks = (out + rows - 1) / rows
-                        team.run(chunks: chunks) { c in
-                            matvecRows(n: n, rows: (c * rows)..<min(out, (c + 1) * rows), p.x, p.w, p.y)
-                        }
+                    let (x, w, y) = (px.baseAddress!, pw.baseAddress!, py.baseAddress!)
+                    if T.self == Float.self, out * n >= parallelThreshold, let team = SpinTeam.shared {
+                        parallelMatvec(team, n: n, out: out, UnsafeRawPointer(x), UnsafeRawPointer(w), UnsafeMutableRawPointer(y))
                     } else {
-                        matvecRows(n: n, rows: 0..<out, p.x, p.w, p.y)
+                        matvecRows(n: n, rows: 0..<out, x, w, y)
                     }
                 }
             }
@@ -309,8 +305,19 @@ enum RowProjection {
     /// Entries of W per chunk of rows that the two threads claim in turn.
     static let chunkEntries = 8192
 
-    struct SendablePointers<T>: @unchecked Sendable {
-        let x: UnsafePointer<T>, w: UnsafePointer<T>, y: UnsafeMutablePointer<T>
+    /// matvecRows over chunks of ~32 KiB of W (a multiple of four rows
+    /// each), shared by the caller and the team's helper; Float.
+    static func parallelMatvec(_ team: SpinTeam, n: Int, out: Int, _ x: UnsafeRawPointer, _ w: UnsafeRawPointer,
+                               _ y: UnsafeMutableRawPointer) {
+        let rows = max(4, chunkEntries / n / 4 * 4)
+        var job = FloatMatvec(x: x, w: w, y: y, n: n, out: out, rows: rows)
+        withUnsafePointer(to: &job) { team.run(chunks: (out + rows - 1) / rows, context: UnsafeRawPointer($0), floatMatvecChunk) }
+    }
+
+    /// The arguments of one product, for the team's chunks.
+    struct FloatMatvec {
+        let x: UnsafeRawPointer, w: UnsafeRawPointer, y: UnsafeMutableRawPointer
+        let n: Int, out: Int, rows: Int
     }
 
     /// y[o] += W[o, ·]·x for o in `rows`.
@@ -371,6 +378,23 @@ enum RowProjection {
     }
 }
 
+/// Chunk c of a `RowProjection.parallelMatvec` (a C function pointer for
+/// `SpinTeam`).
+private func floatMatvecChunk(_ context: UnsafeRawPointer, _ c: Int) {
+    let j = context.load(as: RowProjection.FloatMatvec.self)
+    RowProjection.matvecRows(n: j.n, rows: (c * j.rows)..<min(j.out, (c + 1) * j.rows), j.x.assumingMemoryBound(to: Float.self),
+                             j.w.assumingMemoryBound(to: Float.self), j.y.assumingMemoryBound(to: Float.self))
+}
+
+/// Head c of a `DecodeAttention.simdHeads` (a C function pointer for `SpinTeam`).
+private func floatAttentionHead(_ context: UnsafeRawPointer, _ h: Int) {
+    let j = context.load(as: DecodeAttention.FloatJob.self)
+    let rows = (q: j.q.assumingMemoryBound(to: Float.self), k: j.k.assumingMemoryBound(to: Float.self),
+                v: j.v.assumingMemoryBound(to: Float.self))
+    DecodeAttention.simd(rows, count: j.count, width: j.width, heads: h..<(h + 1), headCount: j.heads, scale: j.scale,
+                         scores: j.scores.assumingMemoryBound(to: Float.self), out: j.out.assumingMemoryBound(to: Float.self))
+}
+
 /// One query row attending over the cached keys and values of every head:
 /// for head h, sⱼ = q·kⱼ/√d (j < count), p = softmax(s), out_h = Σⱼ pⱼ vⱼ.
 /// `rows.q` is the step's qkv row (queries in columns 0..<C); keys and values
@@ -401,16 +425,45 @@ enum DecodeAttention {
         }
     }
 
-    /// The same with vectors along the head's d features (d a multiple of
-    /// the vector width): each score is d/w FMAs and one horizontal sum; the
-    /// softmax is the kernel set's vector one; the weighted sum keeps one
-    /// accumulator per vector of d, two positions per iteration.
+    /// `simd` with the heads shared between the caller and the helper of
+    /// `SpinTeam` (Float, from a cache of `parallelPositions` positions on:
+    /// one head's work is then a few microseconds). `scores` holds one row
+    /// of `count` per head. Each head's result is the same either way.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func simd<T: TensorScalar>(_ rows: Rows<T>, count: Int, width c: Int, heads: Int, scale: T,
-                                       scores: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>) {
+    static func simdHeads<T: TensorScalar>(_ rows: Rows<T>, count: Int, width c: Int, heads: Int, scale: T,
+                                            scores: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>) {
+        guard T.self == Float.self, count >= parallelPositions, heads > 1, let team = SpinTeam.shared else {
+            return simd(rows, count: count, width: c, heads: 0..<heads, headCount: heads, scale: scale, scores: scores, out: out)
+        }
+        var job = FloatJob(q: UnsafeRawPointer(rows.q), k: UnsafeRawPointer(rows.k), v: UnsafeRawPointer(rows.v),
+                           scores: UnsafeMutableRawPointer(scores), out: UnsafeMutableRawPointer(out),
+                           count: count, width: c, heads: heads, scale: unsafeBitCast(scale, to: Float.self))
+        withUnsafePointer(to: &job) { team.run(chunks: heads, context: UnsafeRawPointer($0), floatAttentionHead) }
+    }
+
+    /// Positions in the cache from which the heads are shared out.
+    static let parallelPositions = 16
+
+    /// The arguments of one attention row, for the team's chunks (one per head).
+    struct FloatJob {
+        let q: UnsafeRawPointer, k: UnsafeRawPointer, v: UnsafeRawPointer
+        let scores: UnsafeMutableRawPointer, out: UnsafeMutableRawPointer
+        let count: Int, width: Int, heads: Int, scale: Float
+    }
+
+    /// The same with vectors along the head's d features (d a multiple of
+    /// the vector width), for the heads in `range` of `headCount`: each
+    /// score is d/w FMAs and one horizontal sum; the softmax is the kernel
+    /// set's vector one; the weighted sum keeps one accumulator per vector
+    /// of d, two positions per iteration. Head h uses row h of `scores`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func simd<T: TensorScalar>(_ rows: Rows<T>, count: Int, width c: Int, heads range: Range<Int>, headCount heads: Int,
+                                       scale: T, scores allScores: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>) {
         let d = c / heads, w = T.Vector.scalarCount
-        for h in 0..<heads {
+        for h in range {
+            let scores = allScores + h * count
             let q = rows.q + h * d
             for j in 0..<count {
                 let k = rows.k + j * c + h * d

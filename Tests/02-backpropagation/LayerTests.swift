@@ -80,6 +80,20 @@ import Testing
         }
     }
 
+    @Test("inference gives the training forward's values; a GELU's backward from an inference cache is a shape error",
+          arguments: activationFixtures)
+    func activationInference(name: String, function: UnaryFunction) throws {
+        let f = try fixture("ch2_activation_\(name)")
+        for backend in Backend.allCases {
+            let layer = Activation<Double>(function, backend: backend)
+            let (y, cache) = try layer.forward(try f.tensor("x"), mode: .inference)
+            #expect(maxRelativeDifference(y, try f.tensor("y")) < 1e-12, "\(name) \(backend) inference forward")
+            if function.derivativeInForward {
+                #expect(throws: TensorError.self) { try layer.backward(try f.tensor("dy"), cache: cache) }
+            }
+        }
+    }
+
     @Test("Float activations agree with PyTorch to single precision", arguments: activationFixtures)
     func activationFloat(name: String, function: UnaryFunction) throws {
         let f = try fixture("ch2_activation_\(name)")

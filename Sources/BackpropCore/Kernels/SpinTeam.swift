@@ -10,7 +10,7 @@
 //
 // A region is split into chunks that both threads claim, one at a time,
 // from one atomic word `state` = generation·2³² + chunks·2¹⁶ + next chunk:
-//   caller  job ← body; state ← (g, n, 0); wake the helper if it sleeps;
+//   caller  job ← (body, context); state ← (g, n, 0); wake the helper if it sleeps;
 //           claim and run chunks until none is left; spin until the
 //           helper's claimed chunks are done
 //   helper  spin until the generation changes; claim and run chunks of
@@ -23,7 +23,7 @@
 // chunk keeps its region open, so `job` (written before the word is
 // released) is still that region's when the helper reads it.
 //
-// A helper that has spun `spinLimit` times without work sleeps on a
+// A helper that has spun `spinNanoseconds` without work sleeps on a
 // semaphore, so an idle team costs no CPU; the caller that next publishes a
 // region wakes it (the sleeping flag and the word are sequentially
 // consistent: either the helper sees the new region before sleeping, or the
@@ -36,6 +36,9 @@
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Parallel regions of a few microseconds, split between the caller and a
 /// spinning helper thread.
@@ -43,15 +46,25 @@ public final class SpinTeam: @unchecked Sendable {
     /// The team the kernels share (nil on a machine with one core).
     public static let shared: SpinTeam? = ProcessInfo.processInfo.activeProcessorCount >= 2 ? SpinTeam() : nil
 
-    /// Checks of an unchanged word before the helper sleeps (≈ 20–50 µs).
-    static let spinLimit = 10_000
+    /// How long the helper spins without work before it sleeps. Long
+    /// enough to bridge the serial work between a decoding step's regions
+    /// and between tokens (a few to tens of µs): a helper that fell asleep
+    /// there made every region pay a semaphore signal and generation ran at
+    /// half speed.
+    static let spinNanoseconds: UInt64 = 500_000
 
     private let state = Atomic<Int>(0)
     private let completed = Atomic<Int>(0)
     private let sleeping = Atomic<Bool>(false)
     private let busy = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
-    private nonisolated(unsafe) var job: (@Sendable (Int) -> Void)?
+    /// The region's body and its argument: a C function pointer and a raw
+    /// context, not a Swift closure, because the helper calling a shared
+    /// closure retains and releases its context from both cores (swift_retain
+    /// and swift_release were 8% of a decoding run).
+    private nonisolated(unsafe) var job: Body?
+    private nonisolated(unsafe) var context: UnsafeRawPointer?
+    public typealias Body = @convention(c) (_ context: UnsafeRawPointer, _ chunk: Int) -> Void
     private nonisolated(unsafe) var generation = 0  // written only by the thread holding `busy`
 
     private init() {
@@ -60,29 +73,49 @@ public final class SpinTeam: @unchecked Sendable {
         thread.start()
     }
 
-    /// Runs body(0) … body(chunks − 1), each exactly once, on the calling
-    /// thread and the helper, and returns when all are done.
+    /// Runs body(context, 0) … body(context, chunks − 1), each exactly once,
+    /// on the calling thread and the helper, and returns when all are done.
+    /// `context` must stay valid until then (a pointer to the caller's
+    /// arguments on its stack is the usual choice).
     /// - Precondition: 0 ≤ chunks < 2¹⁶.
-    public func run(chunks: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    public func run(chunks: Int, context: UnsafeRawPointer, _ body: Body) {
         precondition(chunks >= 0 && chunks < 1 << 16, "SpinTeam: chunk count out of range")
         guard chunks > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for c in 0..<chunks { body(c) }
+            for c in 0..<chunks { body(context, c) }
             return
         }
         generation = (generation + 1) & 0x7FFF_FFFF
         let g = generation
         job = body
+        self.context = context
         completed.store(0, ordering: .relaxed)
         state.store(g << 32 | chunks << 16, ordering: .sequentiallyConsistent)
         if sleeping.exchange(false, ordering: .sequentiallyConsistent) { wake.signal() }
         var mine = 0
         while let c = claim(g) {
-            body(c)
+            body(context, c)
             mine += 1
         }
-        while completed.load(ordering: .acquiring) != chunks - mine {}
+        var waits = 0
+        while completed.load(ordering: .acquiring) != chunks - mine {
+            waits += 1
+            if waits & 2047 == 0 { sched_yield() }  // the helper may share this core (see helperLoop)
+        }
         job = nil
+        self.context = nil
         busy.store(false, ordering: .releasing)
+    }
+
+    /// The same with a Swift closure (simpler, for regions where an
+    /// allocation and reference counting per region do not matter).
+    public func run(chunks: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        final class Box { let body: @Sendable (Int) -> Void; init(_ b: @escaping @Sendable (Int) -> Void) { body = b } }
+        let box = Box(body)
+        withExtendedLifetime(box) {
+            run(chunks: chunks, context: UnsafeRawPointer(Unmanaged.passUnretained(box).toOpaque())) { ctx, c in
+                Unmanaged<Box>.fromOpaque(ctx).takeUnretainedValue().body(c)
+            }
+        }
     }
 
     /// The next unclaimed chunk of generation g, or nil if none is left.
@@ -101,12 +134,17 @@ public final class SpinTeam: @unchecked Sendable {
     private func helperLoop() {
         var seen = 0
         while true {
-            var spins = 0
+            var spins = 0, since = DispatchTime.now().uptimeNanoseconds
             while true {
                 let g = state.load(ordering: .acquiring) >> 32
                 if g != seen { seen = g; break }
                 spins += 1
-                if spins < Self.spinLimit { continue }
+                // On a busy machine the scheduler may put the helper on the
+                // caller's core; spinning there would hold the caller off the
+                // core until the spin ends, so the helper offers the core
+                // every few microseconds.
+                if spins & 2047 == 0 { sched_yield() }
+                if spins & 4095 != 0 || DispatchTime.now().uptimeNanoseconds - since < Self.spinNanoseconds { continue }
                 // Nothing for a while: sleep until a caller publishes a region.
                 sleeping.store(true, ordering: .sequentiallyConsistent)
                 if state.load(ordering: .sequentiallyConsistent) >> 32 != seen {
@@ -116,10 +154,10 @@ public final class SpinTeam: @unchecked Sendable {
                 } else {
                     wake.wait()
                 }
-                spins = 0
+                since = DispatchTime.now().uptimeNanoseconds
             }
             while let c = claim(seen) {
-                job?(c)
+                job!(context!, c)
                 completed.add(1, ordering: .releasing)
             }
         }
