@@ -9,8 +9,7 @@
 // number and name: Sources/02-backpropagation is the module
 // `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
 // Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
-// Chapters 3 (automatic differentiation) and 8 (tokens and the modern LLM)
-// are still to be written.
+// Chapter 8 (tokens and the modern LLM) is still to be written.
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -50,6 +49,9 @@ let chapters: [Chapter] = [
     Chapter(folder: "02-backpropagation", module: "Backpropagation",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
             testImports: ["Figures", "LinearModels"]),
+    Chapter(folder: "03-automatic-differentiation", module: "AutomaticDifferentiation",
+            imports: ["BackpropCore", "Datasets", "LinearModels", "Backpropagation"],
+            testImports: ["Datasets", "LinearModels", "Backpropagation"]),
     Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
             testImports: ["Datasets", "Figures"]),
