@@ -6,6 +6,7 @@ enum Book {
     static let chapters: [BookChapter] = [
         .linearModels,            // 1
         .backpropagation,         // 2
+        .automaticDifferentiation, // 3
         .wordEmbeddings,          // 4
         .convolutionalNetworks,   // 5
         .recurrentNetworks,       // 6

@@ -1,0 +1,68 @@
+// The matrix product in the three layouts of chapter 2's kernels.
+//
+//   layout   forward               backward (g = ∂L/∂C [m, n])
+//   .nn      C = A·B               ∂A = g·Bᵀ   (.nt: g [m,n], B [k,n])      ∂B = Aᵀ·g  (.tn: A [m,k], g [m,n])
+//            A [m,k], B [k,n]
+//   .tn      C = Aᵀ·B              ∂A = B·gᵀ   (.nt: B [k,n], g [m,n])      ∂B = A·g   (.nn: A [k,m], g [m,n])
+//            A [k,m], B [k,n]
+//   .nt      C = A·Bᵀ              ∂A = g·B    (.nn: g [m,n], B [n,k])      ∂B = gᵀ·A  (.tn: g [m,n], A [m,k])
+//            A [m,k], B [n,k]
+// Each backward product is itself one of the three layouts, so no
+// transpose is ever materialised. (Check one: C = A·B means
+// cᵢⱼ = Σₚ aᵢₚbₚⱼ, so ∂L/∂aᵢₚ = Σⱼ gᵢⱼ bₚⱼ = (g·Bᵀ)ᵢₚ.)
+//
+// The products write straight into the gradient with the kernel's
+// `accumulate` flag: into a parameter's `grad` (added, as chapter 2's
+// Linear does), or into a fresh buffer for the first contribution.
+
+import BackpropCore
+
+extension Variable {
+    /// op(A)·op(B) for the layout (see the table above).
+    /// - Throws: `AutodiffError` unless both are matrices whose inner dimensions agree.
+    public func matmul(_ b: Variable, _ layout: MatmulLayout = .nn) throws -> Variable {
+        let a = self
+        let operation = "matmul(\(layout.rawValue))"
+        try a.sameTape(b, operation: operation)
+        guard a.shape.count == 2, b.shape.count == 2 else {
+            throw AutodiffError.shapeMismatch(operation: operation, lhs: a.shape, rhs: b.shape, reason: "both operands must be matrices")
+        }
+        let (m, ka, kb, n): (Int, Int, Int, Int)
+        switch layout {
+        case .nn: (m, ka, kb, n) = (a.shape[0], a.shape[1], b.shape[0], b.shape[1])
+        case .tn: (m, ka, kb, n) = (a.shape[1], a.shape[0], b.shape[0], b.shape[1])
+        case .nt: (m, ka, kb, n) = (a.shape[0], a.shape[1], b.shape[1], b.shape[0])
+        }
+        guard ka == kb else {
+            throw AutodiffError.shapeMismatch(operation: operation, lhs: a.shape, rhs: b.shape,
+                                              reason: "inner dimensions \(ka) and \(kb) differ")
+        }
+        let k = ka
+        let y = try Tensor.matmul(a.value, b.value, layout, backend: backend)  // [m, n]
+        let (na, nb, va, vb) = (a.node, b.node, a.value, b.value)
+        // Saved: A is needed for ∂B and B for ∂A.
+        let saved = (na != nil ? [vb] : []) + (nb != nil ? [va] : [])
+        return tape.record(operation, y, inputs: [a, b], saved: saved) { tape, g in
+            let kernels = tape.backend.kernels
+            g.withUnsafeBufferPointer { pg in
+                va.withUnsafeBufferPointer { pa in
+                    vb.withUnsafeBufferPointer { pb in
+                        let (g, a, b) = (pg.baseAddress!, pa.baseAddress!, pb.baseAddress!)
+                        guard m * n > 0, k > 0 else { return }
+                        switch layout {
+                        case .nn:
+                            tape.accumulate(na) { out, acc in kernels.matmul(.nt, m: m, n: k, k: n, g, b, out, accumulate: acc) }
+                            tape.accumulate(nb) { out, acc in kernels.matmul(.tn, m: k, n: n, k: m, a, g, out, accumulate: acc) }
+                        case .tn:
+                            tape.accumulate(na) { out, acc in kernels.matmul(.nt, m: k, n: m, k: n, b, g, out, accumulate: acc) }
+                            tape.accumulate(nb) { out, acc in kernels.matmul(.nn, m: k, n: n, k: m, a, g, out, accumulate: acc) }
+                        case .nt:
+                            tape.accumulate(na) { out, acc in kernels.matmul(.nn, m: m, n: k, k: n, g, b, out, accumulate: acc) }
+                            tape.accumulate(nb) { out, acc in kernels.matmul(.tn, m: n, n: k, k: m, g, a, out, accumulate: acc) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
