@@ -63,7 +63,7 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Figures", "Backpropagation", "RecurrentNetworks"],
             testImports: ["Storage", "Figures", "Backpropagation", "RecurrentNetworks"]),
     Chapter(folder: "08-tokens-and-the-modern-llm", module: "TokensAndTheModernLLM",
-            imports: ["BackpropCore", "Datasets", "Backpropagation", "Transformer"],
+            imports: ["BackpropCore", "Datasets", "Backpropagation", "RecurrentNetworks", "Transformer"],
             testImports: ["Datasets", "Backpropagation"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",

@@ -200,6 +200,40 @@ def ch8_llama_block():
                   {"width": C, "heads": H, "kv_heads": Hkv, "hidden": hidden})
 
 
+def ch8_llama_model(name, tied, seed):
+    torch.manual_seed(seed)
+    B, T, V, C, L, H, Hkv, hidden = 2, 5, 11, 16, 2, 4, 2, 24
+    shapes = [("model.embed_tokens.weight", [V, C])]
+    for l in range(L):
+        shapes += block_shapes(C, H, Hkv, hidden, f"model.layers.{l}.")
+    shapes.append(("model.norm.weight", [C]))
+    if not tied:
+        shapes.append(("lm_head.weight", [V, C]))
+    p = params(shapes, 0.3)
+    with torch.no_grad():
+        p["model.embed_tokens.weight"].mul_(0.5 / 0.3)
+        if "model.norm.weight" in p:
+            p["model.norm.weight"].copy_(1 + 0.2 * torch.randn(C))
+    tokens = torch.randint(0, V, (B, T))
+    targets = torch.randint(0, V, (B, T))
+    x = p["model.embed_tokens.weight"][tokens]
+    for l in range(L):
+        x = block_forward(x, p, H, Hkv, f"model.layers.{l}.")
+    h = F.rms_norm(x, (C,), p["model.norm.weight"], eps=EPS)
+    head = p["model.embed_tokens.weight"] if tied else p["lm_head.weight"]
+    logits = (h @ head.T).reshape(B * T, V)
+    loss = F.cross_entropy(logits, targets.reshape(B * T))
+    loss.backward()
+    write_fixture(name, f"A Llama-style model ({'tied' if tied else 'untied'} head): token embedding, {L} Llama blocks "
+                  f"(C={C}, {H} heads, {Hkv} kv heads, hidden {hidden}, RoPE base 10000, RMSNorm eps 1e-5), final "
+                  f"RMSNorm, logits = h W^T; tokens and targets [B={B}·T={T}] (whole-number floats), V={V}: logits, "
+                  "the mean cross-entropy, and every parameter's gradient (HF names).",
+                  with_grads({"tokens": tokens.reshape(-1).to(DTYPE), "targets": targets.reshape(-1).to(DTYPE),
+                              "logits": logits}, p),
+                  {"loss": loss.item(), "batch": B, "length": T, "vocabulary": V, "width": C, "layers": L,
+                   "heads": H, "kv_heads": Hkv, "hidden": hidden})
+
+
 if __name__ == "__main__":
     ch8_rmsnorm()
     ch8_rope()
@@ -208,3 +242,5 @@ if __name__ == "__main__":
     ch8_gqa("ch8_gqa_kv2", 4, 2, 805)
     ch8_gqa("ch8_gqa_mqa", 4, 1, 806)
     ch8_llama_block()
+    ch8_llama_model("ch8_llama_model", True, 808)
+    ch8_llama_model("ch8_llama_model_untied", False, 809)
