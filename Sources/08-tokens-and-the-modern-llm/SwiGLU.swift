@@ -20,8 +20,8 @@
 // The gate's twins (`SwiGLUKernels`): the naive one applies the formula per
 // element with the scalar exp; the SIMD one computes σ with
 // `VectorMath.sigmoid` (relative error ≤ 2.5e-7) for Float, eight lanes at a
-// time, and libm's exp per element for Double (gradient checks); both
-// split long arrays over the cores. σ(a) is kept from the forward pass, so
+// time, and libm's exp per element for Double (gradient checks), and splits
+// long arrays (from 2¹⁵ elements) over the cores. σ(a) is kept from the forward pass, so
 // the backward pass needs no exp. For a → −∞, e⁻ᵃ overflows to +∞ and σ = 0
 // exactly (silu = −0, silu′ = 0); for a → +∞, σ = 1 and silu′ = 1: no NaN.
 
