@@ -10,7 +10,8 @@
 // `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
 // Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
 // Chapter 3 (automatic differentiation) has its engine, and chapter 8 (tokens
-// and the modern LLM) its tokenizers; their prose and exercises are to come.
+// and the modern LLM) its tokenizers and the modern block's layers; their
+// prose and exercises are to come.
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -66,8 +67,8 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Figures", "Backpropagation", "RecurrentNetworks"],
             testImports: ["Storage", "Figures", "Backpropagation", "RecurrentNetworks"]),
     Chapter(folder: "08-tokens-and-the-modern-llm", module: "TokensAndTheModernLLM",
-            imports: ["BackpropCore", "Datasets"],
-            testImports: ["Datasets"]),
+            imports: ["BackpropCore", "Datasets", "Backpropagation", "RecurrentNetworks", "Transformer"],
+            testImports: ["Datasets", "Backpropagation"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
                       "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],

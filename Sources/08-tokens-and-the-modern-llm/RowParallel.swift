@@ -1,0 +1,29 @@
+// Splitting rows over the cores, for the SIMD twins of chapter 8's layers
+// (RMSNorm, RoPE, the SwiGLU gate): one contiguous chunk of rows per core,
+// with `DispatchQueue.concurrentPerform`, only when there is enough work to
+// pay for the ~10 µs of dispatch (the same rule as chapter 7's LayerNorm).
+
+import Dispatch
+import Foundation
+
+enum RowParallel {
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// How many chunks to split `rows` rows of `rowWidth` scalars into:
+    /// one per core from `threshold` scalars of work on, else one.
+    static func chunks(rows: Int, rowWidth: Int, threshold: Int = 1 << 14) -> Int {
+        rows >= 2 && rows * rowWidth >= threshold ? min(cores, rows) : 1
+    }
+
+    /// body(k, lo, hi) for chunk k of `chunks` equal ranges of 0..<rows
+    /// (inline, as chunk 0 of one, when chunks ≤ 1).
+    static func forEachChunk(rows: Int, chunks: Int, _ body: (_ chunk: Int, _ lo: Int, _ hi: Int) -> Void) {
+        if chunks <= 1 || rows < 2 { body(0, 0, rows); return }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let run = body
+            DispatchQueue.concurrentPerform(iterations: chunks) { k in
+                run(k, k * rows / chunks, (k + 1) * rows / chunks)
+            }
+        }
+    }
+}
