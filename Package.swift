@@ -61,7 +61,7 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
             testImports: ["Storage", "Datasets", "Figures", "Backpropagation", "AutomaticDifferentiation"]),
     Chapter(folder: "06-recurrent-networks", module: "RecurrentNetworks",
-            imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation"],
+            imports: ["BackpropCore", "Storage", "Datasets", "Figures", "Backpropagation", "AutomaticDifferentiation"],
             testImports: ["Storage", "Figures", "Backpropagation", "AutomaticDifferentiation"]),
     Chapter(folder: "07-transformer", module: "Transformer",
             imports: ["BackpropCore", "Storage", "Figures", "Backpropagation", "RecurrentNetworks"],

@@ -65,7 +65,9 @@ public final class CharRNNTrainer {
     public let clipNorm: Double
     var batches: StreamBatches
     var state: CharRNN.CarriedState? = nil
-    public private(set) var steps = 0
+    public internal(set) var steps = 0
+    /// Bytes the engine's tape held in the last `stepWithEngine()` (CharRNN+Engine.swift).
+    public internal(set) var lastTapeBytes = 0
 
     public init(model: CharRNN, train tokens: [Int], options: CharRNNOptions) throws {
         try options.validate()

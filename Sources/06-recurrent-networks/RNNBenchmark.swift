@@ -34,6 +34,17 @@ public enum RNNBenchmark {
                 rows.append(BenchRow(kernel: "char-\(cell.rawValue)", shape: shape, variant: variant, gflops: gflops,
                                      msPerStep: ms[i], vsNaive: ms[0] / ms[i], vsPeak: gflops / peakGflops))
             }
+            if cell == .lstm {
+                // the same step with chapter 3's engine deriving BPTT (CharRNN+Engine.swift);
+                // vs_naive as for the other rows, and the engine's time over the hand-written SIMD step in the shape
+                o.backend = .simd
+                let (engine, tapeBytes) = try msPerEngineStep(o, corpus: corpus, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5)
+                let gflops = flops / engine / 1e6
+                rows.append(BenchRow(kernel: "char-lstm (engine)",
+                                     shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB", engine / ms[1],
+                                                           Double(tapeBytes) / 1e6),
+                                     variant: "simd", gflops: gflops, msPerStep: engine, vsNaive: ms[0] / engine, vsPeak: gflops / peakGflops))
+            }
         }
         rows += recurrentProducts(peakGflops: peakGflops, quick: quick)
         return rows
@@ -105,6 +116,19 @@ public enum RNNBenchmark {
                             variant: "simd (packed V)", gflops: flops / seconds / 1e9, vsNaive: nil,
                             vsPeak: flops / seconds / 1e9 / peakGflops)
         }
+    }
+
+    /// Best milliseconds per training step with the engine's gradients, and the tape's bytes.
+    static func msPerEngineStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int) throws -> (Double, Int) {
+        var rng = SeededRandom(seed: o.seed)
+        let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend)
+        let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
+        var failure: Error?
+        let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
+            do { try trainer.stepWithEngine() } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return (seconds * 1000, trainer.lastTapeBytes)
     }
 
     /// Best milliseconds per training step.
