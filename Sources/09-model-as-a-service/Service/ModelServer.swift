@@ -1,6 +1,8 @@
 // ModelServer: the routes of chapter 9's service on top of HTTPServer, for
 // any model the registry loads: a `Classifier` on /v1/predict, a
 // `TextGenerating` model on /v1/generate (or both, as `serve --demo` does).
+// A streamed generation is admitted before its head is sent, so overload is
+// always a 503 status, never a 200 followed by an error event.
 //
 //   GET  /healthz      {"status": "ok"} (503 {"status": "stopping"} while draining)
 //   GET  /v1/model     {"kind", "parameters", "config", …} (ModelInfo, from the checkpoint)
@@ -20,7 +22,8 @@
 // before dropping a server: it ends the accept, connection and worker threads.
 //
 // Errors are JSON `{"error": "…"}`: 400 bad body or parameters (or an
-// `InferenceError` from the model), 404 unknown
+// `InferenceError` from the model), 422 finite inputs whose scores overflow
+// (no class can be read from them), 404 unknown
 // path, 405 wrong method (with Allow), 503 queue full or stopping (with
 // Retry-After), 500 anything else. Connection-level errors (411, 413, 431, 408,
 // 400 for malformed HTTP) come from HTTPServer.
@@ -112,9 +115,11 @@ public final class ModelServer: @unchecked Sendable {
         guard let route = Self.routes.first(where: { $0.path == path }) else {
             return .response(.error(404, "no route \(path); routes are \(Self.routes.map(\.path).joined(separator: ", "))"))
         }
-        guard route.methods.contains(request.method) else {
-            return .response(.error(405, "\(path) accepts \(route.methods.joined(separator: ", ")), not \(request.method)",
-                                    headers: [("Allow", route.methods.joined(separator: ", "))]))
+        // HEAD is GET without the body (RFC 9110 §9.3.2); the server leaves the body out.
+        let allowed = route.methods.contains("GET") ? route.methods + ["HEAD"] : route.methods
+        guard allowed.contains(request.method) else {
+            return .response(.error(405, "\(path) accepts \(allowed.joined(separator: ", ")), not \(request.method)",
+                                    headers: [("Allow", allowed.joined(separator: ", "))]))
         }
         do {
             switch path {
@@ -139,7 +144,9 @@ public final class ModelServer: @unchecked Sendable {
             case .overloaded(let message): return .error(503, message, headers: [("Retry-After", "1")])
             case .stopping: return .error(503, e.description, headers: [("Retry-After", "1")])
             }
-        case let e as InferenceError: return .error(400, e.description)
+        case let e as InferenceError:
+            if case .nonFiniteOutput = e { return .error(422, e.description) }
+            return .error(400, e.description)
         case let e as TrainingError: return .error(400, e.description)
         default: return .error(500, "internal error: \(error)")
         }
@@ -170,6 +177,8 @@ public final class ModelServer: @unchecked Sendable {
         }
         let body = try PredictRequest.parse(request.body, width: classifier.inputWidth, maxRows: configuration.maxRowsPerRequest)
         let predictions = try batcher.predict(body.inputs)
+        // Finite inputs can still overflow the model (64 × −3.4e38): no class can be read from NaN scores.
+        if let row = predictions.firstIndex(where: { !$0.isFinite }) { throw InferenceError.nonFiniteOutput(row: row) }
         let outputs: [JSONValue] = predictions.map { .object($0.jsonFields) }
         return .json(200, .object([("outputs", .array(outputs))]))
     }
@@ -195,22 +204,22 @@ public final class ModelServer: @unchecked Sendable {
                                            ("seed", .integer(seed))]))
             })
         }
-        let head = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
-                                                       ("Transfer-Encoding", "chunked")])
+        let head = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
         let request = body
+        // Admitted (or refused with 503) before the head is written: see AdmissionGate.
+        let ticket = try gate.enter()
         return .stream(head) { writer in
+            defer { ticket.release() }
             do {
-                try gate.run {
-                    var rng = SeededRandom(seed: UInt64(seed))
-                    var count = 0
-                    let text = try generator.generate(prompt: request.prompt, maxTokens: maxTokens,
-                                                      sampling: sampling, rng: &rng) { token in
-                        count += 1
-                        try writer.write(Self.event(nil, .object([("token", .string(token))])))
-                    }
-                    try writer.write(Self.event("done", .object([("text", .string(text)), ("tokens", .integer(count)),
-                                                                 ("seed", .integer(seed))])))
+                var rng = SeededRandom(seed: UInt64(seed))
+                var count = 0
+                let text = try generator.generate(prompt: request.prompt, maxTokens: maxTokens,
+                                                  sampling: sampling, rng: &rng) { token in
+                    count += 1
+                    try writer.write(Self.event(nil, .object([("token", .string(token))])))
                 }
+                try writer.write(Self.event("done", .object([("text", .string(text)), ("tokens", .integer(count)),
+                                                             ("seed", .integer(seed))])))
             } catch let error as SocketError {
                 throw error  // the client is gone: nothing more to say
             } catch {
