@@ -10,6 +10,9 @@
 //                      → {"outputs": [{"class": k, "label": "…", "probabilities": […]}, …]}
 //                      ("label" when the model names its classes), through the
 //                      DynamicBatcher (concurrent requests share forward passes)
+//   GET  /metrics      Prometheus text: requests, latency, queues, tokens, time to first token (ServiceMetrics)
+//   GET  /v1/models, POST /v1/completions, POST /v1/chat/completions
+//                      the OpenAI wire format for the text model (OpenAIRoutes.swift)
 //   POST /v1/generate  {"prompt", "max_tokens", "temperature", "top_k", "seed", "stream"}
 //                      → {"text": …, "tokens": n, "seed": s}; with "stream": true, server-sent
 //                      events over chunked encoding: `data: {"token": "…"}` per token, then
@@ -45,6 +48,10 @@ public struct ModelServerConfiguration: Sendable {
     /// Generations running at once [one per core] and waiting [64].
     public var maxActiveGenerations = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var maxWaitingGenerations = 64
+    /// The id of the text model in the OpenAI routes [the checkpoint's kind].
+    public var modelName: String?
+    /// Where one JSON line per request goes [nowhere].
+    public var accessLog: AccessLog?
 
     public init() {}
 }
@@ -56,10 +63,15 @@ public final class ModelServer: @unchecked Sendable {
     /// nil when there is no classifier to batch for.
     public let batcher: DynamicBatcher?
     let generations: AdmissionGate
+    /// Counters and histograms for GET /metrics.
+    public let metrics: ServiceMetrics
+    /// Unix seconds at construction (the "created" of /v1/models).
+    let startedAt = Int(Date().timeIntervalSince1970)
     private var http: HTTPServer!
 
     static let routes: [(path: String, methods: [String])] = [
-        ("/healthz", ["GET"]), ("/v1/model", ["GET"]), ("/v1/predict", ["POST"]), ("/v1/generate", ["POST"]),
+        ("/healthz", ["GET"]), ("/metrics", ["GET"]), ("/v1/model", ["GET"]), ("/v1/predict", ["POST"]), ("/v1/generate", ["POST"]),
+        ("/v1/models", ["GET"]), ("/v1/completions", ["POST"]), ("/v1/chat/completions", ["POST"]),
     ]
 
     /// A server for a classifier, a generator, or both.
@@ -74,7 +86,16 @@ public final class ModelServer: @unchecked Sendable {
             DynamicBatcher(classifier: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
         }
         generations = AdmissionGate(maxActive: configuration.maxActiveGenerations, maxWaiting: configuration.maxWaitingGenerations)
-        http = HTTPServer(configuration: configuration.http) { [weak self] request in
+        let metrics = ServiceMetrics(routes: Self.routes.map(\.path))
+        self.metrics = metrics
+        var httpConfiguration = configuration.http
+        let previous = httpConfiguration.observer, log = configuration.accessLog
+        httpConfiguration.observer = { exchange in
+            metrics.record(exchange)
+            log?.write(exchange)
+            previous?(exchange)
+        }
+        http = HTTPServer(configuration: httpConfiguration) { [weak self] request in
             self?.handle(request) ?? .response(.error(503, ServingError.stopping.description))
         }
         connections.set(http)
@@ -128,6 +149,10 @@ public final class ModelServer: @unchecked Sendable {
                                                  : .json(200, .object([("status", .string("ok"))])))
             case "/v1/model": return .response(.json(200, modelDescription()))
             case "/v1/predict": return .response(try predict(request))
+            case "/metrics": return .response(metricsResponse())
+            case "/v1/models": return .response(openAIModels())
+            case "/v1/completions": return openAICompletion(request, chat: false)
+            case "/v1/chat/completions": return openAICompletion(request, chat: true)
             default: return try generate(request)
             }
         } catch {
@@ -150,6 +175,14 @@ public final class ModelServer: @unchecked Sendable {
         case let e as TrainingError: return .error(400, e.description)
         default: return .error(500, "internal error: \(error)")
         }
+    }
+
+    /// GET /metrics: the exposition text with the gauges read now.
+    func metricsResponse() -> HTTPResponse {
+        let (active, waiting) = generations.occupancy
+        let text = metrics.render(predictQueue: batcher?.queuedRequests ?? 0, generateQueue: waiting, activeGenerations: active,
+                                  openConnections: http.openConnectionCount)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
     }
 
     func modelDescription() -> JSONValue {
@@ -193,13 +226,16 @@ public final class ModelServer: @unchecked Sendable {
         let seed = body.seed ?? Int.random(in: 0...Int.max)
         let maxTokens = body.maxTokens ?? 64
         try generator.validate(prompt: body.prompt)
-        let gate = generations
+        let gate = generations, metrics = metrics, receivedAt = request.receivedAt
         if !body.stream {
             return .response(try gate.run {
                 var rng = SeededRandom(seed: UInt64(seed))
                 var count = 0
                 let text = try generator.generate(prompt: body.prompt, maxTokens: maxTokens, sampling: sampling,
-                                                  rng: &rng) { _ in count += 1 }
+                                                  rng: &rng) { _ in
+                    count += 1
+                    metrics.tokenGenerated(first: count == 1, receivedAt: request.receivedAt)
+                }
                 return .json(200, .object([("text", .string(text)), ("tokens", .integer(count)),
                                            ("seed", .integer(seed))]))
             })
@@ -216,6 +252,7 @@ public final class ModelServer: @unchecked Sendable {
                 let text = try generator.generate(prompt: request.prompt, maxTokens: maxTokens,
                                                   sampling: sampling, rng: &rng) { token in
                     count += 1
+                    metrics.tokenGenerated(first: count == 1, receivedAt: receivedAt)
                     try writer.write(Self.event(nil, .object([("token", .string(token))])))
                 }
                 try writer.write(Self.event("done", .object([("text", .string(text)), ("tokens", .integer(count)),
