@@ -31,6 +31,10 @@ public struct ClassPrediction: Sendable, Equatable {
         self.probabilities = probabilities
     }
 
+    /// False when the model's scores overflowed (probabilities NaN): the
+    /// answer is meaningless and must not be sent (`InferenceError.nonFiniteOutput`).
+    public var isFinite: Bool { !probabilities.isEmpty && probabilities.allSatisfy(\.isFinite) }
+
     /// The answer as JSON fields, as the service sends it and `backprop
     /// predict --json` prints it: "label" only when the model names its classes.
     public var jsonFields: [(String, JSONValue)] {
@@ -43,8 +47,20 @@ public struct ClassPrediction: Sendable, Equatable {
 public enum InferenceError: Error, CustomStringConvertible, Equatable, Sendable {
     case wrongWidth(row: Int, expected: Int, got: Int)
     case nonFiniteInput(row: Int, column: Int)
+    /// Every input was finite, but the model's scores were not (they overflowed Float).
+    case nonFiniteOutput(row: Int)
     /// A text generator cannot continue this prompt (empty, unknown characters…).
     case invalidPrompt(String)
+
+    /// The problem without the row number (for messages that name the row their own way).
+    public var reason: String {
+        switch self {
+        case .nonFiniteOutput:
+            return "the model's scores are not finite (they overflow 32-bit floats: the values are far outside the range "
+                + "the model was trained on), so no class or probabilities can be given"
+        default: return description
+        }
+    }
 
     public var description: String {
         switch self {
@@ -52,6 +68,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable, Sendable 
             return "input \(row) has \(got) values; the model expects \(expected)"
         case let .nonFiniteInput(row, column):
             return "input \(row), value \(column) is not a finite number (as a 32-bit float)"
+        case let .nonFiniteOutput(row):
+            return "input \(row): \(reason)"
         case let .invalidPrompt(reason):
             return reason
         }

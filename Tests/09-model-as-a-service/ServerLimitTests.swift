@@ -1,5 +1,5 @@
 // The server's limits over real sockets: malformed bytes, oversized header
-// (431) and body (413), slow clients (408), chunked bodies (411), too many
+// (431) and body (413, also chunked), slow clients (408), too many
 // connections and a full queue (503). After each refusal the server still
 // answers new connections.
 
@@ -58,12 +58,14 @@ import Testing
         #expect(try HTTPClient(port: port).post("/v1/predict", json: predictBody(rows)).status == 400)
     }
 
-    @Test func chunkedRequestBodiesAre411() throws {
-        let (server, port) = try startServer()
+    @Test func chunkedRequestBodiesBeyondTheLimitAre413() throws {
+        let (server, port) = try startServer { $0.http.limits = HTTPLimits(maxHeaderBytes: 512, maxBodyBytes: 1000) }
         defer { server.stop() }
-        let text = "POST /v1/predict HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        // Refused at the chunk-size line that passes the limit, before its data is sent.
+        let text = "POST /v1/predict HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n" + String(repeating: " ", count: 512)
+            + "\r\n3E9\r\n"
         let response = try answer(port, Array(text.utf8))
-        #expect(response.status == 411 && (response.json?["error"] as? String)?.contains("send Content-Length") == true)
+        #expect(response.status == 413 && (response.json?["error"] as? String)?.contains("limit of 1000 bytes") == true)
     }
 
     @Test func slowClientsGet408AndIdleConnectionsClose() throws {

@@ -147,7 +147,7 @@ import Testing
         let wrongGet = try client.get("/v1/predict")
         #expect(wrongGet.status == 405 && wrongGet.header("Allow") == "POST")
         let wrongDelete = try client.request("DELETE", "/healthz")
-        #expect(wrongDelete.status == 405 && wrongDelete.header("Allow") == "GET")
+        #expect(wrongDelete.status == 405 && wrongDelete.header("Allow") == "GET, HEAD")
         #expect((wrongDelete.json?["error"] as? String)?.contains("not DELETE") == true)
         // Errors from routing keep the connection open.
         #expect(try client.get("/healthz").status == 200)

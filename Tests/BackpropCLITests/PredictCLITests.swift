@@ -52,6 +52,11 @@ import ModelAsAService
         #expect(width?.description == "input, line 2: has 3 values; the model expects 4")
         let word = #expect(throws: InputLineError.self) { try PredictCommand.outputLines(modelPath: path, text: "\n1,abc,3,4\n") }
         #expect(word?.description == "input, line 2: 'abc' is not a finite number")
+        // Finite inputs whose scores overflow: an error naming the line, not "-nan" probabilities.
+        let overflow = #expect(throws: InputLineError.self) {
+            try PredictCommand.outputLines(modelPath: path, text: "5.1,3.5,1.4,0.2\n-3.4e38,-3.4e38,-3.4e38,-3.4e38\n")
+        }
+        #expect(overflow?.description.hasPrefix("input, line 2: the model's scores are not finite") == true, "\(String(describing: overflow))")
         let missing = #expect(throws: (any Error).self) { try PredictCommand.outputLines(modelPath: dir.path + "/none.ckpt", text: "") }
         #expect("\(missing!)".contains("no such file"))
         try Data("not a model".utf8).write(to: dir.appendingPathComponent("bad.ckpt"))

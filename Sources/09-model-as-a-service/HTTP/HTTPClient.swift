@@ -71,12 +71,12 @@ public final class HTTPClient {
     /// Sends one request and reads its response.
     public func request(_ method: String, _ path: String, body: String? = nil,
                         headers: [(String, String)] = []) throws -> HTTPClientResponse {
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n"
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: \(Socket.display(host: host, port: port))\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         let bytes = Array((body ?? "").utf8)
         if body != nil { text += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
         try send(raw: Array((text + "\r\n").utf8) + bytes)
-        return try readResponse()
+        return try readResponse(bodyless: method == "HEAD")
     }
 
     /// POSTs a JSON body.
@@ -121,8 +121,9 @@ public final class HTTPClient {
         return out
     }
 
-    /// Reads one response (skipping interim 1xx responses).
-    public func readResponse() throws -> HTTPClientResponse {
+    /// Reads one response (skipping interim 1xx responses); `bodyless` for
+    /// the answer to a HEAD request (its Content-Length describes a body not sent).
+    public func readResponse(bodyless: Bool = false) throws -> HTTPClientResponse {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let status = try line(until: deadline)
@@ -139,6 +140,7 @@ public final class HTTPClient {
             }
             if code < 200 { continue }
             var response = HTTPClientResponse(status: code, headers: headers, body: [])
+            if bodyless { return response }
             if response.header("Transfer-Encoding")?.lowercased() == "chunked" {
                 while true {
                     let sizeLine = try line(until: deadline)

@@ -7,8 +7,14 @@
 //   surrounding spaces.
 // - A request keeps its connection open by default in HTTP/1.1 and closes
 //   it by default in HTTP/1.0; `Connection: close` / `keep-alive` override.
-// - Every response carries Content-Length (or, when streamed, chunked
-//   Transfer-Encoding) and a Connection header saying what the server will do.
+// - Every response carries a Date (RFC 9110 §6.6.1, IMF-fixdate), its
+//   framing — Content-Length, or for a stream chunked Transfer-Encoding to
+//   HTTP/1.1 clients and the connection's close to HTTP/1.0 clients (RFC
+//   9112 §6.1, §6.3) — and a Connection header saying what the server will
+//   do. The server decides framing (ResponseWriter.swift); a handler's own
+//   Content-Length, Transfer-Encoding, Connection or Date headers are dropped.
+// - A response to HEAD is the GET response's head, Content-Length included,
+//   without the body (RFC 9110 §9.3.2).
 
 import BackpropCore
 import Foundation
@@ -31,6 +37,10 @@ public struct HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
     }
+
+    /// When the server had read the whole request (DispatchTime uptime, ns;
+    /// 0 if not set): the start of its latency and time-to-first-token.
+    public var receivedAt: UInt64 = 0
 
     /// The target without its query string.
     public var path: String { String(target.prefix { $0 != "?" }) }
@@ -71,19 +81,39 @@ public struct HTTPResponse: Sendable {
         json(status, .object([("error", .string(message))]), headers: headers)
     }
 
-    /// The status line and headers, ending in the blank line. Adds
-    /// Content-Length unless the headers already frame the body (chunked).
-    public func head(keepAlive: Bool) -> [UInt8] {
+    /// Header names the server sets itself (a handler's own are dropped).
+    static let framingHeaders: Set<String> = ["content-length", "transfer-encoding", "connection", "date"]
+
+    /// The status line and headers, ending in the blank line, for a body
+    /// framed as `framing`.
+    public func head(framing: BodyFraming, keepAlive: Bool, date: String = HTTPDate.now()) -> [UInt8] {
         var text = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
-        let chunked = headers.contains { $0.name.lowercased() == "transfer-encoding" }
-        for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        if !chunked { text += "Content-Length: \(body.count)\r\n" }
+        for (name, value) in headers where !Self.framingHeaders.contains(name.lowercased()) { text += "\(name): \(value)\r\n" }
+        text += "Date: \(date)\r\n"
+        switch framing {
+        case .length(let n): text += "Content-Length: \(n)\r\n"
+        case .chunked: text += "Transfer-Encoding: chunked\r\n"
+        case .untilClose: break
+        }
         text += "Connection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
         return Array(text.utf8)
     }
 
-    /// Head and body in one buffer.
-    public func serialized(keepAlive: Bool) -> [UInt8] { head(keepAlive: keepAlive) + body }
+    /// Head (with Content-Length) and body in one buffer; `headOnly` for a HEAD request.
+    public func serialized(keepAlive: Bool, headOnly: Bool = false) -> [UInt8] {
+        let head = head(framing: .length(body.count), keepAlive: keepAlive)
+        return headOnly ? head : head + body
+    }
+}
+
+/// How a response's body is delimited (RFC 9112 §6.3).
+public enum BodyFraming: Sendable, Equatable {
+    /// `Content-Length: n`.
+    case length(Int)
+    /// `Transfer-Encoding: chunked` (HTTP/1.1 clients only).
+    case chunked
+    /// No length: the body ends when the server closes the connection (HTTP/1.0 streams).
+    case untilClose
 }
 
 /// Reason phrases for the statuses this server sends.
@@ -97,9 +127,11 @@ public enum HTTPStatus {
         case 408: return "Request Timeout"
         case 411: return "Length Required"
         case 413: return "Content Too Large"
+        case 422: return "Unprocessable Content"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
         case 503: return "Service Unavailable"
         case 505: return "HTTP Version Not Supported"
         default: return "Status \(code)"

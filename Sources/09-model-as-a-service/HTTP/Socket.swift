@@ -2,8 +2,9 @@
 // wrapped so that every failure is a `SocketError` naming the call and errno.
 //
 // Contract
-// - Linux (Glibc), IPv4 only; `host` is a dotted literal such as "127.0.0.1" ("localhost"
-//   is accepted and means 127.0.0.1). Port 0 asks the kernel for a free
+// - Linux (Glibc), IPv4 and IPv6; `host` is an address literal such as
+//   "127.0.0.1" or "::1" (also "[::1]"; "localhost" is accepted and means
+//   127.0.0.1). Messages write an IPv6 endpoint as "[::1]:8080". Port 0 asks the kernel for a free
 //   (ephemeral) port; `listen` returns the port actually bound.
 // - Descriptors are opened close-on-exec. Writes use MSG_NOSIGNAL, so a peer
 //   that hung up gives EPIPE, never a SIGPIPE that would kill the process.
@@ -29,35 +30,84 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
 /// Thin wrappers over socket(2), bind(2), listen(2), accept(2), connect(2),
 /// poll(2), recv(2) and send(2).
 public enum Socket {
-    static func address(host: String, port: Int) throws -> sockaddr_in {
-        guard (0...65535).contains(port) else { throw SocketError("port \(port) (must be 0…65535)", code: EINVAL) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port)).bigEndian
-        let literal = host == "localhost" ? "127.0.0.1" : host
-        guard inet_pton(AF_INET, literal, &addr.sin_addr) == 1 else {
-            throw SocketError("parsing host '\(host)' (an IPv4 address such as 127.0.0.1 is expected)", code: EINVAL)
+    /// An IPv4 or IPv6 socket address.
+    enum Address {
+        case v4(sockaddr_in)
+        case v6(sockaddr_in6)
+
+        var family: Int32 {
+            switch self {
+            case .v4: return AF_INET
+            case .v6: return AF_INET6
+            }
         }
-        return addr
+
+        func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+            switch self {
+            case .v4(var a):
+                return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            case .v6(var a):
+                return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            }
+        }
     }
 
-    static func streamSocket() throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// "host:port", or "[host]:port" for an IPv6 address.
+    public static func display(host: String, port: Int) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    static func address(host: String, port: Int) throws -> Address {
+        guard (0...65535).contains(port) else { throw SocketError("port \(port) (must be 0…65535)", code: EINVAL) }
+        var literal = host == "localhost" ? "127.0.0.1" : host
+        if literal.hasPrefix("[") && literal.hasSuffix("]") { literal = String(literal.dropFirst().dropLast()) }
+        var v4 = sockaddr_in()
+        if inet_pton(AF_INET, literal, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = in_port_t(UInt16(port)).bigEndian
+            return .v4(v4)
+        }
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, literal, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = in_port_t(UInt16(port)).bigEndian
+            return .v6(v6)
+        }
+        throw SocketError("parsing host '\(host)' (an IP address such as 127.0.0.1 or ::1 is expected)", code: EINVAL)
+    }
+
+    static func streamSocket(family: Int32) throws -> Int32 {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket") }
         return fd
     }
 
+    /// The address and port of a sockaddr_storage filled by getsockname/getpeername.
+    static func endpoint(_ storage: sockaddr_storage) -> (host: String, port: Int) {
+        var storage = storage
+        let family = Int32(storage.ss_family)
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        if family == AF_INET6 {
+            let a = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
+            var addr = a.sin6_addr
+            inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
+            return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), Int(UInt16(bigEndian: a.sin6_port)))
+        }
+        let a = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }
+        var addr = a.sin_addr
+        inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
+        return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), Int(UInt16(bigEndian: a.sin_port)))
+    }
+
     /// A listening socket bound to host:port, and the port it got.
     public static func listen(host: String, port: Int, backlog: Int32 = 128) throws -> (fd: Int32, port: Int) {
-        var addr = try address(host: host, port: port)
-        let fd = try streamSocket()
+        let addr = try address(host: host, port: port)
+        let fd = try streamSocket(family: addr.family)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let bound = addr.withSockaddr { bind(fd, $0, $1) }
         guard bound == 0 else {
-            let error = SocketError("bind to \(host):\(port)")
+            let error = SocketError("bind to \(display(host: host, port: port))")
             close(fd)
             throw error
         }
@@ -66,12 +116,24 @@ public enum Socket {
             close(fd)
             throw error
         }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var actual = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &actual) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        return (fd, Int(UInt16(bigEndian: actual.sin_port)))
+        return (fd, endpoint(actual).port)
+    }
+
+    /// The peer of a connected socket as "ip:port" ("[ip]:port" for IPv6); "-" if unknown.
+    public static func peerName(_ fd: Int32) -> String {
+        var peer = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard ok == 0 else { return "-" }
+        let (host, port) = endpoint(peer)
+        return display(host: host, port: port)
     }
 
     /// Accepts one pending connection (call after `waitReadable` on the
@@ -85,13 +147,11 @@ public enum Socket {
 
     /// A connected socket to host:port (blocking connect; loopback is instant).
     public static func connect(host: String, port: Int) throws -> Int32 {
-        var addr = try address(host: host, port: port)
-        let fd = try streamSocket()
-        let result = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let addr = try address(host: host, port: port)
+        let fd = try streamSocket(family: addr.family)
+        let result = addr.withSockaddr { Glibc.connect(fd, $0, $1) }
         guard result == 0 else {
-            let error = SocketError("connect to \(host):\(port)")
+            let error = SocketError("connect to \(display(host: host, port: port))")
             close(fd)
             throw error
         }

@@ -1,5 +1,5 @@
 // The JSON bodies of the service's POST routes, decoded with Foundation's
-// JSONDecoder and validated; every problem becomes
+// JSONDecoder (after refusing the trailing commas it lets through) and validated; every problem becomes
 // `ServingError.invalidInput` with a message naming the field.
 //
 //   POST /v1/predict   {"inputs": [[x₀, x₁, …], …]}          n rows × inputWidth
@@ -26,11 +26,36 @@ enum RequestBody {
     /// Decodes `T` from a body, turning decoding errors into messages.
     static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
         guard !body.isEmpty else { throw ServingError.invalidInput("the request body is empty; send a JSON object") }
+        // Foundation's decoder accepts a trailing comma ("[[1, 2],]", "{\"a\": 1,}"), which
+        // RFC 8259 does not (Storage's JSONParser, the checkpoints', already refuses it).
+        if let offset = trailingComma(body) {
+            throw ServingError.invalidInput("malformed JSON: a trailing comma at byte \(offset) (a ',' must be followed by a value)")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch let error as DecodingError {
             throw ServingError.invalidInput(describe(error))
         }
+    }
+
+    /// The offset of the first ',' (outside strings) whose next non-space byte ends an array or object.
+    static func trailingComma(_ body: [UInt8]) -> Int? {
+        var inString = false, escaped = false
+        var i = 0
+        while i < body.count {
+            let b = body[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+            } else if b == UInt8(ascii: "\"") {
+                inString = true
+            } else if b == UInt8(ascii: ",") {
+                var j = i + 1
+                while j < body.count, [32, 9, 10, 13].contains(body[j]) { j += 1 }
+                if j < body.count, body[j] == UInt8(ascii: "]") || body[j] == UInt8(ascii: "}") { return i }
+            }
+            i += 1
+        }
+        return nil
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -3,6 +3,11 @@
 // (ServingError.overloaded → 503) instead of queueing without bound.
 // Used for text generation, whose requests are long and cannot be batched
 // by this server.
+//
+// A streamed answer must be admitted before its response head is written:
+// once "200 OK" has left, an overload can only be reported inside the body,
+// where no client or load balancer sees it as a status. So `enter` returns a
+// `Ticket` the caller holds across the stream and releases when it ends.
 
 import Foundation
 
@@ -18,9 +23,31 @@ public final class AdmissionGate: @unchecked Sendable {
         self.maxWaiting = max(0, maxWaiting)
     }
 
-    /// Runs `body` once admitted.
+    /// Holders now, and callers waiting for a turn (for /metrics).
+    public var occupancy: (active: Int, waiting: Int) { condition.withLock { (active, waiting) } }
+
+    /// A slot held until `release()` (which may be called more than once; only the first counts).
+    public final class Ticket: @unchecked Sendable {
+        private weak var gate: AdmissionGate?
+        private let lock = NSLock()
+        private var released = false
+
+        init(gate: AdmissionGate) { self.gate = gate }
+
+        public func release() {
+            let first: Bool = lock.withLock {
+                defer { released = true }
+                return !released
+            }
+            if first { gate?.leave() }
+        }
+
+        deinit { release() }
+    }
+
+    /// Waits for a slot (if a waiting place is free) and returns it.
     /// - Throws: `ServingError.overloaded` if every slot and waiting place is taken.
-    public func run<T>(_ body: () throws -> T) throws -> T {
+    public func enter() throws -> Ticket {
         condition.lock()
         if active >= maxActive {
             guard waiting < maxWaiting else {
@@ -33,12 +60,21 @@ public final class AdmissionGate: @unchecked Sendable {
         }
         active += 1
         condition.unlock()
-        defer {
-            condition.lock()
-            active -= 1
-            condition.signal()
-            condition.unlock()
-        }
+        return Ticket(gate: self)
+    }
+
+    private func leave() {
+        condition.lock()
+        active -= 1
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs `body` once admitted.
+    /// - Throws: `ServingError.overloaded` if every slot and waiting place is taken.
+    public func run<T>(_ body: () throws -> T) throws -> T {
+        let ticket = try enter()
+        defer { ticket.release() }
         return try body()
     }
 }

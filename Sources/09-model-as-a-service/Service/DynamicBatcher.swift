@@ -95,6 +95,9 @@ public final class DynamicBatcher: @unchecked Sendable {
 
     public var statistics: Statistics { condition.withLock { stats } }
 
+    /// Requests waiting for a batch now (for /metrics).
+    public var queuedRequests: Int { condition.withLock { queue.count } }
+
     /// Predicts `rows` as part of some batch; blocks until done.
     /// - Throws: `ServingError.overloaded` when the queue is full,
     ///   `.stopping` after shutdown, or the classifier's error.

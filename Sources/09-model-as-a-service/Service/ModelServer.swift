@@ -1,6 +1,8 @@
 // ModelServer: the routes of chapter 9's service on top of HTTPServer, for
 // any model the registry loads: a `Classifier` on /v1/predict, a
 // `TextGenerating` model on /v1/generate (or both, as `serve --demo` does).
+// A streamed generation is admitted before its head is sent, so overload is
+// always a 503 status, never a 200 followed by an error event.
 //
 //   GET  /healthz      {"status": "ok"} (503 {"status": "stopping"} while draining)
 //   GET  /v1/model     {"kind", "parameters", "config", …} (ModelInfo, from the checkpoint)
@@ -8,6 +10,9 @@
 //                      → {"outputs": [{"class": k, "label": "…", "probabilities": […]}, …]}
 //                      ("label" when the model names its classes), through the
 //                      DynamicBatcher (concurrent requests share forward passes)
+//   GET  /metrics      Prometheus text: requests, latency, queues, tokens, time to first token (ServiceMetrics)
+//   GET  /v1/models, POST /v1/completions, POST /v1/chat/completions
+//                      the OpenAI wire format for the text model (OpenAIRoutes.swift)
 //   POST /v1/generate  {"prompt", "max_tokens", "temperature", "top_k", "seed", "stream"}
 //                      → {"text": …, "tokens": n, "seed": s}; with "stream": true, server-sent
 //                      events over chunked encoding: `data: {"token": "…"}` per token, then
@@ -20,7 +25,8 @@
 // before dropping a server: it ends the accept, connection and worker threads.
 //
 // Errors are JSON `{"error": "…"}`: 400 bad body or parameters (or an
-// `InferenceError` from the model), 404 unknown
+// `InferenceError` from the model), 422 finite inputs whose scores overflow
+// (no class can be read from them), 404 unknown
 // path, 405 wrong method (with Allow), 503 queue full or stopping (with
 // Retry-After), 500 anything else. Connection-level errors (411, 413, 431, 408,
 // 400 for malformed HTTP) come from HTTPServer.
@@ -42,6 +48,10 @@ public struct ModelServerConfiguration: Sendable {
     /// Generations running at once [one per core] and waiting [64].
     public var maxActiveGenerations = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var maxWaitingGenerations = 64
+    /// The id of the text model in the OpenAI routes [the checkpoint's kind].
+    public var modelName: String?
+    /// Where one JSON line per request goes [nowhere].
+    public var accessLog: AccessLog?
 
     public init() {}
 }
@@ -53,10 +63,15 @@ public final class ModelServer: @unchecked Sendable {
     /// nil when there is no classifier to batch for.
     public let batcher: DynamicBatcher?
     let generations: AdmissionGate
+    /// Counters and histograms for GET /metrics.
+    public let metrics: ServiceMetrics
+    /// Unix seconds at construction (the "created" of /v1/models).
+    let startedAt = Int(Date().timeIntervalSince1970)
     private var http: HTTPServer!
 
     static let routes: [(path: String, methods: [String])] = [
-        ("/healthz", ["GET"]), ("/v1/model", ["GET"]), ("/v1/predict", ["POST"]), ("/v1/generate", ["POST"]),
+        ("/healthz", ["GET"]), ("/metrics", ["GET"]), ("/v1/model", ["GET"]), ("/v1/predict", ["POST"]), ("/v1/generate", ["POST"]),
+        ("/v1/models", ["GET"]), ("/v1/completions", ["POST"]), ("/v1/chat/completions", ["POST"]),
     ]
 
     /// A server for a classifier, a generator, or both.
@@ -71,7 +86,16 @@ public final class ModelServer: @unchecked Sendable {
             DynamicBatcher(classifier: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
         }
         generations = AdmissionGate(maxActive: configuration.maxActiveGenerations, maxWaiting: configuration.maxWaitingGenerations)
-        http = HTTPServer(configuration: configuration.http) { [weak self] request in
+        let metrics = ServiceMetrics(routes: Self.routes.map(\.path))
+        self.metrics = metrics
+        var httpConfiguration = configuration.http
+        let previous = httpConfiguration.observer, log = configuration.accessLog
+        httpConfiguration.observer = { exchange in
+            metrics.record(exchange)
+            log?.write(exchange)
+            previous?(exchange)
+        }
+        http = HTTPServer(configuration: httpConfiguration) { [weak self] request in
             self?.handle(request) ?? .response(.error(503, ServingError.stopping.description))
         }
         connections.set(http)
@@ -112,9 +136,11 @@ public final class ModelServer: @unchecked Sendable {
         guard let route = Self.routes.first(where: { $0.path == path }) else {
             return .response(.error(404, "no route \(path); routes are \(Self.routes.map(\.path).joined(separator: ", "))"))
         }
-        guard route.methods.contains(request.method) else {
-            return .response(.error(405, "\(path) accepts \(route.methods.joined(separator: ", ")), not \(request.method)",
-                                    headers: [("Allow", route.methods.joined(separator: ", "))]))
+        // HEAD is GET without the body (RFC 9110 §9.3.2); the server leaves the body out.
+        let allowed = route.methods.contains("GET") ? route.methods + ["HEAD"] : route.methods
+        guard allowed.contains(request.method) else {
+            return .response(.error(405, "\(path) accepts \(allowed.joined(separator: ", ")), not \(request.method)",
+                                    headers: [("Allow", allowed.joined(separator: ", "))]))
         }
         do {
             switch path {
@@ -123,6 +149,10 @@ public final class ModelServer: @unchecked Sendable {
                                                  : .json(200, .object([("status", .string("ok"))])))
             case "/v1/model": return .response(.json(200, modelDescription()))
             case "/v1/predict": return .response(try predict(request))
+            case "/metrics": return .response(metricsResponse())
+            case "/v1/models": return .response(openAIModels())
+            case "/v1/completions": return openAICompletion(request, chat: false)
+            case "/v1/chat/completions": return openAICompletion(request, chat: true)
             default: return try generate(request)
             }
         } catch {
@@ -139,10 +169,20 @@ public final class ModelServer: @unchecked Sendable {
             case .overloaded(let message): return .error(503, message, headers: [("Retry-After", "1")])
             case .stopping: return .error(503, e.description, headers: [("Retry-After", "1")])
             }
-        case let e as InferenceError: return .error(400, e.description)
+        case let e as InferenceError:
+            if case .nonFiniteOutput = e { return .error(422, e.description) }
+            return .error(400, e.description)
         case let e as TrainingError: return .error(400, e.description)
         default: return .error(500, "internal error: \(error)")
         }
+    }
+
+    /// GET /metrics: the exposition text with the gauges read now.
+    func metricsResponse() -> HTTPResponse {
+        let (active, waiting) = generations.occupancy
+        let text = metrics.render(predictQueue: batcher?.queuedRequests ?? 0, generateQueue: waiting, activeGenerations: active,
+                                  openConnections: http.openConnectionCount)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
     }
 
     func modelDescription() -> JSONValue {
@@ -170,6 +210,8 @@ public final class ModelServer: @unchecked Sendable {
         }
         let body = try PredictRequest.parse(request.body, width: classifier.inputWidth, maxRows: configuration.maxRowsPerRequest)
         let predictions = try batcher.predict(body.inputs)
+        // Finite inputs can still overflow the model (64 × −3.4e38): no class can be read from NaN scores.
+        if let row = predictions.firstIndex(where: { !$0.isFinite }) { throw InferenceError.nonFiniteOutput(row: row) }
         let outputs: [JSONValue] = predictions.map { .object($0.jsonFields) }
         return .json(200, .object([("outputs", .array(outputs))]))
     }
@@ -184,33 +226,37 @@ public final class ModelServer: @unchecked Sendable {
         let seed = body.seed ?? Int.random(in: 0...Int.max)
         let maxTokens = body.maxTokens ?? 64
         try generator.validate(prompt: body.prompt)
-        let gate = generations
+        let gate = generations, metrics = metrics, receivedAt = request.receivedAt
         if !body.stream {
             return .response(try gate.run {
                 var rng = SeededRandom(seed: UInt64(seed))
                 var count = 0
                 let text = try generator.generate(prompt: body.prompt, maxTokens: maxTokens, sampling: sampling,
-                                                  rng: &rng) { _ in count += 1 }
+                                                  rng: &rng) { _ in
+                    count += 1
+                    metrics.tokenGenerated(first: count == 1, receivedAt: request.receivedAt)
+                }
                 return .json(200, .object([("text", .string(text)), ("tokens", .integer(count)),
                                            ("seed", .integer(seed))]))
             })
         }
-        let head = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
-                                                       ("Transfer-Encoding", "chunked")])
+        let head = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
         let request = body
+        // Admitted (or refused with 503) before the head is written: see AdmissionGate.
+        let ticket = try gate.enter()
         return .stream(head) { writer in
+            defer { ticket.release() }
             do {
-                try gate.run {
-                    var rng = SeededRandom(seed: UInt64(seed))
-                    var count = 0
-                    let text = try generator.generate(prompt: request.prompt, maxTokens: maxTokens,
-                                                      sampling: sampling, rng: &rng) { token in
-                        count += 1
-                        try writer.write(Self.event(nil, .object([("token", .string(token))])))
-                    }
-                    try writer.write(Self.event("done", .object([("text", .string(text)), ("tokens", .integer(count)),
-                                                                 ("seed", .integer(seed))])))
+                var rng = SeededRandom(seed: UInt64(seed))
+                var count = 0
+                let text = try generator.generate(prompt: request.prompt, maxTokens: maxTokens,
+                                                  sampling: sampling, rng: &rng) { token in
+                    count += 1
+                    metrics.tokenGenerated(first: count == 1, receivedAt: receivedAt)
+                    try writer.write(Self.event(nil, .object([("token", .string(token))])))
                 }
+                try writer.write(Self.event("done", .object([("text", .string(text)), ("tokens", .integer(count)),
+                                                             ("seed", .integer(seed))])))
             } catch let error as SocketError {
                 throw error  // the client is gone: nothing more to say
             } catch {

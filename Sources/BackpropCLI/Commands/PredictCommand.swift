@@ -94,6 +94,9 @@ enum PredictCommand {
                 let batch = Array(lines[start..<min(start + batchSize, lines.count)])
                 let rows = try batch.map { try parseRow($0, width: c.inputWidth, source: source) }
                 for (line, p) in zip(batch, try c.predict(rows)) {
+                    guard p.isFinite else {  // finite inputs whose scores overflow: no class to print (not "-nan")
+                        throw InputLineError(source: source, line: line.number, reason: InferenceError.nonFiniteOutput(row: 0).reason)
+                    }
                     if json {
                         out.append(JSONValue.object([("line", .integer(line.number))] + p.jsonFields).rendered)
                     } else {

@@ -13,20 +13,26 @@ enum ServeCommand {
         flags: [
             Flag(name: "model", value: "PATH", help: "checkpoint to serve: a classifier (raw inputs, preprocessed as saved) or a text generator"),
             Flag(name: "demo", value: nil, help: "instead: serve a digits MLP trained now (a few seconds in release builds)"),
-            Flag(name: "host", value: "IP", help: "IPv4 address to bind (default 127.0.0.1)"),
+            Flag(name: "host", value: "IP", help: "IPv4 or IPv6 address to bind (default 127.0.0.1; ::1 for IPv6 loopback)"),
             Flag(name: "port", value: "N", help: "port (default 8080; 0 picks a free one)"),
             Flag(name: "max-batch", value: "N", help: "rows per forward pass for dynamic batching (default 64; 1 = no batching)"),
             Flag(name: "max-wait-ms", value: "X", help: "longest a request waits for others to batch with (default 2)"),
             Flag(name: "max-connections", value: "N", help: "open connections at most; more get 503 (default 256)"),
             Flag(name: "read-timeout", value: "S", help: "seconds for a request to arrive before 408 (default 10)"),
+            Flag(name: "model-name", value: "NAME", help: "the text model's id in the OpenAI routes (default: the checkpoint's file name)"),
+            Flag(name: "access-log", value: "FILE|-|off", help: "one JSON line per request: - is standard error (default), off for none"),
             .seed(default: 42, "--demo training"),
         ],
         details: """
             Give --model PATH or --demo. Serves until Ctrl-C (SIGINT) or SIGTERM; requests in flight are finished first.
-            routes: GET /healthz, GET /v1/model,
+            routes: GET /healthz, GET /v1/model, GET /metrics (Prometheus text),
                     POST /v1/predict  {"inputs": [[…], …]}
                     POST /v1/generate {"prompt": "…", "max_tokens": 64, "temperature": 1, "top_k": 5, "seed": 1, "stream": false}
+                    OpenAI-compatible, for text models: GET /v1/models, POST /v1/completions,
+                    POST /v1/chat/completions (chat rendered as "USER:\ntext\n\n…ASSISTANT:\n"; max_tokens,
+                    temperature, top_p, stop, seed, stream; n = 1)
             example: curl -s localhost:8080/v1/predict -d '{"inputs": [[0,0,5,13,9,1,0,0, …]]}'
+            example: OPENAI_BASE_URL=http://localhost:8080/v1 python3 chapters/experiments/09-openai-client.py
             --model serves any checkpoint of `backprop train … --save`: classifiers (perceptron, logistic,
             mlp, cnn) on /v1/predict, taking raw inputs (the preprocessing saved with the model is applied),
             and text generators on /v1/generate; linear regressors and word vectors are offline only
@@ -41,6 +47,12 @@ enum ServeCommand {
         configuration.http.maxConnections = try args.int("max-connections", default: 256, range: 1...10_000)
         configuration.http.readTimeout = try args.double("read-timeout", default: 10)
         let host = args.string("host") ?? "127.0.0.1"
+        switch args.string("access-log") ?? "-" {
+        case "off": break
+        case let path: configuration.accessLog = try AccessLog(path: path)
+        }
+        configuration.modelName = args.string("model-name")
+            ?? args.string("model").map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         let port = try args.int("port", default: 8080, range: 0...65535)
 
         let server: ModelServer
@@ -58,7 +70,9 @@ enum ServeCommand {
         }
         let bound = try server.start(host: host, port: port)
         let info = server.classifier?.info ?? server.generator!.info
-        print("serving \(info.kind) (\(info.parameterCount) parameters) on http://\(host):\(bound) (Ctrl-C to stop)")
+        let name = server.generator == nil ? "" : " as '\(server.modelID)'"
+        print("serving \(info.kind)\(name) (\(info.parameterCount) parameters) on http://\(Socket.display(host: host, port: bound)) "
+            + "(Ctrl-C to stop)")
         fflush(nil)  // the log lines should appear as they happen, also when stdout is a file
         let signal = ShutdownSignal.wait()
         print("\nreceived \(signal == SIGINT ? "SIGINT" : "SIGTERM"): finishing requests in flight…")
