@@ -4,8 +4,10 @@
 //
 // Plug in and run. HTTPServer reads bytes from a connection into a buffer and,
 // after every read, asks a parser whether a whole request has arrived. The
-// parser is a seam, `HTTPServerConfiguration.parser` (HTTPParser.parse by
-// default). Write your own; the grader first checks it on its own, then
+// parser is a seam, `HTTPServerConfiguration.parser` (the server's default,
+// `HTTPParser.parseRequest`, also decodes chunked bodies and absolute-form
+// targets; this exercise keeps a smaller rule set, below). Write your own;
+// the grader first checks it on its own, then
 // starts the chapter's ModelServer on a loopback port with YOUR parser plugged
 // in and talks HTTP to it.
 //
@@ -72,7 +74,8 @@
 // [("Host", "a"), ("Content-Length", "2")], body "{}" and consumed 60: "GE" is
 // the start of the next request. Their first 59 bytes give nil.
 //
-// The library's HTTPParser.parse follows these rules; write yours without
+// The library's HTTPParser.parse follows exactly these rules (the smaller
+// set; parseRequest is the server's RFC 9112 parser); write yours without
 // copying it. Replace the `throw` with your code, then run:
 //   swift test --package-path exercises/09-model-as-a-service --filter Chapter09Exercises/parseRequest
 
