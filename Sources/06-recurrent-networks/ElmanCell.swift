@@ -9,16 +9,17 @@
 //              dW_ih, dW_hh, the biases, dx and dh = da·W_hh)
 
 enum ElmanCell {
-    /// One time step for `rows` sequences: pre ← h′ = tanh(pre + hw), h ← h′.
+    /// One time step for `rows` sequences: pre ← h′ = tanh(p + hw), h ← h′, row b's p read from `input(b)`.
     @inline(__always)
     static func forward<V: GateLanes>(
         _: V.Type, rows: Int, hidden: Int,
-        pre: UnsafeMutablePointer<V.Scalar>, hw: UnsafePointer<V.Scalar>, h: UnsafeMutablePointer<V.Scalar>
+        pre: UnsafeMutablePointer<V.Scalar>, input: (Int) -> UnsafePointer<V.Scalar>, hw: UnsafePointer<V.Scalar>,
+        h: UnsafeMutablePointer<V.Scalar>
     ) {
         for b in 0..<rows {
-            let p = pre + b * hidden, q = hw + b * hidden, out = h + b * hidden
+            let p = pre + b * hidden, x = input(b), q = hw + b * hidden, out = h + b * hidden
             for j in stride(from: 0, to: hidden, by: V.width) {
-                let hNew = V.hyperbolicTangent(V.load(p + j) + V.load(q + j))
+                let hNew = V.hyperbolicTangent(V.load(x + j) + V.load(q + j))
                 hNew.store(p + j)
                 hNew.store(out + j)
             }

@@ -14,21 +14,21 @@
 //             dh = dh′ ⊙ z  +  (∂L/∂q)·W_hh      (the first term is written here)
 
 enum GRUCell {
-    /// One time step: pre [B, 3H] ← (r, z, n); hwn [B, H] ← q_n; h [B, H] ← h′.
+    /// One time step: pre [B, 3H] ← (r, z, n); hwn [B, H] ← q_n; h [B, H] ← h′. Row b's p is read from `input(b)`.
     @inline(__always)
     static func forward<V: GateLanes>(
         _: V.Type, rows: Int, hidden: Int,
-        pre: UnsafeMutablePointer<V.Scalar>, hw: UnsafePointer<V.Scalar>,
+        pre: UnsafeMutablePointer<V.Scalar>, input: (Int) -> UnsafePointer<V.Scalar>, hw: UnsafePointer<V.Scalar>,
         hPrev: UnsafePointer<V.Scalar>, hwn: UnsafeMutablePointer<V.Scalar>, h: UnsafeMutablePointer<V.Scalar>
     ) {
         let H = hidden
         for b in 0..<rows {
-            let p = pre + b * 3 * H, q = hw + b * 3 * H, s = b * H
+            let p = pre + b * 3 * H, x = input(b), q = hw + b * 3 * H, s = b * H
             for j in stride(from: 0, to: H, by: V.width) {
-                let r = V.sigmoid(V.load(p + j) + V.load(q + j))
-                let z = V.sigmoid(V.load(p + H + j) + V.load(q + H + j))
+                let r = V.sigmoid(V.load(x + j) + V.load(q + j))
+                let z = V.sigmoid(V.load(x + H + j) + V.load(q + H + j))
                 let qn = V.load(q + 2 * H + j)
-                let n = V.hyperbolicTangent(V.load(p + 2 * H + j) + r * qn)
+                let n = V.hyperbolicTangent(V.load(x + 2 * H + j) + r * qn)
                 r.store(p + j); z.store(p + H + j); n.store(p + 2 * H + j)
                 qn.store(hwn + s + j)
                 (n + z * (V.load(hPrev + s + j) - n)).store(h + s + j)

@@ -18,21 +18,23 @@
 
 enum LSTMCell {
     /// One time step: pre [B, 4H] ← (i, f, g, o); c, tanhC, h [B, H] ← c′, tanh c′, h′.
+    /// Row b's p is read from `input(b)` (pre's own row, or a row of the
+    /// embedded-input table, RecurrentLayer+EmbeddedInput.swift).
     @inline(__always)
     static func forward<V: GateLanes>(
         _: V.Type, rows: Int, hidden: Int,
-        pre: UnsafeMutablePointer<V.Scalar>, hw: UnsafePointer<V.Scalar>,
+        pre: UnsafeMutablePointer<V.Scalar>, input: (Int) -> UnsafePointer<V.Scalar>, hw: UnsafePointer<V.Scalar>,
         cPrev: UnsafePointer<V.Scalar>, c: UnsafeMutablePointer<V.Scalar>,
         tanhC: UnsafeMutablePointer<V.Scalar>, h: UnsafeMutablePointer<V.Scalar>
     ) {
         let H = hidden
         for b in 0..<rows {
-            let p = pre + b * 4 * H, q = hw + b * 4 * H, s = b * H
+            let p = pre + b * 4 * H, x = input(b), q = hw + b * 4 * H, s = b * H
             for j in stride(from: 0, to: H, by: V.width) {
-                let i = V.sigmoid(V.load(p + j) + V.load(q + j))
-                let f = V.sigmoid(V.load(p + H + j) + V.load(q + H + j))
-                let g = V.hyperbolicTangent(V.load(p + 2 * H + j) + V.load(q + 2 * H + j))
-                let o = V.sigmoid(V.load(p + 3 * H + j) + V.load(q + 3 * H + j))
+                let i = V.sigmoid(V.load(x + j) + V.load(q + j))
+                let f = V.sigmoid(V.load(x + H + j) + V.load(q + H + j))
+                let g = V.hyperbolicTangent(V.load(x + 2 * H + j) + V.load(q + 2 * H + j))
+                let o = V.sigmoid(V.load(x + 3 * H + j) + V.load(q + 3 * H + j))
                 let cNew = f * V.load(cPrev + s + j) + i * g
                 let tc = V.hyperbolicTangent(cNew)
                 i.store(p + j); f.store(p + H + j); g.store(p + 2 * H + j); o.store(p + 3 * H + j)

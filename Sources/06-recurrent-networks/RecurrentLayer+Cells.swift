@@ -17,21 +17,32 @@ extension RecurrentLayer {
     }
 
     /// One forward step of the cell (see each cell's file for the equations).
+    /// The input projections p are pre's rows, or with `gather` = (ids of
+    /// these rows, table Q) the table's rows Q[id] (read where they lie,
+    /// never copied into pre); either way pre receives the activations.
     static func cellForward(
         _ kind: CellKind, naive: Bool, rows: Int, hidden: Int,
-        pre: UnsafeMutablePointer<Scalar>, hw: UnsafeMutablePointer<Scalar>, hPrev: UnsafeMutablePointer<Scalar>,
+        pre: UnsafeMutablePointer<Scalar>, gather: (ids: UnsafePointer<Int>, table: UnsafePointer<Scalar>)? = nil,
+        hw: UnsafeMutablePointer<Scalar>, hPrev: UnsafeMutablePointer<Scalar>,
         h: UnsafeMutablePointer<Scalar>, cPrev: UnsafeMutablePointer<Scalar>?, c: UnsafeMutablePointer<Scalar>?,
         tanhC: UnsafeMutablePointer<Scalar>?, hwn: UnsafeMutablePointer<Scalar>?
     ) {
+        let width = kind.gateCount * hidden
         func run<V: GateLanes>(_ v: V.Type) {
+            let own = UnsafePointer(cast(pre, v))
+            let table = gather.map { (ids: $0.ids, rows: castConst($0.table, v)) }
+            @inline(__always) func input(_ b: Int) -> UnsafePointer<V.Scalar> {
+                if let table { return table.rows + table.ids[b] * width }
+                return own + b * width
+            }
             switch kind {
             case .rnn:
-                ElmanCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), hw: UnsafePointer(cast(hw, v)), h: cast(h, v))
+                ElmanCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), input: input, hw: UnsafePointer(cast(hw, v)), h: cast(h, v))
             case .lstm:
-                LSTMCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), hw: UnsafePointer(cast(hw, v)),
+                LSTMCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), input: input, hw: UnsafePointer(cast(hw, v)),
                                  cPrev: UnsafePointer(cast(cPrev!, v)), c: cast(c!, v), tanhC: cast(tanhC!, v), h: cast(h, v))
             case .gru:
-                GRUCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), hw: UnsafePointer(cast(hw, v)),
+                GRUCell.forward(v, rows: rows, hidden: hidden, pre: cast(pre, v), input: input, hw: UnsafePointer(cast(hw, v)),
                                 hPrev: UnsafePointer(cast(hPrev, v)), hwn: cast(hwn!, v), h: cast(h, v))
             }
         }

@@ -75,9 +75,9 @@ extension RecurrentLayer {
     /// The forward recurrence t = 1 … T from the input projections
     /// `gates` = p [T·B, G·H] (overwritten with the activated gates), h₀ and
     /// c₀ (zeros if nil): h₀ … h_T, c₀ … c_T (LSTM), tanh c_t (LSTM), q_n (GRU).
-    /// With `gather` = (ids [T·B], Q [V, G·H]), p is not given but read as
-    /// p_r = Q[id_r], copied into `gates` by each chunk just before its step
-    /// (in parallel, and while the row is about to be used).
+    /// With `gather` = (ids [T·B], Q [V, G·H]), p is not given but read by
+    /// the cell as p_r = Q[id_r], straight from the table (copying the rows
+    /// into `gates` first cost 8 MiB of writes per LSTM step).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func sweepForward(_ gates: inout [Scalar], steps T: Int, batch B: Int, h0: [Scalar]?, c0: [Scalar]?,
@@ -119,9 +119,6 @@ extension RecurrentLayer {
                 let qRows = q + b0 * GH
                 for t in 0..<T {
                     let r = t * B + b0  // this chunk's first row at step t
-                    if let (ids, table) = gather {
-                        for i in r..<(r + n) { (g + i * GH).update(from: table + ids[i] * GH, count: GH) }
-                    }
                     let hPrev = hs + r * H
                     // q = h_{t−1}·W_hhᵀ + b_hh
                     if naive {
@@ -134,7 +131,8 @@ extension RecurrentLayer {
                         k.matmul(.nt, m: n, n: GH, k: H, hPrev, whh, qRows, accumulate: false)
                         k.addRowVector(rows: n, cols: GH, bhh, qRows)
                     }
-                    Self.cellForward(kind, naive: naive, rows: n, hidden: H, pre: g + r * GH, hw: qRows, hPrev: hPrev,
+                    Self.cellForward(kind, naive: naive, rows: n, hidden: H, pre: g + r * GH,
+                                     gather: gather.map { (ids: $0.ids + r, table: $0.table) }, hw: qRows, hPrev: hPrev,
                                      h: hs + (r + B) * H, cPrev: cs.map { $0 + r * H }, c: cs.map { $0 + (r + B) * H },
                                      tanhC: tanhC.map { $0 + r * H }, hwn: hwn.map { $0 + r * H })
                 }

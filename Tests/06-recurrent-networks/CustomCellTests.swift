@@ -24,7 +24,9 @@ struct LibraryLSTMCell: LSTMCellStep {
                     cNew.withUnsafeMutableBufferPointer { cn in
                         tanhC.withUnsafeMutableBufferPointer { tc in
                             h.withUnsafeMutableBufferPointer { hp in
-                                LSTMCell.forward(Double.self, rows: 1, hidden: hidden, pre: g.baseAddress!, hw: UnsafePointer(q.baseAddress!),
+                                let own = UnsafePointer(g.baseAddress!)
+                                LSTMCell.forward(Double.self, rows: 1, hidden: hidden, pre: g.baseAddress!, input: { own + $0 * 4 * hidden },
+                                                 hw: UnsafePointer(q.baseAddress!),
                                                  cPrev: cp.baseAddress!, c: cn.baseAddress!, tanhC: tc.baseAddress!, h: hp.baseAddress!)
                             }
                         }
