@@ -9,8 +9,8 @@
 // number and name: Sources/02-backpropagation is the module
 // `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
 // Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
-// Chapter 3 (automatic differentiation) has its engine, and chapter 8 (tokens
-// and the modern LLM) its tokenizers; their prose and exercises are to come.
+// Chapter 8 (tokens and the modern LLM) has its tokenizers; its prose and
+// exercises are to come.
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -51,8 +51,8 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
             testImports: ["Figures", "LinearModels"]),
     Chapter(folder: "03-automatic-differentiation", module: "AutomaticDifferentiation",
-            imports: ["BackpropCore", "Datasets", "LinearModels", "Backpropagation"],
-            testImports: ["Datasets", "LinearModels", "Backpropagation"]),
+            imports: ["BackpropCore", "Datasets", "Figures", "LinearModels", "Backpropagation"],
+            testImports: ["Datasets", "Figures", "LinearModels", "Backpropagation"]),
     Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
             testImports: ["Datasets", "Figures"]),
