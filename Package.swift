@@ -165,6 +165,8 @@ targets += [
 let exercises: [(number: String, folder: String, imports: [String], graderImports: [String])] = [
     ("01", "01-linear-models", ["LinearModels"], ["LinearModels", "Datasets"]),
     ("02", "02-backpropagation", ["LinearModels", "Backpropagation"], ["Backpropagation", "Datasets"]),
+    ("03", "03-automatic-differentiation", ["Backpropagation", "AutomaticDifferentiation"],
+     ["AutomaticDifferentiation", "Backpropagation", "LinearModels", "Datasets"]),
     ("04", "04-word-embeddings", [], ["WordEmbeddings", "Datasets"]),
     ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"],
      ["Backpropagation", "ConvolutionalNetworks", "Datasets"]),
@@ -174,7 +176,7 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
 ]
 targets.append(.target(name: "ExerciseKit"))
 var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]
-var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"]
+var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "AutomaticDifferentiation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"]
 for e in exercises {
     targets.append(.target(name: "Graders\(e.number)",
                            dependencies: (["ExerciseKit", "BackpropCore"] + e.graderImports).map { .target(name: $0) },
