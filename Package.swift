@@ -9,9 +9,8 @@
 // number and name: Sources/02-backpropagation is the module
 // `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
 // Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
-// Chapter 3 (automatic differentiation) has its engine, and chapter 8 (tokens
-// and the modern LLM) its tokenizers and the modern block's layers; their
-// prose and exercises are to come.
+// Chapter 8 (tokens and the modern LLM) has its tokenizers and the modern
+// block's layers; its prose and exercises are to come.
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -52,8 +51,8 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
             testImports: ["Figures", "LinearModels"]),
     Chapter(folder: "03-automatic-differentiation", module: "AutomaticDifferentiation",
-            imports: ["BackpropCore", "Datasets", "LinearModels", "Backpropagation"],
-            testImports: ["Datasets", "LinearModels", "Backpropagation"]),
+            imports: ["BackpropCore", "Datasets", "Figures", "LinearModels", "Backpropagation"],
+            testImports: ["Datasets", "Figures", "LinearModels", "Backpropagation"]),
     Chapter(folder: "04-word-embeddings", module: "WordEmbeddings",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels"],
             testImports: ["Datasets", "Figures", "AutomaticDifferentiation"]),
@@ -166,6 +165,8 @@ targets += [
 let exercises: [(number: String, folder: String, imports: [String], graderImports: [String])] = [
     ("01", "01-linear-models", ["LinearModels"], ["LinearModels", "Datasets"]),
     ("02", "02-backpropagation", ["LinearModels", "Backpropagation"], ["Backpropagation", "Datasets"]),
+    ("03", "03-automatic-differentiation", ["Backpropagation", "AutomaticDifferentiation"],
+     ["AutomaticDifferentiation", "Backpropagation", "LinearModels", "Datasets"]),
     ("04", "04-word-embeddings", [], ["WordEmbeddings", "Datasets"]),
     ("05", "05-convolutional-networks", ["LinearModels", "Backpropagation", "ConvolutionalNetworks"],
      ["Backpropagation", "ConvolutionalNetworks", "Datasets"]),
@@ -175,7 +176,7 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
 ]
 targets.append(.target(name: "ExerciseKit"))
 var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]
-var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"]
+var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "AutomaticDifferentiation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"]
 for e in exercises {
     targets.append(.target(name: "Graders\(e.number)",
                            dependencies: (["ExerciseKit", "BackpropCore"] + e.graderImports).map { .target(name: $0) },

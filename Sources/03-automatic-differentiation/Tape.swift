@@ -56,6 +56,8 @@ public final class Tape<Scalar: TensorScalar> {
         let operation: String
         let shape: [Int]
         let kind: Kind
+        /// The records of the operation's inputs (nil: a constant input).
+        var inputs: [Int?] = []
         /// Bytes of the tensors the backward closure keeps alive.
         let savedBytes: Int
     }
@@ -107,7 +109,8 @@ public final class Tape<Scalar: TensorScalar> {
         guard isRecording, inputs.contains(where: { $0.node != nil }) else { return Variable(value, tape: self, node: nil) }
         let bytes = saved.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.stride
         return Variable(value, tape: self, node: append(Record(operation: operation, shape: value.shape,
-                                                               kind: .operation(backward), savedBytes: bytes)))
+                                                               kind: .operation(backward), inputs: inputs.map(\.node),
+                                                               savedBytes: bytes)))
     }
 
     /// Runs `body` without recording: inference mode (PyTorch's `no_grad`).
@@ -174,7 +177,7 @@ public final class Tape<Scalar: TensorScalar> {
             // Keep the leaves (their gradients stay readable); drop every closure.
             records = records.map { r in
                 if case .leaf = r.kind { return r }
-                return Record(operation: r.operation, shape: r.shape, kind: .leaf(nil), savedBytes: 0)
+                return Record(operation: r.operation, shape: r.shape, kind: .leaf(nil), inputs: r.inputs, savedBytes: 0)
             }
             isFreed = true
         }

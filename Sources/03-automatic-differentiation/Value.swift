@@ -47,7 +47,12 @@ public final class Value: CustomStringConvertible {
         self.local = []
     }
 
-    init(_ data: Double, op: String, parents: [Value], local: [Double]) {
+    /// The output of an operation: its value, the values it was computed
+    /// from, and ∂self/∂parents[i] for each (one number per parent). Every
+    /// operation below is one call of this initialiser; a new operation needs
+    /// nothing else (exercise 3.1).
+    public init(_ data: Double, op: String, parents: [Value], local: [Double]) {
+        precondition(parents.count == local.count, "\(op): one local derivative per parent")
         self.data = data
         self.op = op
         self.parents = parents

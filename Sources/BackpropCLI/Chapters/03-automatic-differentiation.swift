@@ -1,6 +1,7 @@
 // Chapter 3, automatic differentiation: its tour runs (XOR with the scalar
 // engine, the digits MLP with the tensor engine), `train autodiff-mlp`, and
-// the `autodiff` benchmark (engine vs hand-written step).
+// the `autodiff` benchmark (engine vs hand-written step), and its figures
+// (all drawn without training: `backprop figures --chapter 3 --untrained`).
 
 import AutomaticDifferentiation
 import BackpropCore
@@ -10,6 +11,7 @@ extension BookChapter {
     static let automaticDifferentiation = BookChapter(
         number: 3, title: "automatic differentiation",
         tour: { Chapter3.tour(seed: $0) },
+        untrainedFigures: { try Chapter3Figures.untrained() },
         benchmarks: [Benchmark("autodiff") { try AutodiffBenchmark.run(peakGflops: $0.peakGflops, quick: $0.quick) }],
         models: [TrainAutodiffMLPCommand.command])
 }
