@@ -27,7 +27,7 @@ public enum RNNBenchmark {
             for backend in [Backend.naive, .simd] {
                 o.backend = backend
                 ms.append(try msPerStep(o, corpus: corpus, minSeconds: quick || backend == .naive ? 0 : 2,
-                                        minRuns: backend == .naive ? 1 : 5))
+                                        minRuns: backend == .naive ? 1 : 5).ms)
             }
             for (i, variant) in ["naive", "simd"].enumerated() {
                 let gflops = flops / ms[i] / 1e6
@@ -38,7 +38,7 @@ public enum RNNBenchmark {
                 // the same step with chapter 3's engine deriving BPTT (CharRNN+Engine.swift);
                 // vs_naive as for the other rows, and the engine's time over the hand-written SIMD step in the shape
                 o.backend = .simd
-                let (engine, tapeBytes) = try msPerEngineStep(o, corpus: corpus, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5)
+                let (engine, tapeBytes) = try msPerStep(o, corpus: corpus, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5, engine: true)
                 let gflops = flops / engine / 1e6
                 rows.append(BenchRow(kernel: "char-lstm (engine)",
                                      shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB", engine / ms[1],
@@ -118,29 +118,18 @@ public enum RNNBenchmark {
         }
     }
 
-    /// Best milliseconds per training step with the engine's gradients, and the tape's bytes.
-    static func msPerEngineStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int) throws -> (Double, Int) {
+    /// Best milliseconds per training step, with the hand-written BPTT or
+    /// (`engine`) chapter 3's engine deriving it; and the engine's tape bytes.
+    public static func msPerStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int,
+                                 engine: Bool = false) throws -> (ms: Double, tapeBytes: Int) {
         var rng = SeededRandom(seed: o.seed)
         let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend)
         let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
         var failure: Error?
         let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
-            do { try trainer.stepWithEngine() } catch { failure = error }
+            do { if engine { try trainer.stepWithEngine() } else { try trainer.step() } } catch { failure = error }
         }
         if let failure { throw failure }
         return (seconds * 1000, trainer.lastTapeBytes)
-    }
-
-    /// Best milliseconds per training step.
-    public static func msPerStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int) throws -> Double {
-        var rng = SeededRandom(seed: o.seed)
-        let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend)
-        let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
-        var failure: Error?
-        let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
-            do { try trainer.step() } catch { failure = error }
-        }
-        if let failure { throw failure }
-        return seconds * 1000
     }
 }
