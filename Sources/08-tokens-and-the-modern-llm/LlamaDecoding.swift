@@ -169,14 +169,18 @@ extension Llama {
             let n1 = try block.attentionNorm.forward(try Tensor(shape: [1, c], scalars: x), mode: .inference).output.scalars
             var q = k.matvec(attention.query.weight.value.scalars, n1, backend: backend)        // [H·d]
             var key = k.matvec(attention.key.weight.value.scalars, n1, backend: backend)       // [H_kv·d]
-            let value = k.matvec(attention.value.weight.value.scalars, n1, backend: backend)   // [H_kv·d]
+            var value = k.matvec(attention.value.weight.value.scalars, n1, backend: backend)   // [H_kv·d]
+            if let a = attention.adapters[.query] { q = zip(q, a.delta(n1)).map { $0 + $1 } }  // unmerged LoRA side paths
+            if let a = attention.adapters[.key] { key = zip(key, a.delta(n1)).map { $0 + $1 } }
+            if let a = attention.adapters[.value] { value = zip(value, a.delta(n1)).map { $0 + $1 } }
             attention.rotary.rotate(&q, width: heads * d, length: 1, offset: p, inverse: false)
             attention.rotary.rotate(&key, width: kvw, length: 1, offset: p, inverse: false)
             cache.keys[l].replaceSubrange((p * kvw)..<((p + 1) * kvw), with: key)
             cache.values[l].replaceSubrange((p * kvw)..<((p + 1) * kvw), with: value)
             let a = k.attend(q, keys: cache.keys[l], values: cache.values[l], count: p + 1, heads: heads, kvHeads: kvHeads,
                              headWidth: d, backend: backend)                                     // [H·d]
-            let o = k.matvec(attention.output.weight.value.scalars, a, backend: backend)        // [C]
+            var o = k.matvec(attention.output.weight.value.scalars, a, backend: backend)        // [C]
+            if let adapter = attention.adapters[.output] { o = zip(o, adapter.delta(a)).map { $0 + $1 } }
             let u = zip(x, o).map { $0 + $1 }
             let n2 = try block.mlpNorm.forward(try Tensor(shape: [1, c], scalars: u), mode: .inference).output.scalars
             let gate = k.matvec(block.mlp.gate.weight.value.scalars, n2, backend: backend)     // [hidden]

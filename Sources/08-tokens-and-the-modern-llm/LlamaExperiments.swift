@@ -67,7 +67,7 @@ extension Chapter8 {
         let summary = RunSummary(
             chapter: 8, model: "llama", dataset: "tinyshakespeare",
             metrics: (result.testBitsPerCharacter.map { [("test_bits_per_char", $0)] } ?? [])
-                + [("val_bits_per_char", result.validationBitsPerCharacter), ("val_loss", result.validationLoss),
+                + [("val_bits_per_char", result.validationBitsPerCharacter), ("val_nats_per_token", result.validationLoss),
                    ("train_loss", result.history.last?.trainLoss ?? .nan)],
             seconds: result.seconds + tokenizerSeconds,
             details: [("parameters", .integer(model.parameterCount)), ("tokenizer", .string(corpus.tokenizer.name)),

@@ -99,6 +99,7 @@ public enum LlamaTrainer {
     public static func step<S: TensorScalar>(_ model: Llama<S>, optimizers: [Adam<S>], inputs: [Int], targets: [Int], batch: Int,
                                              learningRate: Double, clip: Double, iteration: Int, parameters: [Parameter<S>]? = nil) throws -> Double {
         model.zeroGrad()
+        parameters?.forEach { $0.zeroGrad() }
         let loss = try model.loss(inputs: inputs, targets: targets, batch: batch, length: inputs.count / batch)
         try TrainingError.requireFinite(loss, "the loss", step: iteration)
         let norm = GradientClipping.clipGlobalNorm(parameters ?? model.parameters, maxNorm: clip, backend: model.backend)
