@@ -141,3 +141,47 @@ import Testing
         #expect(model.parameters.map(\.value.scalars) == before)
     }
 }
+
+@Suite struct FineTuningTests {
+    static let text: String = {
+        var speeches: [String] = []
+        for i in 0..<40 {
+            speeches.append(i % 2 == 0 ? "PETRUCHIO:\nCome, come, you wasp; i' faith, you are too angry \(i)." : "KATHARINA:\nIf I be waspish, best beware my sting \(i).")
+        }
+        return speeches.joined(separator: "\n\n") + "\n"
+    }()
+
+    @Test("The slice is the speaker's speeches (first line exactly NAME:), 80% / 20% in order; the general text lacks them")
+    func slice() throws {
+        let s = try SpeakerSlice(text: Self.text, speaker: "Petruchio")
+        #expect(s.speeches == 20 && s.speaker == "PETRUCHIO:")
+        #expect(s.train.components(separatedBy: "PETRUCHIO:").count - 1 == 16 && !s.train.contains("KATHARINA"))
+        #expect(s.heldOut.hasPrefix("PETRUCHIO:\nCome, come, you wasp; i' faith, you are too angry 32."))
+        #expect(!s.general.contains("PETRUCHIO") && s.general.contains("KATHARINA"))
+        #expect(throws: TrainingError.self) { try SpeakerSlice(text: Self.text, speaker: "GRUMIO") }
+    }
+
+    @Test("LoRA fine-tuning trains under 10% of the scalars, keeps a tenth of the optimizer state, and lowers the slice's loss")
+    func loraVersusFull() throws {
+        let slice = try SpeakerSlice(text: Self.text, speaker: "PETRUCHIO")
+        let bpe = try BPETrainer.train(Self.text, options: BPETrainingOptions(vocabularySize: 300)).0
+        func model() throws -> Llama<Float> {
+            let m = try Llama<Float>(config: try LlamaConfig(vocabularySize: bpe.vocabularySize, context: 8, layers: 1, width: 16, heads: 2, kvHeads: 1),
+                                     seed: 960)
+            m.tokenizer = .bpe(bpe)
+            return m
+        }
+        var lora = FineTuneOptions(lora: true, steps: 10, seed: 2)
+        lora.training.batch = 4
+        var full = FineTuneOptions(lora: false, steps: 10, seed: 2)
+        full.training.batch = 4
+        let a = try LlamaFineTuner.run(try model(), slice: slice, options: lora)
+        let b = try LlamaFineTuner.run(try model(), slice: slice, options: full)
+        #expect(a.trainableParameters == 1 * 4 * (16 + 16) + 1 * 4 * (16 + 8))   // q: r(C + H·d), v: r(C + H_kv·d)
+        #expect(b.trainableParameters == b.totalParameters)
+        #expect(a.optimizerStateBytes == 2 * 4 * a.trainableParameters && b.optimizerStateBytes == 2 * 4 * b.totalParameters)
+        #expect(a.after.sliceBitsPerCharacter < a.before.sliceBitsPerCharacter)
+        #expect(b.after.sliceBitsPerCharacter < b.before.sliceBitsPerCharacter)
+        #expect(a.before.sliceBitsPerCharacter == b.before.sliceBitsPerCharacter)
+    }
+}

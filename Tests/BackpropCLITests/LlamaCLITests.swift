@@ -38,3 +38,16 @@ import TokensAndTheModernLLM
         #expect(bad?.description.contains("--top-p expects a number in (0, 1]") == true)
     }
 }
+
+@Suite struct FinetuneCLITests {
+    @Test("bad finetune lines are usage errors naming the problem", arguments: [
+        (["finetune"], "--model"),
+        (["finetune", "--model", "/nonexistent.ckpt", "--targets", "q,x"], "--targets expects letters among q,k,v,o, got 'x'"),
+    ])
+    func usageErrors(words: [String], message: String) {
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
+        #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
+    }
+
+    @Test func helpWorks() throws { try BackpropTool.run(["finetune", "--help"]) }
+}

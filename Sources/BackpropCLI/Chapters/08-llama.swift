@@ -113,3 +113,78 @@ struct LlamaGenerator: TextGenerating {
         return try tokenizer.decode(out)
     }
 }
+
+/// `backprop finetune`: a llama checkpoint fine-tuned on one speaker's lines, with LoRA or in full.
+enum FinetuneCommand {
+    static let command = Command(
+        "finetune", summary: "fine-tune a llama checkpoint on one speaker's lines, with LoRA (base frozen) or in full",
+        flags: [
+            Flag(name: "model", value: "PATH", help: "a checkpoint written by `backprop train llama --save PATH`", required: true),
+            Flag(name: "slice", value: "NAME", help: "the speaker whose speeches (blocks starting with a line \"NAME:\") to fine-tune on (default PETRUCHIO)"),
+            Flag(name: "lora", value: nil, help: "train low-rank adapters only, then merge them (default: full fine-tuning)"),
+            Flag(name: "rank", value: "R", help: "LoRA rank (default 4)"),
+            Flag(name: "alpha", value: "A", help: "LoRA scale α; the update is (α/r)·B A (default 8)"),
+            Flag(name: "targets", value: "q,k,v,o", help: "attention projections to adapt (default q,v)"),
+            .steps(default: 300), .batch(default: 12, of: "windows per step"),
+            .learningRate(default: 2e-3, "peak learning rate (default 2e-3 with --lora, 3e-4 in full)"),
+            Flag(name: "compare", value: nil, help: "run both LoRA and full fine-tuning from the checkpoint and print them side by side"),
+            .seed(default: 1, "adapters and batches"), .save, .json,
+        ],
+        details: "The speaker's speeches are cut in order: 80% to fine-tune on, 20% held out. The general held-out text is the "
+            + "last 10% of tinyshakespeare (chapter 7's validation and test parts) without that speaker. Both are reported in bits "
+            + "per character, before and after; with --save the (merged) model is written."
+    ) { args in
+        guard let path = args.string("model") else { throw args.error("--model PATH is required") }
+        let slice = try SpeakerSlice.shakespeare(speaker: args.string("slice") ?? "PETRUCHIO")
+        let steps = try args.int("steps", default: 300), seed = try args.seed(default: 1)
+        var targets: [LoRATarget] = [.query, .value]
+        if let list = args.string("targets") {
+            let names: [String: LoRATarget] = ["q": .query, "k": .key, "v": .value, "o": .output]
+            targets = try list.split(separator: ",").map { name in
+                guard let t = names[String(name)] else { throw args.error("--targets expects letters among q,k,v,o, got '\(name)'") }
+                return t
+            }
+        }
+        let modes = args.has("compare") ? [true, false] : [args.has("lora")]
+        var results: [FineTuneResult] = []
+        for lora in modes {
+            var o = FineTuneOptions(lora: lora, steps: steps, learningRate: args.string("lr") == nil || modes.count > 1 ? nil : try args.double("lr", default: 0), seed: seed)
+            o.rank = try args.int("rank", default: 4, range: 1...4096)
+            o.alpha = try args.double("alpha", default: 8)
+            o.targets = targets
+            o.training.batch = try args.int("batch", default: 12, range: 1...4096)
+            let model = try Llama<Float>.load(URL(fileURLWithPath: path))
+            let progress = ProgressLine(lora ? "  lora" : "  full", total: steps, unit: "steps")
+            let r = try LlamaFineTuner.run(model, slice: slice, options: o) { t, loss in progress.update(t, note: String(format: "loss %.3f", loss)) }
+            progress.finish()
+            results.append(r)
+            if let save = args.string("save"), modes.count == 1 {
+                try model.save(to: URL(fileURLWithPath: save), metadata: [("finetuned_on", .string(slice.speaker)), ("mode", .string(r.mode))])
+                print("saved the fine-tuned model to \(save)")
+            }
+        }
+        print("slice \(slice.speaker) \(slice.speeches) speeches: \(slice.train.count) characters to fine-tune on, \(slice.heldOut.count) held out; "
+              + "general held-out text \(slice.general.count) characters")
+        print("mode                trainable      share  adam state   slice bits/char   general bits/char   ms/step")
+        for r in results {
+            print(String(format: "%-18@ %10d  %7.3f%%  %8.1f KB   %.3f → %.3f     %.3f → %.3f       %.1f", r.mode as NSString, r.trainableParameters,
+                         100 * Double(r.trainableParameters) / Double(r.totalParameters), Double(r.optimizerStateBytes) / 1024,
+                         r.before.sliceBitsPerCharacter, r.after.sliceBitsPerCharacter, r.before.generalBitsPerCharacter,
+                         r.after.generalBitsPerCharacter, r.millisecondsPerStep))
+        }
+        if args.has("json") {
+            for r in results {
+                print(JSONValue.object([
+                    ("model", .string("llama finetune")), ("mode", .string(r.mode)), ("slice", .string(slice.speaker)),
+                    ("trainable", .integer(r.trainableParameters)), ("parameters", .integer(r.totalParameters)),
+                    ("optimizer_state_bytes", .integer(r.optimizerStateBytes)), ("steps", .integer(steps)), ("seed", .integer(Int(seed))),
+                    ("slice_bits_per_char_before", .number(r.before.sliceBitsPerCharacter)),
+                    ("slice_bits_per_char_after", .number(r.after.sliceBitsPerCharacter)),
+                    ("general_bits_per_char_before", .number(r.before.generalBitsPerCharacter)),
+                    ("general_bits_per_char_after", .number(r.after.generalBitsPerCharacter)),
+                    ("ms_per_step", .number(r.millisecondsPerStep)), ("seconds", .number(r.seconds)),
+                ]).rendered)
+            }
+        }
+    }
+}

@@ -16,7 +16,7 @@ extension BookChapter {
             try TokenizerBenchmark.run(quick: $0.quick)
         }, Benchmark("llama") { try LlamaBenchmark.run(quick: $0.quick) }],
         models: [TrainBPECommand.command, TrainLlamaCommand.command],
-        commands: [TokenizeCommand.command])
+        commands: [TokenizeCommand.command, FinetuneCommand.command])
 }
 
 /// `backprop train bpe`.
