@@ -173,7 +173,7 @@ import Testing
         }
         var lora = FineTuneOptions(lora: true, steps: 10, seed: 2)
         lora.training.batch = 4
-        var full = FineTuneOptions(lora: false, steps: 10, seed: 2)
+        var full = FineTuneOptions(lora: false, steps: 10, learningRate: 1e-3, seed: 2)
         full.training.batch = 4
         let a = try LlamaFineTuner.run(try model(), slice: slice, options: lora)
         let b = try LlamaFineTuner.run(try model(), slice: slice, options: full)

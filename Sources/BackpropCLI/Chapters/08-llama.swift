@@ -125,8 +125,8 @@ enum FinetuneCommand {
             Flag(name: "rank", value: "R", help: "LoRA rank (default 4)"),
             Flag(name: "alpha", value: "A", help: "LoRA scale α; the update is (α/r)·B A (default 8)"),
             Flag(name: "targets", value: "q,k,v,o", help: "attention projections to adapt (default q,v)"),
-            .steps(default: 300), .batch(default: 12, of: "windows per step"),
-            .learningRate(default: 2e-3, "peak learning rate (default 2e-3 with --lora, 3e-4 in full)"),
+            .steps(default: 100), .batch(default: 12, of: "windows per step"),
+            .learningRate(default: 2e-3, "peak learning rate (default 2e-3 with --lora, 1e-4 in full)"),
             Flag(name: "compare", value: nil, help: "run both LoRA and full fine-tuning from the checkpoint and print them side by side"),
             .seed(default: 1, "adapters and batches"), .save, .json,
         ],
@@ -136,7 +136,7 @@ enum FinetuneCommand {
     ) { args in
         guard let path = args.string("model") else { throw args.error("--model PATH is required") }
         let slice = try SpeakerSlice.shakespeare(speaker: args.string("slice") ?? "PETRUCHIO")
-        let steps = try args.int("steps", default: 300), seed = try args.seed(default: 1)
+        let steps = try args.int("steps", default: 100), seed = try args.seed(default: 1)
         var targets: [LoRATarget] = [.query, .value]
         if let list = args.string("targets") {
             let names: [String: LoRATarget] = ["q": .query, "k": .key, "v": .value, "o": .output]
@@ -165,9 +165,9 @@ enum FinetuneCommand {
         }
         print("slice \(slice.speaker) \(slice.speeches) speeches: \(slice.train.count) characters to fine-tune on, \(slice.heldOut.count) held out; "
               + "general held-out text \(slice.general.count) characters")
-        print("mode                trainable      share  adam state   slice bits/char   general bits/char   ms/step")
+        print("mode                              trainable     share  adam state   slice bits/char   general bits/char   ms/step")
         for r in results {
-            print(String(format: "%-18@ %10d  %7.3f%%  %8.1f KB   %.3f → %.3f     %.3f → %.3f       %.1f", r.mode as NSString, r.trainableParameters,
+            print(String(format: "%-32@ %10d  %7.3f%%  %8.1f KB   %.3f → %.3f     %.3f → %.3f       %.1f", r.mode as NSString, r.trainableParameters,
                          100 * Double(r.trainableParameters) / Double(r.totalParameters), Double(r.optimizerStateBytes) / 1024,
                          r.before.sliceBitsPerCharacter, r.after.sliceBitsPerCharacter, r.before.generalBitsPerCharacter,
                          r.after.generalBitsPerCharacter, r.millisecondsPerStep))
