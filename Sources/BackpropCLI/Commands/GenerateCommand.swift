@@ -61,7 +61,8 @@ enum GenerateCommand {
         _ = try generator.generate(prompt: prompt, maxTokens: length, sampling: sampling, rng: &rng) { out.write(Data($0.utf8)) }
         let seconds = Date().timeIntervalSince(began)
         out.write(Data("\n".utf8))
-        FileHandle.standardError.write(Data(String(format: "(%@: %d characters in %.2f s, %.0f per second%@)\n", generator.info.kind, length,
+        FileHandle.standardError.write(Data(String(format: "(%@: %d %@ in %.2f s, %.0f per second%@)\n", generator.info.kind, length,
+                                                   generator.info.kind == "llama" ? "tokens" : "characters",
                                                    seconds, Double(length) / max(seconds, 1e-9),
                                                    args.has("no-cache") ? ", no KV cache" : "").utf8))
     }
