@@ -50,10 +50,13 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
     /// W_o [C, H·d]
     public let output: Linear<Scalar>
     public let rotary: RotaryEmbedding<Scalar>
+    /// LoRA side paths on the projections (LoRA.swift; empty unless fine-tuning).
+    public var adapters: [LoRATarget: LoRAAdapter<Scalar>] = [:]
     public var backend: Backend {
         didSet {
             query.backend = backend; key.backend = backend; value.backend = backend
             output.backend = backend; rotary.backend = backend
+            for a in adapters.values { a.backend = backend }
         }
     }
     public var width: Int { query.inputs }
@@ -76,6 +79,7 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
         /// a [B, T, H·d]: W_o's input
         var attended: Tensor<Scalar>
         var shape: AttentionShape
+        var lora: [LoRATarget: LoRAAdapter<Scalar>.Cache] = [:]
     }
 
     /// The key/value head query head h reads.
@@ -142,15 +146,37 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
         try rotary.validate([b, t, heads * d], offset: 0, summary)
         var q = try query.forward(x, mode: mode).output.scalars                  // [B, T, H·d]
         var k = try key.forward(x, mode: mode).output.scalars                    // [B, T, H_kv·d]
-        let v = try value.forward(x, mode: mode).output.scalars                  // [B, T, H_kv·d]
+        var v = try value.forward(x, mode: mode).output.scalars                  // [B, T, H_kv·d]
+        var lora: [LoRATarget: LoRAAdapter<Scalar>.Cache] = [:]
+        for (target, adapter) in adapters where target != .output {              // + s·B A x before the rotation
+            let (delta, cache) = try adapter.forward(x)
+            lora[target] = cache
+            switch target {
+            case .query: q = try Self.add(q, delta)
+            case .key: k = try Self.add(k, delta)
+            default: v = try Self.add(v, delta)
+            }
+        }
         rotary.rotate(&q, width: heads * d, length: t, offset: 0, inverse: false)
         rotary.rotate(&k, width: kvHeads * d, length: t, offset: 0, inverse: false)
         let shape = AttentionShape(batch: b, length: t, heads: heads, width: heads * d)
         let qkv = GQAKernels.assemble(q: q, k: k, v: v, rows: b * t, heads: heads, kvHeads: kvHeads, headWidth: d, backend: backend)  // [B·T, 3·H·d]
         let (a, p) = CausalAttention.forward(qkv, shape: shape, backend: backend)   // [B·T, H·d], P [B, H, T, T]
         let attended = try Tensor(shape: [b, t, heads * d], scalars: a)
-        let y = try output.forward(attended, mode: mode).output                  // [B, T, C]
-        return (y, Cache(x: x, qkv: qkv, probabilities: p, attended: attended, shape: shape))
+        var y = try output.forward(attended, mode: mode).output                  // [B, T, C]
+        if let adapter = adapters[.output] {
+            let (delta, cache) = try adapter.forward(attended)
+            lora[.output] = cache
+            y = try y.adding(delta, backend: backend)
+        }
+        return (y, Cache(x: x, qkv: qkv, probabilities: p, attended: attended, shape: shape, lora: lora))
+    }
+
+    static func add(_ a: [Scalar], _ delta: Tensor<Scalar>) throws -> [Scalar] {
+        precondition(a.count == delta.count)
+        var out = a
+        delta.scalars.withUnsafeBufferPointer { d in for i in out.indices { out[i] += d[i] } }
+        return out
     }
 
     @_specialize(where Scalar == Float)
@@ -161,7 +187,8 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
                                             reason: "dy \(dy.shape) must have the output's shape \(cache.x.shape)")
         }
         let s = cache.shape, d = headWidth
-        let da = try output.backward(dy, cache: cache.attended)                  // [B, T, H·d]
+        var da = try output.backward(dy, cache: cache.attended)                  // [B, T, H·d]
+        if let adapter = adapters[.output], let c = cache.lora[.output] { da = try da.adding(try adapter.backward(dy, cache: c), backend: backend) }
         let dqkv = CausalAttention.backward(da.scalars, qkv: cache.qkv, probabilities: cache.probabilities,
                                             shape: s, backend: backend)          // [B·T, 3·H·d]
         var (dq, dk, dv) = GQAKernels.split(dqkv, rows: s.rows, heads: heads, kvHeads: kvHeads, headWidth: d, backend: backend)
@@ -171,6 +198,10 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
         var dx = try query.backward(try Tensor(shape: [b, t, heads * d], scalars: dq), cache: cache.x)   // [B, T, C]
         dx = try dx.adding(try key.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dk), cache: cache.x), backend: backend)
         dx = try dx.adding(try value.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dv), cache: cache.x), backend: backend)
+        for (target, grad, width) in [(LoRATarget.query, dq, heads * d), (.key, dk, kvHeads * d), (.value, dv, kvHeads * d)] {
+            guard let adapter = adapters[target], let c = cache.lora[target] else { continue }
+            dx = try dx.adding(try adapter.backward(try Tensor(shape: [b, t, width], scalars: grad), cache: c), backend: backend)
+        }
         return dx
     }
 }

@@ -87,6 +87,8 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
     public let finalNorm: RMSNorm<Scalar>
     /// W [V, C] when the head is untied; nil when it is E.
     public let head: Parameter<Scalar>?
+    /// The tokenizer the model was trained with (saved in its checkpoint), if known.
+    public var tokenizer: LlamaTokenizer?
     public var backend: Backend {
         didSet {
             tokenEmbedding.backend = backend

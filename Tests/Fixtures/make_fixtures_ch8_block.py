@@ -234,6 +234,28 @@ def ch8_llama_model(name, tied, seed):
                    "heads": H, "kv_heads": Hkv, "hidden": hidden})
 
 
+def ch8_lora():
+    """One LoRA-adapted projection (PEFT's lora.Linear without dropout):
+    y = x Wᵀ + (α/r)·(x Aᵀ) Bᵀ, W frozen, A [r, in], B [out, r]. B is random
+    here (as after some training; it starts at zero) so that A's gradient
+    is not zero."""
+    torch.manual_seed(810)
+    B, T, n_in, n_out, r, alpha = 2, 3, 10, 6, 2, 4.0
+    W = 0.4 * torch.randn(n_out, n_in)
+    A = (0.3 * torch.randn(r, n_in)).requires_grad_()
+    Bm = (0.3 * torch.randn(n_out, r)).requires_grad_()
+    x = torch.randn(B, T, n_in).requires_grad_()
+    y = F.linear(x, W) + (alpha / r) * F.linear(F.linear(x, A), Bm)
+    dy = torch.randn(B, T, n_out)
+    y.backward(dy)
+    write_fixture("ch8_lora", "A LoRA-adapted projection y = x W^T + (alpha/r) (x A^T) B^T (PEFT's lora.Linear, no dropout), "
+                  "W [6, 10] frozen, rank 2, alpha 4, x [2, 3, 10]: y, and dx, dA, dB for dy (W gets none).",
+                  {"x": x, "y": y, "dy": dy, "dx": x.grad, "param:base.weight": W,
+                   "param:lora_A.weight": A, "grad:lora_A.weight": A.grad,
+                   "param:lora_B.weight": Bm, "grad:lora_B.weight": Bm.grad},
+                  {"rank": r, "alpha": alpha, "inputs": n_in, "outputs": n_out})
+
+
 if __name__ == "__main__":
     ch8_rmsnorm()
     ch8_rope()
@@ -244,3 +266,4 @@ if __name__ == "__main__":
     ch8_llama_block()
     ch8_llama_model("ch8_llama_model", True, 808)
     ch8_llama_model("ch8_llama_model_untied", False, 809)
+    ch8_lora()

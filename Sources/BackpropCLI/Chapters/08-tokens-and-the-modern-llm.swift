@@ -1,8 +1,8 @@
-// Chapter 8, tokens and the modern LLM (its tokenizers so far): `train bpe`
-// (a byte-level BPE trained on tinyshakespeare or a text file, saved in the
-// text format of BPEFile.swift), `tokenize` (text to ids and back, with
-// GPT-2's tokenizer or a saved BPE), its tour runs and the `tokenizer`
-// benchmark.
+// Chapter 8, tokens and the modern LLM: `train bpe` (a byte-level BPE
+// trained on tinyshakespeare or a text file, saved in the text format of
+// BPEFile.swift), `tokenize` (text to ids and back, with GPT-2's tokenizer
+// or a saved BPE), `train llama` (08-llama.swift), its tour runs and the
+// `tokenizer` and `llama` benchmarks.
 
 import BackpropCore
 import Foundation
@@ -11,12 +11,12 @@ import TokensAndTheModernLLM
 extension BookChapter {
     static let tokensAndTheModernLLM = BookChapter(
         number: 8, title: "tokens and the modern LLM",
-        tour: { Chapter8.tour(seed: $0) },
+        tour: { Chapter8.tour(seed: $0) + [Chapter8.llamaTour(seed: $0)] },
         benchmarks: [Benchmark("tokenizer", bytesPerCall: { try TokenizerBenchmark.bytes(quick: $0.quick) }) {
             try TokenizerBenchmark.run(quick: $0.quick)
-        }],
-        models: [TrainBPECommand.command],
-        commands: [TokenizeCommand.command])
+        }, Benchmark("llama") { try LlamaBenchmark.run(quick: $0.quick) }],
+        models: [TrainBPECommand.command, TrainLlamaCommand.command],
+        commands: [TokenizeCommand.command, FinetuneCommand.command])
 }
 
 /// `backprop train bpe`.

@@ -1,0 +1,161 @@
+// Low-rank adaptation (LoRA; Hu et al., 2021): fine-tune a frozen
+// projection W [out, in] by learning a low-rank update instead of W itself.
+//
+//   forward   x [.., in] → y [.., out]
+//             y = x Wᵀ + s·(x Aᵀ) Bᵀ        A [r, in], B [out, r], s = α/r
+//   backward  dy → dx (W gets no gradient: it is frozen)
+//             B.grad += s·dyᵀ (x Aᵀ)          [out, r]
+//             g = s·dy B                      [n, r]   (the gradient at x Aᵀ)
+//             A.grad += gᵀ x                  [r, in]
+//             dx = dy W + g A
+//
+// B starts at zero, so the adapted model starts as the base model; A starts
+// small and random (PEFT's Kaiming-uniform, U(−1/√in, 1/√in)), so that B's
+// first gradient is not zero. r(in + out) trainable scalars instead of
+// in·out; for a square C × C projection with r = 4 and C = 128, 1,024 instead
+// of 16,384. s = α/r keeps the update's size about independent of r.
+//
+// Merging for serving: W′ = W + s·B A computes the same function with no
+// side path (the product is folded once); afterwards B = 0.
+//
+// `LoRAAdapter` is the side path alone (s·B A x), which the Llama's
+// attention adds to its own projections; `LoRALinear` is a frozen Linear
+// with its adapter, the layer the gradient check and the PyTorch fixture
+// (PEFT's `lora.Linear`) test.
+
+import BackpropCore
+import Backpropagation
+
+/// The side path Δy = s·B(A x) of one projection.
+public final class LoRAAdapter<Scalar: TensorScalar> {
+    /// A [r, in] (PEFT's lora_A.weight)
+    public let a: Parameter<Scalar>
+    /// B [out, r] (PEFT's lora_B.weight)
+    public let b: Parameter<Scalar>
+    public let alpha: Double
+    public var backend: Backend
+    public var rank: Int { a.value.shape[0] }
+    public var inputs: Int { a.value.shape[1] }
+    public var outputs: Int { b.value.shape[0] }
+    /// s = α/r
+    public var scale: Double { alpha / Double(rank) }
+    public var parameters: [Parameter<Scalar>] { [a, b] }
+    public var namedParameters: [(String, Parameter<Scalar>)] { [("lora_A.weight", a), ("lora_B.weight", b)] }
+
+    public struct Cache {
+        /// x [n, in] and x Aᵀ [n, r]
+        var x: Tensor<Scalar>, ax: Tensor<Scalar>
+        var shape: [Int]
+    }
+
+    /// A ~ U(−1/√in, 1/√in), B = 0.
+    /// - Throws: `TrainingError.invalidOption` for a rank outside 1…min(in, out) or α ≤ 0.
+    public init(inputs: Int, outputs: Int, rank: Int, alpha: Double, rng: inout SeededRandom, backend: Backend = .simd) throws {
+        try Self.validate(inputs: inputs, outputs: outputs, rank: rank, alpha: alpha)
+        let bound = 1 / Double(inputs).squareRoot()
+        a = Parameter("lora_A.weight", try Tensor(shape: [rank, inputs],
+                                                  scalars: (0..<(rank * inputs)).map { _ in Scalar((2 * rng.uniform() - 1) * bound) }))
+        b = Parameter("lora_B.weight", try Tensor(shape: [outputs, rank], repeating: 0))
+        self.alpha = alpha
+        self.backend = backend
+    }
+
+    /// From given A [r, in] and B [out, r].
+    public init(a: Tensor<Scalar>, b: Tensor<Scalar>, alpha: Double, backend: Backend = .simd) throws {
+        guard a.rank == 2, b.rank == 2, b.shape[1] == a.shape[0] else {
+            throw TensorError.shapeMismatch(operation: "LoRAAdapter", lhs: a.shape, rhs: b.shape, reason: "A must be [r, in] and B [out, r]")
+        }
+        try Self.validate(inputs: a.shape[1], outputs: b.shape[0], rank: a.shape[0], alpha: alpha)
+        (self.a, self.b) = (Parameter("lora_A.weight", a), Parameter("lora_B.weight", b))
+        self.alpha = alpha
+        self.backend = backend
+    }
+
+    static func validate(inputs: Int, outputs: Int, rank: Int, alpha: Double) throws {
+        guard inputs > 0, outputs > 0, rank >= 1, rank <= min(inputs, outputs) else {
+            throw TrainingError.invalidOption(name: "rank", value: "\(rank)", reason: "must be in 1…\(min(inputs, outputs)) for a \(outputs) × \(inputs) projection")
+        }
+        guard alpha.isFinite, alpha > 0 else {
+            throw TrainingError.invalidOption(name: "alpha", value: "\(alpha)", reason: "must be positive and finite")
+        }
+    }
+
+    /// Δy = s·(x Aᵀ) Bᵀ for x [.., in].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ x: Tensor<Scalar>) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        let rows = try x.flattenedRows("LoRA")                                            // [n, in]
+        let ax = try Tensor.matmul(rows, a.value, .nt, backend: backend)                  // [n, r]
+        let y = try Tensor.matmul(ax, b.value, .nt, backend: backend).scaled(by: Scalar(scale), backend: backend)  // [n, out]
+        return (try y.reshaped(Array(x.shape.dropLast()) + [outputs]), Cache(x: rows, ax: ax, shape: x.shape))
+    }
+
+    /// dx of the side path from dΔy [.., out]; adds A's and B's gradients.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ dy: Tensor<Scalar>, cache: Cache) throws -> Tensor<Scalar> {
+        guard dy.shape == Array(cache.shape.dropLast()) + [outputs] else {
+            throw TensorError.shapeMismatch(operation: "LoRA.backward", lhs: dy.shape, rhs: Array(cache.shape.dropLast()) + [outputs],
+                                            reason: "dy must have the output's shape")
+        }
+        let s = Scalar(scale)
+        let g = try dy.flattenedRows("LoRA.backward")                                     // [n, out]
+        b.grad = try b.grad.addingScaled(try Tensor.matmul(g, cache.ax, .tn, backend: backend), by: s, backend: backend)   // += s·dyᵀ(xAᵀ)
+        let gr = try Tensor.matmul(g, b.value, .nn, backend: backend).scaled(by: s, backend: backend)                      // [n, r]
+        a.grad = try a.grad.adding(try Tensor.matmul(gr, cache.x, .tn, backend: backend), backend: backend)                // += gᵀ x
+        return try Tensor.matmul(gr, a.value, .nn, backend: backend).reshaped(cache.shape)                                // g A
+    }
+
+    /// s·B A [out, in]: the update merging folds into W.
+    public func update() throws -> Tensor<Scalar> {
+        try Tensor.matmul(b.value, a.value, .nn, backend: backend).scaled(by: Scalar(scale), backend: backend)
+    }
+
+    /// Δy for one row x [in] (the decoder's path): s·B(A x).
+    func delta(_ x: [Scalar]) -> [Scalar] {
+        let ax = LlamaDecodeKernels.matvec(a.value.scalars, x, backend: backend)
+        return LlamaDecodeKernels.matvec(b.value.scalars, ax, backend: backend).map { $0 * Scalar(scale) }
+    }
+}
+
+/// A frozen Linear W (no bias) with a LoRA side path: PEFT's `lora.Linear`.
+public final class LoRALinear<Scalar: TensorScalar>: Layer {
+    /// W [out, in], frozen: not among `parameters`, never given a gradient.
+    public let base: Linear<Scalar>
+    public let adapter: LoRAAdapter<Scalar>
+    public var backend: Backend { didSet { base.backend = backend; adapter.backend = backend } }
+    public var parameters: [Parameter<Scalar>] { adapter.parameters }
+    public var summary: String { "LoRALinear(\(base.inputs) → \(base.outputs), rank \(adapter.rank), α \(adapter.alpha))" }
+
+    public init(base: Linear<Scalar>, adapter: LoRAAdapter<Scalar>) throws {
+        guard !base.hasBias, adapter.inputs == base.inputs, adapter.outputs == base.outputs else {
+            throw TensorError.shapeMismatch(operation: "LoRALinear", lhs: [base.outputs, base.inputs], rhs: [adapter.outputs, adapter.inputs],
+                                            reason: "the adapter must fit the bias-free projection")
+        }
+        (self.base, self.adapter, self.backend) = (base, adapter, base.backend)
+    }
+
+    /// Wraps W with a fresh adapter (B = 0: the same function as W at first).
+    public convenience init(base: Linear<Scalar>, rank: Int, alpha: Double, rng: inout SeededRandom) throws {
+        try self.init(base: base, adapter: try LoRAAdapter(inputs: base.inputs, outputs: base.outputs, rank: rank, alpha: alpha, rng: &rng,
+                                                            backend: base.backend))
+    }
+
+    public func forward(_ x: Tensor<Scalar>, mode: Mode) throws -> (output: Tensor<Scalar>, cache: LoRAAdapter<Scalar>.Cache) {
+        let (y, _) = try base.forward(x, mode: mode)
+        let (delta, cache) = try adapter.forward(x)
+        return (try y.adding(delta, backend: backend), cache)
+    }
+
+    public func backward(_ dy: Tensor<Scalar>, cache: LoRAAdapter<Scalar>.Cache) throws -> Tensor<Scalar> {
+        let rows = try dy.flattenedRows("LoRALinear.backward")
+        let dxBase = try Tensor.matmul(rows, base.weight.value, .nn, backend: backend).reshaped(cache.shape)   // dy W, no W.grad
+        return try dxBase.adding(try adapter.backward(dy, cache: cache), backend: backend)
+    }
+
+    /// W ← W + s·B A, B ← 0: the same function without the side path.
+    public func merge() throws {
+        base.weight.value = try base.weight.value.adding(try adapter.update(), backend: backend)
+        adapter.b.value = try Tensor(shape: adapter.b.value.shape, repeating: 0)
+    }
+}
