@@ -26,15 +26,17 @@ enum ElmanCell {
         }
     }
 
-    /// da = dh′ ⊙ (1 − h′²), from the activations `act` the forward left.
+    /// da = dh′ ⊙ (1 − h′²), from the activations `act` the forward left;
+    /// dh′ is dh, plus dy (the step's output gradient) if given.
     @inline(__always)
     static func backward<V: GateLanes>(
         _: V.Type, rows: Int, hidden: Int,
-        dh: UnsafePointer<V.Scalar>, act: UnsafePointer<V.Scalar>, dPre: UnsafeMutablePointer<V.Scalar>
+        dh: UnsafePointer<V.Scalar>, dy: UnsafePointer<V.Scalar>?, act: UnsafePointer<V.Scalar>, dPre: UnsafeMutablePointer<V.Scalar>
     ) {
         for i in stride(from: 0, to: rows * hidden, by: V.width) {
             let h = V.load(act + i)
-            (V.load(dh + i) * (V.one - h * h)).store(dPre + i)
+            let dhv = dy.map { V.load(dh + i) + V.load($0 + i) } ?? V.load(dh + i)
+            (dhv * (V.one - h * h)).store(dPre + i)
         }
     }
 }

@@ -37,20 +37,27 @@ enum GRUCell {
     }
 
     /// dPre, dPreH [B, 3H] ← ∂L/∂p, ∂L/∂q; dhDirect [B, H] ← dh′ ⊙ z.
+    /// dh′ is dh, plus dy (the step's output gradient) if given.
     @inline(__always)
     static func backward<V: GateLanes>(
         _: V.Type, rows: Int, hidden: Int,
-        dh: UnsafePointer<V.Scalar>, act: UnsafePointer<V.Scalar>,
+        dh: UnsafePointer<V.Scalar>, dy: UnsafePointer<V.Scalar>?, act: UnsafePointer<V.Scalar>,
         hPrev: UnsafePointer<V.Scalar>, hwn: UnsafePointer<V.Scalar>,
         dPre: UnsafeMutablePointer<V.Scalar>, dPreH: UnsafeMutablePointer<V.Scalar>,
         dhDirect: UnsafeMutablePointer<V.Scalar>
     ) {
+        if let dy {
+            run { V.load(dh + $0) + V.load(dy + $0) }
+        } else {
+            run { V.load(dh + $0) }
+        }
+        @inline(__always) func run(_ dhAt: (Int) -> V) {
         let H = hidden
         for b in 0..<rows {
             let a = act + b * 3 * H, d = dPre + b * 3 * H, dq = dPreH + b * 3 * H, s = b * H
             for j in stride(from: 0, to: H, by: V.width) {
                 let r = V.load(a + j), z = V.load(a + H + j), n = V.load(a + 2 * H + j)
-                let dhv = V.load(dh + s + j)
+                let dhv = dhAt(s + j)
                 let daN = dhv * (V.one - z) * (V.one - n * n)
                 let daZ = dhv * (V.load(hPrev + s + j) - n) * z * (V.one - z)
                 let daR = daN * V.load(hwn + s + j) * r * (V.one - r)
@@ -58,6 +65,7 @@ enum GRUCell {
                 daR.store(dq + j); daZ.store(dq + H + j); (daN * r).store(dq + 2 * H + j)
                 (dhv * z).store(dhDirect + s + j)
             }
+        }
         }
     }
 }

@@ -46,19 +46,26 @@ enum LSTMCell {
     }
 
     /// dPre [B, 4H] ← (da_i, da_f, da_g, da_o); dc [B, H]: dc′ in, dc out.
+    /// dh′ is dh, plus dy (the step's output gradient) if given.
     @inline(__always)
     static func backward<V: GateLanes>(
         _: V.Type, rows: Int, hidden: Int,
-        dh: UnsafePointer<V.Scalar>, dc: UnsafeMutablePointer<V.Scalar>,
+        dh: UnsafePointer<V.Scalar>, dy: UnsafePointer<V.Scalar>?, dc: UnsafeMutablePointer<V.Scalar>,
         act: UnsafePointer<V.Scalar>, cPrev: UnsafePointer<V.Scalar>, tanhC: UnsafePointer<V.Scalar>,
         dPre: UnsafeMutablePointer<V.Scalar>
     ) {
+        if let dy {
+            run { V.load(dh + $0) + V.load(dy + $0) }
+        } else {
+            run { V.load(dh + $0) }
+        }
+        @inline(__always) func run(_ dhAt: (Int) -> V) {
         let H = hidden
         for b in 0..<rows {
             let a = act + b * 4 * H, d = dPre + b * 4 * H, s = b * H
             for j in stride(from: 0, to: H, by: V.width) {
                 let i = V.load(a + j), f = V.load(a + H + j), g = V.load(a + 2 * H + j), o = V.load(a + 3 * H + j)
-                let tc = V.load(tanhC + s + j), dhv = V.load(dh + s + j)
+                let tc = V.load(tanhC + s + j), dhv = dhAt(s + j)
                 let dcTotal = V.load(dc + s + j) + dhv * o * (V.one - tc * tc)
                 (dcTotal * g * i * (V.one - i)).store(d + j)
                 (dcTotal * V.load(cPrev + s + j) * f * (V.one - f)).store(d + H + j)
@@ -66,6 +73,7 @@ enum LSTMCell {
                 (dhv * tc * o * (V.one - o)).store(d + 3 * H + j)
                 (dcTotal * f).store(dc + s + j)
             }
+        }
         }
     }
 }

@@ -55,22 +55,26 @@ extension RecurrentLayer {
 
     /// One backward step of the cell: ∂L/∂p into dPre, ∂L/∂q into dPreH (GRU
     /// only; the others share dPre), dc updated in place (LSTM), dh′ ⊙ z into
-    /// dhDirect (GRU).
+    /// dhDirect (GRU). dh′ = dh + dy when the step's output gradient dy is
+    /// given (added as the cell reads dh, not in a pass of its own).
     static func cellBackward(
         _ kind: CellKind, naive: Bool, rows: Int, hidden: Int,
-        dh: UnsafeMutablePointer<Scalar>, act: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, h: UnsafePointer<Scalar>,
+        dh: UnsafeMutablePointer<Scalar>, dy: UnsafePointer<Scalar>? = nil, act: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, h: UnsafePointer<Scalar>,
         dc: UnsafeMutablePointer<Scalar>?, cPrev: UnsafePointer<Scalar>?, tanhC: UnsafePointer<Scalar>?, hwn: UnsafePointer<Scalar>?,
         dPre: UnsafeMutablePointer<Scalar>, dPreH: UnsafeMutablePointer<Scalar>, dhDirect: UnsafeMutablePointer<Scalar>?
     ) {
         func run<V: GateLanes>(_ v: V.Type) {
             switch kind {
             case .rnn:
-                ElmanCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), act: castConst(act, v), dPre: cast(dPre, v))
+                ElmanCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), dy: dy.map { castConst($0, v) },
+                                   act: castConst(act, v), dPre: cast(dPre, v))
             case .lstm:
-                LSTMCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), dc: cast(dc!, v), act: castConst(act, v),
+                LSTMCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), dy: dy.map { castConst($0, v) },
+                                  dc: cast(dc!, v), act: castConst(act, v),
                                   cPrev: castConst(cPrev!, v), tanhC: castConst(tanhC!, v), dPre: cast(dPre, v))
             case .gru:
-                GRUCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), act: castConst(act, v),
+                GRUCell.backward(v, rows: rows, hidden: hidden, dh: UnsafePointer(cast(dh, v)), dy: dy.map { castConst($0, v) },
+                                 act: castConst(act, v),
                                  hPrev: castConst(hPrev, v), hwn: castConst(hwn!, v), dPre: cast(dPre, v), dPreH: cast(dPreH, v),
                                  dhDirect: cast(dhDirect!, v))
             }

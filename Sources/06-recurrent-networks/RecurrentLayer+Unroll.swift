@@ -209,10 +209,15 @@ extension RecurrentLayer {
                 let dh = dhAll + b0 * H, dc = dcAll.map { $0 + b0 * H }, direct = directAll.map { $0 + b0 * H }
                 for t in stride(from: T - 1, through: 0, by: -1) {
                     let r = t * B + b0  // this chunk's first row at step t
-                    if let dy { k.add(count: n * H, dh, dy + r * H, dh) }
-                    if let observe { observe.value(t + 1, Array(UnsafeBufferPointer(start: dh, count: n * H))) }
+                    // dh += dy_t: here only for an observer (which must see the sum);
+                    // otherwise the cell adds dy_t as it reads dh
+                    var stepDy = dy.map { UnsafePointer($0 + r * H) }
+                    if let observe {
+                        if let d = stepDy { k.add(count: n * H, dh, d, dh); stepDy = nil }
+                        observe.value(t + 1, Array(UnsafeBufferPointer(start: dh, count: n * H)))
+                    }
                     let hPrev = hs + r * H
-                    Self.cellBackward(kind, naive: naive, rows: n, hidden: H, dh: dh, act: gates + r * GH,
+                    Self.cellBackward(kind, naive: naive, rows: n, hidden: H, dh: dh, dy: stepDy, act: gates + r * GH,
                                       hPrev: hPrev, h: hs + (r + B) * H, dc: dc, cPrev: cs.map { $0 + r * H },
                                       tanhC: tanhC.map { $0 + r * H }, hwn: hwn.map { $0 + r * H },
                                       dPre: dPre + r * GH, dPreH: dPreH + r * GH, dhDirect: direct)
@@ -250,13 +255,14 @@ extension RecurrentLayer {
                         k.matmul(.tn, m: GH, n: cols, k: T * B, da, v, dw, accumulate: true)
                     }
                 }
-                weightGradient(dPreH, hs, H, ghh)
                 if let table = cache.table {
+                    weightGradient(dPreH, hs, H, ghh)
                     // db_hh = db_ih unless the GRU's ∂L/∂q differs from ∂L/∂p
                     embeddedInputGradients(tokens: cache.tokens, table: table, dPre: dPre, wih: wih, gih: gih, gbih: gbih,
                                            gbhh: kind == .gru ? nil : gbhh)
                     if kind == .gru { k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true) }
                 } else {
+                    weightGradient(dPreH, hs, H, ghh)
                     weightGradient(dPre, x!, I, gih)
                     k.columnSum(rows: T * B, cols: GH, dPre, gbih, accumulate: true)
                     k.columnSum(rows: T * B, cols: GH, dPreH, gbhh, accumulate: true)

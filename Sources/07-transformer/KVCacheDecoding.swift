@@ -181,8 +181,8 @@ extension GPT {
                             attended.withUnsafeMutableBufferPointer { ap in
                                 let rows = (q: q.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!)
                                 if backend == .simd && d % Scalar.Vector.scalarCount == 0 {
-                                    DecodeAttention.simdHeads(rows, count: position + 1, width: c, heads: heads, scale: scale,
-                                                              scores: sp.baseAddress!, out: ap.baseAddress!)
+                                    DecodeAttention.simd(rows, count: position + 1, width: c, heads: 0..<heads, headCount: heads,
+                                                         scale: scale, scores: sp.baseAddress!, out: ap.baseAddress!)
                                 } else {
                                     DecodeAttention.naive(rows, count: position + 1, width: c, heads: heads, scale: scale,
                                                           scores: sp.baseAddress!, out: ap.baseAddress!)
@@ -386,15 +386,6 @@ private func floatMatvecChunk(_ context: UnsafeRawPointer, _ c: Int) {
                              j.w.assumingMemoryBound(to: Float.self), j.y.assumingMemoryBound(to: Float.self))
 }
 
-/// Head c of a `DecodeAttention.simdHeads` (a C function pointer for `SpinTeam`).
-private func floatAttentionHead(_ context: UnsafeRawPointer, _ h: Int) {
-    let j = context.load(as: DecodeAttention.FloatJob.self)
-    let rows = (q: j.q.assumingMemoryBound(to: Float.self), k: j.k.assumingMemoryBound(to: Float.self),
-                v: j.v.assumingMemoryBound(to: Float.self))
-    DecodeAttention.simd(rows, count: j.count, width: j.width, heads: h..<(h + 1), headCount: j.heads, scale: j.scale,
-                         scores: j.scores.assumingMemoryBound(to: Float.self), out: j.out.assumingMemoryBound(to: Float.self))
-}
-
 /// One query row attending over the cached keys and values of every head:
 /// for head h, sⱼ = q·kⱼ/√d (j < count), p = softmax(s), out_h = Σⱼ pⱼ vⱼ.
 /// `rows.q` is the step's qkv row (queries in columns 0..<C); keys and values
@@ -423,33 +414,6 @@ enum DecodeAttention {
                 for e in 0..<d { out[h * d + e] += p * rows.v[j * c + h * d + e] }
             }
         }
-    }
-
-    /// `simd` with the heads shared between the caller and the helper of
-    /// `SpinTeam` (Float, from a cache of `parallelPositions` positions on:
-    /// one head's work is then a few microseconds). `scores` holds one row
-    /// of `count` per head. Each head's result is the same either way.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    static func simdHeads<T: TensorScalar>(_ rows: Rows<T>, count: Int, width c: Int, heads: Int, scale: T,
-                                            scores: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>) {
-        guard T.self == Float.self, count >= parallelPositions, heads > 1, let team = SpinTeam.shared else {
-            return simd(rows, count: count, width: c, heads: 0..<heads, headCount: heads, scale: scale, scores: scores, out: out)
-        }
-        var job = FloatJob(q: UnsafeRawPointer(rows.q), k: UnsafeRawPointer(rows.k), v: UnsafeRawPointer(rows.v),
-                           scores: UnsafeMutableRawPointer(scores), out: UnsafeMutableRawPointer(out),
-                           count: count, width: c, heads: heads, scale: unsafeBitCast(scale, to: Float.self))
-        withUnsafePointer(to: &job) { team.run(chunks: heads, context: UnsafeRawPointer($0), floatAttentionHead) }
-    }
-
-    /// Positions in the cache from which the heads are shared out.
-    static let parallelPositions = 16
-
-    /// The arguments of one attention row, for the team's chunks (one per head).
-    struct FloatJob {
-        let q: UnsafeRawPointer, k: UnsafeRawPointer, v: UnsafeRawPointer
-        let scores: UnsafeMutableRawPointer, out: UnsafeMutableRawPointer
-        let count: Int, width: Int, heads: Int, scale: Float
     }
 
     /// The same with vectors along the head's d features (d a multiple of

@@ -51,7 +51,7 @@ struct LibraryLSTMCell: LSTMCellStep {
                     c.withUnsafeBufferPointer { cp in
                         s.tanhC.withUnsafeBufferPointer { tc in
                             dz.withUnsafeMutableBufferPointer { out in
-                                LSTMCell.backward(Double.self, rows: 1, hidden: c.count, dh: d.baseAddress!, dc: dcp.baseAddress!,
+                                LSTMCell.backward(Double.self, rows: 1, hidden: c.count, dh: d.baseAddress!, dy: nil, dc: dcp.baseAddress!,
                                                   act: a.baseAddress!, cPrev: cp.baseAddress!, tanhC: tc.baseAddress!, dPre: out.baseAddress!)
                             }
                         }

@@ -99,7 +99,7 @@ public final class SpinTeam: @unchecked Sendable {
         var waits = 0
         while completed.load(ordering: .acquiring) != chunks - mine {
             waits += 1
-            if waits & 2047 == 0 { sched_yield() }  // the helper may share this core (see helperLoop)
+            if waits & 16383 == 0 { sched_yield() }  // the helper may share this core (see helperLoop)
         }
         job = nil
         self.context = nil
@@ -143,7 +143,7 @@ public final class SpinTeam: @unchecked Sendable {
                 // caller's core; spinning there would hold the caller off the
                 // core until the spin ends, so the helper offers the core
                 // every few microseconds.
-                if spins & 2047 == 0 { sched_yield() }
+                if spins & 16383 == 0 { sched_yield() }
                 if spins & 4095 != 0 || DispatchTime.now().uptimeNanoseconds - since < Self.spinNanoseconds { continue }
                 // Nothing for a while: sleep until a caller publishes a region.
                 sleeping.store(true, ordering: .sequentiallyConsistent)
