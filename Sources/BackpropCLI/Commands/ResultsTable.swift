@@ -18,6 +18,8 @@ enum ResultsTable {
                 note = String(format: "analogies %.0f%%, related-pair margin %.2f", a * 100, m)
             }
             if let v = r.metric("val_loss") { note = String(format: "validation loss %.3f nats/char", v) }
+            if let b = r.metric("bytes_per_token") { note = String(format: "%.3f bytes per token on held-out text", b) }
+            if let b = r.metric("val_bits_per_char") { note = String(format: "validation loss %.3f bits/char", b) }
             return ["\(r.chapter)", r.model, r.dataset, pct(r.metric("train_accuracy")), pct(r.metric("test_accuracy")),
                     num(r.metric("test_loss") ?? r.metric("val_loss")), String(format: "%.2f", r.seconds), note]
         }
