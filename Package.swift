@@ -67,7 +67,7 @@ let chapters: [Chapter] = [
             testImports: ["Storage", "Figures", "Backpropagation", "RecurrentNetworks", "AutomaticDifferentiation"]),
     Chapter(folder: "08-tokens-and-the-modern-llm", module: "TokensAndTheModernLLM",
             imports: ["BackpropCore", "Storage", "Datasets", "Backpropagation", "RecurrentNetworks", "Transformer"],
-            testImports: ["Storage", "Datasets", "Backpropagation", "RecurrentNetworks", "Transformer"]),
+            testImports: ["Storage", "Datasets", "Backpropagation", "RecurrentNetworks", "Transformer", "AutomaticDifferentiation"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
                       "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
