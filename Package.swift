@@ -70,7 +70,7 @@ let chapters: [Chapter] = [
             testImports: ["Storage", "Datasets", "Backpropagation", "RecurrentNetworks", "Transformer", "AutomaticDifferentiation"]),
     Chapter(folder: "09-model-as-a-service", module: "ModelAsAService",
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
-                      "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
+                      "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"],
             testImports: ["Storage", "Datasets", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
                           "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
             vector: false),

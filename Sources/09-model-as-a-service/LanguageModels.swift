@@ -20,6 +20,7 @@ import BackpropCore
 import Storage
 import RecurrentNetworks
 import Transformer
+import TokensAndTheModernLLM
 
 /// Shared by both adapters: the prompt's characters must be in the vocabulary.
 enum PromptValidation {
@@ -84,5 +85,39 @@ public struct GPTGenerator: TextGenerating {
             try onToken(try vocabulary.decode([t]))
         }
         return try vocabulary.decode(tokens)
+    }
+}
+
+/// Chapter 8's Llama: the prompt is encoded with the tokenizer its checkpoint
+/// records (a BPE trained for it, or GPT-2's), and the tokens are streamed as
+/// text. Any text is a valid prompt (the tokenizers are byte-level).
+public struct LlamaGenerator: TextGenerating {
+    public let model: Llama<Float>
+    public let tokenizer: any TextTokenizer
+    public let info: ModelInfo
+    public var usesKVCache = true
+    /// Nucleus sampling after temperature and top-k (nil: off).
+    public var topP: Double?
+
+    /// - Throws: `CheckpointError.badConfig` for a model that records no tokenizer.
+    public init(model: Llama<Float>, checkpoint: Checkpoint? = nil) throws {
+        self.model = model
+        let checkpoint = try checkpoint ?? model.checkpoint()
+        guard let recorded = model.tokenizer else {
+            throw CheckpointError.badConfig(path: checkpoint.path, key: "tokenizer", reason: "is \"none\": the model cannot read a prompt")
+        }
+        tokenizer = try recorded.make()
+        info = ModelInfo(checkpoint: checkpoint, parameterCount: model.parameterCount)
+    }
+
+    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                         onToken: (String) throws -> Void) throws -> String {
+        var ids = tokenizer.encode(prompt)
+        if ids.isEmpty { ids = tokenizer.encode("\n") }
+        let options = try LlamaSampling(sampling, topP: topP)
+        let out = try model.generateTokens(prompt: ids, count: maxTokens, sampling: options, rng: &rng, useKVCache: usesKVCache) { t in
+            try onToken(try tokenizer.decode([t]))
+        }
+        return try tokenizer.decode(out)
     }
 }

@@ -20,6 +20,7 @@ import Backpropagation
 import ConvolutionalNetworks
 import RecurrentNetworks
 import Transformer
+import TokensAndTheModernLLM
 
 /// A model loaded from a checkpoint, by what it offers.
 public enum LoadedModel: Sendable {
@@ -66,6 +67,7 @@ public enum ModelRegistry {
         entry(Embeddings.self) { m, _ in .embeddings(m) },
         entry(CharRNN.self) { .generator(CharRNNGenerator(model: $0, checkpoint: $1)) },
         entry(GPT<Float>.self) { .generator(GPTGenerator(model: $0, checkpoint: $1)) },
+        entry(Llama<Float>.self) { .generator(try LlamaGenerator(model: $0, checkpoint: $1)) },
     ]
 
     /// A loader for the checkpoint model `M`: rebuild it (the model validates

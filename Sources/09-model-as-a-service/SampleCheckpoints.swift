@@ -11,6 +11,7 @@ import LinearModels
 import Backpropagation
 import RecurrentNetworks
 import Transformer
+import TokensAndTheModernLLM
 import WordEmbeddings
 
 public enum SampleCheckpoints {
@@ -57,7 +58,13 @@ public enum SampleCheckpoints {
         let charRNN = try CharRNN(CharRNNConfig(cell: .lstm, embeddingSize: 3, hiddenSize: 5), vocabulary: vocabulary, rng: &rng).checkpoint()
         let gpt = try GPT<Float>(config: GPTConfig(vocabulary: vocabulary, context: 6, layers: 1, heads: 2, width: 4), seed: seed)
             .checkpoint()
+        // a byte-level BPE of 256 + 4 merges, and a Llama on its ids (2 query heads sharing 1 key/value head)
+        let bpe = try BPETrainer.train("the cat sat on the mat, the end", options: BPETrainingOptions(vocabularySize: 260)).tokenizer
+        let llamaModel = try Llama<Float>(config: LlamaConfig(vocabularySize: bpe.vocabularySize, context: 6, layers: 1, width: 8,
+                                                              heads: 2, kvHeads: 1, hidden: 8), seed: seed)
+        llamaModel.tokenizer = .bpe(bpe)
+        let llama = try llamaModel.checkpoint()
         return [("perceptron", perceptron), ("logistic", logistic), ("linear", linear), ("mlp", mlp), ("cnn", cnn),
-                ("lenet5", lenet5), ("word2vec", embeddings), ("char-rnn", charRNN), ("gpt", gpt)]
+                ("lenet5", lenet5), ("word2vec", embeddings), ("char-rnn", charRNN), ("gpt", gpt), ("llama", llama)]
     }
 }

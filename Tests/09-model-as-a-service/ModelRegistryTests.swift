@@ -29,7 +29,7 @@ import Testing
             #expect(model.kind == kind)
             #expect(model.parameterCount > 0)
         }
-        #expect(ModelRegistry.kinds == ["perceptron", "logistic", "linear", "mlp", "cnn", "lenet5", "word2vec", "char-rnn", "gpt"])
+        #expect(ModelRegistry.kinds == ["perceptron", "logistic", "linear", "mlp", "cnn", "lenet5", "word2vec", "char-rnn", "gpt", "llama"])
     }
 
     @Test("an unknown model kind names itself and the known kinds")

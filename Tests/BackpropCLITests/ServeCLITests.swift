@@ -49,7 +49,7 @@ import Testing
                 #expect(error?.description.contains("backprop predict") == true)
             } else {
                 let server = try ServeCommand.loadModel(path: url.path, configuration: configuration)
-                if kind == "char-rnn" || kind == "gpt" {
+                if ["char-rnn", "gpt", "llama"].contains(kind) {
                     #expect(server.generator?.info.kind == kind && server.classifier == nil)
                 } else {
                     #expect(server.classifier?.info.kind == kind && server.generator == nil)
@@ -64,7 +64,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("generate-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        for (kind, checkpoint) in try SampleCheckpoints.all() where ["char-rnn", "gpt", "mlp"].contains(kind) {
+        for (kind, checkpoint) in try SampleCheckpoints.all() where ["char-rnn", "gpt", "llama", "mlp"].contains(kind) {
             let url = dir.appendingPathComponent("\(kind).ckpt")
             try checkpoint.write(to: url)
             switch kind {
@@ -76,7 +76,13 @@ import Testing
                 let error = #expect(throws: UsageError.self) { try GenerateCommand.loadGenerator(path: url.path, noCache: true) }
                 #expect(error?.description.contains("--no-cache applies to GPT checkpoints") == true)
                 try BackpropTool.run(["sample", "--model", url.path, "--length", "3", "--prompt", "ab"])
+            case "llama":
+                let llama = try #require(try GenerateCommand.loadGenerator(path: url.path, noCache: true, topP: 0.9) as? LlamaGenerator)
+                #expect(!llama.usesKVCache && llama.topP == 0.9)
+                try BackpropTool.run(["generate", "--model", url.path, "--length", "3", "--top-p", "0.9"])
             default:
+                let error = #expect(throws: UsageError.self) { try GenerateCommand.loadGenerator(path: url.path, noCache: false, topP: 0.9) }
+                #expect(error?.description.contains("--top-p applies to llama checkpoints") == true)
                 let gpt = try #require(try GenerateCommand.loadGenerator(path: url.path, noCache: true) as? GPTGenerator)
                 #expect(!gpt.usesKVCache)
                 try BackpropTool.run(["generate", "--model", url.path, "--length", "3", "--no-cache"])

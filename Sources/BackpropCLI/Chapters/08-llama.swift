@@ -83,37 +83,6 @@ enum TrainLlamaCommand {
     }()
 }
 
-/// A llama checkpoint as a text generator for `generate` (and, once chapter
-/// 9 registers the kind, for `serve`): the prompt is encoded with the
-/// tokenizer the checkpoint records, and the tokens are streamed as text.
-struct LlamaGenerator: TextGenerating {
-    let model: Llama<Float>
-    let tokenizer: any TextTokenizer
-    let info: ModelInfo
-    var usesKVCache = true
-    var topP: Double?
-
-    init(checkpoint: Checkpoint) throws {
-        model = try Llama<Float>(checkpoint: checkpoint)
-        guard let recorded = model.tokenizer else {
-            throw CheckpointError.badConfig(path: checkpoint.path, key: "tokenizer", reason: "is \"none\": the model cannot read a prompt")
-        }
-        tokenizer = try recorded.make()
-        info = ModelInfo(checkpoint: checkpoint, parameterCount: model.parameterCount)
-    }
-
-    func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
-                  onToken: (String) throws -> Void) throws -> String {
-        var ids = tokenizer.encode(prompt)
-        if ids.isEmpty { ids = tokenizer.encode("\n") }
-        let options = try LlamaSampling(sampling, topP: topP)
-        let out = try model.generateTokens(prompt: ids, count: maxTokens, sampling: options, rng: &rng, useKVCache: usesKVCache) { t in
-            try onToken(try tokenizer.decode([t]))
-        }
-        return try tokenizer.decode(out)
-    }
-}
-
 /// `backprop finetune`: a llama checkpoint fine-tuned on one speaker's lines, with LoRA or in full.
 enum FinetuneCommand {
     static let command = Command(

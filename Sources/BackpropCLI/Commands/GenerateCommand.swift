@@ -71,20 +71,18 @@ enum GenerateCommand {
     /// - Throws: `CheckpointError` for a bad file; `UsageError` for a model
     ///   that does not generate text, or `--no-cache` with a model without a KV cache.
     static func loadGenerator(path: String, noCache: Bool, topP: Double? = nil, command: String = "generate") throws -> any TextGenerating {
-        let url = URL(fileURLWithPath: path)
-        if let checkpoint = try? Checkpoint.load(url), checkpoint.kind == Llama<Float>.checkpointKind {   // chapter 8's, not yet in the registry
-            var llama = try LlamaGenerator(checkpoint: checkpoint)
+        guard case .generator(let generator) = try ModelRegistry.open(URL(fileURLWithPath: path)) else {
+            let kind = (try? Checkpoint.load(URL(fileURLWithPath: path)).kind) ?? "?"
+            throw UsageError("backprop \(command): \(path) holds a '\(kind)' model, which does not generate text; "
+                             + "use `backprop predict --model PATH` (generators: char-rnn, gpt, llama)")
+        }
+        if var llama = generator as? LlamaGenerator {
             llama.usesKVCache = !noCache
             llama.topP = topP
             return llama
         }
         guard topP == nil else {
             throw UsageError("backprop \(command): --top-p applies to llama checkpoints (chapter 8)")
-        }
-        guard case .generator(let generator) = try ModelRegistry.open(URL(fileURLWithPath: path)) else {
-            let kind = (try? Checkpoint.load(URL(fileURLWithPath: path)).kind) ?? "?"
-            throw UsageError("backprop \(command): \(path) holds a '\(kind)' model, which does not generate text; "
-                             + "use `backprop predict --model PATH` (generators: char-rnn, gpt, llama)")
         }
         guard noCache else { return generator }
         guard var gpt = generator as? GPTGenerator else {
