@@ -33,7 +33,7 @@ enum GenerateCommand {
 
     static func run(_ args: Arguments) throws {
         guard let path = args.string("model") else {
-            throw args.error("--model PATH is required (train one with `backprop train char-rnn|gpt --save PATH`)")
+            throw args.error("--model PATH is required (train one with `backprop train char-rnn|gpt|llama --save PATH`)")
         }
         let length = try args.int("length", default: 500, range: 0...1_000_000)
         var temperature = 0.8
