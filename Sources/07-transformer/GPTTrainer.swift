@@ -111,22 +111,35 @@ public enum GPTTrainer {
     /// window included), `batch` windows per forward pass: every token after
     /// the first is predicted exactly once.
     public static func evaluateAll<S: TensorScalar>(_ model: GPT<S>, tokens: [Int], batch: Int = 64) throws -> Double {
-        let t = model.config.context
+        let (nats, count) = try totalLossOverWindows(tokens, context: model.config.context, batch: batch, name: "validation text") {
+            try model.loss(inputs: $0, targets: $1, batch: $2, length: $3, mode: .inference, backward: false)
+        }
+        return nats / Double(count)
+    }
+
+    /// Total loss (nats) and the number of predictions over the whole of
+    /// `tokens` in consecutive windows of `context` (the last, shorter window
+    /// included), `batch` windows per call of `meanLoss(inputs, targets,
+    /// windows, length)`: every token after the first is predicted once.
+    /// Chapter 8's Llama evaluates the same way.
+    public static func totalLossOverWindows(
+        _ tokens: [Int], context t: Int, batch: Int, name: String,
+        meanLoss: ([Int], [Int], Int, Int) throws -> Double
+    ) throws -> (nats: Double, count: Int) {
         guard tokens.count >= 2 else {
-            throw TrainingError.invalidOption(name: "validation text", value: "\(tokens.count) tokens", reason: "needs at least 2 tokens")
+            throw TrainingError.invalidOption(name: name, value: "\(tokens.count) tokens", reason: "needs at least 2 tokens")
         }
         let starts = Array(stride(from: 0, to: tokens.count - 1, by: t))
         var total = 0.0, count = 0
         func run(_ group: ArraySlice<Int>, length: Int) throws {
             var x: [Int] = [], y: [Int] = []
             for s in group { x += tokens[s..<s + length]; y += tokens[s + 1...s + length] }
-            let loss = try model.loss(inputs: x, targets: y, batch: group.count, length: length, mode: .inference, backward: false)
-            total += loss * Double(x.count); count += x.count
+            total += try meanLoss(x, y, group.count, length) * Double(x.count); count += x.count
         }
         let full = starts.filter { $0 + t < tokens.count }
         for i in stride(from: 0, to: full.count, by: batch) { try run(full[i..<min(i + batch, full.count)], length: t) }
         if let last = starts.last, last + t >= tokens.count { try run([last], length: tokens.count - 1 - last) }
-        return total / Double(count)
+        return (total, count)
     }
 
     /// One optimisation step on a batch; returns the loss before the update.

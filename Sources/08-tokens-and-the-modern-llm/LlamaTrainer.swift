@@ -123,22 +123,9 @@ public enum LlamaTrainer {
     /// `tokens`, in consecutive windows of the context (every token after
     /// the first predicted once), `batch` windows per forward pass.
     public static func totalLoss<S: TensorScalar>(_ model: Llama<S>, tokens: [Int], batch: Int = 32) throws -> (nats: Double, count: Int) {
-        let t = model.config.context
-        guard tokens.count >= 2 else {
-            throw TrainingError.invalidOption(name: "held-out text", value: "\(tokens.count) tokens", reason: "needs at least 2 tokens")
+        try GPTTrainer.totalLossOverWindows(tokens, context: model.config.context, batch: batch, name: "held-out text") {
+            try model.loss(inputs: $0, targets: $1, batch: $2, length: $3, mode: .inference, backward: false)
         }
-        let starts = Array(stride(from: 0, to: tokens.count - 1, by: t))
-        var total = 0.0, count = 0
-        func run(_ group: ArraySlice<Int>, length: Int) throws {
-            var x: [Int] = [], y: [Int] = []
-            for s in group { x += tokens[s..<s + length]; y += tokens[s + 1...s + length] }
-            let loss = try model.loss(inputs: x, targets: y, batch: group.count, length: length, mode: .inference, backward: false)
-            total += loss * Double(x.count); count += x.count
-        }
-        let full = starts.filter { $0 + t < tokens.count }
-        for i in stride(from: 0, to: full.count, by: batch) { try run(full[i..<min(i + batch, full.count)], length: t) }
-        if let last = starts.last, last + t >= tokens.count { try run([last], length: tokens.count - 1 - last) }
-        return (total, count)
     }
 
     /// Bits per character of `tokens` (see the header) and the mean loss per token.
