@@ -72,7 +72,7 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
                       "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"],
             testImports: ["Storage", "Datasets", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
-                          "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"],
+                          "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"],
             vector: false),
 ]
 

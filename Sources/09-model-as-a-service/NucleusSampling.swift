@@ -1,49 +1,14 @@
-// Nucleus (top-p) sampling for the served text models, which chapter 6's
-// sampler (temperature, top-k) does not do, and the per-token access to a
-// model's logits it needs.
-//
-//   p = softmax(z / T)  (top-k applied, as TokenSampler.probabilities)
-//   sort p descending; keep the smallest prefix whose mass reaches top_p
-//   (at least the most likely token); renormalise; draw with one uniform.
-//
-// Holtzman et al. (2020), "The Curious Case of Neural Text Degeneration".
-// With top_p = 1 the service calls the model's own `generate`, so an answer
-// is still exactly what the model gives for the same seed; only top_p < 1
-// goes through `LogitStepping`, a loop over the model's next-token logits.
+// Nucleus (top-p) sampling for the served text models: chapter 8's
+// `NucleusSampler` (temperature and top-k as chapter 6's sampler, then the
+// smallest most-probable set whose mass reaches top_p, renormalised; Holtzman
+// et al. 2020), applied through `LogitStepping`, a loop over each model's
+// next-token logits. With top_p = 1 the service calls the model's own
+// `generate`, so an answer is still exactly what the model gives for the seed.
 
 import BackpropCore
 import RecurrentNetworks
 import Transformer
-
-public enum NucleusSampler {
-    /// The probabilities of temperature and top-k sampling, cut to the nucleus of mass `topP` and renormalised.
-    public static func probabilities(_ logits: [Float], options: SamplingOptions, topP: Double) -> [Double] {
-        var p = TokenSampler.probabilities(logits, options: options)
-        guard topP < 1 else { return p }
-        let order = p.indices.sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
-        var mass = 0.0
-        var kept = 0
-        for i in order {
-            mass += p[i]
-            kept += 1
-            if mass >= topP { break }
-        }
-        for i in order[kept...] { p[i] = 0 }
-        for i in p.indices { p[i] /= mass }
-        return p
-    }
-
-    /// One token drawn from the nucleus with one uniform of `rng`.
-    public static func sample(_ logits: [Float], options: SamplingOptions, topP: Double, rng: inout SeededRandom) -> Int {
-        let p = probabilities(logits, options: options, topP: topP)
-        var u = rng.uniform()
-        for (i, pi) in p.enumerated() where pi > 0 {
-            if u < pi { return i }
-            u -= pi
-        }
-        return p.lastIndex { $0 > 0 }!
-    }
-}
+import TokensAndTheModernLLM
 
 /// A text model that lets the caller choose each next token from its logits.
 public protocol LogitStepping {
@@ -92,6 +57,25 @@ extension GPTGenerator: LogitStepping {
         for i in 0..<max(0, maxTokens) {
             let next = choose(z)
             let piece = try vocabulary.decode([next])
+            text += piece
+            try onToken(piece)
+            if i + 1 < maxTokens { z = try decoder.append(next) }
+        }
+        return text
+    }
+}
+
+extension LlamaGenerator: LogitStepping {
+    /// As `Llama.generateTokens` (with its cache), the choice of token left to `choose`.
+    public func generate(prompt: String, maxTokens: Int, choose: ([Float]) -> Int, onToken: (String) throws -> Void) throws -> String {
+        var ids = tokenizer.encode(prompt)
+        if ids.isEmpty { ids = tokenizer.encode("\n") }
+        var decoder = LlamaDecoder(model: model, usesKVCache: usesKVCache)
+        var z = try decoder.append(contentsOf: ids)
+        var text = ""
+        for i in 0..<max(0, maxTokens) {
+            let next = choose(z)
+            let piece = try tokenizer.decode([next])
             text += piece
             try onToken(piece)
             if i + 1 < maxTokens { z = try decoder.append(next) }

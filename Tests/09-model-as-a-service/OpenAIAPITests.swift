@@ -6,6 +6,7 @@
 import BackpropCore
 import Foundation
 import RecurrentNetworks
+import TokensAndTheModernLLM
 import Testing
 @testable import ModelAsAService
 
@@ -141,9 +142,9 @@ import Testing
     @Test func topPIsNucleusSampling() throws {
         // Unit: logits whose softmax is (0.5, 0.25, 0.125, 0.125): top_p 0.7 keeps the first two, renormalised.
         let logits: [Float] = [3, 2, 1, 1].map { Float(Double($0) * log(2.0)) }
-        let p = NucleusSampler.probabilities(logits, options: try SamplingOptions(temperature: 1), topP: 0.7)
+        let p = NucleusSampler.probabilities(logits, options: try LlamaSampling(temperature: 1, topP: 0.7))
         #expect(abs(p[0] - 2.0 / 3) < 1e-6 && abs(p[1] - 1.0 / 3) < 1e-6 && p[2] == 0 && p[3] == 0)
-        #expect(NucleusSampler.probabilities(logits, options: try SamplingOptions(temperature: 1), topP: 0.01) == [1, 0, 0, 0])
+        #expect(NucleusSampler.probabilities(logits, options: try LlamaSampling(temperature: 1, topP: 0.01)) == [1, 0, 0, 0])
         // Over the wire: a tiny nucleus is greedy decoding; a seed makes top_p sampling repeatable.
         let (server, port) = try startServer()
         defer { server.stop() }

@@ -25,6 +25,7 @@
 import BackpropCore
 import Foundation
 import RecurrentNetworks
+import TokensAndTheModernLLM
 
 /// Thrown from a token callback to end generation at a stop sequence.
 struct StopGeneration: Error {}
@@ -167,9 +168,9 @@ extension ModelServer {
         }
         do {
             if g.topP < 1, let stepper = generator as? LogitStepping {
-                let options = g.sampling, topP = g.topP
+                let options = try LlamaSampling(g.sampling, topP: g.topP)
                 _ = try stepper.generate(prompt: g.prompt, maxTokens: g.maxTokens,
-                                         choose: { NucleusSampler.sample($0, options: options, topP: topP, rng: &rng) }, onToken: onToken)
+                                         choose: { NucleusSampler.sample($0, options: options, rng: &rng) }, onToken: onToken)
             } else {
                 _ = try generator.generate(prompt: g.prompt, maxTokens: g.maxTokens, sampling: g.sampling, rng: &rng, onToken: onToken)
             }
