@@ -75,7 +75,7 @@ public struct BytePairMerger {
             next.append(i + 1 < n ? Int32(i + 1) : -1)
             previous.append(Int32(i - 1))
         }
-        var queue = MinHeap(storage: heap)
+        var queue = BinaryHeap<UInt64>(storage: heap)  // keys rank << 32 | position, smallest first
         for i in 0..<(n - 1) {
             if let r = merges.merged(symbols[i], symbols[i + 1]) { queue.push(UInt64(r) << 32 | UInt64(i)) }
         }
@@ -106,37 +106,3 @@ public struct BytePairMerger {
     }
 }
 
-/// A binary min-heap of 64-bit keys (rank << 32 | position).
-struct MinHeap {
-    var storage: [UInt64]
-
-    mutating func push(_ x: UInt64) {
-        storage.append(x)
-        var i = storage.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if storage[parent] <= x { break }
-            storage[i] = storage[parent]
-            i = parent
-        }
-        storage[i] = x
-    }
-
-    mutating func pop() -> UInt64? {
-        guard let last = storage.popLast() else { return nil }
-        guard !storage.isEmpty else { return last }
-        let top = storage[0]
-        let n = storage.count
-        var i = 0
-        while true {
-            var child = 2 * i + 1
-            if child >= n { break }
-            if child + 1 < n && storage[child + 1] < storage[child] { child += 1 }
-            if last <= storage[child] { break }
-            storage[i] = storage[child]
-            i = child
-        }
-        storage[i] = last
-        return top
-    }
-}

@@ -15,7 +15,7 @@ struct PairStatistics {
     var counts: [Int] = []
     /// Left symbols of the pair's occurrences (some stale: checked when used).
     var places: [[Int32]] = []
-    var heap = CountHeap()
+    var heap = BinaryHeap<PairCount>()
     private var touched: [Int] = []
     private var isTouched: [Bool] = []
 
@@ -32,7 +32,7 @@ struct PairStatistics {
                 if i > from { add(UInt32(words.bytes[i - 1]), UInt32(words.bytes[i]), at: i - 1, weight: Int(weight[i])) }
             }
         }
-        for i in keys.indices where counts[i] > 0 { heap.push(CountHeap.Entry(count: counts[i], pair: keys[i])) }
+        for i in keys.indices where counts[i] > 0 { heap.push(PairCount(count: counts[i], pair: keys[i])) }
         for i in touched { isTouched[i] = false }
         touched.removeAll()
     }
@@ -72,7 +72,7 @@ struct PairStatistics {
             guard let i = index.merged(UInt32(truncatingIfNeeded: top.pair >> 32), UInt32(truncatingIfNeeded: top.pair)) else { continue }
             let current = counts[Int(i)]
             if current == top.count { return (top.pair, current) }
-            if current < top.count && current > 0 { heap.push(CountHeap.Entry(count: current, pair: top.pair)) }
+            if current < top.count && current > 0 { heap.push(PairCount(count: current, pair: top.pair)) }
         }
         return nil
     }
@@ -107,50 +107,17 @@ struct PairStatistics {
         // Queue the pairs whose counts rose; those that fell are fixed when popped.
         for i in touched {
             isTouched[i] = false
-            if counts[i] > 0 { heap.push(CountHeap.Entry(count: counts[i], pair: keys[i])) }
+            if counts[i] > 0 { heap.push(PairCount(count: counts[i], pair: keys[i])) }
         }
         touched.removeAll(keepingCapacity: true)
     }
 }
 
-/// A max-heap of pairs by count; equal counts: the smaller pair (a, then b) first.
-struct CountHeap {
-    struct Entry {
-        var count: Int
-        var pair: UInt64
-        @inline(__always)
-        func before(_ o: Entry) -> Bool { count > o.count || (count == o.count && pair < o.pair) }
-    }
-
-    var storage: [Entry] = []
-
-    mutating func push(_ x: Entry) {
-        storage.append(x)
-        var i = storage.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !x.before(storage[parent]) { break }
-            storage[i] = storage[parent]
-            i = parent
-        }
-        storage[i] = x
-    }
-
-    mutating func pop() -> Entry? {
-        guard let last = storage.popLast() else { return nil }
-        guard !storage.isEmpty else { return last }
-        let top = storage[0]
-        let n = storage.count
-        var i = 0
-        while true {
-            var child = 2 * i + 1
-            if child >= n { break }
-            if child + 1 < n && storage[child + 1].before(storage[child]) { child += 1 }
-            if !storage[child].before(last) { break }
-            storage[i] = storage[child]
-            i = child
-        }
-        storage[i] = last
-        return top
-    }
+/// A pair and its count in the trainer's heap: the larger count first;
+/// equal counts, the smaller pair (a, then b) first.
+struct PairCount: HeapElement {
+    var count: Int
+    var pair: UInt64
+    @inline(__always)
+    func before(_ o: PairCount) -> Bool { count > o.count || (count == o.count && pair < o.pair) }
 }
