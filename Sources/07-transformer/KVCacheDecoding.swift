@@ -46,19 +46,44 @@ public struct KVCache<Scalar: TensorScalar> {
     mutating func reset() { count = 0 }
 }
 
-/// Feeds tokens to a model one at a time and returns the next-token logits.
-public struct GPTDecoder<Scalar: TensorScalar> {
-    public let model: GPT<Scalar>
+/// A model that a `WindowedDecoder` can feed: a KV cache it fills in one
+/// batched pass (`prefill`) and extends one token at a time (`decodeStep`),
+/// and a full forward pass over a window for decoding without a cache.
+/// The GPT (here) and chapter 8's Llama conform.
+public protocol WindowedDecoding {
+    associatedtype Scalar: TensorScalar
+    associatedtype DecodingCache
+    /// Positions the model has embeddings (or tables) for.
+    var contextLength: Int { get }
+    /// Token ids are 0 ..< vocabularySize.
+    var vocabularySize: Int { get }
+    /// An empty cache (with no storage when `cached` is false).
+    func makeDecodingCache(cached: Bool) -> DecodingCache
+    /// Positions the cache holds.
+    func positions(in cache: DecodingCache) -> Int
+    /// Refills the cache with `window` (positions 0 ..< count); the logits [V] after its last token.
+    func prefill(_ window: [Int], cache: inout DecodingCache) throws -> [Scalar]
+    /// One token at the cache's next position; the logits [V] after it.
+    func decodeStep(_ token: Int, cache: inout DecodingCache) throws -> [Scalar]
+    /// The logits [V] after the last token of `window`, by a full forward pass.
+    func lastLogits(recomputing window: [Int]) throws -> [Scalar]
+}
+
+/// Feeds tokens to a model one at a time and returns the next-token logits,
+/// with the window rule of the file header (both decoders follow it, so
+/// cached and recomputed logits agree).
+public struct WindowedDecoder<Model: WindowedDecoding> {
+    public let model: Model
     public let usesKVCache: Bool
     public private(set) var tokens: [Int] = []
     /// The first token of the current window (the cache holds tokens[start...]).
     public private(set) var start = 0
-    var cache: KVCache<Scalar>
+    public private(set) var cache: Model.DecodingCache
 
-    public init(model: GPT<Scalar>, usesKVCache: Bool = true) {
+    public init(model: Model, usesKVCache: Bool = true) {
         self.model = model
         self.usesKVCache = usesKVCache
-        cache = KVCache(layers: usesKVCache ? model.config.layers : 0, context: model.config.context, width: model.config.width)
+        cache = model.makeDecodingCache(cached: usesKVCache)
     }
 
     /// The start of the window the model sees after `n` tokens (see the header).
@@ -68,22 +93,19 @@ public struct GPTDecoder<Scalar: TensorScalar> {
         return (n - t + half - 1) / half * half
     }
 
-    /// Appends one token; returns the logits [V] for the token after it.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public mutating func append(_ token: Int) throws -> [Scalar] {
-        guard token >= 0 && token < model.config.vocabulary.count else {
-            throw TextError.tokenOutOfRange(token, vocabularySize: model.config.vocabulary.count)
+    func check(_ token: Int) throws {
+        guard token >= 0 && token < model.vocabularySize else {
+            throw TextError.tokenOutOfRange(token, vocabularySize: model.vocabularySize)
         }
+    }
+
+    /// Appends one token; returns the logits [V] for the token after it.
+    public mutating func append(_ token: Int) throws -> [Model.Scalar] {
+        try check(token)
         tokens.append(token)
         let n = tokens.count
-        let s = Self.windowStart(n, context: model.config.context)
-        if !usesKVCache {
-            let window = Array(tokens[s..<n])
-            let logits = try model.forward(window, batch: 1, length: window.count).logits    // [len, V]
-            let v = model.config.vocabulary.count
-            return Array(logits.scalars[((window.count - 1) * v)...])
-        }
+        let s = Self.windowStart(n, context: model.contextLength)
+        if !usesKVCache { return try model.lastLogits(recomputing: Array(tokens[s..<n])) }
         if s != start {       // the window slid: refill the cache from its new start
             start = s
             return try model.prefill(Array(tokens[s..<n]), cache: &cache)
@@ -94,24 +116,38 @@ public struct GPTDecoder<Scalar: TensorScalar> {
     /// Appends several tokens; returns the logits after the last one. With
     /// the cache, an empty cache or a slid window is filled by one batched
     /// pass over the window (`prefill`), not token by token.
-    public mutating func append(contentsOf newTokens: [Int]) throws -> [Scalar] {
+    public mutating func append(contentsOf newTokens: [Int]) throws -> [Model.Scalar] {
         guard usesKVCache, !newTokens.isEmpty else {
-            var logits: [Scalar] = []
+            var logits: [Model.Scalar] = []
             for t in newTokens { logits = try append(t) }
             return logits
         }
-        for t in newTokens where t < 0 || t >= model.config.vocabulary.count {
-            throw TextError.tokenOutOfRange(t, vocabularySize: model.config.vocabulary.count)
-        }
-        let n = tokens.count + newTokens.count, s = Self.windowStart(n, context: model.config.context)
-        if s != start || cache.count == 0 {
+        for t in newTokens { try check(t) }
+        let n = tokens.count + newTokens.count, s = Self.windowStart(n, context: model.contextLength)
+        if s != start || model.positions(in: cache) == 0 {
             tokens.append(contentsOf: newTokens)
             start = s
             return try model.prefill(Array(tokens[s..<n]), cache: &cache)
         }
-        var logits: [Scalar] = []
+        var logits: [Model.Scalar] = []
         for t in newTokens { logits = try append(t) }
         return logits
+    }
+}
+
+/// The GPT's decoder.
+public typealias GPTDecoder<Scalar: TensorScalar> = WindowedDecoder<GPT<Scalar>>
+
+extension GPT: WindowedDecoding {
+    public var contextLength: Int { config.context }
+    public var vocabularySize: Int { config.vocabulary.count }
+    public func makeDecodingCache(cached: Bool) -> KVCache<Scalar> {
+        KVCache(layers: cached ? config.layers : 0, context: config.context, width: config.width)
+    }
+    public func positions(in cache: KVCache<Scalar>) -> Int { cache.count }
+    public func lastLogits(recomputing window: [Int]) throws -> [Scalar] {
+        let logits = try forward(window, batch: 1, length: window.count).logits    // [len, V]
+        return Array(logits.scalars[((window.count - 1) * config.vocabulary.count)...])
     }
 }
 
@@ -127,7 +163,7 @@ extension GPT {
     /// keeps no qkv of the library's kind; the window is then fed step by step.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func prefill(_ window: [Int], cache: inout KVCache<Scalar>) throws -> [Scalar] {
+    public func prefill(_ window: [Int], cache: inout KVCache<Scalar>) throws -> [Scalar] {
         precondition(!window.isEmpty && window.count <= config.context, "prefill: the window must fit the context")
         cache.reset()
         if blocks.contains(where: { $0.attention.replacement != nil }) {
@@ -158,7 +194,7 @@ extension GPT {
     /// extending the cache; returns logits [V].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func decodeStep(_ token: Int, cache: inout KVCache<Scalar>) throws -> [Scalar] {
+    public func decodeStep(_ token: Int, cache: inout KVCache<Scalar>) throws -> [Scalar] {
         let c = config.width, position = cache.count, heads = config.heads, d = c / heads
         precondition(position < config.context, "decodeStep: the cache is full")
 

@@ -67,63 +67,19 @@ public struct LlamaKVCache<Scalar: TensorScalar>: Sendable {
     mutating func reset() { count = 0 }
 }
 
-/// Feeds tokens to a Llama one at a time and returns the next-token logits.
-public struct LlamaDecoder<Scalar: TensorScalar> {
-    public let model: Llama<Scalar>
-    public let usesKVCache: Bool
-    public private(set) var tokens: [Int] = []
-    /// The first token of the current window.
-    public private(set) var start = 0
-    public private(set) var cache: LlamaKVCache<Scalar>
+/// The Llama's decoder: chapter 7's `WindowedDecoder`, with its window rule.
+public typealias LlamaDecoder<Scalar: TensorScalar> = WindowedDecoder<Llama<Scalar>>
 
-    public init(model: Llama<Scalar>, usesKVCache: Bool = true) {
-        self.model = model
-        self.usesKVCache = usesKVCache
-        let c = model.config
-        cache = LlamaKVCache(layers: usesKVCache ? c.layers : 0, capacity: c.context, kvHeads: c.kvHeads, headWidth: c.headWidth)
+extension Llama: WindowedDecoding {
+    public var contextLength: Int { config.context }
+    public var vocabularySize: Int { config.vocabularySize }
+    public func makeDecodingCache(cached: Bool) -> LlamaKVCache<Scalar> {
+        LlamaKVCache(layers: cached ? config.layers : 0, capacity: config.context, kvHeads: config.kvHeads, headWidth: config.headWidth)
     }
-
-    func check(_ token: Int) throws {
-        guard token >= 0 && token < model.config.vocabularySize else {
-            throw TextError.tokenOutOfRange(token, vocabularySize: model.config.vocabularySize)
-        }
-    }
-
-    /// Appends one token; returns the logits [V] for the token after it.
-    public mutating func append(_ token: Int) throws -> [Scalar] {
-        try check(token)
-        tokens.append(token)
-        let n = tokens.count, s = GPTDecoder<Scalar>.windowStart(n, context: model.config.context)
-        if !usesKVCache {
-            let window = Array(tokens[s..<n]), v = model.config.vocabularySize
-            let logits = try model.forward(window, batch: 1, length: window.count).logits    // [len, V]
-            return Array(logits.scalars[((window.count - 1) * v)...])
-        }
-        if s != start {   // the window slid: refill the cache from its new start
-            start = s
-            return try model.prefill(Array(tokens[s..<n]), cache: &cache)
-        }
-        return try model.decodeStep(token, cache: &cache)
-    }
-
-    /// Appends several tokens; returns the logits after the last. With the
-    /// cache, an empty cache or a slid window is filled by one batched pass.
-    public mutating func append(contentsOf newTokens: [Int]) throws -> [Scalar] {
-        for t in newTokens { try check(t) }
-        guard usesKVCache, !newTokens.isEmpty else {
-            var logits: [Scalar] = []
-            for t in newTokens { logits = try append(t) }
-            return logits
-        }
-        let n = tokens.count + newTokens.count, s = GPTDecoder<Scalar>.windowStart(n, context: model.config.context)
-        if s != start || cache.count == 0 {
-            tokens.append(contentsOf: newTokens)
-            start = s
-            return try model.prefill(Array(tokens[s..<n]), cache: &cache)
-        }
-        var logits: [Scalar] = []
-        for t in newTokens { logits = try append(t) }
-        return logits
+    public func positions(in cache: LlamaKVCache<Scalar>) -> Int { cache.count }
+    public func lastLogits(recomputing window: [Int]) throws -> [Scalar] {
+        let logits = try forward(window, batch: 1, length: window.count).logits    // [len, V]
+        return Array(logits.scalars[((window.count - 1) * config.vocabularySize)...])
     }
 }
 
@@ -132,7 +88,7 @@ extension Llama {
     /// batched forward pass; returns the logits [V] after its last token.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func prefill(_ window: [Int], cache: inout LlamaKVCache<Scalar>) throws -> [Scalar] {
+    public func prefill(_ window: [Int], cache: inout LlamaKVCache<Scalar>) throws -> [Scalar] {
         precondition(!window.isEmpty && window.count <= config.context, "prefill: the window must fit the context")
         cache.reset()
         let n = window.count, v = config.vocabularySize, d = config.headWidth
@@ -158,7 +114,7 @@ extension Llama {
     /// extending the cache; returns logits [V].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func decodeStep(_ token: Int, cache: inout LlamaKVCache<Scalar>) throws -> [Scalar] {
+    public func decodeStep(_ token: Int, cache: inout LlamaKVCache<Scalar>) throws -> [Scalar] {
         let c = config.width, d = config.headWidth, p = cache.count
         let (heads, kvHeads) = (config.heads, config.kvHeads), kvw = kvHeads * d
         precondition(p < cache.capacity, "decodeStep: the cache is full")
