@@ -67,6 +67,11 @@ public final class Tape<Scalar: TensorScalar> {
     private var gradients: [Tensor<Scalar>?] = []
     /// The gradients of leaves that are not parameters, by node.
     private var leafGradients: [Int: Tensor<Scalar>] = [:]
+    /// Weights used by several products: uses, packed copies, and the
+    /// (X, Y) pairs of their batched gradient (Tape+SharedWeights.swift).
+    var weightUses: [Int: Int] = [:]
+    var packedWeights: [PackKey: PackedWeight] = [:]
+    var deferredWeightGradients: [Int: [(x: Tensor<Scalar>, y: Tensor<Scalar>)]] = [:]
 
     public init(backend: Backend = .simd) { self.backend = backend }
 
@@ -154,8 +159,9 @@ public final class Tape<Scalar: TensorScalar> {
         guard let rootNode = root.node else { throw AutodiffError.noGradient(operation: "backward") }
         gradients = [Tensor<Scalar>?](repeating: nil, count: rootNode + 1)
         gradients[rootNode] = start
-        defer { gradients = [] }
+        defer { gradients = []; deferredWeightGradients = [:] }
         for i in stride(from: rootNode, through: 0, by: -1) {
+            flushWeightGradient(i)  // a shared weight's batched gradient, once all its uses are done
             guard let g = gradients[i] else { continue }
             gradients[i] = nil
             switch records[i].kind {
@@ -179,6 +185,7 @@ public final class Tape<Scalar: TensorScalar> {
                 if case .leaf = r.kind { return r }
                 return Record(operation: r.operation, shape: r.shape, kind: .leaf(nil), inputs: r.inputs, savedBytes: 0)
             }
+            packedWeights = [:]
             isFreed = true
         }
     }

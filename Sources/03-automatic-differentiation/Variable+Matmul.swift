@@ -38,17 +38,35 @@ extension Variable {
                                               reason: "inner dimensions \(ka) and \(kb) differ")
         }
         let k = ka
-        let y = try Tensor.matmul(a.value, b.value, layout, backend: backend)  // [m, n]
         let (na, nb, va, vb) = (a.node, b.node, a.value, b.value)
+        let tape = self.tape
+        let y: Tensor<Scalar>  // [m, n]
+        if layout != .tn, m > 0, n > 0, k > 0, tape.reusesWeight(nb) {
+            // a weight used again on this tape: multiplied through its packed copy (Tape+SharedWeights.swift)
+            let packed = tape.packedWeight(nb!, vb, k: k, n: n, transposed: layout == .nt)
+            y = va.withUnsafeBufferPointer { pa in
+                Tensor.filled([m, n]) { Tape.multiply(packed, pa.baseAddress!, m: m, $0, accumulate: false) }
+            }
+        } else {
+            y = try Tensor.matmul(a.value, b.value, layout, backend: backend)
+        }
         // Saved: A is needed for ∂B and B for ∂A.
         let saved = (na != nil ? [vb] : []) + (nb != nil ? [va] : [])
-        return tape.record(operation, y, inputs: [a, b], saved: saved) { tape, g in
+        return tape.record(operation, y, inputs: [a, b], saved: saved) { tape, gradient in
             let kernels = tape.backend.kernels
-            g.withUnsafeBufferPointer { pg in
+            gradient.withUnsafeBufferPointer { pg in
                 va.withUnsafeBufferPointer { pa in
                     vb.withUnsafeBufferPointer { pb in
                         let (g, a, b) = (pg.baseAddress!, pa.baseAddress!, pb.baseAddress!)
                         guard m * n > 0, k > 0 else { return }
+                        if layout != .tn, tape.isSharedWeight(nb) {
+                            // ∂A through B packed the other way round; ∂B kept for one batched product
+                            let packed = tape.packedWeight(nb!, vb, k: n, n: k, transposed: layout == .nn)
+                            tape.accumulate(na) { out, acc in Tape.multiply(packed, g, m: m, out, accumulate: acc) }
+                            if layout == .nt { tape.deferWeightGradient(nb!, x: gradient, y: va) }
+                            else { tape.deferWeightGradient(nb!, x: va, y: gradient) }
+                            return
+                        }
                         switch layout {
                         case .nn:
                             tape.accumulate(na) { out, acc in kernels.matmul(.nt, m: m, n: k, k: n, g, b, out, accumulate: acc) }

@@ -1,6 +1,6 @@
 // The output head of the character model in the SIMD twin: the same
 // Linear(H → V) as `CharRNN.head`, computed with the products of
-// RecurrentGEMM.swift instead of the core GEMM.
+// BackpropCore/Kernels/PackedWeight.swift instead of the core GEMM.
 //
 //   forward   logits = h·Wᵀ + b        [T·B, H]·[H, V] + [V]  → [T·B, V]
 //   backward  dh     = dlogits·W       [T·B, V]·[V, H]        → [T·B, H]

@@ -108,7 +108,7 @@ extension RecurrentLayer {
         hwn.withUnsafeMutableBufferPointer { phwn in
             let (whh, bhh) = (pwhh.baseAddress!, pbhh.baseAddress!)
             let (g, q, hs) = (pg.baseAddress!, phw.baseAddress!, phs.baseAddress!)
-            // W_hhᵀ packed once for all T steps (Float, SIMD twin; RecurrentGEMM.swift)
+            // W_hhᵀ packed once for all T steps (Float, SIMD twin; BackpropCore/Kernels/PackedWeight.swift)
             let packed = !naive && Scalar.self == Float.self && B >= 4
                 ? PackedWeight(asFloat(whh), k: H, n: GH, transposed: true) : nil
             let chunks = Self.chunkCount(naive: naive, batch: B, observed: false)
@@ -246,7 +246,7 @@ extension RecurrentLayer {
                 // All steps' weight gradients at once, dW += Σ_t da_tᵀ·v_t = Daᵀ·V,
                 // one product each over all T·B rows, accumulated straight into
                 // the gradients ([G·H, T·B]·[T·B, ·]). In Float, V is packed once and
-                // Da in small blocks as it is used (RecurrentGEMM+Gradient.swift).
+                // Da in small blocks as it is used (BackpropCore/Kernels/PackedWeight+Gradient.swift).
                 func weightGradient(_ da: UnsafePointer<Scalar>, _ v: UnsafePointer<Scalar>, _ cols: Int, _ dw: UnsafeMutablePointer<Scalar>) {
                     if packed != nil {
                         PackedWeight(asFloat(v), k: T * B, n: cols, transposed: false)

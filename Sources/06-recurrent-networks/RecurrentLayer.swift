@@ -21,7 +21,7 @@
 //          the cell arithmetic eight Float lanes at a time (SIMD8, `VectorMath`);
 //          after the backward sweep dW_ih = Σ_t da_tᵀ x_t and dW_hh = Σ_t da_tᵀ h_{t−1}
 //          as one product each over all T·B rows (Da packed in small blocks,
-//          RecurrentGEMM+Gradient.swift), dx as one GEMM. Fed by an
+//          BackpropCore/Kernels/PackedWeight+Gradient.swift), dx as one GEMM. Fed by an
 //          embedding (the language model), the input projection is folded
 //          into the table instead (RecurrentLayer+EmbeddedInput.swift).
 // Derivation: chapters/06-recurrent-networks.md, "Backpropagation through time".

@@ -20,6 +20,17 @@ import Testing
         ("log-softmax, column broadcast", [[8, 19], [8, 1]], { try ($0[0] * $0[1]).logSoftmax() }),
         ("cross-entropy", [[16, 10]], { try ($0[0] * 3).crossEntropy(targets: (0..<16).map { $0 % 10 }) }),
         ("subtract, mean over axis 0", [[12, 33], [33]], { try ($0[0] - $0[1]).mean(axis: 0) }),
+        // a weight shared by several products: on .simd packed once, ∂W one batched product (Tape+SharedWeights.swift)
+        ("a weight shared by three nt products", [[5, 17], [7, 17], [3, 17], [19, 17]], {
+            try Variable.concatenated([$0[0].matmul($0[3], .nt), $0[1].matmul($0[3], .nt), $0[2].matmul($0[3], .nt).tanh()], axis: 0)
+        }),
+        ("a weight shared by nn products, chained, and used elsewhere", [[6, 21], [21, 21], [21]], {
+            let h = try $0[0].matmul($0[1]).tanh().matmul($0[1]).sigmoid().matmul($0[1])
+            return try h + ($0[1] * $0[1]).sum(axis: 0) + $0[2]
+        }),
+        ("a square weight used in both layouts", [[4, 16], [16, 16]], {
+            try $0[0].matmul($0[1], .nt).matmul($0[1]).matmul($0[1], .nt)
+        }),
     ]
 
     @Test("each operation gives the same values and gradients on .naive and .simd", arguments: 0..<cases.count)

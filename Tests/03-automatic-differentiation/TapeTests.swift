@@ -116,4 +116,23 @@ import Testing
         }
         #expect(error == .differentTapes(operation: "add"))
     }
+
+    @Test("a weight used by several products is packed once on a SIMD Float tape, and the copies freed by backward")
+    func sharedWeightsArePacked() throws {
+        let simd = Tape<Float>(backend: .simd)
+        let w = simd.variable(randomTensor([24, 16], seed: 3).converted(to: Float.self))
+        let once = simd.variable(randomTensor([16, 8], seed: 4).converted(to: Float.self))
+        var h = simd.constant(randomTensor([5, 16], seed: 5).converted(to: Float.self))
+        for _ in 0..<3 { h = try h.matmul(w, .nt).slice(axis: 1, 0..<16).tanh() }
+        let y = try h.matmul(once).sum()
+        #expect(simd.packedWeightCount == 1, "W packed once for its repeated forward products; the weight used once not at all")
+        try y.backward()
+        #expect(simd.packedWeightCount == 0)
+        #expect(w.grad != nil && once.grad != nil)
+        // naive and Double tapes never pack
+        let naive = Tape<Float>(backend: .naive)
+        let v = naive.variable(randomTensor([16, 16], seed: 3).converted(to: Float.self))
+        _ = try naive.constant(randomTensor([2, 16], seed: 5).converted(to: Float.self)).matmul(v).matmul(v)
+        #expect(naive.packedWeightCount == 0)
+    }
 }

@@ -4,6 +4,9 @@
 //   C[m×n] (+)= Aᵀ·B    A [k, lda] row-major (its first m columns are used),
 //                       B [k, n] packed (PackedWeight, not transposed)
 //
+// the weight gradient of a recurrence (chapter 6), and of the per-step
+// products chapter 3's tape batches into one.
+//
 // Here k = T·B = 2048 rows, A = ∂L/∂a [T·B, G·H] (8 MiB for the LSTM) and
 // B = h₀ … h_{T−1} [T·B, H] (2 MiB). The micro-kernel needs, at each step p,
 // six consecutive entries of one column of Aᵀ, that is six consecutive
@@ -37,16 +40,15 @@ extension PackedWeight {
     /// C[m×n] (+)= Aᵀ·B with A [k, lda] (packed block by block) and B this packed
     /// matrix [k, n]. Splits the rows of C over `threads` cores (default:
     /// all, up to two).
-    func multiplyTransposed(_ a: UnsafePointer<Float>, lda: Int, m: Int, _ c: UnsafeMutablePointer<Float>,
+    public func multiplyTransposed(_ a: UnsafePointer<Float>, lda: Int, m: Int, _ c: UnsafeMutablePointer<Float>,
                             accumulate: Bool, threads: Int? = nil) {
         precondition(m <= lda, "A must have at least m columns")
         let (k, n, nr, mr, kb) = (self.k, self.n, Self.nr, Self.mr, Self.gradientBlock)
         let rowPanels = (m + mr - 1) / mr
         let threads = max(1, min(threads ?? min(2, Self.cores), rowPanels))
         let panels = self.panels
-        let job = Unchecked((a, UnsafePointer(data), c))
+        nonisolated(unsafe) let (a, b, c) = (a, UnsafePointer(data), c)
         let run: @Sendable (Int) -> Void = { t in
-            let (a, b, c) = job.value
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
             let ap = UnsafeMutablePointer<Float>.allocate(capacity: kb * mr)
             defer { tile.deallocate(); ap.deallocate() }

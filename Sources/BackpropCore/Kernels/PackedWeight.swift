@@ -1,11 +1,12 @@
-// RecurrentGEMM: the per-step products of the SIMD twin, C[m×n] (+)= A[m×k]·B,
-// with B (a weight matrix, the same for all T steps) packed once per
-// forward or backward sweep instead of once per step.
+// PackedWeight: a weight matrix packed once as the right operand B of many
+// products C[m×n] (+)= A[m×k]·B (SIMD twin, Float).
 //
-// Why: the core GEMM (BackpropCore/Kernels/SIMDMatmul.swift) packs both
-// operands on every call. In a recurrence the product is small in m (the
-// batch, 32) and the weight W_hh [G·H, H] is large (1 MiB for the LSTM), so
-// repacking it 64 times per sweep cost about 15% of a training step.
+// Why: the core GEMM (SIMDMatmul.swift) packs both operands on every call.
+// When the same weight multiplies many small inputs — the per-step products
+// of a recurrence (chapter 6: m = the batch, 32, against W_hh [G·H, H],
+// 1 MiB for the LSTM; repacking it 64 times per sweep cost about 15% of a
+// training step), or the same products recorded on chapter 3's tape —
+// packing it once and keeping the packed copy removes that cost.
 //
 // Layout: B [k, n] is stored in NR = 16-wide column panels, panel q holding
 // B[p, 16q + j] at q·16k + 16p + j (zero-padded past column n). A, only a
@@ -21,19 +22,21 @@
 // element of C is the same fused sum over p = 0 … k−1 whatever its panel.
 // Float only: Double (gradient checks) uses the kernel set's matmul.
 
-import BackpropCore
 import Dispatch
 import Foundation
 
 /// A weight matrix packed as the right operand of many products.
-final class PackedWeight: @unchecked Sendable {
+public final class PackedWeight: @unchecked Sendable {
     static let nr = 16, mr = 6
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    let k: Int, n: Int, panels: Int
+    /// The cores the products split over.
+    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// B is [k, n].
+    public let k: Int, n: Int
+    let panels: Int
     let data: UnsafeMutablePointer<Float>
 
     /// Packs B = Wᵀ from W stored [n, k] (`transposed`), or B = W from W stored [k, n].
-    init(_ w: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool) {
+    public init(_ w: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool) {
         self.k = k
         self.n = n
         panels = (n + Self.nr - 1) / Self.nr
@@ -79,7 +82,7 @@ final class PackedWeight: @unchecked Sendable {
     /// (six sequential streams, each cache line used for 16 steps of p), which
     /// saves copying A on every call: 64 KiB per step for the LSTM's backward
     /// product, for no measurable change in the kernel's speed.
-    func multiply(_ a: UnsafePointer<Float>, m: Int, _ c: UnsafeMutablePointer<Float>, accumulate: Bool,
+    public func multiply(_ a: UnsafePointer<Float>, m: Int, _ c: UnsafeMutablePointer<Float>, accumulate: Bool,
                   bias: UnsafePointer<Float>? = nil, threads: Int? = nil) {
         let (k, n, mr) = (self.k, self.n, Self.mr)
         let rowPanels = (m + mr - 1) / mr
@@ -157,7 +160,7 @@ final class PackedWeight: @unchecked Sendable {
     /// bias[j] if given. A is read where it lies: rows of a row-major matrix
     /// (rowStep = its row length, aStep = 1: `multiply`), or columns of one
     /// read as rows (rowStep = 1, aStep = its row length:
-    /// RecurrentGEMM+Gradient.swift). `rows` is a constant at every call site (kernel1 … kernel6), so
+    /// BackpropCore/Kernels/PackedWeight+Gradient.swift). `rows` is a constant at every call site (kernel1 … kernel6), so
     /// the `rows > r` tests fold away and unused accumulators vanish.
     @inline(__always)
     static func tile(_ rows: Int, _ k: Int, _ a: UnsafePointer<Float>, _ rowStep: Int, _ aStep: Int, _ b: UnsafePointer<Float>,

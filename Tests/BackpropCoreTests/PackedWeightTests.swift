@@ -1,14 +1,13 @@
 // Tests for the per-step and weight-gradient products of the SIMD twin
-// (RecurrentGEMM.swift, RecurrentGEMM+Gradient.swift) against Double loops,
+// (PackedWeight.swift, PackedWeight+Gradient.swift) against Double loops,
 // on sizes that are not multiples of the 6×16 tile: every row count 1 … 6
 // of a balanced panel, a partial 16-wide column panel, depths that end
 // inside a 128-row block, one thread and two.
 
-import BackpropCore
 import Testing
-@testable import RecurrentNetworks
+@testable import BackpropCore
 
-@Suite struct RecurrentGEMMTests {
+@Suite struct PackedWeightTests {
     static func floats(_ count: Int, seed: UInt64) -> [Float] {
         var rng = SeededRandom(seed: seed)
         return (0..<count).map { _ in Float(rng.uniform(-1, 1)) }
