@@ -9,6 +9,8 @@ import BackpropCore
 
 public enum MLPBenchmark {
     public static let widths = [64, 256, 256, 10]
+    /// The rows' shape: "64-256-256-10 batch 64 adam".
+    public static let shape = widths.map(String.init).joined(separator: "-") + " batch 64 adam"
 
     /// Milliseconds per training step, best of repeated runs.
     public static func msPerStep(backend: Backend, batch: Int = 64, minSeconds: Double = 1) throws -> Double {
@@ -34,7 +36,7 @@ public enum MLPBenchmark {
         let flops = 6 * Double(macs) * 64
         let naive = try msPerStep(backend: .naive, minSeconds: quick ? 0 : 1)
         let simd = try msPerStep(backend: .simd, minSeconds: quick ? 0 : 2)
-        let shape = widths.map(String.init).joined(separator: "-") + " batch 64 adam"
+        let shape = Self.shape
         return [
             BenchRow(kernel: "mlp", shape: shape, variant: "naive", gflops: flops / naive / 1e6, msPerStep: naive, vsNaive: 1,
                      vsPeak: flops / naive / 1e6 / peakGflops),

@@ -7,7 +7,8 @@
 // "<backend> engine"; `vs_naive` is the speed-up over the naive
 // hand-written step (so engine/hand-written is the ratio of two rows'
 // ms_per_step). The shape names the bytes of tensors the tape keeps for
-// backward in one step (`Tape.bytesHeld`).
+// backward in one step (`Tape.bytesHeld`). With `bench --compare`, the SIMD
+// engine row is held to PyTorch's step of the same MLP (kernel "mlp").
 
 import Backpropagation
 import BackpropCore
@@ -48,7 +49,9 @@ public enum AutodiffBenchmark {
             BenchRow(kernel: "autodiff-mlp", shape: shape, variant: variant, gflops: flops / ms / 1e6, msPerStep: ms,
                      vsNaive: naive.handWritten / ms, vsPeak: flops / ms / 1e6 / peakGflops)
         }
+        var engine = row("simd engine", simd.engine)
+        engine.comparedWith = ("mlp", MLPBenchmark.shape)  // PyTorch's autograd on the same step
         return [row("naive hand-written", naive.handWritten), row("naive engine", naive.engine),
-                row("simd hand-written", simd.handWritten), row("simd engine", simd.engine)]
+                row("simd hand-written", simd.handWritten), engine]
     }
 }

@@ -44,6 +44,7 @@ public enum RNNBenchmark {
                                      shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB", engine / ms[1],
                                                            Double(tapeBytes) / 1e6),
                                      variant: "simd", gflops: gflops, msPerStep: engine, vsNaive: ms[0] / engine, vsPeak: gflops / peakGflops))
+                rows[rows.count - 1].comparedWith = ("char-lstm", shape)  // PyTorch's step of the same LSTM
             }
         }
         rows += recurrentProducts(peakGflops: peakGflops, quick: quick)

@@ -38,6 +38,20 @@ import Testing
         #expect(json.contains(#""time_ratio":0.75"#) && json.contains(#""reference":"numpy""#))
     }
 
+    @Test("a row naming the reference it is held to (the engine's step) is joined to that row, whatever its own kernel")
+    func joinsARowToTheReferenceItNames() throws {
+        let refs = try BenchComparison.parse(Self.reference, source: "ref.jsonl")
+        var engine = BenchRow(kernel: "autodiff-mlp", shape: "64-256-256-10 batch 64 adam, tape 0.68 MB", variant: "simd engine",
+                              msPerStep: 0.4)
+        engine.comparedWith = ("mlp", "64-256-256-10 batch 64 adam")
+        let unnamed = BenchRow(kernel: "autodiff-mlp", shape: "64-256-256-10 batch 64 adam", variant: "simd hand-written",
+                               msPerStep: 0.4)
+        let pairs = BenchComparison.pairs([unnamed, engine], refs)
+        #expect(pairs.count == 1)
+        #expect(pairs.first?.0.variant == "simd engine")
+        #expect(abs((pairs.first?.2 ?? 0) - 0.5) < 1e-12)  // 0.4 ms against 0.8 ms
+    }
+
     @Test("a malformed reference file is refused with its name and line", arguments: [
         ("{\"kernel\":\"mlp\"", "ref.jsonl, line 1: invalid JSON"),
         ("[1, 2]", "ref.jsonl, line 1: expected a JSON object"),

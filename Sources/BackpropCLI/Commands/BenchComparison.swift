@@ -1,6 +1,7 @@
 // `backprop bench --compare FILE`: our SIMD rows (and the rows of code with no
 // naive twin, variant "swift": the tokenizers) beside a reference's rows of
-// the same kernel and shape, read from JSON lines such as those printed by
+// the same kernel and shape (or of the kernel and shape a row names in
+// `comparedWith`: the autodiff engine's steps against PyTorch's), read from JSON lines such as those printed by
 // `bench/pytorch_reference.py` ({"kernel", "shape", "variant", and
 // "ms_per_step" or "gflops"}).
 //
@@ -58,10 +59,12 @@ enum BenchComparison {
         return nil
     }
 
-    /// (our SIMD or "swift" row, a reference row of the same kernel and shape, the ratio), in our order.
+    /// (our SIMD or "swift" row, or a row naming the reference it is held to (`comparedWith`);
+    /// a reference row of that kernel and shape; the ratio), in our order.
     static func pairs(_ rows: [BenchRow], _ references: [Reference]) -> [(BenchRow, Reference, Double)] {
-        rows.filter { $0.variant == "simd" || $0.variant == "swift" }.flatMap { row in
-            references.filter { $0.kernel == row.kernel && $0.shape == row.shape }.compactMap { ref in
+        rows.filter { $0.variant == "simd" || $0.variant == "swift" || $0.comparedWith != nil }.flatMap { row in
+            let (kernel, shape) = row.comparedWith ?? (row.kernel, row.shape)
+            return references.filter { $0.kernel == kernel && $0.shape == shape }.compactMap { ref in
                 ratio(row, ref).map { (row, ref, $0) }
             }
         }

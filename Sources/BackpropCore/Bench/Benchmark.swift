@@ -26,6 +26,10 @@ public struct BenchRow: Sendable {
     public var wordsPerSecond: Double?
     /// Generation throughput (tokens per second), when it applies.
     public var tokensPerSecond: Double?
+    /// The reference row (kernel, shape) of `bench --compare` this row is
+    /// held to, when it is not its own: the engine's steps are compared with
+    /// PyTorch's step of the same model (its autograd does the engine's job).
+    public var comparedWith: (kernel: String, shape: String)?
 
     public init(kernel: String, shape: String, variant: String, gflops: Double? = nil,
                 msPerStep: Double? = nil, vsNaive: Double? = nil, vsPeak: Double? = nil,
