@@ -29,8 +29,12 @@ public protocol TextGenerating: Sendable {
     /// error propagates.
     func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                   onToken: (String) throws -> Void) throws -> String
+    /// The prompt's length in the model's tokens (the service's prompt limit
+    /// counts these); by default its characters, as for the character models.
+    func promptTokenCount(_ prompt: String) -> Int
 }
 
 extension TextGenerating {
     public func validate(prompt: String) throws {}
+    public func promptTokenCount(_ prompt: String) -> Int { prompt.count }
 }
