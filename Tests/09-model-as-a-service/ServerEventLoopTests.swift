@@ -107,7 +107,9 @@ import Testing
         #expect(try DescriptorBudget.check(maxConnections: 100, soft: 1024, hard: 4096) == nil)
         #expect(try DescriptorBudget.check(maxConnections: 2000, soft: 1024, hard: 4096) == DescriptorBudget.needed(maxConnections: 2000))
         let error = DescriptorLimitError(maxConnections: 1000, needed: 1096, limit: 64)
-        #expect(error.description.contains("ulimit -n") && error.description.contains("at most 64"))
+        #expect(error.description.contains("ulimit -n") && error.description.contains("at most 64 (ulimit -n)"))
+        #expect(error.description.hasSuffix("ask for at most 16 connections"))  // 16 + 16 refusal slots + 32 = 64
+        #expect(DescriptorBudget.largestFitting(20000) == 20000 - 64 - 32 && DescriptorBudget.largestFitting(10) == 0)
         let hard = DescriptorBudget.limits().hard
         guard hard < 1 << 40 else { return }
         var configuration = HTTPServerConfiguration()

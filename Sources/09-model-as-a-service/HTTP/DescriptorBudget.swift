@@ -30,7 +30,7 @@ public struct DescriptorLimitError: Error, CustomStringConvertible, Equatable, S
     public var description: String {
         "--max-connections \(maxConnections) needs \(needed) file descriptors (each connection is one, plus "
             + "\(needed - maxConnections) for refusals, the listener and model files), but this process may open at most \(limit) "
-            + "(ulimit -n); raise the limit or ask for at most \(max(0, limit - (needed - maxConnections))) connections"
+            + "(ulimit -n); raise the limit or ask for at most \(DescriptorBudget.largestFitting(limit)) connections"
     }
 }
 
@@ -43,6 +43,13 @@ enum DescriptorBudget {
 
     static func needed(maxConnections: Int) -> Int {
         maxConnections + refusalSlots(maxConnections: maxConnections) + headroom
+    }
+
+    /// The largest `maxConnections` whose needs fit in `limit` descriptors (0 if none does).
+    static func largestFitting(_ limit: Int) -> Int {
+        var m = max(0, limit - headroom - 16)
+        while m > 0 && needed(maxConnections: m) > limit { m -= 1 }
+        return m
     }
 
     /// Checks `maxConnections` against soft and hard limits: the soft limit to set (nil: leave it), or the error.

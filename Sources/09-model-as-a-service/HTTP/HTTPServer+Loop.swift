@@ -9,7 +9,8 @@
 //     every 50 ms      → tick every timer: 408s, idle closes, lingers ended
 //
 // Deadlines are checked by a sweep over all connections every 50 ms: simple,
-// and at ten thousand connections a fraction of a millisecond per sweep. The
+// and at ten thousand connections a fraction of a millisecond per sweep.
+// Making room at the limit scans the connections too, but only at the limit. The
 // loop does no model work and never blocks: its only writes are short
 // answers (100 Continue, 408, 503, parser errors) to sockets whose buffers
 // are empty.
@@ -126,9 +127,16 @@ extension HTTPServer {
             return true
         }
         if let slow {
-            uncount(slow)
             let seconds = String(format: "%.1f", now - slow.phaseStarted)
-            answerError(slow, .error(408, "the request head was still incomplete after \(seconds) s while the server was full"), now: now)
+            let response = HTTPResponse.error(408, "the request head was still incomplete after \(seconds) s while the server was full")
+            if lingeringRefusals < DescriptorBudget.refusalSlots(maxConnections: configuration.maxConnections) {
+                uncount(slow)
+                lingeringRefusals += 1
+                answerError(slow, response, now: now)
+            } else {
+                answerError(slow, response, now: now)
+                close(slow)
+            }
             return true
         }
         return false
@@ -136,11 +144,11 @@ extension HTTPServer {
 
     /// Answers an over-limit client and lets it linger in a refusal slot (or closes it at once if none is free).
     func refuse(_ fd: Int32, _ response: HTTPResponse, now: Double) {
-        let lingering = connections.values.reduce(0) { $0 + ($1.counted ? 0 : 1) }
-        guard lingering < DescriptorBudget.refusalSlots(maxConnections: configuration.maxConnections),
+        guard lingeringRefusals < DescriptorBudget.refusalSlots(maxConnections: configuration.maxConnections),
               (try? poller.add(fd)) != nil else { return answerAndClose(fd, response) }
         let connection = Connection(fd: fd, peer: "-", now: now, timeouts: configuration.timeouts)
         connection.counted = false
+        lingeringRefusals += 1
         connections[fd] = connection
         _ = connection.readAvailable()  // the request it sent, so that closing later does not reset the connection
         connection.clearBuffer()
@@ -206,7 +214,10 @@ extension HTTPServer {
         request.receivedAt = DispatchTime.now().uptimeNanoseconds
         let fd = connection.fd
         request.isCancelled = { Socket.peerHasGone(fd) }
-        lock.withLock { stats.requests += 1 }
+        lock.withLock {
+            stats.requests += 1
+            inFlight += 1
+        }
         workers.submit { [self] in answer(request, on: connection) }
     }
 
@@ -297,7 +308,7 @@ extension HTTPServer {
     }
 
     func close(_ connection: Connection) {
-        uncount(connection)
+        if connection.counted { uncount(connection) } else { lingeringRefusals -= 1 }
         if connection.timer.phase != .working { poller.remove(connection.fd) }
         connections[connection.fd] = nil
         Socket.close(connection.fd)

@@ -114,11 +114,14 @@ public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     let handler: @Sendable (HTTPRequest) -> HTTPReply
 
-    /// Guards `stopping`, `stats`, `openCount` and `returned` (shared by the loop, the workers and callers).
+    /// Guards `stopping`, `stats`, `openCount`, `inFlight` and `returned` (shared by the loop, the workers and callers).
     let lock = NSLock()
     var stopping = false
     var stats = HTTPServerStatistics()
     var openCount = 0
+    var inFlight = 0
+    /// Refused or evicted connections lingering after their answer (not counted in `openCount`).
+    var lingeringRefusals = 0
     /// Connections workers have finished with, and what happened (nil: close it).
     var returned: [(Connection, ConnectionEvent?)] = []
 
@@ -148,6 +151,10 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Connections open now (counted against `maxConnections`).
     public var openConnectionCount: Int { lock.withLock { openCount } }
+
+    /// Requests handed to workers and not yet answered: the clients that
+    /// could add to a batch now (idle connections cannot until they send).
+    public var requestsInFlight: Int { lock.withLock { inFlight } }
 
     /// Binds host:port (0 = an ephemeral port), starts the event loop and the
     /// workers, and returns the port bound.
@@ -231,7 +238,10 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Gives a connection back to the loop (`event` nil: close it).
     func handBack(_ connection: Connection, _ event: ConnectionEvent?) {
-        lock.withLock { returned.append((connection, event)) }
+        lock.withLock {
+            inFlight -= 1
+            returned.append((connection, event))
+        }
         poller.wake()
     }
 }

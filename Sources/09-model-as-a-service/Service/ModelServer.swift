@@ -89,7 +89,7 @@ public final class ModelServer: @unchecked Sendable {
         self.configuration = configuration
         let connections = LockedValue<HTTPServer?>(nil)
         batcher = classifier.map {
-            DynamicBatcher(classifier: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
+            DynamicBatcher(classifier: $0, policy: configuration.batching, senders: { connections.get()?.requestsInFlight ?? 1 })
         }
         generations = AdmissionGate(maxActive: configuration.maxActiveGenerations, maxWaiting: configuration.maxWaitingGenerations)
         let metrics = ServiceMetrics(routes: Self.routes.map(\.path))
