@@ -32,6 +32,10 @@ public protocol TextGenerating: Sendable {
     /// The prompt's length in the model's tokens (the service's prompt limit
     /// counts these); by default its characters, as for the character models.
     func promptTokenCount(_ prompt: String) -> Int
+    /// As `generate`, asking `isCancelled` between pieces of work and stopping
+    /// with `ServingError.cancelled` once it is true (CancellableGeneration.swift).
+    func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                  isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String
 }
 
 extension TextGenerating {

@@ -14,8 +14,9 @@
 //   decided before any response head.
 // - Leaving. `HTTPRequest.isCancelled` says whether the client has closed
 //   its connection. A waiting generation checks it every 20 ms, a running
-//   one before every token; either stops with `ServingError.cancelled`.
-//   A streamed one also stops at its first failed write.
+//   one before every token (and the char-LSTM between 256-character chunks
+//   of its prompt, CancellableGeneration.swift); either stops with
+//   `ServingError.cancelled`. A streamed one also stops at its first failed write.
 
 import Foundation
 

@@ -245,9 +245,8 @@ public final class ModelServer: @unchecked Sendable {
             return .response(try generations.run(deadline: queueDeadline(request), isCancelled: request.isCancelled) {
                 var rng = SeededRandom(seed: UInt64(seed))
                 var count = 0
-                let text = try generator.generate(prompt: body.prompt, maxTokens: maxTokens, sampling: sampling,
-                                                  rng: &rng) { _ in
-                    try Self.checkClient(request)  // a client that left stops its generation at the next token
+                let text = try generator.generate(prompt: body.prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng,
+                                                  isCancelled: request.isCancelled) { _ in  // a client that left stops it
                     count += 1
                     metrics.tokenGenerated(first: count == 1, receivedAt: request.receivedAt)
                 }
@@ -264,9 +263,8 @@ public final class ModelServer: @unchecked Sendable {
             do {
                 var rng = SeededRandom(seed: UInt64(seed))
                 var count = 0
-                let text = try generator.generate(prompt: prompt, maxTokens: maxTokens,
-                                                  sampling: sampling, rng: &rng) { token in
-                    try Self.checkClient(httpRequest)
+                let text = try generator.generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng,
+                                                  isCancelled: httpRequest.isCancelled) { token in
                     count += 1
                     metrics.tokenGenerated(first: count == 1, receivedAt: receivedAt)
                     try writer.write(Self.event(nil, .object([("token", .string(token))])))

@@ -197,7 +197,8 @@ extension ModelServer {
                 _ = try stepper.generate(prompt: g.prompt, maxTokens: g.maxTokens,
                                          choose: { NucleusSampler.sample($0, options: options, rng: &rng) }, onToken: onToken)
             } else {
-                _ = try generator.generate(prompt: g.prompt, maxTokens: g.maxTokens, sampling: g.sampling, rng: &rng, onToken: onToken)
+                _ = try generator.generate(prompt: g.prompt, maxTokens: g.maxTokens, sampling: g.sampling, rng: &rng,
+                                           isCancelled: request.isCancelled, onToken: onToken)
             }
         } catch is StopGeneration {
             return (text, tokens, "stop")
