@@ -137,13 +137,13 @@ public enum Chapter9Figures {
         var d = Diagram(width: 1000, height: 600, title: "A request's way through the server, and the limit that can stop it at each stage")
         // Stages: (title lines, limit lines in red), drawn left to right in two rows.
         let top: [([String], [String])] = [
-            (["1. accept", "accept thread"], ["> \(http.maxConnections) open", "connections: 503"]),
-            (["2. read", "connection thread"], ["request incomplete", "after \(seconds(http.readTimeout)): 408"]),
+            (["1. accept", "event loop"], ["> \(http.maxConnections) open, none", "idle or slow: 503"]),
+            (["2. read", "event loop (epoll)"], ["head or body late", "after \(seconds(http.readTimeout)): 408"]),
             (["3. parse the head", "HTTPParser"], ["head > \(bytes(limits.maxHeaderBytes)): 431", "malformed: 400, chunked: 411"]),
             (["4. the body", "Content-Length bytes"], ["declared > \(bytes(limits.maxBodyBytes)):", "413 before reading it"]),
         ]
         let bottom: [([String], [String])] = [
-            (["5. route, decode JSON", "ModelServer.handle"], ["404, 405; bad field or", "> \(server.maxRowsPerRequest) rows: 400"]),
+            (["5. route, decode JSON", "a worker thread"], ["404, 405; bad field or", "> \(server.maxRowsPerRequest) rows: 400"]),
             (["6. queue", "DynamicBatcher"], ["> \(grouped(batching.maxQueuedRequests)) waiting:", "503 with Retry-After"]),
             (["7. one forward pass", "for the whole batch"], ["a model error: 500,", "the server stays up"]),
             (["8. responses", "each its own rows"], ["then back to 2", "(keep-alive)"]),

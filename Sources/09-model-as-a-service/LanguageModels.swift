@@ -110,6 +110,9 @@ public struct LlamaGenerator: TextGenerating {
         info = ModelInfo(checkpoint: checkpoint, parameterCount: model.parameterCount)
     }
 
+    /// BPE tokens (the service's prompt limit counts these).
+    public func promptTokenCount(_ prompt: String) -> Int { tokenizer.encode(prompt).count }
+
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                          onToken: (String) throws -> Void) throws -> String {
         var ids = tokenizer.encode(prompt)

@@ -29,8 +29,16 @@ public protocol TextGenerating: Sendable {
     /// error propagates.
     func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                   onToken: (String) throws -> Void) throws -> String
+    /// The prompt's length in the model's tokens (the service's prompt limit
+    /// counts these); by default its characters, as for the character models.
+    func promptTokenCount(_ prompt: String) -> Int
+    /// As `generate`, asking `isCancelled` between pieces of work and stopping
+    /// with `ServingError.cancelled` once it is true (CancellableGeneration.swift).
+    func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                  isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String
 }
 
 extension TextGenerating {
     public func validate(prompt: String) throws {}
+    public func promptTokenCount(_ prompt: String) -> Int { prompt.count }
 }

@@ -127,6 +127,23 @@ import Transformer
         #expect(text == (try generate("ab", 12, SamplingOptions(temperature: 1), 730)))
     }
 
+    @Test("the char-LSTM reads a long prompt in chunks: the model's own text, and a cancel stops the reading")
+    func charRNNReadsLongPromptsInChunks() throws {
+        let (checkpoint, generate) = try Self.model("char-rnn")
+        let rnn = try #require(try Self.served(checkpoint) as? CharRNNGenerator)
+        let prompt = String(repeating: "abc defgh,!\n", count: 70)  // 910 characters: four chunks of at most 256
+        var rng = SeededRandom(seed: 731)
+        let text = try rnn.generate(prompt: prompt, maxTokens: 20, sampling: SamplingOptions(temperature: 1), rng: &rng,
+                                    isCancelled: { false }) { _ in }
+        #expect(text == (try generate(prompt, 20, SamplingOptions(temperature: 1), 731)))
+        var asked = 0
+        #expect(throws: ServingError.cancelled) {
+            try rnn.generate(prompt: prompt, maxTokens: 20, sampling: SamplingOptions(temperature: 1), rng: &rng,
+                             isCancelled: { asked += 1; return asked > 2 }) { _ in }
+        }
+        #expect(asked == 3)  // stopped before the third chunk
+    }
+
     @Test("a config that disagrees with the tensors is refused before the model is built")
     func inconsistentConfigs() throws {
         for (kind, key, value) in [("gpt", "width", JSONValue.integer(1_000_000)), ("gpt", "layers", .integer(50_000)),

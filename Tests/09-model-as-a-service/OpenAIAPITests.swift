@@ -1,4 +1,4 @@
-// The OpenAI wire format over loopback (issue 20, item 6): /v1/models,
+// The OpenAI wire format over loopback (issue 20, item 6): /v1/models (and /v1/models/{id}),
 // /v1/completions and /v1/chat/completions, plain and streamed, with usage,
 // max_tokens, temperature, top_p, stop, seed, n and OpenAI's error object.
 // The answers are checked against the models called directly.
@@ -39,6 +39,14 @@ import Testing
         let data = try #require(r.json?["data"] as? [[String: Any]])
         #expect(data.count == 1 && data[0]["id"] as? String == "shakespeare" && data[0]["object"] as? String == "model")
         #expect(data[0]["owned_by"] as? String == "backprop" && (data[0]["created"] as? Int ?? 0) > 1_700_000_000)
+        // Retrieve model: GET /v1/models/{id}, the same object; another id is OpenAI's 404 model_not_found.
+        let one = try HTTPClient(port: port).get("/v1/models/shakespeare")
+        #expect(one.status == 200 && one.json?["id"] as? String == "shakespeare" && one.json?["object"] as? String == "model")
+        let other = try HTTPClient(port: port).get("/v1/models/gpt-4")
+        let error = other.json?["error"] as? [String: Any]
+        #expect(other.status == 404 && error?["code"] as? String == "model_not_found" && error?["param"] as? String == "model")
+        #expect((error?["message"] as? String)?.contains("'shakespeare'") == true)
+        #expect(try HTTPClient(port: port).request("DELETE", "/v1/models/shakespeare").status == 405)
     }
 
     @Test func completionIsTheModelsTextWithUsage() throws {

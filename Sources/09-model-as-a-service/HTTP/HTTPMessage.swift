@@ -42,6 +42,11 @@ public struct HTTPRequest: Sendable {
     /// 0 if not set): the start of its latency and time-to-first-token.
     public var receivedAt: UInt64 = 0
 
+    /// True once the client has closed its connection (set by HTTPServer: a
+    /// poll of the socket, about a microsecond). Long work checks it between
+    /// steps and stops: nobody will read the answer.
+    public var isCancelled: @Sendable () -> Bool = { false }
+
     /// The target without its query string.
     public var path: String { String(target.prefix { $0 != "?" }) }
 
@@ -132,6 +137,7 @@ public enum HTTPStatus {
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
         case 502: return "Bad Gateway"
+        case 499: return "Client Closed Request"
         case 503: return "Service Unavailable"
         case 505: return "HTTP Version Not Supported"
         default: return "Status \(code)"

@@ -1,37 +1,51 @@
 // HTTPServer: accepts connections and speaks HTTP/1.1 on them; what to
 // answer is the handler's business (ModelServer supplies the routes).
 //
-// Threads
-// - One accept thread polls the listening socket (waking every 50 ms to see
-//   whether `stop` was called) and accepts connections.
-// - Each accepted connection gets its own thread, which reads requests,
-//   calls the handler and writes responses until the client closes, asks
-//   to close, times out, or sends something malformed. Blocking reads on a
-//   thread per connection keep the code straight-line; the cost is a thread
-//   (and its stack) per open connection, so their number is bounded by
-//   `maxConnections`. Beyond it a new connection is answered 503 at once
-//   (on Dispatch's global pool, at most 32 such answers at a time; beyond
-//   that, excess connections are closed unanswered) and closed.
-// - Heavy work is not done on connection threads: the handler hands it to
-//   bounded queues (DynamicBatcher, AdmissionGate) that answer 503 when full.
+// Threads (the event loop is in HTTPServer+Loop.swift)
+// - One event-loop thread owns every connection that is not being answered:
+//   it accepts, reads with non-blocking sockets whatever epoll (kqueue on
+//   macOS) says is ready, parses, and keeps each connection's deadlines
+//   (ConnectionTimer: idle, head, body, linger). A connection waiting for
+//   bytes costs a descriptor and a small buffer, never a thread.
+// - A fixed pool of worker threads (WorkerPool) answers complete requests:
+//   the loop hands the connection over with its request, the worker calls
+//   the handler (model work, batching, generation) and writes the response
+//   itself, streams included, each write bounded by `writeTimeout`; then it
+//   hands the connection back to the loop (through a queue and a wake-up of
+//   epoll), which waits for the next request on it.
+//   Writing from the worker keeps streaming straight-line code (a token is
+//   written when it is made) and needs no output buffering in the loop; a
+//   connection has one request in flight at a time, so the two never write
+//   to the same socket.
 //
-// Limits and timeouts (defaults in `HTTPServerConfiguration`)
+// Limits (defaults in `HTTPServerConfiguration`)
 // - Header and body sizes: see HTTPParser (431, 413).
+// - At most `maxConnections` open connections, checked at start against the
+//   process's descriptor limit (DescriptorBudget: `DescriptorLimitError`).
+//   When a new client arrives at the limit, the loop first makes room by
+//   closing the connection idle the longest (a keep-alive connection may be
+//   closed at any time, RFC 9112 §9.5), else one still sending its head after
+//   `evictionGrace` seconds (408). If none can go, the newcomer is answered
+//   503 with Retry-After and closed: never closed unanswered.
+// - If accept(2) fails for lack of descriptors (EMFILE, a limit lowered
+//   after start or files opened elsewhere), the loop frees a reserve
+//   descriptor, accepts the client, answers it 503 and closes it; if even
+//   that fails it stops accepting for 100 ms. The pending client stays in the
+//   kernel's queue, so the loop never spins on it.
+// - A request that waited longer than `queueTimeout` for a worker is answered
+//   503 without being run. `HTTPRequest.isCancelled` tells a handler whether
+//   the client has gone, so work nobody will read can stop.
 //
 // The parser is pluggable (`HTTPServerConfiguration.parser`,
-// HTTPParser.parseRequest by default; exercise 9.5 plugs in a student's) and not trusted: a parser
-// that throws anything but an `HTTPError`, or claims to have used no bytes
-// or more bytes than the buffer holds, gets the client a 500 and the
-// connection closed, never a crash of the server.
-// - `readTimeout`: a request must arrive completely within this many
-//   seconds of the server starting to wait for it. A client that sent part
-//   of a request gets 408 and is disconnected; an idle keep-alive connection
-//   is closed silently. Sends give up after the same time (SO_SNDTIMEO).
+// HTTPParser.parseRequest by default; exercise 9.5 plugs in a student's) and
+// not trusted: a parser that throws anything but an `HTTPError`, or claims to
+// have used no bytes or more bytes than the buffer holds, gets the client a
+// 500 and the connection closed, never a crash of the server.
 //
 // Graceful stop
 // - `stop()` stops accepting, lets every request already received finish
 //   and be answered (with `Connection: close`), closes idle connections, and
-//   returns when all connection threads have ended, or after `drainTimeout`
+//   returns when all connections have closed, or after `drainTimeout`
 //   seconds, when the remaining sockets are shut down.
 
 import BackpropCore
@@ -51,10 +65,28 @@ public enum HTTPReply: Sendable {
 /// Connection-level settings.
 public struct HTTPServerConfiguration: Sendable {
     public var limits = HTTPLimits()
-    /// Seconds for a whole request to arrive (408 after), and for idle keep-alive.
-    public var readTimeout = 10.0
-    /// Open connections at most; more are answered 503.
-    public var maxConnections = 256
+    /// Per-connection deadlines: idle keep-alive [5 s], head [10 s], body [10 s], linger [0.5 s].
+    public var timeouts = ConnectionTimeouts()
+    /// Seconds for a request's head, and for its body, to arrive (408 after);
+    /// setting it also caps the idle keep-alive time at the same value.
+    public var readTimeout: Double {
+        get { timeouts.head }
+        set {
+            timeouts.head = newValue
+            timeouts.body = newValue
+            timeouts.idle = min(timeouts.idle, newValue)
+        }
+    }
+    /// Seconds a worker waits for the client to take each piece of a response.
+    public var writeTimeout = 10.0
+    /// Open connections at most; more are answered 503 (checked against `ulimit -n` at start).
+    public var maxConnections = 1024
+    /// At the limit, a connection still sending its head after this many seconds may be closed (408) for a newcomer.
+    public var evictionGrace = 1.0
+    /// Threads that answer requests (0: 16).
+    public var workerThreads = 0
+    /// Seconds a complete request may wait for a worker before it is answered 503.
+    public var queueTimeout = 10.0
     /// Seconds `stop()` waits for in-flight requests before cutting connections.
     public var drainTimeout = 10.0
     /// Finds each request in a connection's bytes (see `HTTPRequestParser`).
@@ -69,7 +101,12 @@ public struct HTTPServerConfiguration: Sendable {
 /// Counters for a running server.
 public struct HTTPServerStatistics: Sendable {
     public var connectionsAccepted = 0
+    /// Answered 503 at the connection limit (or when no descriptor was left).
     public var connectionsRejected = 0
+    /// Closed at the limit to make room: idle keep-alive ones, and heads slower than `evictionGrace`.
+    public var connectionsEvicted = 0
+    /// accept(2) calls that failed for lack of descriptors.
+    public var descriptorExhaustions = 0
     public var requests = 0
 }
 
@@ -77,16 +114,29 @@ public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     let handler: @Sendable (HTTPRequest) -> HTTPReply
 
-    private let lock = NSLock()
-    private var stopping = false
-    private var listener: Int32 = -1
-    private var openConnections: Set<Int32> = []
-    private var stats = HTTPServerStatistics()
-    /// Refusals being answered now; beyond `maxRejecting`, excess connections are closed unanswered.
-    private var rejecting = 0
-    static let maxRejecting = 32
-    private let connections = DispatchGroup()
-    private let acceptLoopDone = DispatchSemaphore(value: 0)
+    /// Guards `stopping`, `stats`, `openCount`, `inFlight` and `returned` (shared by the loop, the workers and callers).
+    let lock = NSLock()
+    var stopping = false
+    var stats = HTTPServerStatistics()
+    var openCount = 0
+    var inFlight = 0
+    /// Refused or evicted connections lingering after their answer (not counted in `openCount`).
+    var lingeringRefusals = 0
+    /// Connections workers have finished with, and what happened (nil: close it).
+    var returned: [(Connection, ConnectionEvent?)] = []
+
+    // Owned by the loop thread.
+    var listener: Int32 = -1
+    var poller: (any EventPolling)!
+    var connections: [Int32: Connection] = [:]
+    var reserveFD: Int32 = -1
+    var acceptPausedUntil: Double?
+    var stopStarted: Double?
+    var workers: WorkerPool!
+    /// accept(2); tests replace it to simulate a process out of descriptors.
+    var acceptConnection: (Int32) -> Socket.AcceptResult = Socket.acceptConnection
+
+    private let loopDone = DispatchSemaphore(value: 0)
     public private(set) var port: Int?
 
     public init(configuration: HTTPServerConfiguration = .init(), handler: @escaping @Sendable (HTTPRequest) -> HTTPReply) {
@@ -99,21 +149,42 @@ public final class HTTPServer: @unchecked Sendable {
 
     public var statistics: HTTPServerStatistics { lock.withLock { stats } }
 
-    /// Connections open now.
-    public var openConnectionCount: Int { lock.withLock { openConnections.count } }
+    /// Connections open now (counted against `maxConnections`).
+    public var openConnectionCount: Int { lock.withLock { openCount } }
 
-    /// Binds host:port (0 = an ephemeral port), starts the accept thread and
-    /// returns the port bound.
-    /// - Throws: `SocketError` (address in use, bad host…).
+    /// Requests handed to workers and not yet answered: the clients that
+    /// could add to a batch now (idle connections cannot until they send).
+    public var requestsInFlight: Int { lock.withLock { inFlight } }
+
+    /// Binds host:port (0 = an ephemeral port), starts the event loop and the
+    /// workers, and returns the port bound.
+    /// - Throws: `DescriptorLimitError` if `maxConnections` needs more
+    ///   descriptors than the process may open; `SocketError` (address in use, bad host…).
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 0) throws -> Int {
         precondition(self.port == nil, "HTTPServer.start called twice")
-        let (fd, bound) = try Socket.listen(host: host, port: port)
+        try DescriptorBudget.reserve(maxConnections: configuration.maxConnections)
+        let (fd, bound) = try Socket.listen(host: host, port: port, backlog: 1024)
+        Socket.setNonBlocking(fd)
+        do {
+            poller = try makeEventPoller()
+            try poller.add(fd)
+        } catch {
+            Socket.close(fd)
+            poller?.close()
+            throw error
+        }
         listener = fd
+        reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         self.port = bound
         signal(SIGPIPE, SIG_IGN)  // belt and braces: sends already use MSG_NOSIGNAL
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "http-accept"
+        workers = WorkerPool(threads: configuration.workerThreads > 0 ? configuration.workerThreads : 16, name: "http-worker")
+        let thread = Thread { [self] in
+            runLoop()
+            loopDone.signal()
+        }
+        thread.name = "http-loop"
+        thread.stackSize = 1 << 20
         thread.start()
         return bound
     }
@@ -125,140 +196,52 @@ public final class HTTPServer: @unchecked Sendable {
             return !stopping
         }
         guard first, port != nil else { return }
-        acceptLoopDone.wait()
-        if connections.wait(timeout: .now() + configuration.drainTimeout) == .timedOut {
-            lock.withLock { for fd in openConnections { Socket.shutdownBoth(fd) } }
-            _ = connections.wait(timeout: .now() + 2)
-        }
+        poller.wake()
+        loopDone.wait()
+        if workers.shutdown(timeout: 2) { poller.close() }  // else a late worker may still wake it
+        if reserveFD >= 0 { Socket.close(reserveFD) }
     }
 
-    private func acceptLoop() {
-        while !isStopping {
-            guard Socket.waitReadable(listener, seconds: 0.05), let fd = Socket.accept(listener) else { continue }
-            let admitted: Bool = lock.withLock {
-                guard openConnections.count < configuration.maxConnections else {
-                    stats.connectionsRejected += 1
-                    return false
-                }
-                openConnections.insert(fd)
-                stats.connectionsAccepted += 1
-                return true
-            }
-            if !admitted && lock.withLock({ rejecting >= Self.maxRejecting }) {
-                Socket.close(fd)  // a flood: do not even answer
-                continue
-            }
-            connections.enter()
-            if admitted {
-                let thread = Thread { [self] in
-                    serve(fd, peer: Socket.peerName(fd))
-                    lock.withLock { _ = openConnections.remove(fd) }
-                    Socket.close(fd)
-                    connections.leave()
-                }
-                thread.stackSize = 1 << 20
-                thread.start()
-            } else {
-                let limit = configuration.maxConnections
-                lock.withLock { rejecting += 1 }
-                DispatchQueue.global().async { [self] in
-                    // Read what the client sent, so closing does not reset the connection before it reads our answer.
-                    if Socket.waitReadable(fd, seconds: 0.1) { var sink: [UInt8] = []; _ = Socket.receive(fd, into: &sink) }
-                    let response = HTTPResponse.error(503, "the server is at its limit of \(limit) open connections; retry later",
-                                                      headers: [("Retry-After", "1")])
-                    try? Socket.sendAll(fd, response.serialized(keepAlive: false))
-                    Socket.shutdownWrite(fd)
-                    drain(fd)
-                    Socket.close(fd)
-                    lock.withLock { rejecting -= 1 }
-                    connections.leave()
-                }
-            }
+    // MARK: the worker's side
+
+    /// On a worker: answers `request` on `connection`, then hands the connection back to the loop.
+    func answer(_ request: HTTPRequest, on connection: Connection) {
+        let fd = connection.fd
+        let waited = Clock.now - Double(request.receivedAt) / 1e9
+        if Socket.peerHasGone(fd) {  // it left while the request waited: nothing to run, nobody to answer
+            observe(request, ResponseWriter.Outcome(status: 499, bodyBytes: 0, keepAlive: false, completed: false), connection)
+            return handBack(connection, nil)
         }
-        Socket.close(listener)
-        acceptLoopDone.signal()
+        let reply: HTTPReply
+        if waited > configuration.queueTimeout {
+            reply = .response(.error(503, String(format: "the request waited %.1f s for a worker (the limit is %g s); retry later",
+                                                 waited, configuration.queueTimeout), headers: [("Retry-After", "1")]))
+        } else {
+            reply = handler(request)
+        }
+        let keepAlive = request.wantsKeepAlive && !isStopping  // decided after the work: a stop may have begun meanwhile
+        let writeTimeout = configuration.writeTimeout
+        let outcome = ResponseWriter.write(reply, for: request, keepAlive: keepAlive) {
+            try Socket.sendAll(fd, $0, deadline: Clock.now + writeTimeout)
+        }
+        observe(request, outcome, connection)
+        handBack(connection, outcome.completed ? .responseSent(keepAlive: outcome.keepAlive) : nil)
     }
 
-    /// Serves requests on one connection until it should close. (The caller closes fd.)
-    private func serve(_ fd: Int32, peer: String) {
-        Socket.setNoDelay(fd)
-        Socket.setSendTimeout(fd, seconds: configuration.readTimeout)
-        var buffer: [UInt8] = []
-        while true {
-            // 1. Read one complete request, within the read timeout.
-            let deadline = Date().addingTimeInterval(configuration.readTimeout)
-            var sentContinue = false
-            var parsed: HTTPRequest?
-            while parsed == nil {
-                do {
-                    if let (request, used) = try configuration.parser(buffer, configuration.limits) {
-                        guard used >= 1 && used <= buffer.count else {
-                            throw HTTPError(500, "internal error: the request parser used \(used) bytes of a buffer of "
-                                + "\(buffer.count)")
-                        }
-                        parsed = request
-                        buffer.removeFirst(used)
-                        break
-                    }
-                } catch {
-                    let response = (error as? HTTPError).map { HTTPResponse.error($0.status, $0.message) }
-                        ?? HTTPResponse.error(500, "internal error: the request parser threw \(error)")
-                    try? Socket.sendAll(fd, response.serialized(keepAlive: false))
-                    configuration.observer?(HTTPExchange(method: "-", target: "-", minorVersion: 1, status: response.status,
-                                                         bodyBytes: response.body.count, seconds: 0, completed: true, peer: peer))
-                    Socket.shutdownWrite(fd)
-                    return drain(fd)
-                }
-                if buffer.isEmpty && isStopping { return }
-                if !sentContinue && HTTPParser.expectsContinue(buffer) {
-                    sentContinue = true
-                    try? Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-                }
-                let remaining = deadline.timeIntervalSinceNow
-                if remaining <= 0 {
-                    guard !buffer.isEmpty else { return }  // idle keep-alive: just close
-                    let seconds = configuration.readTimeout
-                    let response = HTTPResponse.error(408, "the request did not arrive completely within \(seconds) s")
-                    try? Socket.sendAll(fd, response.serialized(keepAlive: false))
-                    configuration.observer?(HTTPExchange(method: "-", target: "-", minorVersion: 1, status: 408,
-                                                         bodyBytes: response.body.count, seconds: seconds, completed: true, peer: peer))
-                    Socket.shutdownWrite(fd)
-                    return drain(fd)
-                }
-                if Socket.waitReadable(fd, seconds: min(remaining, 0.05)) {
-                    if Socket.receive(fd, into: &buffer) <= 0 { return }  // peer closed or error
-                }
-            }
-            guard var request = parsed else { return }
-            request.receivedAt = DispatchTime.now().uptimeNanoseconds
-            lock.withLock { stats.requests += 1 }
-
-            // 2. Answer it, framed for this request (ResponseWriter).
-            let reply = handler(request)
-            let keepAlive = request.wantsKeepAlive && !isStopping  // decided after the work: a stop may have begun meanwhile
-            let outcome = ResponseWriter.write(reply, for: request, keepAlive: keepAlive) { try Socket.sendAll(fd, $0) }
-            if let observer = configuration.observer {
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - request.receivedAt) / 1e9
-                observer(HTTPExchange(method: request.method, target: request.target, minorVersion: request.minorVersion,
-                                      status: outcome.status, bodyBytes: outcome.bodyBytes, seconds: seconds,
-                                      completed: outcome.completed, peer: peer))
-            }
-            if !outcome.completed { return }
-            if !outcome.keepAlive {
-                Socket.shutdownWrite(fd)  // a close-delimited body ends here; the client reads end-of-stream
-                return drain(fd)
-            }
-        }
+    func observe(_ request: HTTPRequest, _ outcome: ResponseWriter.Outcome, _ connection: Connection) {
+        guard let observer = configuration.observer else { return }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - request.receivedAt) / 1e9
+        observer(HTTPExchange(method: request.method, target: request.target, minorVersion: request.minorVersion,
+                              status: outcome.status, bodyBytes: outcome.bodyBytes, seconds: seconds,
+                              completed: outcome.completed, peer: connection.peer))
     }
 
-    /// After a last response (and a half-close): read and drop what the client
-    /// still sends for a moment, so it receives our answer instead of a reset.
-    private func drain(_ fd: Int32) {
-        let until = Date().addingTimeInterval(0.5)
-        var sink: [UInt8] = []
-        while Date() < until, Socket.waitReadable(fd, seconds: 0.1) {
-            sink.removeAll(keepingCapacity: true)
-            if Socket.receive(fd, into: &sink) <= 0 { break }
+    /// Gives a connection back to the loop (`event` nil: close it).
+    func handBack(_ connection: Connection, _ event: ConnectionEvent?) {
+        lock.withLock {
+            inFlight -= 1
+            returned.append((connection, event))
         }
+        poller.wake()
     }
 }

@@ -139,10 +139,76 @@ public enum Socket {
     /// Accepts one pending connection (call after `waitReadable` on the
     /// listening socket); nil if none was pending after all.
     public static func accept(_ listener: Int32) -> Int32? {
-        let fd = Glibc.accept(listener, nil, nil)
-        guard fd >= 0 else { return nil }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        return fd
+        if case .accepted(let fd) = acceptConnection(listener) { return fd }
+        return nil
+    }
+
+    /// What accept(2) gave: a connection (non-blocking, close-on-exec), or the errno.
+    enum AcceptResult: Equatable {
+        case accepted(Int32)
+        case failed(Int32)
+    }
+
+    /// Accepts one pending connection as a non-blocking, close-on-exec descriptor.
+    static func acceptConnection(_ listener: Int32) -> AcceptResult {
+        while true {
+            let fd = Glibc.accept(listener, nil, nil)
+            if fd >= 0 {
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                setNonBlocking(fd)
+                return .accepted(fd)
+            }
+            if errno == EINTR { continue }
+            return .failed(errno)
+        }
+    }
+
+    /// Makes reads and writes on `fd` return EAGAIN instead of blocking.
+    static func setNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Writes every byte to a non-blocking socket, waiting (poll) for room
+    /// until `deadline` (uptime seconds).
+    /// - Throws: `SocketError` when the peer has gone, or "send (write deadline)" with ETIMEDOUT.
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8], deadline: Double) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            if errno == EINTR { continue }
+            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw SocketError("send") }
+            let remaining = deadline - Clock.now
+            guard remaining > 0 else { throw SocketError("send (the client read nothing before the write deadline)", code: ETIMEDOUT) }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&p, 1, Int32(min(remaining, 1) * 1000) + 1)
+        }
+    }
+
+    /// Sends what fits now on a non-blocking socket (the loop's short answers); true if all of it did.
+    @discardableResult
+    static func sendNow(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// True when the peer has closed or reset the connection (or shut its
+    /// write side): a poll(2) that does not wait. Bytes it sent first (a
+    /// pipelined request) do not hide the close.
+    static func peerHasGone(_ fd: Int32) -> Bool {
+        let rdhup: Int16 = 0x2000  // POLLRDHUP (Linux; Swift's Glibc module leaves it out)
+        var p = pollfd(fd: fd, events: rdhup, revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        return p.revents & (rdhup | Int16(POLLHUP) | Int16(POLLERR)) != 0
     }
 
     /// A connected socket to host:port (blocking connect; loopback is instant).

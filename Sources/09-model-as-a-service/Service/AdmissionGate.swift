@@ -8,6 +8,10 @@
 // once "200 OK" has left, an overload can only be reported inside the body,
 // where no client or load balancer sees it as a status. So `enter` returns a
 // `Ticket` the caller holds across the stream and releases when it ends.
+//
+// Waiting is bounded twice: by a deadline (the server's queue timeout: a
+// request that waited too long is a 503, the client retries elsewhere) and
+// by the client itself (a waiter whose client has gone leaves the queue).
 
 import Foundation
 
@@ -46,8 +50,12 @@ public final class AdmissionGate: @unchecked Sendable {
     }
 
     /// Waits for a slot (if a waiting place is free) and returns it.
-    /// - Throws: `ServingError.overloaded` if every slot and waiting place is taken.
-    public func enter() throws -> Ticket {
+    /// - Parameters:
+    ///   - deadline: uptime seconds (`Clock.now`) after which waiting is given up (503).
+    ///   - isCancelled: checked while waiting: true when the client has gone.
+    /// - Throws: `ServingError.overloaded` if every slot and waiting place is
+    ///   taken or the deadline passes; `ServingError.cancelled` if the client left.
+    public func enter(deadline: Double = .infinity, isCancelled: () -> Bool = { false }) throws -> Ticket {
         condition.lock()
         if active >= maxActive {
             guard waiting < maxWaiting else {
@@ -55,8 +63,20 @@ public final class AdmissionGate: @unchecked Sendable {
                 throw ServingError.overloaded("all \(maxActive) generation slots are busy and \(maxWaiting) requests are waiting; retry later")
             }
             waiting += 1
-            while active >= maxActive { condition.wait() }
-            waiting -= 1
+            defer { waiting -= 1 }
+            while active >= maxActive {
+                // Wake at least every 20 ms to see whether the client left or the deadline passed.
+                _ = condition.wait(until: Date(timeIntervalSinceNow: max(0, min(0.02, deadline - Clock.now))))
+                if active < maxActive { break }
+                if isCancelled() {
+                    condition.unlock()
+                    throw ServingError.cancelled
+                }
+                if Clock.now >= deadline {
+                    condition.unlock()
+                    throw ServingError.overloaded("no generation slot became free within the queue timeout; retry later")
+                }
+            }
         }
         active += 1
         condition.unlock()
@@ -70,10 +90,9 @@ public final class AdmissionGate: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Runs `body` once admitted.
-    /// - Throws: `ServingError.overloaded` if every slot and waiting place is taken.
-    public func run<T>(_ body: () throws -> T) throws -> T {
-        let ticket = try enter()
+    /// Runs `body` once admitted (see `enter`).
+    public func run<T>(deadline: Double = .infinity, isCancelled: () -> Bool = { false }, _ body: () throws -> T) throws -> T {
+        let ticket = try enter(deadline: deadline, isCancelled: isCancelled)
         defer { ticket.release() }
         return try body()
     }

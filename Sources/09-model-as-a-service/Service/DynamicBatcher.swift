@@ -12,7 +12,7 @@
 //   So a lone request waits at most `maxWait` extra; under load batches fill
 //   up at once and nobody waits.
 // - Waiting stops early when every client that could add to the batch is
-//   already in it: `senders()` (the server's open connections) is at most
+//   already in it: `senders()` (the requests the server has in flight) is at most
 //   the requests queued or computing. A lone client then pays no wait at all.
 // - Requests are taken in arrival order while their rows fit; a request with
 //   more rows than `maxBatchRows` runs alone. maxBatchRows = 1 (or

@@ -11,24 +11,27 @@
 //                      ("label" when the model names its classes), through the
 //                      DynamicBatcher (concurrent requests share forward passes)
 //   GET  /metrics      Prometheus text: requests, latency, queues, tokens, time to first token (ServiceMetrics)
-//   GET  /v1/models, POST /v1/completions, POST /v1/chat/completions
+//   GET  /v1/models, GET /v1/models/{id}, POST /v1/completions, POST /v1/chat/completions
 //                      the OpenAI wire format for the text model (OpenAIRoutes.swift)
 //   POST /v1/generate  {"prompt", "max_tokens", "temperature", "top_k", "seed", "stream"}
 //                      → {"text": …, "tokens": n, "seed": s}; with "stream": true, server-sent
 //                      events over chunked encoding: `data: {"token": "…"}` per token, then
 //                      `event: done` with the whole text (or `event: error`).
 //
-// Threads: HTTPServer's connection threads call `handle`. A predict request
-// waits on its connection thread while the DynamicBatcher's workers run the
-// model; a generate request runs on its connection thread once the
-// AdmissionGate lets it in (at most one per core by default). Call `stop()`
-// before dropping a server: it ends the accept, connection and worker threads.
+// Threads: HTTPServer's worker threads call `handle`. A predict request
+// waits on its worker while the DynamicBatcher's threads run the model; a
+// generate request runs on its worker once the AdmissionGate lets it in (at
+// most one per core by default), bounded as BoundedWork.swift says (prompt
+// length, queue deadline, stopped when the client leaves). The pool has a
+// thread for every running and waiting generation and 32 more, so waiting
+// generations never starve predict or health checks. Call `stop()` before
+// dropping a server: it ends the loop, worker and batcher threads.
 //
 // Errors are JSON `{"error": "…"}`: 400 bad body or parameters (or an
 // `InferenceError` from the model), 422 finite inputs whose scores overflow
 // (no class can be read from them), 404 unknown
-// path, 405 wrong method (with Allow), 503 queue full or stopping (with
-// Retry-After), 500 anything else. Connection-level errors (411, 413, 431, 408,
+// path, 405 wrong method (with Allow), 413 a prompt over its limit, 503 queue
+// full, waited too long or stopping (with Retry-After), 500 anything else. Connection-level errors (411, 413, 431, 408,
 // 400 for malformed HTTP) come from HTTPServer.
 
 import BackpropCore
@@ -48,6 +51,9 @@ public struct ModelServerConfiguration: Sendable {
     /// Generations running at once [one per core] and waiting [64].
     public var maxActiveGenerations = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var maxWaitingGenerations = 64
+    /// The longest prompt a text route accepts, in UTF-8 bytes [32 KiB] and in the model's tokens [4096].
+    public var maxPromptBytes = 32 * 1024
+    public var maxPromptTokens = 4096
     /// The id of the text model in the OpenAI routes [the checkpoint's kind].
     public var modelName: String?
     /// Where one JSON line per request goes [nowhere].
@@ -83,12 +89,16 @@ public final class ModelServer: @unchecked Sendable {
         self.configuration = configuration
         let connections = LockedValue<HTTPServer?>(nil)
         batcher = classifier.map {
-            DynamicBatcher(classifier: $0, policy: configuration.batching, senders: { connections.get()?.openConnectionCount ?? 1 })
+            DynamicBatcher(classifier: $0, policy: configuration.batching, senders: { connections.get()?.requestsInFlight ?? 1 })
         }
         generations = AdmissionGate(maxActive: configuration.maxActiveGenerations, maxWaiting: configuration.maxWaitingGenerations)
         let metrics = ServiceMetrics(routes: Self.routes.map(\.path))
         self.metrics = metrics
         var httpConfiguration = configuration.http
+        if httpConfiguration.workerThreads == 0 {
+            // Enough threads for every running and waiting generation, and 32 more for everything else.
+            httpConfiguration.workerThreads = generations.maxActive + generations.maxWaiting + 32
+        }
         let previous = httpConfiguration.observer, log = configuration.accessLog
         httpConfiguration.observer = { exchange in
             metrics.record(exchange)
@@ -133,6 +143,7 @@ public final class ModelServer: @unchecked Sendable {
 
     func handle(_ request: HTTPRequest) -> HTTPReply {
         let path = request.path
+        if path.hasPrefix("/v1/models/") { return .response(openAIModel(request, id: String(path.dropFirst("/v1/models/".count)))) }
         guard let route = Self.routes.first(where: { $0.path == path }) else {
             return .response(.error(404, "no route \(path); routes are \(Self.routes.map(\.path).joined(separator: ", "))"))
         }
@@ -168,6 +179,8 @@ public final class ModelServer: @unchecked Sendable {
             case .invalidInput(let message): return .error(400, message)
             case .overloaded(let message): return .error(503, message, headers: [("Retry-After", "1")])
             case .stopping: return .error(503, e.description, headers: [("Retry-After", "1")])
+            case .promptTooLong(let message): return .error(413, message)
+            case .cancelled: return .error(499, e.description)
             }
         case let e as InferenceError:
             if case .nonFiniteOutput = e { return .error(422, e.description) }
@@ -226,13 +239,14 @@ public final class ModelServer: @unchecked Sendable {
         let seed = body.seed ?? Int.random(in: 0...Int.max)
         let maxTokens = body.maxTokens ?? 64
         try generator.validate(prompt: body.prompt)
-        let gate = generations, metrics = metrics, receivedAt = request.receivedAt
+        try checkPromptLength(body.prompt, generator: generator)
+        let metrics = metrics, receivedAt = request.receivedAt
         if !body.stream {
-            return .response(try gate.run {
+            return .response(try generations.run(deadline: queueDeadline(request), isCancelled: request.isCancelled) {
                 var rng = SeededRandom(seed: UInt64(seed))
                 var count = 0
-                let text = try generator.generate(prompt: body.prompt, maxTokens: maxTokens, sampling: sampling,
-                                                  rng: &rng) { _ in
+                let text = try generator.generate(prompt: body.prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng,
+                                                  isCancelled: request.isCancelled) { _ in  // a client that left stops it
                     count += 1
                     metrics.tokenGenerated(first: count == 1, receivedAt: request.receivedAt)
                 }
@@ -241,16 +255,16 @@ public final class ModelServer: @unchecked Sendable {
             })
         }
         let head = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
-        let request = body
         // Admitted (or refused with 503) before the head is written: see AdmissionGate.
-        let ticket = try gate.enter()
+        let ticket = try admit(request)
+        let httpRequest = request, prompt = body.prompt
         return .stream(head) { writer in
             defer { ticket.release() }
             do {
                 var rng = SeededRandom(seed: UInt64(seed))
                 var count = 0
-                let text = try generator.generate(prompt: request.prompt, maxTokens: maxTokens,
-                                                  sampling: sampling, rng: &rng) { token in
+                let text = try generator.generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng,
+                                                  isCancelled: httpRequest.isCancelled) { token in
                     count += 1
                     metrics.tokenGenerated(first: count == 1, receivedAt: receivedAt)
                     try writer.write(Self.event(nil, .object([("token", .string(token))])))
@@ -259,6 +273,8 @@ public final class ModelServer: @unchecked Sendable {
                                                              ("seed", .integer(seed))])))
             } catch let error as SocketError {
                 throw error  // the client is gone: nothing more to say
+            } catch ServingError.cancelled {
+                throw ServingError.cancelled
             } catch {
                 try writer.write(Self.event("error", .object([("error", .string("\(error)")),
                                                               ("status", .integer(Self.response(for: error).status))])))

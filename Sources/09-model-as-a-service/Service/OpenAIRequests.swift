@@ -89,6 +89,9 @@ public struct OpenAIError: Error, CustomStringConvertible, Sendable {
         case ServingError.stopping: return OpenAIError(status: 503, message: ServingError.stopping.description, type: "server_error",
                                                        param: nil, code: "overloaded")
         case let e as InferenceError: return .invalid(e.description, param: "prompt")
+        case ServingError.promptTooLong(let m): return .invalid(m, param: "prompt", code: "context_length_exceeded")
+        case ServingError.cancelled: return OpenAIError(status: 499, message: ServingError.cancelled.description, type: "server_error",
+                                                        param: nil, code: nil)
         default: return OpenAIError(status: 500, message: "internal error: \(error)", type: "server_error", param: nil, code: nil)
         }
     }

@@ -2,6 +2,7 @@
 // OpenAIRequests.swift):
 //
 //   GET  /v1/models            {"object": "list", "data": [{"id", "object": "model", "created", "owned_by"}]}
+//   GET  /v1/models/{id}       {"id", "object": "model", "created", "owned_by"} (404 model_not_found for another id)
 //   POST /v1/completions       → {"id": "cmpl-…", "object": "text_completion", "created", "model",
 //                                 "choices": [{"index": 0, "text", "logprobs": null, "finish_reason"}], "usage"}
 //   POST /v1/chat/completions  → {"id": "chatcmpl-…", "object": "chat.completion", …,
@@ -34,11 +35,26 @@ extension ModelServer {
     /// The id clients name in "model": `configuration.modelName`, else the checkpoint's kind.
     public var modelID: String { configuration.modelName ?? generator?.info.kind ?? classifier?.info.kind ?? "model" }
 
+    var modelObject: AnyJSON {
+        .object([("id", .string(modelID)), ("object", .string("model")), ("created", .integer(startedAt)), ("owned_by", .string("backprop"))])
+    }
+
     func openAIModels() -> HTTPResponse {
-        let models: [AnyJSON] = generator == nil ? [] : [.object([
-            ("id", .string(modelID)), ("object", .string("model")), ("created", .integer(startedAt)), ("owned_by", .string("backprop")),
-        ])]
-        return Self.json(200, .object([("object", .string("list")), ("data", .array(models))]))
+        Self.json(200, .object([("object", .string("list")), ("data", .array(generator == nil ? [] : [modelObject]))]))
+    }
+
+    /// GET /v1/models/{id}: OpenAI's "retrieve model".
+    func openAIModel(_ request: HTTPRequest, id: String) -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .error(405, "\(request.path) accepts GET, HEAD, not \(request.method)", headers: [("Allow", "GET, HEAD")])
+        }
+        let name = id.removingPercentEncoding ?? id
+        guard generator != nil, name == modelID else {
+            return OpenAIError(status: 404, message: "The model '\(name)' does not exist; this server serves "
+                + (generator == nil ? "no text model" : "'\(modelID)'"), type: "invalid_request_error", param: "model",
+                               code: "model_not_found").response
+        }
+        return Self.json(200, modelObject)
     }
 
     static func json(_ status: Int, _ value: AnyJSON) -> HTTPResponse {
@@ -78,20 +94,25 @@ extension ModelServer {
             var g = try OpenAIGenerationRequest.parse(json, allowed: allowed, prompt: prompt, maxTokensLimit: configuration.maxGenerateTokens,
                                                       modelID: modelID)
             if chat { g.stop.append(ChatTemplate.endOfTurn) }
-            do { try generator.validate(prompt: prompt) } catch let e as InferenceError {
+            do {
+                try generator.validate(prompt: prompt)
+                try checkPromptLength(prompt, generator: generator)
+            } catch let e as InferenceError {
                 throw OpenAIError.invalid(e.description, param: chat ? "messages" : "prompt")
+            } catch ServingError.promptTooLong(let message) {
+                throw OpenAIError.invalid(message, param: chat ? "messages" : "prompt", code: "context_length_exceeded")
             }
             if g.topP < 1 && !(generator is LogitStepping) {
                 throw OpenAIError.invalid("'top_p' below 1 is not supported by this model", param: "top_p")
             }
-            let ticket = try generations.enter()  // a slot, or 503, before any head
+            let ticket = try admit(request)  // a slot, or 503, before any head
             let id = Self.randomID(chat ? "chatcmpl-" : "cmpl-"), created = Int(Date().timeIntervalSince1970)
             let object = chat ? "chat.completion" : "text_completion"
             let base: [(String, AnyJSON)] = [("id", .string(id)), ("object", .string(object)), ("created", .integer(created)),
                                              ("model", .string(modelID))]
             if !g.stream {
                 defer { ticket.release() }
-                let result = try runGeneration(g, generator: generator, receivedAt: request.receivedAt) { _ in }
+                let result = try runGeneration(g, generator: generator, request: request) { _ in }
                 let choice: AnyJSON = chat
                     ? .object([("index", .integer(0)), ("message", .object([("role", .string("assistant")), ("content", .string(result.text))])),
                                ("logprobs", .null), ("finish_reason", .string(result.finish))])
@@ -118,7 +139,7 @@ extension ModelServer {
                 defer { ticket.release() }
                 do {
                     if chat { try writer.write(chunk("", delta: [("role", .string("assistant"))], finish: nil)) }
-                    let result = try runGeneration(generation, generator: generator, receivedAt: request.receivedAt) { piece in
+                    let result = try runGeneration(generation, generator: generator, request: request) { piece in
                         try writer.write(chunk(piece, finish: nil))
                     }
                     try writer.write(chunk(chat ? nil : "", finish: result.finish))
@@ -129,6 +150,8 @@ extension ModelServer {
                     try writer.write(Self.data("[DONE]"))
                 } catch let error as SocketError {
                     throw error
+                } catch ServingError.cancelled {
+                    throw ServingError.cancelled  // the client left: nobody reads an error event
                 } catch {
                     try writer.write(Self.data(OpenAIError.from(error).json.rendered))  // after the head, only the body can say it
                     try writer.write(Self.data("[DONE]"))
@@ -150,13 +173,15 @@ extension ModelServer {
     /// `LogitStepping` (the model's own `generate` when top_p = 1), stop
     /// sequences through `StopSequenceFilter`. `onPiece` gets the text as it
     /// may be given out.
-    func runGeneration(_ g: OpenAIGenerationRequest, generator: any TextGenerating, receivedAt: UInt64,
+    func runGeneration(_ g: OpenAIGenerationRequest, generator: any TextGenerating, request: HTTPRequest,
                        onPiece: (String) throws -> Void) throws -> (text: String, tokens: Int, finish: String) {
+        let receivedAt = request.receivedAt
         var rng = SeededRandom(seed: g.seed ?? UInt64.random(in: 0...UInt64.max))
         var filter = StopSequenceFilter(g.stop)
         var text = ""
         var tokens = 0
         let onToken: (String) throws -> Void = { token in
+            try Self.checkClient(request)  // stops at the next token once the client has gone
             tokens += 1
             self.metrics.tokenGenerated(first: tokens == 1, receivedAt: receivedAt)
             let out = filter.feed(token)
@@ -172,7 +197,8 @@ extension ModelServer {
                 _ = try stepper.generate(prompt: g.prompt, maxTokens: g.maxTokens,
                                          choose: { NucleusSampler.sample($0, options: options, rng: &rng) }, onToken: onToken)
             } else {
-                _ = try generator.generate(prompt: g.prompt, maxTokens: g.maxTokens, sampling: g.sampling, rng: &rng, onToken: onToken)
+                _ = try generator.generate(prompt: g.prompt, maxTokens: g.maxTokens, sampling: g.sampling, rng: &rng,
+                                           isCancelled: request.isCancelled, onToken: onToken)
             }
         } catch is StopGeneration {
             return (text, tokens, "stop")

@@ -8,6 +8,8 @@
 //   randomly initialised (speed does not depend on the weights' values), the
 //   GPT with and without its KV cache: tokens/s at 1 and 8 clients, JSON and
 //   streamed;
+// - predict for 8 busy clients among 64 and 1,024 open, mostly idle
+//   connections, and the memory held by 1,024 idle ones (IdleConnectionBenchmark);
 // - a sweep of the maximum batch size 1…64 at concurrency 64 for the
 //   chapter's figure 09-batching.svg (ServingFigures).
 // Every answer is checked against the classifier called directly; wrong or
@@ -31,6 +33,8 @@ public struct ServingBenchRow: Sendable {
     public var tokensPerSecond: Double?
     /// Mean rows per forward pass, for batched predict rows.
     public var meanBatch: Double?
+    /// Further figures (the idle-connection memory row's).
+    public var extra: [(String, JSONValue)] = []
 
     public var json: String {
         func r(_ x: Double, _ digits: Double = 1000) -> JSONValue { x.isFinite ? .number((x * digits).rounded() / digits) : .string("nan") }
@@ -41,13 +45,15 @@ public struct ServingBenchRow: Sendable {
         ]
         if let t = tokensPerSecond { fields.append(("tokens_per_second", .number(t.rounded()))) }
         if let b = meanBatch { fields.append(("mean_batch", r(b, 100))) }
+        if !extra.isEmpty { fields = Array(fields.prefix(3)) + extra }
         return JSONValue.object(fields).rendered
     }
 
     public var tableRow: [String] {
         [kernel, shape, variant, String(concurrency), String(format: "%.0f", load.requestsPerSecond),
          String(format: "%.3f", load.percentileMs(0.5)), String(format: "%.3f", load.percentileMs(0.99)),
-         tokensPerSecond.map { String(format: "%.0f", $0) } ?? (meanBatch.map { String(format: "batch %.1f", $0) } ?? ""),
+         tokensPerSecond.map { String(format: "%.0f", $0) } ?? (meanBatch.map { String(format: "batch %.1f", $0) }
+            ?? extra.map { "\($0.0) \($0.1.rendered)" }.joined(separator: ", ")),
          String(load.errors)]
     }
 
@@ -117,6 +123,7 @@ public enum ServingBenchmark {
         let models = try given ?? [DemoModels.digits(epochs: quick ? 1 : 10)]
         var rows: [ServingBenchRow] = []
         for digits in models { rows += try predict(quick: quick, digits: digits) }
+        if let digits = models.first { rows += try idleConnections(quick: quick, digits: digits) }
         rows += try generate(quick: quick)
         for (label, generator) in try languageModels() {
             rows += try generate(quick: quick, generator: generator, label: label)

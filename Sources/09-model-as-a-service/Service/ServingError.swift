@@ -11,12 +11,18 @@ public enum ServingError: Error, CustomStringConvertible, Equatable, Sendable {
     case overloaded(String)
     /// The server is shutting down (503).
     case stopping
+    /// The prompt is longer than the model's limit (413 on /v1/generate, 400 in the OpenAI routes).
+    case promptTooLong(String)
+    /// The client closed its connection: the work stopped, nobody reads an answer.
+    case cancelled
 
     public var description: String {
         switch self {
         case .invalidInput(let message): return message
         case .overloaded(let message): return message
         case .stopping: return "the server is shutting down"
+        case .promptTooLong(let message): return message
+        case .cancelled: return "the client closed the connection"
         }
     }
 }

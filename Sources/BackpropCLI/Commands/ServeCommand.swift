@@ -17,8 +17,10 @@ enum ServeCommand {
             Flag(name: "port", value: "N", help: "port (default 8080; 0 picks a free one)"),
             Flag(name: "max-batch", value: "N", help: "rows per forward pass for dynamic batching (default 64; 1 = no batching)"),
             Flag(name: "max-wait-ms", value: "X", help: "longest a request waits for others to batch with (default 2)"),
-            Flag(name: "max-connections", value: "N", help: "open connections at most; more get 503 (default 256)"),
-            Flag(name: "read-timeout", value: "S", help: "seconds for a request to arrive before 408 (default 10)"),
+            Flag(name: "max-connections", value: "N", help: "open connections at most; more get 503 (default 1024; must fit ulimit -n)"),
+            Flag(name: "read-timeout", value: "S", help: "seconds for a request's head, and its body, to arrive before 408 (default 10)"),
+            Flag(name: "idle-timeout", value: "S", help: "seconds an idle keep-alive connection stays open (default 5)"),
+            Flag(name: "max-prompt-tokens", value: "N", help: "longest prompt in the model's tokens; longer is 413 (default 4096)"),
             Flag(name: "model-name", value: "NAME", help: "the text model's id in the OpenAI routes (default: the checkpoint's file name)"),
             Flag(name: "access-log", value: "FILE|-|off", help: "one JSON line per request: - is standard error (default), off for none"),
             .seed(default: 42, "--demo training"),
@@ -44,8 +46,10 @@ enum ServeCommand {
         var configuration = ModelServerConfiguration()
         configuration.batching.maxBatchRows = try args.int("max-batch", default: 64, range: 1...4096)
         configuration.batching.maxWait = try args.string("max-wait-ms") == nil ? 0.002 : args.double("max-wait-ms", default: 2) / 1000
-        configuration.http.maxConnections = try args.int("max-connections", default: 256, range: 1...10_000)
+        configuration.http.maxConnections = try args.int("max-connections", default: 1024, range: 1...1_048_576)
         configuration.http.readTimeout = try args.double("read-timeout", default: 10)
+        configuration.http.timeouts.idle = try args.double("idle-timeout", default: min(5, configuration.http.readTimeout))
+        configuration.maxPromptTokens = try args.int("max-prompt-tokens", default: 4096, range: 1...1_000_000)
         let host = args.string("host") ?? "127.0.0.1"
         switch args.string("access-log") ?? "-" {
         case "off": break
