@@ -76,7 +76,7 @@ public final class ModelServer: @unchecked Sendable {
     private var http: HTTPServer!
 
     static let routes: [(path: String, methods: [String])] = [
-        ("/healthz", ["GET"]), ("/metrics", ["GET"]), ("/v1/model", ["GET"]), ("/v1/predict", ["POST"]), ("/v1/generate", ["POST"]),
+        ("/", ["GET"]), ("/healthz", ["GET"]), ("/metrics", ["GET"]), ("/v1/model", ["GET"]), ("/v1/predict", ["POST"]), ("/v1/generate", ["POST"]),
         ("/v1/models", ["GET"]), ("/v1/completions", ["POST"]), ("/v1/chat/completions", ["POST"]),
     ]
 
@@ -158,6 +158,8 @@ public final class ModelServer: @unchecked Sendable {
             case "/healthz":
                 return .response(http.isStopping ? .json(503, .object([("status", .string("stopping"))]))
                                                  : .json(200, .object([("status", .string("ok"))])))
+            case "/": return .response(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")],
+                                                    body: Array(PlaygroundPage.html.utf8)))
             case "/v1/model": return .response(.json(200, modelDescription()))
             case "/v1/predict": return .response(try predict(request))
             case "/metrics": return .response(metricsResponse())
