@@ -81,7 +81,9 @@ extension Chapter08Graders {
     }
 
     /// Exercise 8.5: the layer's contract, then fine-tuning inside the Llama.
-    public static func loraInModel<L: Layer<Double>>(_ access: LoRALayerAccess<L>, fineTuning o: LoRAFineTuning = LoRAFineTuning()) throws -> GradeReport {
+    /// `outcome`, if given, receives the fine-tuning stage's losses (for the grader's own tests).
+    public static func loraInModel<L: Layer<Double>>(_ access: LoRALayerAccess<L>, fineTuning o: LoRAFineTuning = LoRAFineTuning(),
+                                                     outcome: ((_ before: Double, _ after: Double, _ merged: Double) -> Void)? = nil) throws -> GradeReport {
         var report = GradeReport()
         var rng = SeededRandom(seed: 8501)
         let (inputs, outputs, rank, alpha) = (8, 6, 2, 4.0)
@@ -216,6 +218,7 @@ extension Chapter08Graders {
         guard report.passed else { return report }
         // 5. Fine-tuning inside the Llama.
         let result = try fineTune(access, o)
+        outcome?(result.before, result.after, result.merged)
         report.check(result.after <= o.target,
                      String(format: "fine-tuning your layers on W_q and W_v of a character-level Llama (pretrained %d steps on the first %d characters of tinyshakespeare), "
                                 + "%d steps (batch %d, Adam %.3g, rank %d, α %.3g) on PETRUCHIO's speeches: the loss on his held-out speeches must fall to "
@@ -254,10 +257,9 @@ extension Chapter08Graders {
                                      kvHeads: o.kvHeads, hidden: o.hidden)
         let model = try Llama<Double>(config: config, seed: o.seed, backend: .naive)
         let key = "\(o.context) \(o.width) \(o.heads) \(o.kvHeads) \(o.hidden) \(o.layers) \(o.baseCharacters) \(o.baseSteps) \(o.baseLearningRate) \(o.batch) \(o.seed)"
-        baseCache.lock.lock()
-        let cached = baseCache.values[key]
-        baseCache.lock.unlock()
-        if let cached {
+        baseCache.lock.lock()             // held while pretraining: callers in parallel wait for one run
+        defer { baseCache.lock.unlock() }
+        if let cached = baseCache.values[key] {
             for (p, v) in zip(model.parameters, cached) { p.value = v }
             return (model, slice, encode)
         }
@@ -274,9 +276,7 @@ extension Chapter08Graders {
             try LlamaTrainer.step(model, optimizers: optimizers, inputs: x, targets: y, batch: o.batch,
                                   learningRate: schedule.rate(at: t, base: o.baseLearningRate), clip: 1, iteration: t)
         }
-        baseCache.lock.lock()
         baseCache.values[key] = model.parameters.map(\.value)
-        baseCache.lock.unlock()
         return (model, slice, encode)
     }
 
