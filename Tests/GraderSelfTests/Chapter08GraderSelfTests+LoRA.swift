@@ -42,6 +42,11 @@ final class BrokenLoRALayer: Layer {
         }
         let dx = try right.backward(dy, cache: cache)
         if variant == 7 { right.weight.grad = try Tensor(shape: right.weight.value.shape, repeating: 0.5) }
+        if variant == 8 {   // the gradients without the scale s (right for the first call, from zero)
+            let s = right.alpha / Double(right.a.value.shape[0])
+            right.a.grad = try Tensor(shape: right.a.grad.shape, scalars: right.a.grad.scalars.map { $0 / s })
+            right.b.grad = try Tensor(shape: right.b.grad.shape, scalars: right.b.grad.scalars.map { $0 / s })
+        }
         guard variant == 2 else { return dx }
         // dx = dy W only.
         let w = right.weight.value, (outs, ins) = (w.shape[0], w.shape[1]), n = dy.count / outs
@@ -126,6 +131,7 @@ final class BrokenLoRALayer: Layer {
         ("merge leaves B", 5, "the update is counted twice"),
         ("A initialised to zero", 6, "nothing would ever train"),
         ("W given a gradient", 7, "W is frozen: its value must not change"),
+        ("A's and B's gradients without the scale", 8, "belongs in the gradients too"),
     ])
     func loraGraderRejects(name: String, variant: Int, hint: String) throws {
         let access = Chapter08Graders.LoRALayerAccess<BrokenLoRALayer>(

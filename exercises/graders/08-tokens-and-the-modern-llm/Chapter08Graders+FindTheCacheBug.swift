@@ -6,8 +6,9 @@
 // ones (the model's batched forward pass over the prefix, the path the
 // cache exists to avoid) to 10⁻⁹, on four models: grouped (H = 4, H_kv = 2;
 // H = 6, H_kv = 3), multi-head (H = H_kv = 4) and multi-query (H_kv = 1).
-// The given code is right for the first token of every model and for every
-// token of none; the grader's copy of it below only names a wrong answer.
+// The given code is wrong on every model: on the grouped ones from the
+// first token (its head map), on the others from the second (its
+// positions). The grader's copy of it below only names a wrong answer.
 
 import BackpropCore
 import Backpropagation

@@ -184,12 +184,12 @@ extension Chapter08Graders {
                      "backward: expected dx \([2, 3, inputs]) ≈ \(Grade.show(Array(nx.prefix(6))))… (centered finite differences of ⟨dy, y⟩), got \(dx.shape) "
                          + Grade.show(Array(dx.scalars.prefix(6))) + "…" + hint)
         var hintA = "", hintB = ""
-        if Grade.close(dA, na.map { $0 / s }, 1e-6) || Grade.close(dB, nb.map { $0 / s }, 1e-6) { hintA = " — the scale s = α/r belongs in the gradients too" }
-        if dB.count == nb.count, Grade.close(dB, nb, 1e-6) == false, Grade.close(dA, na, 1e-6) == false, dA.allSatisfy({ $0 == 0 }) {
-            hintB = " — A got no gradient"
-        }
-        report.check(Grade.close(dA, na, 1e-6), "backward: expected A.grad ≈ \(Grade.show(na)), got \(Grade.show(dA))" + hintA + hintB)
-        report.check(Grade.close(dB, nb, 1e-6), "backward: expected B.grad ≈ \(Grade.show(nb)), got \(Grade.show(dB))" + hintA)
+        if Grade.close(dA, na.map { $0 / s }, 1e-6) { hintA = " — the scale s = α/r belongs in the gradients too" }
+        else if dA.allSatisfy({ $0 == 0 }) { hintA = " — A got no gradient: backward must add ∂L/∂A into a.grad" }
+        if Grade.close(dB, nb.map { $0 / s }, 1e-6) { hintB = " — the scale s = α/r belongs in the gradients too" }
+        else if dB.allSatisfy({ $0 == 0 }) { hintB = " — B got no gradient: backward must add ∂L/∂B into b.grad" }
+        report.check(Grade.close(dA, na, 1e-6), "backward: expected A.grad ≈ \(Grade.show(na)), got \(Grade.show(dA))" + hintA)
+        report.check(Grade.close(dB, nb, 1e-6), "backward: expected B.grad ≈ \(Grade.show(nb)), got \(Grade.show(dB))" + hintB)
         report.check(weight.value.scalars == wTensor.scalars && weight.grad.scalars.allSatisfy { $0 == 0 },
                      "backward: W is frozen: its value must not change and it gets no gradient (its grad stays 0)")
         guard report.passed else { return report }
