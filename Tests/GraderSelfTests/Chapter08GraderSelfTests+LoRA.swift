@@ -81,8 +81,8 @@ final class BrokenLoRALayer: Layer {
             parts: { ($0.weight, $0.a, $0.b) }, merge: { try $0.merge() })
     }
 
-    /// The layer's contract, pretraining and fine-tuning (about ten seconds
-    /// of a debug build); the reference layer clears the target by a
+    /// The layer's contract, pretraining and fine-tuning (about seven seconds
+    /// of a debug build's CPU time); the reference layer clears the target by a
     /// margin, and the base model misses it by one (the stub quotes these numbers).
     @Test func loraGraderAcceptsTheSolution() throws {
         let o = Chapter08Graders.LoRAFineTuning()

@@ -52,14 +52,14 @@ extension Chapter08Graders {
         /// block of width 32, 4 query heads sharing 2 key/value heads, SwiGLU hidden 64.
         public var context = 16, width = 32, heads = 4, kvHeads = 2, hidden = 64, layers = 1
         /// Pretraining (all parameters, AdamW) on the first `baseCharacters` of tinyshakespeare.
-        public var baseCharacters = 30_000, baseSteps = 60, baseLearningRate = 0.01
+        public var baseCharacters = 30_000, baseSteps = 40, baseLearningRate = 0.01
         /// Fine-tuning (A and B only) on PETRUCHIO's speeches.
-        public var steps = 40, learningRate = 0.03, rank = 4, alpha = 8.0, batch = 8
+        public var steps = 30, learningRate = 0.03, rank = 4, alpha = 8.0, batch = 8
         public var seed: UInt64 = 85
         /// Held-out windows of the speaker's last speeches the loss is measured on.
         public var heldOutWindows = 48
         /// The held-out loss (nats per character) the fine-tuned model must reach.
-        public var target = 3.08
+        public var target = 3.20
         public init() {}
     }
 
@@ -222,7 +222,7 @@ extension Chapter08Graders {
         report.check(result.after <= o.target,
                      String(format: "fine-tuning your layers on W_q and W_v of a character-level Llama (pretrained %d steps on the first %d characters of tinyshakespeare), "
                                 + "%d steps (batch %d, Adam %.3g, rank %d, α %.3g) on PETRUCHIO's speeches: the loss on his held-out speeches must fall to "
-                                + "%.2f nats per character or less, got %.3f (the base model: %.3f; the book's own LoRA reaches 2.98)",
+                                + "%.2f nats per character or less, got %.3f (the base model: %.3f; the book's own LoRA reaches 3.13)",
                             o.baseSteps, o.baseCharacters, o.steps, o.batch, o.learningRate, o.rank, o.alpha, o.target, result.after, result.before))
         report.check(abs(result.merged - result.after) <= 1e-9 * max(1, result.after),
                      "after fine-tuning, merging each of your layers and folding it into the model's projection (the adapters removed) must not change the held-out loss: \(result.after) before merging, \(result.merged) after")
