@@ -10,7 +10,7 @@
 // `Backpropagation`, explained in chapters/02-backpropagation.md, tested in
 // Tests/02-backpropagation, with exercises in exercises/02-backpropagation.
 // Chapter 8 (tokens and the modern LLM) has its tokenizers and the modern
-// block's layers; its prose and exercises are to come.
+// block's layers; its prose is to come.
 //
 // No package dependencies: only the Swift toolchain.
 
@@ -172,11 +172,13 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
      ["Backpropagation", "ConvolutionalNetworks", "Datasets"]),
     ("06", "06-recurrent-networks", ["Backpropagation", "RecurrentNetworks"], ["RecurrentNetworks"]),
     ("07", "07-transformer", ["Backpropagation"], ["Graders06", "Backpropagation", "RecurrentNetworks", "Transformer"]),
+    ("08", "08-tokens-and-the-modern-llm", ["Backpropagation", "TokensAndTheModernLLM"],
+     ["TokensAndTheModernLLM", "Backpropagation", "RecurrentNetworks", "Transformer", "Datasets"]),
     ("09", "09-model-as-a-service", ["ModelAsAService"], ["ModelAsAService"]),
 ]
 targets.append(.target(name: "ExerciseKit"))
 var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]
-var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "AutomaticDifferentiation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer"]
+var graderTestDependencies: [Target.Dependency] = ["ExerciseKit", "BackpropCore", "Backpropagation", "AutomaticDifferentiation", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"]
 for e in exercises {
     targets.append(.target(name: "Graders\(e.number)",
                            dependencies: (["ExerciseKit", "BackpropCore"] + e.graderImports).map { .target(name: $0) },

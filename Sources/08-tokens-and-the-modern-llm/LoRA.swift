@@ -22,6 +22,12 @@
 // attention adds to its own projections; `LoRALinear` is a frozen Linear
 // with its adapter, the layer the gradient check and the PyTorch fixture
 // (PEFT's `lora.Linear`) test.
+//
+// `replaceSidePath(with:)` hands an adapter's arithmetic to another layer
+// (any `Layer` from [.., in] to [.., out]): the attention then adds that
+// layer's output where it added s·B A x, and its backward pass goes through
+// that layer. Exercise 8.5 plugs a student's LoRA layer into the Llama
+// this way (exercises/08-tokens-and-the-modern-llm/LoRALayer.swift).
 
 import BackpropCore
 import Backpropagation
@@ -39,13 +45,61 @@ public final class LoRAAdapter<Scalar: TensorScalar> {
     public var outputs: Int { b.value.shape[0] }
     /// s = α/r
     public var scale: Double { alpha / Double(rank) }
-    public var parameters: [Parameter<Scalar>] { [a, b] }
-    public var namedParameters: [(String, Parameter<Scalar>)] { [("lora_A.weight", a), ("lora_B.weight", b)] }
+    /// A and B, or the replacing layer's parameters (`replaceSidePath(with:)`).
+    public var parameters: [Parameter<Scalar>] { sidePath?.parameters() ?? [a, b] }
+    public var namedParameters: [(String, Parameter<Scalar>)] {
+        if let sidePath { return sidePath.parameters().enumerated().map { ("side_path.\($0.offset).\($0.element.name)", $0.element) } }
+        return [("lora_A.weight", a), ("lora_B.weight", b)]
+    }
 
     public struct Cache {
         /// x [n, in] and x Aᵀ [n, r]
         var x: Tensor<Scalar>, ax: Tensor<Scalar>
         var shape: [Int]
+        /// The replacing layer's cache, when there is one.
+        var replaced: Any? = nil
+    }
+
+    /// Another layer doing the side path's work (exercise 8.5).
+    struct SidePath {
+        let forward: (Tensor<Scalar>) throws -> (Tensor<Scalar>, Any)
+        let backward: (Tensor<Scalar>, Any) throws -> Tensor<Scalar>
+        let parameters: () -> [Parameter<Scalar>]
+        let summary: String
+    }
+    var sidePath: SidePath?
+
+    /// Hands the side path to `layer`: from now on forward returns
+    /// layer(x) (x [.., in] → [.., out]) in place of s·B A x, backward goes
+    /// through the layer's backward (which adds its parameters' gradients),
+    /// and `parameters` are the layer's. A and B are no longer used;
+    /// `update()` (and so `Llama.mergeLoRA()`) throws, since only the layer
+    /// knows how to fold itself.
+    public func replaceSidePath<L: Layer<Scalar>>(with layer: L) {
+        sidePath = SidePath(
+            forward: { x in
+                let (y, cache) = try layer.forward(x, mode: .training)
+                return (y, cache as Any)
+            },
+            backward: { dy, cache in
+                guard let c = cache as? L.Cache else {
+                    throw TensorError.invalidValue(operation: "LoRAAdapter.backward", reason: "the cache is not \(layer.summary)'s")
+                }
+                return try layer.backward(dy, cache: c)
+            },
+            parameters: { layer.parameters },
+            summary: layer.summary)
+    }
+
+    /// The replacing layer's forward pass, with its output's shape checked.
+    func replacedForward(_ path: SidePath, _ x: Tensor<Scalar>) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        let (y, cache) = try path.forward(x)
+        let expected = Array(x.shape.dropLast()) + [outputs]
+        guard y.shape == expected else {
+            throw TensorError.shapeMismatch(operation: path.summary, lhs: y.shape, rhs: expected,
+                                            reason: "a side path maps x \(x.shape) to [.., \(outputs)]")
+        }
+        return (y, Cache(x: x, ax: x, shape: x.shape, replaced: cache))
     }
 
     /// A ~ U(−1/√in, 1/√in), B = 0.
@@ -84,6 +138,7 @@ public final class LoRAAdapter<Scalar: TensorScalar> {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        if let sidePath { return try replacedForward(sidePath, x) }
         let rows = try x.flattenedRows("LoRA")                                            // [n, in]
         let ax = try Tensor.matmul(rows, a.value, .nt, backend: backend)                  // [n, r]
         let y = try Tensor.matmul(ax, b.value, .nt, backend: backend).scaled(by: Scalar(scale), backend: backend)  // [n, out]
@@ -98,6 +153,14 @@ public final class LoRAAdapter<Scalar: TensorScalar> {
             throw TensorError.shapeMismatch(operation: "LoRA.backward", lhs: dy.shape, rhs: Array(cache.shape.dropLast()) + [outputs],
                                             reason: "dy must have the output's shape")
         }
+        if let sidePath, let replaced = cache.replaced {
+            let dx = try sidePath.backward(dy, replaced)
+            guard dx.shape == cache.shape else {
+                throw TensorError.shapeMismatch(operation: "\(sidePath.summary).backward", lhs: dx.shape, rhs: cache.shape,
+                                                reason: "dx must have the input's shape")
+            }
+            return dx
+        }
         let s = Scalar(scale)
         let g = try dy.flattenedRows("LoRA.backward")                                     // [n, out]
         b.grad = try b.grad.addingScaled(try Tensor.matmul(g, cache.ax, .tn, backend: backend), by: s, backend: backend)   // += s·dyᵀ(xAᵀ)
@@ -108,11 +171,20 @@ public final class LoRAAdapter<Scalar: TensorScalar> {
 
     /// s·B A [out, in]: the update merging folds into W.
     public func update() throws -> Tensor<Scalar> {
-        try Tensor.matmul(b.value, a.value, .nn, backend: backend).scaled(by: Scalar(scale), backend: backend)
+        if let sidePath {
+            throw TrainingError.invalidOption(name: "LoRA side path", value: sidePath.summary,
+                                              reason: "a replaced side path cannot be merged here: merge the layer that replaced it")
+        }
+        return try Tensor.matmul(b.value, a.value, .nn, backend: backend).scaled(by: Scalar(scale), backend: backend)
     }
 
     /// Δy for one row x [in] (the decoder's path): s·B(A x).
+    /// A replaced side path that throws here stops the program: decoding has no error path.
     func delta(_ x: [Scalar]) -> [Scalar] {
+        if let sidePath {
+            do { return try replacedForward(sidePath, try Tensor(shape: [1, x.count], scalars: x)).output.scalars }
+            catch { preconditionFailure("LoRA side path \(sidePath.summary) failed while decoding: \(error)") }
+        }
         let ax = LlamaDecodeKernels.matvec(a.value.scalars, x, backend: backend)
         return LlamaDecodeKernels.matvec(b.value.scalars, ax, backend: backend).map { $0 * Scalar(scale) }
     }

@@ -121,6 +121,50 @@ import Testing
         try check(Float.self, tolerance: 1e-5)
     }
 
+    /// A layer that is the adapter's own side path, written as a LoRALinear
+    /// around W = 0 with the adapter's A and B: replacing the side path with
+    /// it must change nothing, in training, gradients and cached decoding.
+    @Test("A side path replaced by an equivalent layer gives the same logits, gradients and cached logits; its parameters are the layer's")
+    func replacedSidePath() throws {
+        let config = try LlamaConfig(vocabularySize: 11, context: 6, layers: 2, width: 8, heads: 2, kvHeads: 1, hidden: 8)
+        let inputs = [1, 4, 6, 0, 2, 9], targets = [4, 6, 0, 3, 2, 5]
+        func model() throws -> Llama<Double> {
+            let m = try Llama<Double>(config: config, seed: 944, std: 0.5)
+            try m.addLoRA(rank: 2, alpha: 4, targets: [.query, .value, .output], seed: 945)
+            Self.perturb(m)
+            return m
+        }
+        let plain = try model(), replaced = try model()
+        var layers: [LoRALinear<Double>] = []
+        for block in replaced.blocks {
+            for adapter in block.attention.adapters.values {
+                let zero = try Linear<Double>(weight: try Tensor(shape: [adapter.outputs, adapter.inputs], repeating: 0))
+                let layer = try LoRALinear(base: zero, adapter: try LoRAAdapter(a: adapter.a.value, b: adapter.b.value, alpha: adapter.alpha))
+                adapter.replaceSidePath(with: layer)
+                layers.append(layer)
+            }
+        }
+        #expect(replaced.loraParameters.count == plain.loraParameters.count)
+        let mine = Set(replaced.loraParameters.map { ObjectIdentifier($0.parameter) })
+        #expect(mine == Set(layers.flatMap(\.parameters).map(ObjectIdentifier.init)))
+        for m in [plain, replaced] {
+            m.zeroGrad()
+            for p in m.loraParameters { p.parameter.zeroGrad() }
+        }
+        let a = try plain.loss(inputs: inputs, targets: targets, batch: 1, length: 6)
+        let b = try replaced.loss(inputs: inputs, targets: targets, batch: 1, length: 6)
+        #expect(abs(a - b) < 1e-12)
+        // Both hold their adapters in the same (target) order per block; compare gradients by value.
+        let gradsA = plain.blocks.flatMap { block in LoRATarget.allCases.compactMap { block.attention.adapters[$0] }.flatMap { $0.parameters.map(\.grad.scalars) } }
+        let gradsB = replaced.blocks.flatMap { block in LoRATarget.allCases.compactMap { block.attention.adapters[$0] }.flatMap { $0.parameters.map(\.grad.scalars) } }
+        #expect(gradsA.count == gradsB.count)
+        for (x, y) in zip(gradsA, gradsB) { #expect(zip(x, y).allSatisfy { abs($0 - $1) < 1e-12 }) }
+        let cached = try replaced.logitsAfterEachToken(inputs, useKVCache: true).last!
+        let uncached = try plain.forward(inputs, batch: 1, length: 6).logits.scalars.suffix(11)
+        #expect(zip(cached, uncached).allSatisfy { abs($0 - $1) < 1e-10 })
+        #expect(throws: TrainingError.self) { try replaced.mergeLoRA() }
+    }
+
     @Test("Fine-tuning only the adapters lowers the loss and leaves the base weights bit for bit")
     func frozenBase() throws {
         let model = try Self.model(Float.self)
