@@ -42,6 +42,9 @@ public enum Chapter8Figures {
         [("08-bpe-compression.svg", try compressionPlot(split: try TextSplit.shakespeare()))]
     }
 
+    /// The vocabulary of the chapter's model: its BPE's 256 bytes and merges, and the special token.
+    static var chapterVocabulary: Int { (LlamaRunOptions().vocabularySize ?? 512) + BPETrainingOptions().specialTokens.count }
+
     static func grouped(_ n: Int) -> String { n.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) }
 
     /// How a diagram shows a token's bytes: space as "␣", line feed as "⏎".
@@ -141,7 +144,7 @@ public enum Chapter8Figures {
         let top = y1 + 44
         d.add(D.label("Encoding \"\(builtWord)\" with GPT-2's 50,000 merges: the adjacent pair of lowest rank merges first, one merge per row",
                       x: 30, y: top, fontSize: 13, anchor: .start, bold: true))
-        let wide = 86.0
+        let wide = 80.0
         for (r, row) in built.enumerated() {
             let y = top + 14 + Double(r) * 40
             let texts = try row.map { shown(Array(try gpt2.bpe.bytes(of: Int($0)))) }
@@ -152,7 +155,6 @@ public enum Chapter8Figures {
                 newIndex = (0..<row.count).first { row[$0] != previous[$0] } ?? -1
             }
             d.add(D.label(r == 0 ? "bytes" : "merge \(r)", x: left - 12, y: y + 20, fontSize: 12, anchor: .end))
-            d.add(D.grid(rows: 1, columns: row.count, x: left, y: y, cell: 30, fill: { _, _ in nil }, text: { _, _ in nil }))
             for c in 0..<row.count {
                 let x = left + Double(c) * wide
                 d.add(.rect(x: x, y: y, width: wide - 6, height: 30,
@@ -161,14 +163,16 @@ public enum Chapter8Figures {
                 d.add(D.label("\(row[c])", x: x + (wide - 6) / 2, y: y + 27, color: D.Ink.parameter, fontSize: 9.5))
             }
             if newIndex >= 0 {
-                d.add(D.label("rank \(Int(row[newIndex]) - 256): \"\(texts[newIndex])\"", x: left + 8 * wide + 20, y: y + 20,
+                d.add(D.label("rank \(Int(row[newIndex]) - 256): \"\(texts[newIndex])\"", x: left + 8 * wide + 16, y: y + 20,
                               color: D.Ink.forward, fontSize: 12, anchor: .start))
             }
         }
         let bottom = top + 14 + Double(built.count) * 40
-        d.add(D.label("Ids (purple) are GPT-2's: a byte's id comes from the byte-to-unicode table (space is Ġ, id 220), a merge's is 256 + its rank. "
-                      + "The last row is what encode returns, tiktoken's id.", x: 30, y: bottom + 12, fontSize: 11.5, anchor: .start))
-        d.height = bottom + 30
+        d.add(D.label("Ids (purple) are GPT-2's: a byte's id comes from the byte-to-unicode table (space is Ġ, id 220), a merge's id is 256 + its rank.",
+                      x: 30, y: bottom + 12, fontSize: 11.5, anchor: .start))
+        d.add(D.label("The last row is what GPT2Tokenizer.encode returns, and tiktoken's id for \"\(builtWord)\".",
+                      x: 30, y: bottom + 30, fontSize: 11.5, anchor: .start))
+        d.height = bottom + 46
         return d
     }
 
@@ -186,7 +190,7 @@ public enum Chapter8Figures {
         let rotated = try rope.forward(input, offset: 0).output.scalars
         func pair(_ p: Int, _ i: Int, _ v: [Double]) -> (Double, Double) { (v[p * d8 + i], v[p * d8 + i + half]) }
 
-        var d = Diagram(width: 980, height: 780, title: "Rotary position embeddings: each pair of a query's or key's features turns with the position")
+        var d = Diagram(width: 980, height: 820, title: "Rotary position embeddings: each pair of a query's or key's features turns with the position")
         d.add(D.label("1. The same vector at positions 0…\(positions - 1) of a head of width d = \(d8): pair i = (x[i], x[i + \(half)]) turns by p·θᵢ, "
                       + "θᵢ = 10000^(−2i/d)", x: 30, y: 52, fontSize: 13, anchor: .start, bold: true))
         let radius = 80.0
@@ -241,12 +245,12 @@ public enum Chapter8Figures {
 
         // 3. How far each pair of the chapter's model turns within its context.
         let top3 = top2 + 270
-        let config = try LlamaConfig(vocabularySize: 512)
+        let config = try LlamaConfig(vocabularySize: chapterVocabulary)
         let model = try RotaryEmbedding<Double>(headWidth: config.headWidth, positions: 1, base: config.ropeBase, backend: .naive)
         let span = Double(config.context - 1)
         d.add(D.label("3. The chapter's model (d = \(config.headWidth), context \(config.context) tokens): the angle pair i sweeps over positions "
                       + "0…\(config.context - 1), in turns", x: 30, y: top3, fontSize: 13, anchor: .start, bold: true))
-        let barW = 52.0, baseY = top3 + 120, scale = 30.0
+        let barW = 48.0, baseY = top3 + 120, scale = 30.0
         for (i, theta) in model.frequencies.enumerated() {
             let turns = span * theta / (2 * .pi)
             let h = min(turns, 3) * scale
@@ -259,12 +263,13 @@ public enum Chapter8Figures {
         }
         d.add(.line(x1: 36, y1: baseY - scale, x2: 40 + 16 * (barW + 4), y2: baseY - scale,
                     style: .init(stroke: D.Ink.backward, strokeWidth: 1, dash: [4, 3])))
-        d.add(D.label("one full turn", x: 44 + 16 * (barW + 4), y: baseY - scale + 4, color: D.Ink.backward, fontSize: 11, anchor: .start))
+        d.add(D.label("one turn", x: 44 + 16 * (barW + 4), y: baseY - scale + 4, color: D.Ink.backward, fontSize: 11, anchor: .start))
         let complete = model.frequencies.filter { span * $0 >= 2 * .pi }.count
         d.add(D.label("pair i", x: 40 + 8 * (barW + 4), y: baseY + 30, fontSize: 11))
         d.add(D.label("Pairs 0…\(complete - 1) (blue) turn through every angle during training; pairs \(complete)…\(config.headWidth / 2 - 1) (yellow) "
-                      + "see only part of their circle, so a position past the context gives them angles never trained on.",
-                      x: 30, y: baseY + 52, fontSize: 11.5, anchor: .start))
+                      + "see only part of their circle,", x: 30, y: baseY + 52, fontSize: 11.5, anchor: .start))
+        d.add(D.label("so a distance longer than the context gives them angles the model was never trained on.",
+                      x: 30, y: baseY + 70, fontSize: 11.5, anchor: .start))
         return d
     }
 
@@ -278,11 +283,11 @@ public enum Chapter8Figures {
     /// 08-gqa-sharing.svg
     static func gqaSharing() throws -> Diagram {
         typealias D = Diagram
-        let base = try LlamaConfig(vocabularySize: 512)
-        var d = Diagram(width: 980, height: 520, title: "Query heads sharing key/value heads: multi-head, grouped-query and multi-query attention")
+        let base = try LlamaConfig(vocabularySize: chapterVocabulary)
+        var d = Diagram(width: 980, height: 530, title: "Query heads sharing key/value heads: multi-head, grouped-query and multi-query attention")
         let panelW = 320.0
         for (j, (kvHeads, name)) in [(base.heads, "multi-head (MHA)"), (base.kvHeads, "grouped-query (GQA)"), (1, "multi-query (MQA)")].enumerated() {
-            let config = try LlamaConfig(vocabularySize: 512, context: base.context, layers: base.layers, width: base.width, heads: base.heads,
+            let config = try LlamaConfig(vocabularySize: chapterVocabulary, context: base.context, layers: base.layers, width: base.width, heads: base.heads,
                                          kvHeads: kvHeads)
             var rng = SeededRandom(seed: 1)
             let attention = try GroupedQueryAttention<Float>(width: config.width, heads: config.heads, kvHeads: kvHeads,
@@ -328,8 +333,9 @@ public enum Chapter8Figures {
         let notes = [
             "The chapter's model: L = \(base.layers) blocks, C = \(base.width), H = \(base.heads) query heads of d = \(base.headWidth). "
                 + "Each query head keeps its own W_q rows and its own attention pattern;",
-            "heads of a group share the keys and values they read. Generation stores only the H_kv heads, so the cache (and the memory "
-                + "traffic of every decoding step) shrinks by H/H_kv.",
+            "the heads of a group share the keys and values they read. Generation stores only the H_kv heads, so the cache, and the "
+                + "memory read at every step,",
+            "shrink by the factor H/H_kv.",
             "Lines follow GroupedQueryAttention.kvHead(forQueryHead:); the measured bytes are LlamaKVCache.storedScalars after a prefill "
                 + "of \(base.context) tokens, × 4, ÷ positions.",
         ]
@@ -343,7 +349,7 @@ public enum Chapter8Figures {
     static func loraSidePath() throws -> Diagram {
         typealias D = Diagram
         let rank = 4, alpha = 8.0
-        let config = try LlamaConfig(vocabularySize: 512)
+        let config = try LlamaConfig(vocabularySize: chapterVocabulary)
         let model = try Llama<Double>(config: config, seed: 1, backend: .naive)
         let total = model.parameterCount
         try model.addLoRA(rank: rank, alpha: alpha, targets: [.query, .value], seed: 1)
