@@ -426,12 +426,12 @@ public enum Chapter8Figures {
                 x.append(Double(size))
                 y.append(bytes / Double(bpe.encode(split.heldOut).count))
             }
-            series.append(.init(name: mode == .gpt2 ? "BPE with GPT-2's pre-tokenization" : "BPE without pre-tokenization", x: x, y: y))
+            series.append(.init(name: mode == .gpt2 ? "BPE, GPT-2's pre-tokenization" : "BPE, no pre-tokenization", x: x, y: y))
         }
         let gpt2 = bytes / Double(try GPT2Tokenizer.bundled().encode(split.heldOut).count)
         let xs = [Double(sizes.min()!), Double(sizes.max()!)]
-        series.append(.init(name: String(format: "GPT-2's tokenizer (50,257 tokens, trained on web text): %.2f", gpt2), x: xs, y: [gpt2, gpt2], dashed: true))
+        series.append(.init(name: String(format: "GPT-2's 50,257 tokens: %.2f", gpt2), x: xs, y: [gpt2, gpt2], dashed: true))
         return LinePlot(title: "Compression on held-out Shakespeare: BPEs trained on the first 90%", xLabel: "vocabulary size (256 bytes + merges)",
-                        yLabel: "UTF-8 bytes per token", series: series)
+                        yLabel: "UTF-8 bytes per token", series: series, width: 820, height: 420)
     }
 }
