@@ -292,10 +292,10 @@ public enum Chapter8Figures {
             var rng = SeededRandom(seed: 1)
             let attention = try GroupedQueryAttention<Float>(width: config.width, heads: config.heads, kvHeads: kvHeads,
                                                               positions: config.context, rng: &rng)
-            // The KV cache measured: a decoder's cache after the whole context.
+            // The KV cache measured: a decoder's cache after a prefill of 16 tokens.
             let model = try Llama<Float>(config: config, seed: 1)
             var cache = model.makeDecodingCache(cached: true)
-            _ = try model.prefill(Array(0..<config.context), cache: &cache)
+            _ = try model.prefill(Array(0..<16), cache: &cache)
             let measured = cache.storedScalars * MemoryLayout<Float>.stride / cache.count
             let formula = config.kvCacheScalars(length: 1) * 4
 
@@ -337,7 +337,7 @@ public enum Chapter8Figures {
                 + "memory read at every step,",
             "shrink by the factor H/H_kv.",
             "Lines follow GroupedQueryAttention.kvHead(forQueryHead:); the measured bytes are LlamaKVCache.storedScalars after a prefill "
-                + "of \(base.context) tokens, × 4, ÷ positions.",
+                + "of 16 tokens, × 4, ÷ positions.",
         ]
         for (i, note) in notes.enumerated() { d.add(D.label(note, x: 30, y: 430 + Double(i) * 20, fontSize: 11.5, anchor: .start)) }
         return d
