@@ -12,6 +12,8 @@ extension BookChapter {
     static let tokensAndTheModernLLM = BookChapter(
         number: 8, title: "tokens and the modern LLM",
         tour: { Chapter8.tour(seed: $0) + [Chapter8.llamaTour(seed: $0)] },
+        untrainedFigures: { try Chapter8Figures.untrained() },
+        trainedFigures: { try Chapter8Figures.trained() },
         benchmarks: [Benchmark("tokenizer", bytesPerCall: { try TokenizerBenchmark.bytes(quick: $0.quick) }) {
             try TokenizerBenchmark.run(quick: $0.quick)
         }, Benchmark("llama") { try LlamaBenchmark.run(quick: $0.quick) }],
