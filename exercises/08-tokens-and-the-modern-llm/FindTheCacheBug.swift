@@ -1,6 +1,6 @@
 // Exercise 8.6 — find the bugs in a KV-cache decoder
-// (chapters/08-tokens-and-the-modern-llm.md, "The KV cache" and
-// "Grouped-query attention").
+// (chapters/08-tokens-and-the-modern-llm.md, "Rotary position embeddings" and
+// "Grouped-query attention"; the KV cache is chapter 7's, "Generation and the KV cache").
 //
 // Debug and measure. Generating with a KV cache must give exactly the
 // logits that recomputing the whole prefix gives: the cache only saves

@@ -1,6 +1,6 @@
 // Exercise 8.4 — grouped-query attention at one decoding step
-// (chapters/08-tokens-and-the-modern-llm.md, "Grouped-query attention" and
-// "The KV cache").
+// (chapters/08-tokens-and-the-modern-llm.md, "Grouped-query attention"; the
+// KV cache is chapter 7's, "Generation and the KV cache").
 //
 // Implement. In grouped-query attention H query heads share H_kv key/value
 // heads (H_kv divides H): the query heads are cut into H_kv groups of

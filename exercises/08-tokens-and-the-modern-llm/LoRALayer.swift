@@ -1,5 +1,5 @@
 // Exercise 8.5 — your LoRA layer, fine-tuned inside the Llama
-// (chapters/08-tokens-and-the-modern-llm.md, "Fine-tuning with LoRA").
+// (chapters/08-tokens-and-the-modern-llm.md, "LoRA").
 //
 // Plug in and train. LoRA adapts a frozen projection W [out, in] by learning
 // a low-rank update instead of W: two small matrices A [r, in] and

@@ -28,7 +28,7 @@ let package = Package(
                 .product(name: "TokensAndTheModernLLM", package: "Backprop"),
             ],
             path: ".",
-            exclude: ["Package.swift", "Tests", "CHAPTER-SECTION.md"]),
+            exclude: ["Package.swift", "Tests"]),
         .testTarget(
             name: "Exercises08Tests",
             dependencies: [
