@@ -10,8 +10,7 @@ import Testing
 
 @Suite struct ServeCLITests {
     @Test("bad serve command lines are usage errors", arguments: [
-        (["serve"], "give either --model PATH or --demo"),
-        (["serve", "--model", "a", "--demo"], "give either --model PATH or --demo"),
+        (["serve"], "give --model PATH or --demo"),
         (["serve", "--demo", "--port", "70000"], "--port expects an integer in 0…65535"),
         (["serve", "--demo", "--max-batch", "0"], "--max-batch expects an integer"),
         (["serve", "--demo", "--max-connections", "x"], "--max-connections expects an integer"),
@@ -20,6 +19,18 @@ import Testing
     func usageErrors(words: [String], message: String) {
         let error = #expect(throws: UsageError.self) { try BackpropTool.run(words) }
         #expect(error?.description.contains(message) == true, "got: \(String(describing: error))")
+    }
+
+    @Test("--demo with --model takes a text model beside the demo's classifier; anything else is refused before training")
+    func demoBesideATextModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("serve-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("mlp.ckpt")
+        try SampleCheckpoints.all().first { $0.0 == "mlp" }!.1.write(to: url)
+        let error = #expect(throws: UsageError.self) { try BackpropTool.run(["serve", "--demo", "--model", url.path]) }
+        #expect(error?.description.contains("with --demo, --model must be a text model") == true, "got: \(String(describing: error))")
+        #expect(throws: CheckpointError.self) { try BackpropTool.run(["serve", "--demo", "--model", dir.appendingPathComponent("none.ckpt").path]) }
     }
 
     @Test func serveAnswersHelp() throws {

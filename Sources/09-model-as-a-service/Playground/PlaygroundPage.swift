@@ -110,8 +110,8 @@ async function start() {
     return;
   }
   const routes = info.routes || [];
-  const kind = info.kind || "model";
-  $("model").textContent = "Serving " + kind + (info.parameters ? " (" + Number(info.parameters).toLocaleString("en") + " parameters)" : "") + ".";
+  const describe = (m) => (m.kind || "a model") + (m.parameters ? " (" + Number(m.parameters).toLocaleString("en") + " parameters)" : "");
+  $("model").textContent = "Serving " + describe(info) + (info.generator ? " and " + describe(info.generator) : "") + ".";
   if (routes.includes("/v1/predict")) setUpClassifier();
   if (routes.includes("/v1/generate") || info.generator) setUpGenerator();
   if (new URLSearchParams(location.search).has("selftest")) selfTest();

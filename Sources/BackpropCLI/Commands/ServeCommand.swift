@@ -1,7 +1,8 @@
 // `backprop serve`: chapter 9's HTTP service for a trained model: any
 // checkpoint the registry loads (classifiers on /v1/predict, text generators
 // on /v1/generate), or with --demo a digits MLP trained on the spot plus the
-// toy generator.
+// toy generator (or, with --model too, plus that checkpoint's text model);
+// GET / is the playground page for whichever it serves.
 
 import BackpropCore
 import Foundation
@@ -12,7 +13,7 @@ enum ServeCommand {
         "serve", summary: "serve a model over HTTP: predict, generate, health",
         flags: [
             Flag(name: "model", value: "PATH", help: "checkpoint to serve: a classifier (raw inputs, preprocessed as saved) or a text generator"),
-            Flag(name: "demo", value: nil, help: "instead: serve a digits MLP trained now (a few seconds in release builds)"),
+            Flag(name: "demo", value: nil, help: "serve a digits MLP trained now (a few seconds in release builds); with --model, beside that text model"),
             Flag(name: "host", value: "IP", help: "IPv4 or IPv6 address to bind (default 127.0.0.1; ::1 for IPv6 loopback)"),
             Flag(name: "port", value: "N", help: "port (default 8080; 0 picks a free one)"),
             Flag(name: "max-batch", value: "N", help: "rows per forward pass for dynamic batching (default 64; 1 = no batching)"),
@@ -26,7 +27,7 @@ enum ServeCommand {
             .seed(default: 42, "--demo training"),
         ],
         details: """
-            Give --model PATH or --demo. Serves until Ctrl-C (SIGINT) or SIGTERM; requests in flight are finished first.
+            Give --model PATH or --demo (or both: the demo's digits MLP beside the checkpoint's text model; the playground at / shows both). Serves until Ctrl-C (SIGINT) or SIGTERM; requests in flight are finished first.
             routes: GET /healthz, GET /v1/model, GET /metrics (Prometheus text),
                     POST /v1/predict  {"inputs": [[…], …]}
                     POST /v1/generate {"prompt": "…", "max_tokens": 64, "temperature": 1, "top_k": 5, "seed": 1, "stream": false}
@@ -63,14 +64,23 @@ enum ServeCommand {
         switch (args.string("model"), args.has("demo")) {
         case (let path?, false):
             server = try loadModel(path: path, configuration: configuration)
-        case (nil, true):
+        case (let path, true):
+            // --demo alone: the digits MLP and the stand-in generator; with --model, that
+            // checkpoint's text model beside the MLP (the playground at / then shows both)
+            var generator: any TextGenerating = ToyTextGenerator()
+            if let path {
+                guard case .generator(let g) = try ModelRegistry.open(URL(fileURLWithPath: path)) else {
+                    throw args.error("with --demo, --model must be a text model (char-rnn, gpt, llama): \(path) is not")
+                }
+                generator = g
+            }
             print("training a digits MLP for the demo…")
             fflush(nil)
             let digits = try DemoModels.digits(seed: try args.seed())
             print(String(format: "test accuracy %.1f%%; inputs are 64 raw pixel values 0…16 (8×8 digits)", digits.testAccuracy * 100))
-            server = ModelServer(classifier: digits.classifier, generator: ToyTextGenerator(), configuration: configuration)
+            server = ModelServer(classifier: digits.classifier, generator: generator, configuration: configuration)
         default:
-            throw args.error("give either --model PATH or --demo")
+            throw args.error("give --model PATH or --demo (or both: the demo's classifier beside a text model)")
         }
         let bound = try server.start(host: host, port: port)
         let info = server.classifier?.info ?? server.generator!.info
