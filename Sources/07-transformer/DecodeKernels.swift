@@ -11,7 +11,7 @@ import Backpropagation
 /// single row, which costs as much as the product itself, so the SIMD
 /// backend takes one vector dot product per output instead (W's rows are
 /// contiguous); the naive backend keeps the layer's own kernels.
-enum RowProjection {
+public enum RowProjection {
     static func apply<S: TensorScalar>(_ x: Tensor<S>, _ layer: Linear<S>, backend: Backend) throws -> Tensor<S> {
         if backend == .naive { return try layer.forward(x, mode: .inference).output }
         return try Tensor(shape: [1, layer.outputs], scalars: matvec(x.scalars, layer.weight.value.scalars, bias: layer.bias.value.scalars))
@@ -31,7 +31,7 @@ enum RowProjection {
     /// whichever thread computes it.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func matvec<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?) -> [T] {
+    public static func matvec<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?) -> [T] {
         let n = x.count, out = w.count / n
         var y = bias ?? [T](repeating: 0, count: out)
         x.withUnsafeBufferPointer { px in

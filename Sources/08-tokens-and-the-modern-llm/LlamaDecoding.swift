@@ -159,10 +159,13 @@ extension Llama {
 
 /// The decoder's one-row kernels (shapes trusted).
 public enum LlamaDecodeKernels {
-    /// y = W x for W [out, n] row-major, x [n].
+    /// y = W x for W [out, n] row-major, x [n]. SIMD: chapter 7's decoding
+    /// product (`RowProjection.matvec`: four rows at a time, shared with the
+    /// spin team's helper from 128 × 128 on); naive: one dot product per row.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func matvec<T: TensorScalar>(_ w: [T], _ x: [T], backend: Backend) -> [T] {
+        if backend == .simd { return RowProjection.matvec(x, w, bias: nil) }
         let n = x.count, out = w.count / n
         var y = [T](repeating: 0, count: out)
         w.withUnsafeBufferPointer { pw in
