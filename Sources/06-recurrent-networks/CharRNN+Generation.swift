@@ -1,7 +1,10 @@
 // Sampling text from a CharRNN, and saving and loading it.
 //
 // generate: the prompt is run through the network in one forward pass
-// (T = prompt length, B = 1); then, one character at a time, the last logits
+// (T = prompt length, B = 1), or in passes of `promptChunk` characters with
+// the state carried between them (the same recurrence; memory bounded by the
+// chunk, as chapter 9's service reads long prompts); then, one character at
+// a time, the last logits
 // are turned into a token by `TokenSampler` (temperature, top-k) and fed
 // back. The recurrent state lives in local variables, so concurrent calls
 // from different threads do not interfere: the model's parameters are only
@@ -23,12 +26,32 @@ extension CharRNN {
         prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
         onToken: (String) throws -> Void = { _ in }
     ) throws -> String {
+        try generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, promptChunk: .max,
+                     isCancelled: { false }, onToken: onToken)
+    }
+
+    /// As `generate`, reading the prompt `promptChunk` characters at a time
+    /// and asking `isCancelled()` before each chunk and each new character.
+    /// - Throws: also `CancellationError` once `isCancelled()` is true.
+    public func generate(
+        prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+        promptChunk: Int, isCancelled: () -> Bool, onToken: (String) throws -> Void
+    ) throws -> String {
+        precondition(promptChunk > 0, "generate: promptChunk must be positive")
         var tokens = try vocabulary.encode(prompt)
         if tokens.isEmpty { tokens = [(try? vocabulary.encode("\n"))?.first ?? 0] }
         var state: CarriedState? = nil
-        var logits = try lastLogits(tokens, state: &state)
+        var logits: [Float] = []
+        var start = 0
+        while start < tokens.count {
+            if isCancelled() { throw CancellationError() }
+            let count = min(promptChunk, tokens.count - start)
+            logits = try lastLogits(Array(tokens[start..<(start + count)]), state: &state)
+            start += count
+        }
         var text = ""
         for _ in 0..<max(0, maxTokens) {
+            if isCancelled() { throw CancellationError() }
             let next = TokenSampler.sample(logits, options: sampling, rng: &rng)
             let piece = try vocabulary.decode([next])
             text += piece

@@ -37,43 +37,17 @@ extension CharRNNGenerator {
     /// Prompt characters read per forward pass.
     static let promptChunk = 256
 
-    /// The char-LSTM's generation with the prompt read in chunks (see the file header): the same text as
-    /// `CharRNN.generate` for the same prompt, options and rng.
+    /// The char-LSTM's generation with the prompt read in chunks (see the file header;
+    /// `CharRNN.generate(…promptChunk:isCancelled:)`): the same text as without chunks
+    /// for the same prompt, options and rng.
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                          isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String {
         try validate(prompt: prompt)
-        let vocabulary = model.vocabulary
-        var tokens = try vocabulary.encode(prompt)
-        if tokens.isEmpty { tokens = [(try? vocabulary.encode("\n"))?.first ?? 0] }
-        var state: RecurrentState?
-        var logits: [Float] = []
-        for start in stride(from: 0, to: tokens.count, by: Self.promptChunk) {
-            if isCancelled() { throw ServingError.cancelled }
-            logits = try read(Array(tokens[start..<min(start + Self.promptChunk, tokens.count)]), state: &state)
+        do {
+            return try model.generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng,
+                                      promptChunk: Self.promptChunk, isCancelled: isCancelled, onToken: onToken)
+        } catch is CancellationError {
+            throw ServingError.cancelled
         }
-        var text = ""
-        for _ in 0..<max(0, maxTokens) {
-            if isCancelled() { throw ServingError.cancelled }
-            let next = TokenSampler.sample(logits, options: sampling, rng: &rng)
-            let piece = try vocabulary.decode([next])
-            text += piece
-            try onToken(piece)
-            logits = try read([next], state: &state)
-        }
-        return text
-    }
-
-    /// The hidden (and, for an LSTM, cell) state carried from one piece of text to the next.
-    struct RecurrentState {
-        var h: [Float]
-        var c: [Float]?
-    }
-
-    /// The logits after reading `tokens` from `state` (nil: zeros), which becomes the state after them.
-    func read(_ tokens: [Int], state: inout RecurrentState?) throws -> [Float] {
-        let e = try model.embedding.forward(try Embedding.ids(tokens), mode: .inference).output
-        let cache = try model.rnn.forwardTimeMajor(e.scalars, batch: 1, h0: state?.h, c0: state?.c)
-        state = RecurrentState(h: cache.finalH, c: cache.finalC)
-        return try model.head(Tensor(shape: [1, model.config.hiddenSize], scalars: cache.finalH)).scalars
     }
 }
