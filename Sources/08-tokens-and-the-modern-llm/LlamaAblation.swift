@@ -71,6 +71,23 @@ public struct LlamaAblationRow: Sendable {
     }
 }
 
+/// `backprop bench llama-ablation`: the training step of every row (best of
+/// repeated steps, as `bench llama`), on random ids of the row's vocabulary
+/// (513 BPE ids, or tinyshakespeare's 65 characters).
+public enum LlamaAblationBenchmark {
+    public static func run(quick: Bool = false) throws -> [BenchRow] {
+        var rows: [BenchRow] = []
+        for variant in LlamaAblationVariant.all {
+            let o = variant.options(seed: 1)
+            let config = try o.config(vocabularySize: variant.tokens == .chars ? 65 : 513)
+            let ms = try LlamaBenchmark.msPerTrainingStep(backend: .simd, config: config, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5)
+            rows.append(BenchRow(kernel: "llama ablation step", shape: "\(variant.name) V\(config.vocabularySize) \(config.parameterCount) params",
+                                 variant: "simd", msPerStep: ms))
+        }
+        return rows
+    }
+}
+
 extension Chapter8 {
     /// Trains every variant with every seed (2,000 steps each by default:
     /// about 70 s a run on two cores) and collects test bits per character.

@@ -122,13 +122,15 @@ public enum LlamaBenchmark {
     public static let shape = "V512 L4 C128 H4 Hkv2 T64 batch 12 adamw"
 
     /// Milliseconds per training step (forward, loss, backward, clipping, AdamW), best of repeated runs.
-    public static func msPerTrainingStep(backend: Backend, batch: Int = 12, minSeconds: Double = 1, minRuns: Int = 5) throws -> Double {
-        let config = try config()
+    public static func msPerTrainingStep(backend: Backend, config given: LlamaConfig? = nil, batch: Int = 12, minSeconds: Double = 1,
+                                         minRuns: Int = 5) throws -> Double {
+        let config = try given ?? config()
+        let v = config.vocabularySize
         let model = try Llama<Float>(config: config, seed: 1, backend: backend)
         let optimizers = try LlamaTrainer.optimizers(for: model, options: GPTTrainingOptions())
         var rng = SeededRandom(seed: 2)
         let n = batch * config.context
-        let inputs = (0..<n).map { _ in rng.integer(below: 512) }, targets = (0..<n).map { _ in rng.integer(below: 512) }
+        let inputs = (0..<n).map { _ in rng.integer(below: v) }, targets = (0..<n).map { _ in rng.integer(below: v) }
         var failure: Error?
         var t = 0
         let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
