@@ -25,11 +25,18 @@
 #   gpt generate     256 tokens after a one-token prompt, batch 1, greedy, a hand-written
 #                    KV cache with the Swift decoder's window rule (slide by T/2 when the
 #                    sequence outgrows T, then refill the cache with one batched forward pass)
+#   llama train step chapter 8's Llama-style model: V512 L4 C128, 4 query heads sharing 2
+#                    key/value heads (repeat_kv), RoPE (rotate-half, base 10000) on q and k,
+#                    RMSNorm (eps 1e-5), SwiGLU hidden 344, no biases, tied head; batch 12 of
+#                    T64, AdamW (0.9, 0.99), weight decay 0.1 on matrices, clipping at 1
+#   llama lora step  the same model with rank-4 adapters (alpha 8) on q and v and every base
+#                    weight frozen (requires_grad False); AdamW and clipping on the adapters only
 #   matmul           SGEMM C = A·B, float32, torch.mm and numpy.matmul (OpenBLAS)
 #   tokenizer        tiktoken's gpt2 encoding (from the bundled files) on all of tinyshakespeare,
 #                    one encode_ordinary call; variant "tiktoken", with ms_per_step and mb_per_second
 #
-# Flags: --threads (2), --min-seconds per measurement (2), --only NAME[,NAME…].
+# Flags: --threads (2), --min-seconds per measurement (2), --only NAME[,NAME…]
+# (mlp, cnn, lenet5, char-rnn, char-lstm, char-gru, gpt, llama, matmul, tokenizer).
 import argparse, json, math, os, sys, time
 
 p = argparse.ArgumentParser()
@@ -272,6 +279,109 @@ if wanted('gpt'):
 
     s = best_time(generate, min_runs=3)
     emit('gpt generate', '256 tokens batch 1 kv-cache', ms_per_step=s * 1000 / 256, tokens_per_second=256 / s)
+
+# ---------------------------------------------------------------- chapter 8: Llama
+LV, LC, LL, LH, LKV, LCTX, LHID = 512, 128, 4, 4, 2, 64, 344
+LD = LC // LH
+
+
+def rope_tables(t, d, base=10000.0):
+    inv = base ** (-torch.arange(0, d // 2, dtype=torch.float64) * 2 / d)
+    angles = torch.arange(t, dtype=torch.float64)[:, None] * inv[None, :]     # [T, d/2]
+    return torch.cat([angles.cos()] * 2, 1).float(), torch.cat([angles.sin()] * 2, 1).float()
+
+
+def rotate(x, cos, sin):
+    """Rotate-half RoPE of x [B, heads, T, d]."""
+    h = x.shape[-1] // 2
+    return x * cos + torch.cat([-x[..., h:], x[..., :h]], -1) * sin
+
+
+class LoRAProjection(nn.Module):
+    """W x + (alpha/r) B A x with W frozen (PEFT's lora.Linear without dropout)."""
+    def __init__(self, base, r=4, alpha=8.0):
+        super().__init__()
+        self.base, self.scale = base, alpha / r
+        self.a = nn.Parameter(torch.empty(r, base.in_features).uniform_(-1 / math.sqrt(base.in_features), 1 / math.sqrt(base.in_features)))
+        self.b = nn.Parameter(torch.zeros(base.out_features, r))
+
+    def forward(self, x):
+        return self.base(x) + (x @ self.a.T @ self.b.T) * self.scale
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.n1, self.n2 = nn.RMSNorm(LC, eps=1e-5), nn.RMSNorm(LC, eps=1e-5)
+        self.q, self.k = nn.Linear(LC, LH * LD, bias=False), nn.Linear(LC, LKV * LD, bias=False)
+        self.v, self.o = nn.Linear(LC, LKV * LD, bias=False), nn.Linear(LH * LD, LC, bias=False)
+        self.gate, self.up = nn.Linear(LC, LHID, bias=False), nn.Linear(LC, LHID, bias=False)
+        self.down = nn.Linear(LHID, LC, bias=False)
+
+    def forward(self, x, cos, sin):
+        b, t, _ = x.shape
+        n = self.n1(x)
+        q = self.q(n).view(b, t, LH, LD).transpose(1, 2)
+        k = self.k(n).view(b, t, LKV, LD).transpose(1, 2)
+        v = self.v(n).view(b, t, LKV, LD).transpose(1, 2)
+        q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+        k, v = k.repeat_interleave(LH // LKV, 1), v.repeat_interleave(LH // LKV, 1)     # repeat_kv
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(b, t, LC)
+        x = x + self.o(y)
+        n = self.n2(x)
+        return x + self.down(F.silu(self.gate(n)) * self.up(n))
+
+
+class Llama(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(LV, LC)
+        self.layers = nn.ModuleList([LlamaBlock() for _ in range(LL)])
+        self.norm = nn.RMSNorm(LC, eps=1e-5)
+        self.cos, self.sin = rope_tables(LCTX, LD)
+        for name, q in self.named_parameters():
+            if q.dim() == 2:
+                nn.init.normal_(q, 0, 1 / math.sqrt(LC) / (math.sqrt(2 * LL) if name.endswith(('o.weight', 'down.weight')) else 1))
+
+    def forward(self, x):
+        h = self.embed(x)
+        cos, sin = self.cos[:x.shape[1]], self.sin[:x.shape[1]]
+        for b in self.layers:
+            h = b(h, cos, sin)
+        return self.norm(h) @ self.embed.weight.T
+
+
+def adamw(params):
+    matrices = [q for q in params if q.dim() >= 2]
+    vectors = [q for q in params if q.dim() < 2]
+    groups = [g for g in [{'params': matrices, 'weight_decay': 0.1}, {'params': vectors, 'weight_decay': 0}] if g['params']]
+    return torch.optim.AdamW(groups, lr=1e-4, betas=(0.9, 0.99), eps=1e-8)
+
+
+if wanted('llama'):
+    shape = f'V{LV} L{LL} C{LC} H{LH} Hkv{LKV} T{LCTX} batch 12 adamw'
+    torch.manual_seed(1)
+    llama = Llama()
+    x, y = torch.randint(0, LV, (12, LCTX)), torch.randint(0, LV, (12, LCTX))
+    s = best_time(training_step(llama, adamw(list(llama.parameters())),
+                                lambda: F.cross_entropy(llama(x).view(-1, LV), y.view(-1)), clip=1.0))
+    emit('llama train step', shape, ms_per_step=s * 1000)
+
+    for q in llama.parameters():
+        q.requires_grad_(False)
+    for b in llama.layers:
+        b.q, b.v = LoRAProjection(b.q), LoRAProjection(b.v)
+    adapters = [q for q in llama.parameters() if q.requires_grad]
+    opt = adamw(adapters)
+
+    def lora_step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(llama(x).view(-1, LV), y.view(-1)).backward()
+        nn.utils.clip_grad_norm_(adapters, 1.0)
+        opt.step()
+
+    s = best_time(lora_step)
+    emit('llama lora step', shape + ' lora r4 q,v base frozen', ms_per_step=s * 1000)
 
 # ---------------------------------------------------------------- SGEMM
 if wanted('matmul'):

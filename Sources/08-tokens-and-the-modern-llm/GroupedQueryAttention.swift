@@ -3,7 +3,8 @@
 // consecutive query heads. H_kv = H is multi-head attention; H_kv = 1 is
 // multi-query attention (Shazeer, 2019). What it saves is the KV cache of
 // generation: H_kv/H of multi-head's keys and values per position. Causal,
-// no biases, RoPE on queries and keys (Llama 2 70B and Llama 3's attention).
+// no biases, RoPE on queries and keys (Llama 2 70B and Llama 3's attention;
+// `usesRotary` false leaves them unrotated, for the ablation's learned positions).
 //
 //   forward   x [B, T, C] → y [B, T, C]           (d = C/H, head width)
 //             q = x W_qᵀ               [B, T, H·d]      (HF's q_proj)
@@ -50,6 +51,11 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
     /// W_o [C, H·d]
     public let output: Linear<Scalar>
     public let rotary: RotaryEmbedding<Scalar>
+    /// Whether q and k are rotated (false: positions come from elsewhere,
+    /// the learned embedding of the ablation in LlamaVariants.swift).
+    public let usesRotary: Bool
+    /// Input gradients only, no weight gradients (LoRA's frozen base; FrozenWeights.swift).
+    public var frozen = false
     /// LoRA side paths on the projections (LoRA.swift; empty unless fine-tuning).
     public var adapters: [LoRATarget: LoRAAdapter<Scalar>] = [:]
     public var backend: Backend {
@@ -100,7 +106,7 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
 
     /// W_q, W_k, W_v N(0, std²), W_o N(0, outputStd²); RoPE tables for
     /// `positions` positions (the context; `rotary.reserve` extends them).
-    public init(width: Int, heads: Int, kvHeads: Int, positions: Int, ropeBase: Double = 10_000,
+    public init(width: Int, heads: Int, kvHeads: Int, positions: Int, ropeBase: Double = 10_000, rotary usesRotary: Bool = true,
                 std: Double = 0.02, outputStd: Double = 0.02, rng: inout SeededRandom, backend: Backend = .simd) throws {
         let d = try Self.headWidth(width: width, heads: heads, kvHeads: kvHeads)
         (self.heads, self.kvHeads, headWidth) = (heads, kvHeads, d)
@@ -109,12 +115,14 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
         value = try LlamaInitialization.linear(inputs: width, outputs: kvHeads * d, std: std, rng: &rng, backend: backend)
         output = try LlamaInitialization.linear(inputs: heads * d, outputs: width, std: outputStd, rng: &rng, backend: backend)
         rotary = try RotaryEmbedding(headWidth: d, positions: positions, base: ropeBase, backend: backend)
+        self.usesRotary = usesRotary
         self.backend = backend
     }
 
     /// From given weights W_q [H·d, C], W_k and W_v [H_kv·d, C], W_o [C, H·d].
     public init(query wq: Tensor<Scalar>, key wk: Tensor<Scalar>, value wv: Tensor<Scalar>, output wo: Tensor<Scalar>,
-                heads: Int, kvHeads: Int, positions: Int, ropeBase: Double = 10_000, backend: Backend = .simd) throws {
+                heads: Int, kvHeads: Int, positions: Int, ropeBase: Double = 10_000, rotary usesRotary: Bool = true,
+                backend: Backend = .simd) throws {
         let c = wq.shape.last ?? 0
         let d = try Self.headWidth(width: c, heads: heads, kvHeads: kvHeads)
         for (name, w, rows) in [("W_q", wq, heads * d), ("W_k", wk, kvHeads * d), ("W_v", wv, kvHeads * d)] where w.shape != [rows, c] {
@@ -131,6 +139,7 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
         value = try Linear(weight: wv, backend: backend)
         output = try Linear(weight: wo, backend: backend)
         rotary = try RotaryEmbedding(headWidth: d, positions: positions, base: ropeBase, backend: backend)
+        self.usesRotary = usesRotary
         self.backend = backend
     }
 
@@ -157,8 +166,10 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
             default: v = try Self.add(v, delta)
             }
         }
-        rotary.rotate(&q, width: heads * d, length: t, offset: 0, inverse: false)
-        rotary.rotate(&k, width: kvHeads * d, length: t, offset: 0, inverse: false)
+        if usesRotary {
+            rotary.rotate(&q, width: heads * d, length: t, offset: 0, inverse: false)
+            rotary.rotate(&k, width: kvHeads * d, length: t, offset: 0, inverse: false)
+        }
         let shape = AttentionShape(batch: b, length: t, heads: heads, width: heads * d)
         let qkv = GQAKernels.assemble(q: q, k: k, v: v, rows: b * t, heads: heads, kvHeads: kvHeads, headWidth: d, backend: backend)  // [B·T, 3·H·d]
         let (a, p) = CausalAttention.forward(qkv, shape: shape, backend: backend)   // [B·T, H·d], P [B, H, T, T]
@@ -187,17 +198,19 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
                                             reason: "dy \(dy.shape) must have the output's shape \(cache.x.shape)")
         }
         let s = cache.shape, d = headWidth
-        var da = try output.backward(dy, cache: cache.attended)                  // [B, T, H·d]
+        var da = try output.backward(dy, cache: cache.attended, frozen: frozen)                  // [B, T, H·d]
         if let adapter = adapters[.output], let c = cache.lora[.output] { da = try da.adding(try adapter.backward(dy, cache: c), backend: backend) }
         let dqkv = CausalAttention.backward(da.scalars, qkv: cache.qkv, probabilities: cache.probabilities,
                                             shape: s, backend: backend)          // [B·T, 3·H·d]
         var (dq, dk, dv) = GQAKernels.split(dqkv, rows: s.rows, heads: heads, kvHeads: kvHeads, headWidth: d, backend: backend)
-        rotary.rotate(&dq, width: heads * d, length: s.length, offset: 0, inverse: true)
-        rotary.rotate(&dk, width: kvHeads * d, length: s.length, offset: 0, inverse: true)
+        if usesRotary {
+            rotary.rotate(&dq, width: heads * d, length: s.length, offset: 0, inverse: true)
+            rotary.rotate(&dk, width: kvHeads * d, length: s.length, offset: 0, inverse: true)
+        }
         let (b, t) = (s.batch, s.length)
-        var dx = try query.backward(try Tensor(shape: [b, t, heads * d], scalars: dq), cache: cache.x)   // [B, T, C]
-        dx = try dx.adding(try key.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dk), cache: cache.x), backend: backend)
-        dx = try dx.adding(try value.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dv), cache: cache.x), backend: backend)
+        var dx = try query.backward(try Tensor(shape: [b, t, heads * d], scalars: dq), cache: cache.x, frozen: frozen)   // [B, T, C]
+        dx = try dx.adding(try key.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dk), cache: cache.x, frozen: frozen), backend: backend)
+        dx = try dx.adding(try value.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dv), cache: cache.x, frozen: frozen), backend: backend)
         for (target, grad, width) in [(LoRATarget.query, dq, heads * d), (.key, dk, kvHeads * d), (.value, dv, kvHeads * d)] {
             guard let adapter = adapters[target], let c = cache.lora[target] else { continue }
             dx = try dx.adding(try adapter.backward(try Tensor(shape: [b, t, width], scalars: grad), cache: c), backend: backend)

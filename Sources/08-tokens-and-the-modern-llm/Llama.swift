@@ -18,6 +18,14 @@
 // Names are Hugging Face's LlamaForCausalLM's ("model.embed_tokens.weight",
 // "model.layers.0.self_attn.q_proj.weight", …, "model.norm.weight",
 // "lm_head.weight" when untied).
+//
+// The ablation (`LlamaConfig.architecture`, LlamaVariants.swift): with
+// learned positions, x₀ = E[tokens] + P[0..<T] (P [context, C],
+// "model.embed_positions.weight", its gradient Σ_b dx₀[b, t]) and attention
+// rotates nothing; LayerNorm adds β to every norm ("….bias"); the GELU MLP
+// has two matrices ("mlp.fc_in.weight", "mlp.fc_out.weight") instead of three.
+// `freezesBase` (LoRA) leaves out every weight gradient: the head's, the
+// projections' and the embedding's scatter-add (FrozenWeights.swift).
 
 import BackpropCore
 import Backpropagation
@@ -35,22 +43,27 @@ public struct LlamaConfig: Sendable, Equatable {
     /// Query heads H and shared key/value heads H_kv.
     public var heads: Int
     public var kvHeads: Int
-    /// The SwiGLU hidden width.
+    /// The MLP's hidden width (SwiGLU's H, or the GELU MLP's H′).
     public var hidden: Int
     /// Whether the output head is the token embedding (true) or a matrix of its own.
     public var tiedHead: Bool
     public var ropeBase: Double
     public var epsilon: Double
+    /// Positions, MLP and norm: Llama's (the default) or GPT-era pieces.
+    public var architecture: LlamaArchitecture
 
     public var headWidth: Int { width / heads }
 
-    /// `hidden` defaults to `SwiGLU.llamaHidden(width:)` (8C/3 rounded up to a multiple of 8).
+    /// `hidden` defaults to `SwiGLU.llamaHidden(width:)` (8C/3 rounded up to
+    /// a multiple of 8), or 3/2 of that for the GELU MLP (the same weights,
+    /// `LlamaMLPKind.defaultHidden`).
     /// - Throws: `TrainingError.invalidOption` for non-positive sizes, heads
     ///   that do not divide the width into even head widths, or kv heads
     ///   that do not divide the heads.
     public init(vocabularySize: Int, context: Int = 64, layers: Int = 4, width: Int = 128, heads: Int = 4, kvHeads: Int = 2,
-                hidden: Int? = nil, tiedHead: Bool = true, ropeBase: Double = 10_000, epsilon: Double = 1e-5) throws {
-        let hiddenWidth = hidden ?? SwiGLU<Float>.llamaHidden(width: width)
+                hidden: Int? = nil, tiedHead: Bool = true, ropeBase: Double = 10_000, epsilon: Double = 1e-5,
+                architecture: LlamaArchitecture = .llama) throws {
+        let hiddenWidth = hidden ?? architecture.mlp.defaultHidden(width: width)
         for (name, v) in [("vocabulary size", vocabularySize), ("context", context), ("layers", layers), ("width", width),
                           ("hidden", hiddenWidth)] where v < 1 {
             throw TrainingError.invalidOption(name: name, value: "\(v)", reason: "must be at least 1")
@@ -61,14 +74,16 @@ public struct LlamaConfig: Sendable, Equatable {
         }
         (self.vocabularySize, self.context, self.layers, self.width) = (vocabularySize, context, layers, width)
         (self.heads, self.kvHeads, self.hidden, self.tiedHead) = (heads, kvHeads, hiddenWidth, tiedHead)
-        (self.ropeBase, self.epsilon) = (ropeBase, epsilon)
+        (self.ropeBase, self.epsilon, self.architecture) = (ropeBase, epsilon, architecture)
     }
 
     /// The number of trainable scalars (see the file header).
     public var parameterCount: Int {
-        let (c, d) = (width, headWidth)
-        let block = 2 * c + 2 * c * heads * d + 2 * c * kvHeads * d + 3 * c * hidden
-        return vocabularySize * c * (tiedHead ? 1 : 2) + layers * block + c
+        let (c, d, a) = (width, headWidth, architecture)
+        let norm = a.norm.parameters(width: c)
+        let block = 2 * norm + 2 * c * heads * d + 2 * c * kvHeads * d + a.mlp.weights(width: c, hidden: hidden)
+        let positions = a.positions == .learned ? context * c : 0
+        return vocabularySize * c * (tiedHead ? 1 : 2) + positions + layers * block + norm
     }
 
     /// Scalars a KV cache holds for `length` positions of one sequence:
@@ -83,8 +98,10 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
     public let config: LlamaConfig
     /// E [V, C]
     public let tokenEmbedding: Embedding<Scalar>
+    /// P [context, C] with learned positions; nil with RoPE.
+    public let positionEmbedding: Parameter<Scalar>?
     public let blocks: [LlamaBlock<Scalar>]
-    public let finalNorm: RMSNorm<Scalar>
+    public let finalNorm: LlamaNormLayer<Scalar>
     /// W [V, C] when the head is untied; nil when it is E.
     public let head: Parameter<Scalar>?
     /// The tokenizer the model was trained with (saved in its checkpoint), if known.
@@ -93,15 +110,20 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
         didSet {
             tokenEmbedding.backend = backend
             for b in blocks { b.backend = backend }
-            finalNorm.backend = backend
+            finalNorm.setBackend(backend)
         }
+    }
+    /// Whether backward skips the weight gradients (every parameter of
+    /// `parameters` is frozen; LoRA's adapters still get theirs).
+    public var freezesBase = false {
+        didSet { for b in blocks { b.frozen = freezesBase } }
     }
 
     public struct Cache {
         var tokens: Embedding<Scalar>.Cache
         var batch: Int, length: Int
         var blocks: [LlamaBlock<Scalar>.Cache]
-        var finalNorm: RMSNormCache<Scalar>
+        var finalNorm: LlamaNormLayer<Scalar>.Cache
         /// h [B·T, C]
         var normalized: Tensor<Scalar>
         /// The attention probabilities of every block, [B, H, T, T] each.
@@ -118,11 +140,14 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
         let c = config.width
         let std = std ?? 1 / Double(c).squareRoot()
         tokenEmbedding = try Embedding(count: config.vocabularySize, dimension: c, std: std, rng: &rng, backend: backend)
+        positionEmbedding = config.architecture.positions == .learned  // N(0, std²), as chapter 7's P
+            ? Parameter("weight", try LlamaInitialization.normal([config.context, c], std: std, rng: &rng)) : nil
         blocks = try (0..<config.layers).map { _ in
             try LlamaBlock(width: c, heads: config.heads, kvHeads: config.kvHeads, hidden: config.hidden, positions: config.context,
-                           layers: config.layers, std: std, ropeBase: config.ropeBase, epsilon: config.epsilon, rng: &rng, backend: backend)
+                           layers: config.layers, std: std, ropeBase: config.ropeBase, epsilon: config.epsilon,
+                           architecture: config.architecture, rng: &rng, backend: backend)
         }
-        finalNorm = try RMSNorm(width: c, epsilon: config.epsilon, backend: backend)
+        finalNorm = try LlamaNormLayer(config.architecture.norm, width: c, epsilon: config.epsilon, backend: backend)
         head = config.tiedHead ? nil : Parameter("weight", try LlamaInitialization.linear(inputs: c, outputs: config.vocabularySize, std: std,
                                                                                           rng: &rng, backend: backend).weight.value)
     }
@@ -130,8 +155,9 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
     /// Every parameter with Hugging Face's name, in a fixed order.
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {
         var out: [(name: String, parameter: Parameter<Scalar>)] = [("model.embed_tokens.weight", tokenEmbedding.weight)]
+        if let positionEmbedding { out.append(("model.embed_positions.weight", positionEmbedding)) }
         for (l, b) in blocks.enumerated() { out += b.namedParameters.map { (name: "model.layers.\(l).\($0.0)", parameter: $0.1) } }
-        out.append(("model.norm.weight", finalNorm.gain))
+        out += finalNorm.namedParameters.map { (name: "model.norm." + $0.0, parameter: $0.1) }
         if let head { out.append(("lm_head.weight", head)) }
         return out
     }
@@ -156,6 +182,16 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
             throw TrainingError.invalidOption(name: "tokens", value: "\(tokens.count)", reason: "expected batch × length = \(batch) × \(length) = \(batch * length)")
         }
         var (x, te) = try tokenEmbedding.forward(try Embedding.ids(tokens, shape: [batch, length]), mode: mode)   // [B, T, C]
+        if let p = positionEmbedding {                                                          // x += P[t]
+            let c = config.width
+            p.value.scalars.withUnsafeBufferPointer { pp in
+                x.scalars.withUnsafeMutableBufferPointer { px in
+                    for b in 0..<batch {
+                        backend.kernels.add(count: length * c, px.baseAddress! + b * length * c, pp.baseAddress!, px.baseAddress! + b * length * c)
+                    }
+                }
+            }
+        }
         var caches: [LlamaBlock<Scalar>.Cache] = []
         caches.reserveCapacity(blocks.count)
         for block in blocks {
@@ -180,10 +216,12 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
         }
         let w = headWeight
         var dx = try Tensor.matmul(dlogits, w.value, .nn, backend: backend)                      // dh = dlogits W [B·T, C]
-        dlogits.scalars.withUnsafeBufferPointer { g in                                           // W.grad += dlogitsᵀ h
-            cache.normalized.scalars.withUnsafeBufferPointer { h in
-                w.grad.scalars.withUnsafeMutableBufferPointer { wg in
-                    backend.kernels.matmul(.tn, m: v, n: c, k: n, g.baseAddress!, h.baseAddress!, wg.baseAddress!, accumulate: true)
+        if !freezesBase {
+            dlogits.scalars.withUnsafeBufferPointer { g in                                       // W.grad += dlogitsᵀ h
+                cache.normalized.scalars.withUnsafeBufferPointer { h in
+                    w.grad.scalars.withUnsafeMutableBufferPointer { wg in
+                        backend.kernels.matmul(.tn, m: v, n: c, k: n, g.baseAddress!, h.baseAddress!, wg.baseAddress!, accumulate: true)
+                    }
                 }
             }
         }
@@ -191,7 +229,18 @@ public final class Llama<Scalar: TensorScalar>: @unchecked Sendable {
         for (block, bc) in zip(blocks, cache.blocks).reversed() {
             dx = try block.backward(dx, cache: bc)
         }
+        guard !freezesBase else { return }                                                     // E and P frozen: nothing below
         _ = try tokenEmbedding.backward(dx, cache: cache.tokens)                                  // scatter-add into E
+        if let p = positionEmbedding {                                                          // P.grad[t] += Σ_b dx[b, t]
+            let t = cache.length
+            dx.scalars.withUnsafeBufferPointer { g in
+                p.grad.scalars.withUnsafeMutableBufferPointer { pg in
+                    for b in 0..<cache.batch {
+                        backend.kernels.add(count: t * c, pg.baseAddress!, g.baseAddress! + b * t * c, pg.baseAddress!)
+                    }
+                }
+            }
+        }
     }
 
     /// Mean next-token cross-entropy of `inputs` against `targets` (both

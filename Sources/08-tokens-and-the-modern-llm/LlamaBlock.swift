@@ -10,57 +10,70 @@
 // no learned position embedding (RoPE rotates q and k inside attention),
 // shared key/value heads, SwiGLU for the GELU MLP, and no dropout (Llama
 // trains without it).
+// The ablation (LlamaVariants.swift) swaps pieces back: LayerNorm for both
+// norms, the GELU MLP for SwiGLU, no rotation in attention (the model then
+// adds learned positions to its input); `frozen` leaves out every weight
+// gradient (LoRA's base, FrozenWeights.swift).
 
 import BackpropCore
 import Backpropagation
 
 public final class LlamaBlock<Scalar: TensorScalar>: Layer {
     /// HF's input_layernorm
-    public let attentionNorm: RMSNorm<Scalar>
+    public let attentionNorm: LlamaNormLayer<Scalar>
     /// HF's self_attn
     public let attention: GroupedQueryAttention<Scalar>
     /// HF's post_attention_layernorm
-    public let mlpNorm: RMSNorm<Scalar>
+    public let mlpNorm: LlamaNormLayer<Scalar>
     /// HF's mlp
-    public let mlp: SwiGLU<Scalar>
+    public let mlp: LlamaMLP<Scalar>
     public var backend: Backend {
-        didSet { attentionNorm.backend = backend; attention.backend = backend; mlpNorm.backend = backend; mlp.backend = backend }
+        didSet {
+            attentionNorm.setBackend(backend); attention.backend = backend; mlpNorm.setBackend(backend)
+            mlp.set(backend: backend, frozen: frozen)
+        }
     }
-    public var width: Int { attentionNorm.width }
+    /// Input gradients only: the projections' weight gradients are skipped.
+    public var frozen = false {
+        didSet { attention.frozen = frozen; mlp.set(backend: backend, frozen: frozen) }
+    }
+    public var width: Int { attention.width }
 
     public struct Cache {
-        var attentionNorm: RMSNormCache<Scalar>
+        var attentionNorm: LlamaNormLayer<Scalar>.Cache
         var attention: GroupedQueryAttention<Scalar>.Cache
-        var mlpNorm: RMSNormCache<Scalar>
-        var mlp: SwiGLU<Scalar>.Cache
+        var mlpNorm: LlamaNormLayer<Scalar>.Cache
+        var mlp: LlamaMLP<Scalar>.Cache
         /// P [B, H, T, T] of the attention.
         public var attentionProbabilities: [Scalar] { attention.probabilities }
     }
 
     /// Projections N(0, std²), except the two into the residual stream (W_o,
-    /// W₂): std/√(2·layers). RMSNorm gains 1, RoPE tables for `positions`.
+    /// W₂): std/√(2·layers). Norm gains 1 (β 0), RoPE tables for `positions`
+    /// (used only with `architecture.positions == .rope`).
     public init(width: Int, heads: Int, kvHeads: Int, hidden: Int, positions: Int, layers: Int = 1,
-                std: Double = 0.02, ropeBase: Double = 10_000, epsilon: Double = 1e-5,
+                std: Double = 0.02, ropeBase: Double = 10_000, epsilon: Double = 1e-5, architecture: LlamaArchitecture = .llama,
                 rng: inout SeededRandom, backend: Backend = .simd) throws {
         let residualStd = std / (2 * Double(max(layers, 1))).squareRoot()
-        attentionNorm = try RMSNorm(width: width, epsilon: epsilon, backend: backend)
+        attentionNorm = try LlamaNormLayer(architecture.norm, width: width, epsilon: epsilon, backend: backend)
         attention = try GroupedQueryAttention(width: width, heads: heads, kvHeads: kvHeads, positions: positions, ropeBase: ropeBase,
-                                              std: std, outputStd: residualStd, rng: &rng, backend: backend)
-        mlpNorm = try RMSNorm(width: width, epsilon: epsilon, backend: backend)
-        mlp = try SwiGLU(width: width, hidden: hidden, std: std, outputStd: residualStd, rng: &rng, backend: backend)
+                                              rotary: architecture.positions == .rope, std: std, outputStd: residualStd, rng: &rng,
+                                              backend: backend)
+        mlpNorm = try LlamaNormLayer(architecture.norm, width: width, epsilon: epsilon, backend: backend)
+        mlp = try LlamaMLP(architecture.mlp, width: width, hidden: hidden, std: std, outputStd: residualStd, rng: &rng, backend: backend)
         self.backend = backend
     }
 
     /// (name, parameter) in Hugging Face's names, in a fixed order.
     public var namedParameters: [(String, Parameter<Scalar>)] {
-        [("input_layernorm.weight", attentionNorm.gain)]
+        attentionNorm.namedParameters.map { ("input_layernorm." + $0.0, $0.1) }
             + attention.namedParameters.map { ("self_attn." + $0.0, $0.1) }
-            + [("post_attention_layernorm.weight", mlpNorm.gain)]
+            + mlpNorm.namedParameters.map { ("post_attention_layernorm." + $0.0, $0.1) }
             + mlp.namedParameters.map { ("mlp." + $0.0, $0.1) }
     }
     public var parameters: [Parameter<Scalar>] { namedParameters.map(\.1) }
     public var summary: String {
-        "LlamaBlock(\(width), \(attention.heads) heads, \(attention.kvHeads) kv heads, hidden \(mlp.hidden))"
+        "LlamaBlock(\(width), \(attention.heads) heads, \(attention.kvHeads) kv heads, \(mlp.kind.rawValue) hidden \(mlp.hidden), \(attentionNorm.kind.rawValue)\(attention.usesRotary ? ", rope" : ""))"
     }
 
     /// x [B, T, C] → z [B, T, C].

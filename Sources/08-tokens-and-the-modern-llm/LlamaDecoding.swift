@@ -29,6 +29,11 @@
 // the model was never trained there; sliding keeps cached and uncached
 // decoding equal (tested).
 //
+// The ablation's variants (LlamaVariants.swift) decode the same way: with
+// learned positions x = E[token] + P[p] and nothing is rotated (the cached
+// keys are then the plain projections); the norm and a GELU MLP run their
+// layers' forward on the one row.
+//
 // Twins: the naive backend runs the formulas' loops; the SIMD one takes a
 // vector dot product per row of W (rows are contiguous) and per cached key.
 
@@ -120,6 +125,9 @@ extension Llama {
         precondition(p < cache.capacity, "decodeStep: the cache is full")
         let k = LlamaDecodeKernels.self
         var x = Array(tokenEmbedding.weight.value.scalars[(token * c)..<((token + 1) * c)])   // [C]
+        if let positions = positionEmbedding {                                                  // + P[p]
+            for e in 0..<c { x[e] += positions.value.scalars[p * c + e] }
+        }
         for (l, block) in blocks.enumerated() {
             let attention = block.attention
             let n1 = try block.attentionNorm.forward(try Tensor(shape: [1, c], scalars: x), mode: .inference).output.scalars
@@ -129,8 +137,10 @@ extension Llama {
             if let a = attention.adapters[.query] { q = zip(q, a.delta(n1)).map { $0 + $1 } }  // unmerged LoRA side paths
             if let a = attention.adapters[.key] { key = zip(key, a.delta(n1)).map { $0 + $1 } }
             if let a = attention.adapters[.value] { value = zip(value, a.delta(n1)).map { $0 + $1 } }
-            attention.rotary.rotate(&q, width: heads * d, length: 1, offset: p, inverse: false)
-            attention.rotary.rotate(&key, width: kvw, length: 1, offset: p, inverse: false)
+            if attention.usesRotary {
+                attention.rotary.rotate(&q, width: heads * d, length: 1, offset: p, inverse: false)
+                attention.rotary.rotate(&key, width: kvw, length: 1, offset: p, inverse: false)
+            }
             cache.keys[l].replaceSubrange((p * kvw)..<((p + 1) * kvw), with: key)
             cache.values[l].replaceSubrange((p * kvw)..<((p + 1) * kvw), with: value)
             let a = k.attend(q, keys: cache.keys[l], values: cache.values[l], count: p + 1, heads: heads, kvHeads: kvHeads,
@@ -139,10 +149,16 @@ extension Llama {
             if let adapter = attention.adapters[.output] { o = zip(o, adapter.delta(a)).map { $0 + $1 } }
             let u = zip(x, o).map { $0 + $1 }
             let n2 = try block.mlpNorm.forward(try Tensor(shape: [1, c], scalars: u), mode: .inference).output.scalars
-            let gate = k.matvec(block.mlp.gate.weight.value.scalars, n2, backend: backend)     // [hidden]
-            let up = k.matvec(block.mlp.up.weight.value.scalars, n2, backend: backend)
-            let hidden = zip(gate, up).map { a, b in a / (1 + Scalar.exp(-a)) * b }            // silu(a)·b
-            let y = k.matvec(block.mlp.down.weight.value.scalars, hidden, backend: backend)     // [C]
+            let y: [Scalar]
+            switch block.mlp {
+            case .swiglu(let mlp):
+                let gate = k.matvec(mlp.gate.weight.value.scalars, n2, backend: backend)       // [hidden]
+                let up = k.matvec(mlp.up.weight.value.scalars, n2, backend: backend)
+                let hidden = zip(gate, up).map { a, b in a / (1 + Scalar.exp(-a)) * b }        // silu(a)·b
+                y = k.matvec(mlp.down.weight.value.scalars, hidden, backend: backend)          // [C]
+            case .gelu(let mlp):
+                y = try mlp.forward(try Tensor(shape: [1, c], scalars: n2), mode: .inference).output.scalars
+            }
             x = zip(u, y).map { $0 + $1 }
         }
         cache.count += 1

@@ -7,6 +7,8 @@
 // key/value heads, SwiGLU hidden 344, context 64 tokens (about 180
 // characters), tied head: 0.79 M parameters, about the baby GPT's 0.80 M;
 // batch 12, 2,000 steps, 10⁻³ decaying to 10⁻⁴ (chapter 7's defaults).
+// `architecture` and `tokens` swap pieces back to the GPT's for the
+// ablation (LlamaVariants.swift, LlamaAblation.swift).
 
 import BackpropCore
 import Backpropagation
@@ -19,6 +21,10 @@ public struct LlamaRunOptions: Sendable {
     /// BPE vocabulary size (256 bytes + merges); nil: GPT-2's tokenizer.
     public var vocabularySize: Int? = 512
     public var layers = 4, heads = 4, kvHeads = 2, width = 128, context = 64
+    /// RoPE, SwiGLU, RMSNorm by default.
+    public var architecture = LlamaArchitecture.llama
+    /// BPE (`vocabularySize`) or characters.
+    public var tokens = LlamaTokens.bpe
     public var backend: Backend = .simd
     public var training = GPTTrainingOptions()
 
@@ -39,7 +45,8 @@ public struct LlamaRunOptions: Sendable {
     }
 
     func config(vocabularySize: Int) throws -> LlamaConfig {
-        try LlamaConfig(vocabularySize: vocabularySize, context: context, layers: layers, width: width, heads: heads, kvHeads: kvHeads)
+        try LlamaConfig(vocabularySize: vocabularySize, context: context, layers: layers, width: width, heads: heads, kvHeads: kvHeads,
+                        architecture: architecture)
     }
 }
 
@@ -58,7 +65,8 @@ extension Chapter8 {
         evaluated: (LlamaLossPoint) -> Void = { _ in }
     ) throws -> LlamaRun {
         let tokenizing = Date()
-        let corpus = try TokenCorpus.make(try text ?? BundledData.shakespeare(), vocabularySize: o.vocabularySize)
+        let text = try text ?? BundledData.shakespeare()
+        let corpus = o.tokens == .chars ? try TokenCorpus.characters(text) : try TokenCorpus.make(text, vocabularySize: o.vocabularySize)
         let tokenizerSeconds = Date().timeIntervalSince(tokenizing)
         let vocabulary = try corpus.tokenizer.make().vocabularySize
         let model = try Llama<Float>(config: try o.config(vocabularySize: vocabulary), seed: o.training.seed, backend: o.backend)
@@ -71,7 +79,8 @@ extension Chapter8 {
                    ("train_loss", result.history.last?.trainLoss ?? .nan)],
             seconds: result.seconds + tokenizerSeconds,
             details: [("parameters", .integer(model.parameterCount)), ("tokenizer", .string(corpus.tokenizer.name)),
-                      ("layers", .integer(o.layers)), ("heads", .integer(o.heads)), ("kv_heads", .integer(o.kvHeads)),
+                      ("positions", .string(o.architecture.positions.rawValue)), ("mlp", .string(o.architecture.mlp.rawValue)),
+                      ("norm", .string(o.architecture.norm.rawValue)), ("layers", .integer(o.layers)), ("heads", .integer(o.heads)), ("kv_heads", .integer(o.kvHeads)),
                       ("width", .integer(o.width)), ("hidden", .integer(model.config.hidden)), ("context", .integer(o.context)),
                       ("batch", .integer(o.training.batch)), ("steps", .integer(o.training.steps)),
                       ("train_tokens", .integer(corpus.train.count)), ("test_tokens", .integer(corpus.test.count)),
@@ -104,17 +113,46 @@ extension Chapter8 {
 }
 
 /// `backprop bench llama`: one AdamW step of the default model (BPE 512,
-/// L4 C128 H4 H_kv2, T64, batch 12) on each kernel set, and generation of
+/// L4 C128 H4 H_kv2, T64, batch 12) on each kernel set, one LoRA step
+/// (rank 4 on q and v) with the base frozen and with its weight gradients
+/// computed and thrown away (as before `freezesBase`), and generation of
 /// 256 tokens with and without the KV cache.
 public enum LlamaBenchmark {
     static func config() throws -> LlamaConfig { try LlamaRunOptions().config(vocabularySize: 512) }
     public static let shape = "V512 L4 C128 H4 Hkv2 T64 batch 12 adamw"
 
     /// Milliseconds per training step (forward, loss, backward, clipping, AdamW), best of repeated runs.
-    public static func msPerTrainingStep(backend: Backend, batch: Int = 12, minSeconds: Double = 1, minRuns: Int = 5) throws -> Double {
-        let config = try config()
+    public static func msPerTrainingStep(backend: Backend, config given: LlamaConfig? = nil, batch: Int = 12, minSeconds: Double = 1,
+                                         minRuns: Int = 5) throws -> Double {
+        let config = try given ?? config()
+        let v = config.vocabularySize
         let model = try Llama<Float>(config: config, seed: 1, backend: backend)
         let optimizers = try LlamaTrainer.optimizers(for: model, options: GPTTrainingOptions())
+        var rng = SeededRandom(seed: 2)
+        let n = batch * config.context
+        let inputs = (0..<n).map { _ in rng.integer(below: v) }, targets = (0..<n).map { _ in rng.integer(below: v) }
+        var failure: Error?
+        var t = 0
+        let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
+            do {
+                try LlamaTrainer.step(model, optimizers: optimizers, inputs: inputs, targets: targets, batch: batch, learningRate: 1e-4, clip: 1, iteration: t)
+            } catch { failure = error }
+            t += 1
+        }
+        if let failure { throw failure }
+        return seconds * 1000
+    }
+
+    /// Milliseconds per LoRA fine-tuning step (rank 4, α 8 on q and v; AdamW
+    /// on the adapters only), with the base's weight gradients skipped
+    /// (`frozen`, the default since LoRA sets it) or computed as a full step would.
+    public static func msPerLoRAStep(frozen: Bool, batch: Int = 12, minSeconds: Double = 1, minRuns: Int = 5) throws -> Double {
+        let config = try config()
+        let model = try Llama<Float>(config: config, seed: 1)
+        try model.addLoRA(rank: 4, alpha: 8, seed: 1)
+        model.freezesBase = frozen
+        let trainable = model.loraParameters.map(\.parameter)
+        let optimizers = try LlamaTrainer.optimizers(for: model, options: GPTTrainingOptions(), parameters: trainable)
         var rng = SeededRandom(seed: 2)
         let n = batch * config.context
         let inputs = (0..<n).map { _ in rng.integer(below: 512) }, targets = (0..<n).map { _ in rng.integer(below: 512) }
@@ -122,7 +160,8 @@ public enum LlamaBenchmark {
         var t = 0
         let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
             do {
-                try LlamaTrainer.step(model, optimizers: optimizers, inputs: inputs, targets: targets, batch: batch, learningRate: 1e-4, clip: 1, iteration: t)
+                try LlamaTrainer.step(model, optimizers: optimizers, inputs: inputs, targets: targets, batch: batch, learningRate: 1e-4, clip: 1,
+                                      iteration: t, parameters: trainable)
             } catch { failure = error }
             t += 1
         }
@@ -145,12 +184,17 @@ public enum LlamaBenchmark {
     public static func run(quick: Bool = false) throws -> [BenchRow] {
         let naive = try msPerTrainingStep(backend: .naive, minSeconds: 0, minRuns: quick ? 1 : 2)
         let simd = try msPerTrainingStep(backend: .simd, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5)
+        let loraAll = try msPerLoRAStep(frozen: false, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5)
+        let loraFrozen = try msPerLoRAStep(frozen: true, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5)
         let count = quick ? 32 : 256
         let cached = try generationTokensPerSecond(useKVCache: true, count: count, minRuns: quick ? 1 : 3)
         let recomputed = try generationTokensPerSecond(useKVCache: false, count: count, minRuns: quick ? 1 : 3)
         return [
             BenchRow(kernel: "llama train step", shape: shape, variant: "naive", msPerStep: naive, vsNaive: 1),
             BenchRow(kernel: "llama train step", shape: shape, variant: "simd", msPerStep: simd, vsNaive: naive / simd),
+            BenchRow(kernel: "llama lora step", shape: shape + " lora r4 q,v base weight grads", variant: "simd", msPerStep: loraAll, vsNaive: 1),
+            BenchRow(kernel: "llama lora step", shape: shape + " lora r4 q,v base frozen", variant: "simd", msPerStep: loraFrozen,
+                     vsNaive: loraAll / loraFrozen),
             BenchRow(kernel: "llama generate", shape: "\(count) tokens batch 1 recompute", variant: "simd",
                      msPerStep: 1000 / recomputed, vsNaive: 1, tokensPerSecond: recomputed),
             BenchRow(kernel: "llama generate", shape: "\(count) tokens batch 1 kv-cache (Hkv 2 of 4)", variant: "simd",

@@ -20,4 +20,9 @@ enum LlamaInitialization {
                                    scalars: (0..<(inputs * outputs)).map { _ in Scalar(rng.normal(mean: 0, std: std)) })
         return try Linear(weight: w, backend: backend)
     }
+
+    /// A tensor of N(0, std²) entries (the learned position embedding of the ablation).
+    static func normal<Scalar: TensorScalar>(_ shape: [Int], std: Double, rng: inout SeededRandom) throws -> Tensor<Scalar> {
+        try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Scalar(rng.normal(mean: 0, std: std)) })
+    }
 }

@@ -1,7 +1,8 @@
 // LoRA on the Llama's attention: adapters on the chosen projections of
 // every block (q and v by default, as the LoRA paper's GPT-3 runs; k and o
 // on request), the base weights frozen (only the adapters are given to the
-// optimizer and clipped), and merging for serving.
+// optimizer and clipped, and the backward pass computes no gradient for
+// any base weight: `freezesBase`, FrozenWeights.swift), and merging for serving.
 //
 // Trainable scalars: L · Σ_targets r·(in + out); for q and v of the default
 // model (C = 128, H_kv·d = 64, r = 4, L = 4): 4·(4·256 + 4·192) = 7,168 of
@@ -18,7 +19,8 @@ public enum LoRATarget: String, CaseIterable, Sendable, Hashable {
 
 extension Llama {
     /// Adds a fresh adapter (B = 0: the model's function is unchanged) to
-    /// each target projection of every block.
+    /// each target projection of every block, and freezes the base
+    /// (`freezesBase`: backward computes only input gradients below the adapters).
     /// - Throws: `TrainingError.invalidOption` for a bad rank or α, or a block that already has one.
     public func addLoRA(rank: Int, alpha: Double, targets: [LoRATarget] = [.query, .value], seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
@@ -33,6 +35,7 @@ extension Llama {
                                                              rng: &rng, backend: backend)
             }
         }
+        freezesBase = true
     }
 
     static func projection(_ a: GroupedQueryAttention<Scalar>, _ target: LoRATarget) -> Linear<Scalar> {
@@ -57,7 +60,8 @@ extension Llama {
     }
 
     /// Folds every adapter into its projection (W ← W + s·B A) and removes
-    /// it: the same function, served by the plain model (and saved as one).
+    /// it: the same function, served by the plain model (and saved as one),
+    /// whose weights are trainable again.
     public func mergeLoRA() throws {
         for block in blocks {
             let attention = block.attention
@@ -67,5 +71,6 @@ extension Llama {
             }
             attention.adapters = [:]
         }
+        freezesBase = false
     }
 }

@@ -56,6 +56,14 @@ public struct TokenCorpus: Sendable {
         return try TokenCorpus(tokenizer: tokenizer, train: parts.train, validation: parts.validation, test: parts.test)
     }
 
+    /// Characters as tokens (the ablation's `--tokens chars`): chapter 7's
+    /// vocabulary of every distinct character of `text`, the same cut.
+    public static func characters(_ text: String, trainFraction: Double = 0.9, testFraction: Double = 0.05) throws -> TokenCorpus {
+        let parts = split(text, trainFraction: trainFraction, testFraction: testFraction)
+        let tokenizer = LlamaTokenizer.characters(CharacterTokenizer(vocabulary: try CharacterVocabulary(text: text)))
+        return try TokenCorpus(tokenizer: tokenizer, train: parts.train, validation: parts.validation, test: parts.test)
+    }
+
     /// The characters tokens[1...] spell (those an evaluation predicts).
     public func predictedCharacters(_ tokens: [Int]) throws -> Int {
         String(decoding: try tokenizer.make().decodeBytes(Array(tokens.dropFirst())), as: UTF8.self).count

@@ -39,6 +39,8 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
     public var backend: Backend {
         didSet { gate.backend = backend; up.backend = backend; down.backend = backend }
     }
+    /// Input gradients only, no weight gradients (LoRA's frozen base; FrozenWeights.swift).
+    public var frozen = false
     public var width: Int { gate.inputs }
     public var hidden: Int { gate.outputs }
     public var parameters: [Parameter<Scalar>] { [gate.weight, up.weight, down.weight] }
@@ -116,7 +118,7 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(operation: "\(summary).backward", lhs: dy.shape, rhs: cache.x.shape,
                                             reason: "dy \(dy.shape) must have the output's shape \(cache.x.shape)")
         }
-        let dh = try down.backward(dy, cache: cache.h)                      // [B, T, H]
+        let dh = try down.backward(dy, cache: cache.h, frozen: frozen)                      // [B, T, H]
         var da = [Scalar](repeating: 0, count: dh.count), db = da
         dh.scalars.withUnsafeBufferPointer { pdh in
             cache.a.withUnsafeBufferPointer { pa in
@@ -132,8 +134,8 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
                 }
             }
         }
-        let dxGate = try gate.backward(try Tensor(shape: dh.shape, scalars: da), cache: cache.x)   // [B, T, C]
-        let dxUp = try up.backward(try Tensor(shape: dh.shape, scalars: db), cache: cache.x)       // [B, T, C]
+        let dxGate = try gate.backward(try Tensor(shape: dh.shape, scalars: da), cache: cache.x, frozen: frozen)   // [B, T, C]
+        let dxUp = try up.backward(try Tensor(shape: dh.shape, scalars: db), cache: cache.x, frozen: frozen)       // [B, T, C]
         return try dxGate.adding(dxUp, backend: backend)
     }
 }

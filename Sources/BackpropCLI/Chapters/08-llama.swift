@@ -22,6 +22,14 @@ enum TrainLlamaCommand {
                 Flag(name: "corpus", value: "PATH", help: "UTF-8 text file (default: the bundled tinyshakespeare)"),
                 Flag(name: "vocab-size", value: "N", help: "BPE vocabulary trained first on the training split (default \(d.vocabularySize ?? 0))"),
                 Flag(name: "tokenizer", choices: ["bpe", "gpt2"], help: "train a BPE (default) or use GPT-2's 50,257 tokens"),
+                Flag(name: LlamaTokens.optionName, choices: LlamaTokens.names,
+                     help: "ablation: BPE tokens (default) or one token per character (chapter 7's vocabulary)"),
+                Flag(name: LlamaPositions.optionName, choices: LlamaPositions.names,
+                     help: "ablation: RoPE in attention (default) or a learned absolute position embedding (GPT)"),
+                Flag(name: LlamaMLPKind.optionName, choices: LlamaMLPKind.names,
+                     help: "ablation: SwiGLU (default) or a bias-free GELU MLP of 3/2 the hidden width (the same weights)"),
+                Flag(name: LlamaNormKind.optionName, choices: LlamaNormKind.names,
+                     help: "ablation: RMSNorm (default) or LayerNorm with β (GPT)"),
                 Flag(name: "layers", value: "N", help: "Llama blocks (default \(d.layers))"),
                 Flag(name: "heads", value: "N", help: "query heads; must divide the width into even head widths (default \(d.heads))"),
                 Flag(name: "kv-heads", value: "N", help: "shared key/value heads; must divide the heads (default \(d.kvHeads))"),
@@ -40,6 +48,13 @@ enum TrainLlamaCommand {
             var o = LlamaRunOptions(seed: try args.seed(default: d.training.seed))
             let tokenizer = try args.choice("tokenizer", from: ["bpe", "gpt2"], default: "bpe")
             o.vocabularySize = tokenizer == "gpt2" ? nil : try args.int("vocab-size", default: d.vocabularySize ?? 512, range: 257...65_536)
+            o.tokens = try option(args, default: d.tokens)
+            if o.tokens == .chars, args.string("tokenizer") != nil || args.string("vocab-size") != nil {
+                throw args.error("--tokens chars uses one token per character; --tokenizer and --vocab-size are for BPE tokens")
+            }
+            o.architecture = LlamaArchitecture(positions: try option(args, default: d.architecture.positions),
+                                               mlp: try option(args, default: d.architecture.mlp),
+                                               norm: try option(args, default: d.architecture.norm))
             o.layers = try args.int("layers", default: o.layers, range: 1...64)
             o.heads = try args.int("heads", default: o.heads, range: 1...64)
             o.kvHeads = try args.int("kv-heads", default: o.kvHeads, range: 1...64)
@@ -49,7 +64,10 @@ enum TrainLlamaCommand {
             o.training.fitSchedule(steps: try args.int("steps", default: o.training.steps),
                                    learningRate: try args.double("lr", default: o.training.learningRate))
             o.backend = try args.backend()
-            do { _ = try LlamaConfig(vocabularySize: 300, context: o.context, layers: o.layers, width: o.width, heads: o.heads, kvHeads: o.kvHeads) } catch {
+            do {
+                _ = try LlamaConfig(vocabularySize: 300, context: o.context, layers: o.layers, width: o.width, heads: o.heads, kvHeads: o.kvHeads,
+                                    architecture: o.architecture)
+            } catch {
                 throw args.error("\(error)")
             }
             var text: String?
@@ -73,6 +91,7 @@ enum TrainLlamaCommand {
                                                                               ("seed", .integer(Int(o.training.seed)))])
                 print("saved the model and its tokenizer to \(path)")
             }
+            print("architecture: \(o.architecture) (positions, MLP, norm)")
             print(String(format: "%d parameters (%@, %d training tokens), %.1f ms/step, %.0f tokens/s; KV cache %d bytes per position (multi-head: %d)",
                          run.model.parameterCount, run.corpus.tokenizer.name, run.corpus.train.count, run.result.millisecondsPerStep,
                          run.result.tokensPerSecond, run.model.config.kvCacheScalars(length: 1) * 4,
@@ -81,6 +100,12 @@ enum TrainLlamaCommand {
             if args.has("json") { print(run.summary.json) }
         }
     }()
+}
+
+/// The ablation switch `O` from its flag (`--positions learned`), or `fallback`.
+private func option<O: LlamaOption>(_ args: Arguments, default fallback: O) throws -> O {
+    guard let name = try args.choice(O.optionName, from: O.names, default: nil) else { return fallback }
+    return try O.named(name)
 }
 
 /// `backprop finetune`: a llama checkpoint fine-tuned on one speaker's lines, with LoRA or in full.

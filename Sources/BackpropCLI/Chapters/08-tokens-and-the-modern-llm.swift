@@ -2,7 +2,7 @@
 // trained on tinyshakespeare or a text file, saved in the text format of
 // BPEFile.swift), `tokenize` (text to ids and back, with GPT-2's tokenizer
 // or a saved BPE), `train llama` (08-llama.swift), its tour runs and the
-// `tokenizer` and `llama` benchmarks.
+// `tokenizer`, `llama` and `llama-ablation` benchmarks.
 
 import BackpropCore
 import Foundation
@@ -16,7 +16,8 @@ extension BookChapter {
         trainedFigures: { try Chapter8Figures.trained() },
         benchmarks: [Benchmark("tokenizer", bytesPerCall: { try TokenizerBenchmark.bytes(quick: $0.quick) }) {
             try TokenizerBenchmark.run(quick: $0.quick)
-        }, Benchmark("llama") { try LlamaBenchmark.run(quick: $0.quick) }],
+        }, Benchmark("llama") { try LlamaBenchmark.run(quick: $0.quick) },
+                     Benchmark("llama-ablation", runsByDefault: false) { try LlamaAblationBenchmark.run(quick: $0.quick) }],
         models: [TrainBPECommand.command, TrainLlamaCommand.command],
         commands: [TokenizeCommand.command, FinetuneCommand.command])
 }
