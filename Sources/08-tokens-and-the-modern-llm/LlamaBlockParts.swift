@@ -133,6 +133,12 @@ public enum LlamaMLP<Scalar: TensorScalar> {
     case swiglu(SwiGLU<Scalar>)
     case gelu(GELUMLP<Scalar>)
 
+    /// The SwiGLU MLP (the default), or nil for the ablation's GELU MLP.
+    public var swiGLU: SwiGLU<Scalar>? {
+        if case .swiglu(let m) = self { return m }
+        return nil
+    }
+
     public enum Cache {
         case swiglu(SwiGLU<Scalar>.Cache)
         case gelu(GELUMLP<Scalar>.Cache)

@@ -54,9 +54,10 @@ public func cachedLogits(_ model: Llama<Double>, tokens: [Int]) throws -> [[Doub
             }
             let u = zip(x, matvec(attention.output.weight.value.scalars, a)).map { $0 + $1 }
             let n2 = try block.mlpNorm.forward(try Tensor(shape: [1, c], scalars: u), mode: .inference).output.scalars
-            let gate = matvec(block.mlp.gate.weight.value.scalars, n2), up = matvec(block.mlp.up.weight.value.scalars, n2)
+            let mlp = block.mlp.swiGLU!  // these models use SwiGLU, the default MLP
+            let gate = matvec(mlp.gate.weight.value.scalars, n2), up = matvec(mlp.up.weight.value.scalars, n2)
             let hidden = zip(gate, up).map { $0 / (1 + exp(-$0)) * $1 }
-            x = zip(u, matvec(block.mlp.down.weight.value.scalars, hidden)).map { $0 + $1 }
+            x = zip(u, matvec(mlp.down.weight.value.scalars, hidden)).map { $0 + $1 }
         }
         let h = try model.finalNorm.forward(try Tensor(shape: [1, c], scalars: x), mode: .inference).output.scalars
         out.append(matvec((model.head ?? model.tokenEmbedding.weight).value.scalars, h))
