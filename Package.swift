@@ -72,8 +72,7 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
                       "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"],
             testImports: ["Storage", "Datasets", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
-                          "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"],
-            vector: false),
+                          "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"]),
 ]
 
 var targets: [Target] = [

@@ -1,0 +1,133 @@
+// QuantizedGPT: chapter 7's GPT decoding with int8 weights. The four
+// matrices of every block (qkv, attention output, MLP expand and contract:
+// 12·C² of the model's weights) become `QuantizedMatrix`es; chapter 7's
+// `decodeStep` runs unchanged, asking its `DecodeProjections` hook for those
+// products (Int8Projections). What stays float32, and why:
+//
+// - the token embedding E [V, C]: it is both the input table (a lookup, no
+//   product) and the tied output projection E h, where an error moves the
+//   logits directly; it is V·C = 8 k weights of the baby GPT's 800 k;
+// - the position embeddings, LayerNorm gains and biases: vectors, added or
+//   multiplied elementwise, C or T·C numbers each;
+// - the activations and the KV cache (weight-only quantization).
+//
+// A window refill (prefill) feeds the tokens one at a time through the
+// hook, so generation never multiplies by the float weights of the blocks.
+// `WindowedDecoder` then gives the same window rule as the float model.
+
+import BackpropCore
+import Backpropagation
+import RecurrentNetworks
+import Transformer
+
+/// The blocks' four products with int8 weights.
+public struct Int8Projections: DecodeProjections, Sendable {
+    public typealias Scalar = Float
+    /// matrices[block][p] for p in GPTProjection.allCases order; biases likewise (nil: none).
+    public let matrices: [[QuantizedMatrix]]
+    let biases: [[[Float]?]]
+    /// The naive twin's loop instead of the SIMD kernel (for tests).
+    public var naive = false
+
+    /// Quantizes every block's four matrices of `model`.
+    public init(_ model: GPT<Float>) throws {
+        var m: [[QuantizedMatrix]] = [], b: [[[Float]?]] = []
+        for l in model.blocks.indices {
+            let layers = GPTProjection.allCases.map { model.layer($0, block: l) }
+            m.append(try layers.map { try QuantizedMatrix($0.weight.value.scalars, rows: $0.outputs, columns: $0.inputs) })
+            b.append(layers.map { $0.hasBias ? $0.bias.value.scalars : nil })
+        }
+        (matrices, biases) = (m, b)
+    }
+
+    static func index(_ p: GPTProjection) -> Int { GPTProjection.allCases.firstIndex(of: p)! }
+
+    public func project(_ x: Tensor<Float>, block: Int, _ projection: GPTProjection) throws -> Tensor<Float> {
+        let (w, b) = (matrices[block][Self.index(projection)], biases[block][Self.index(projection)])
+        let y = naive ? w.multiplyNaive(x.scalars, bias: b) : w.multiply(x.scalars, bias: b)
+        return try Tensor(shape: [1, w.rows], scalars: y)
+    }
+}
+
+/// A GPT whose blocks decode with int8 weights.
+public struct QuantizedGPT: WindowedDecoding, Sendable {
+    public typealias Scalar = Float
+    public let model: GPT<Float>
+    public let projections: Int8Projections
+
+    public init(_ model: GPT<Float>) throws {
+        self.model = model
+        projections = try Int8Projections(model)
+    }
+
+    /// Bytes of the weights as served: int8 matrices and scales, the rest float32.
+    public var weightBytes: Int {
+        let quantized = projections.matrices.joined()
+        return quantized.reduce(0) { $0 + $1.byteCount } + 4 * (model.parameterCount - quantized.reduce(0) { $0 + $1.values.count })
+    }
+    /// Bytes of the same weights all in float32.
+    public var floatWeightBytes: Int { 4 * model.parameterCount }
+
+    public var contextLength: Int { model.contextLength }
+    public var vocabularySize: Int { model.vocabularySize }
+    public func makeDecodingCache(cached: Bool) -> KVCache<Float> { model.makeDecodingCache(cached: true) }
+    public func positions(in cache: KVCache<Float>) -> Int { cache.count }
+    public func prefill(_ window: [Int], cache: inout KVCache<Float>) throws -> [Float] {
+        try model.prefill(window, cache: &cache, projections: projections)
+    }
+    public func decodeStep(_ token: Int, cache: inout KVCache<Float>) throws -> [Float] {
+        try model.decodeStep(token, cache: &cache, projections: projections)
+    }
+    /// Without a cache of its own: a fresh cache filled with the window.
+    public func lastLogits(recomputing window: [Int]) throws -> [Float] {
+        var cache = makeDecodingCache(cached: true)
+        return try prefill(window, cache: &cache)
+    }
+
+    /// `count` tokens sampled after `prompt` (as `GPT.generateTokens`).
+    public func generateTokens(prompt: [Int], count: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                               onToken: (Int) throws -> Void = { _ in }) throws -> [Int] {
+        guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
+        var decoder = WindowedDecoder(model: self)
+        var logits = try decoder.append(contentsOf: prompt)
+        var out: [Int] = []
+        for i in 0..<max(0, count) {
+            let next = TokenSampler.sample(logits, options: sampling, rng: &rng)
+            out.append(next)
+            try onToken(next)
+            if i + 1 < count { logits = try decoder.append(next) }
+        }
+        return out
+    }
+}
+
+/// A quantized GPT as a text generator ("gpt", quantization "int8").
+public struct QuantizedGPTGenerator: TextGenerating {
+    public let model: QuantizedGPT
+    public let info: ModelInfo
+
+    /// The model quantized; `info` is the float model's (GPTGenerator's), with its quantization added.
+    public init(model: GPT<Float>, info: ModelInfo? = nil) throws {
+        self.model = try QuantizedGPT(model)
+        var info = info ?? GPTGenerator(model: model).info
+        info.quantization = ModelInfo.Quantization(scheme: "int8", weightBytes: self.model.weightBytes,
+                                                   floatWeightBytes: self.model.floatWeightBytes)
+        self.info = info
+    }
+
+    public func validate(prompt: String) throws {
+        try PromptValidation.validate(prompt, vocabulary: model.model.config.vocabulary)
+    }
+
+    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                         onToken: (String) throws -> Void) throws -> String {
+        try validate(prompt: prompt)
+        let vocabulary = model.model.config.vocabulary
+        var start = try vocabulary.encode(prompt)
+        if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
+        let tokens = try model.generateTokens(prompt: start, count: maxTokens, sampling: sampling, rng: &rng) { t in
+            try onToken(try vocabulary.decode([t]))
+        }
+        return try vocabulary.decode(tokens)
+    }
+}
