@@ -62,6 +62,21 @@ import Testing
         }
     }
 
+    @Test("the batched product (a prefill's rows, through the GEMM) equals the naive twin row by row")
+    func rowsAgree() throws {
+        let (rows, cols, m) = (96, 40, 7)
+        let w = try QuantizedMatrix(Self.random(rows * cols, seed: 907), rows: rows, columns: cols)
+        let x = Self.random(m * cols, seed: 908), b = Self.random(rows, seed: 909)
+        let batched = w.multiply(rows: x, bias: b)
+        for r in 0..<m {
+            let xr = Array(x[(r * cols)..<((r + 1) * cols)]), slow = w.multiplyNaive(xr, bias: b)
+            for j in 0..<rows {
+                let terms = (0..<cols).reduce(Float(0)) { $0 + abs(Float(w.values[j * cols + $1]) * xr[$1]) }
+                #expect(abs(batched[r * rows + j] - slow[j]) <= 2 * Float(cols + 2) * 0x1p-24 * (w.scales[j] * terms + abs(b[j])))
+            }
+        }
+    }
+
     /// |y_j − ŷ_j| against (s_j/2)‖x‖₁ plus the float rounding of ŷ's sum
     /// (n·2⁻²⁴·s_j·Σ|q x|, doubled for safety); y in Double from W itself.
     static func checkBound(_ w: [Float], _ x: [Float], rows: Int, cols: Int) throws -> [(error: Double, bound: Double)] {

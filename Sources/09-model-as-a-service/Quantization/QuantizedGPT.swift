@@ -11,9 +11,10 @@
 //   multiplied elementwise, C or T·C numbers each;
 // - the activations and the KV cache (weight-only quantization).
 //
-// A window refill (prefill) feeds the tokens one at a time through the
-// hook, so generation never multiplies by the float weights of the blocks.
-// `WindowedDecoder` then gives the same window rule as the float model.
+// A window refill (prefill) runs the window's rows through the hook at once
+// (`QuantizedMatrix.multiply(rows:)`), so generation never multiplies by the
+// float weights of the blocks. `WindowedDecoder` then gives the same window
+// rule as the float model.
 
 import BackpropCore
 import Backpropagation
@@ -44,8 +45,13 @@ public struct Int8Projections: DecodeProjections, Sendable {
 
     public func project(_ x: Tensor<Float>, block: Int, _ projection: GPTProjection) throws -> Tensor<Float> {
         let (w, b) = (matrices[block][Self.index(projection)], biases[block][Self.index(projection)])
-        let y = naive ? w.multiplyNaive(x.scalars, bias: b) : w.multiply(x.scalars, bias: b)
-        return try Tensor(shape: [1, w.rows], scalars: y)
+        let shape = Array(x.shape.dropLast()) + [w.rows]
+        if x.count == w.columns {
+            return try Tensor(shape: shape, scalars: naive ? w.multiplyNaive(x.scalars, bias: b) : w.multiply(x.scalars, bias: b))
+        }
+        return try Tensor(shape: shape, scalars: naive ? (0..<(x.count / w.columns)).flatMap {
+            w.multiplyNaive(Array(x.scalars[($0 * w.columns)..<(($0 + 1) * w.columns)]), bias: b)
+        } : w.multiply(rows: x.scalars, bias: b))
     }
 }
 

@@ -114,6 +114,30 @@ public struct QuantizedMatrix: Sendable, Equatable {
         return y
     }
 
+    /// Ŷ for the rows of X [m, columns] at once (a prefill):
+    /// Y = (X qᵀ) diag(s) (+ b) [m, rows], the levels converted to float for
+    /// the call (a transient [rows, columns] buffer) and multiplied by the
+    /// core's packed GEMM, each output column then scaled by its s_j; the
+    /// same formula as `multiply`, summed in another order.
+    public func multiply(rows x: [Float], bias: [Float]? = nil) -> [Float] {
+        precondition(x.count % columns == 0 && (bias == nil || bias!.count == rows), "QuantizedMatrix: X [m, in], bias [out]")
+        let m = x.count / columns
+        let levels = values.map(Float.init)
+        var y = [Float](repeating: 0, count: m * rows)
+        x.withUnsafeBufferPointer { px in
+            levels.withUnsafeBufferPointer { pq in
+                y.withUnsafeMutableBufferPointer { py in
+                    Backend.simd.kernels.matmul(.nt, m: m, n: rows, k: columns, px.baseAddress!, pq.baseAddress!, py.baseAddress!,
+                                                accumulate: false)
+                }
+            }
+        }
+        for r in 0..<m {
+            for j in 0..<rows { y[r * rows + j] = scales[j] * y[r * rows + j] + (bias?[j] ?? 0) }
+        }
+        return y
+    }
+
     /// The smallest matrix (entries) shared between two cores: 128 × 128,
     /// every product of the baby GPT's blocks (as for float32 in chapter 7).
     public static let parallelThreshold = 128 * 128
