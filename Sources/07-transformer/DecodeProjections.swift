@@ -55,7 +55,9 @@ extension GPT {
         public init(model: GPT<Scalar>) { self.model = model }
         public func project(_ x: Tensor<Scalar>, block: Int, _ projection: GPTProjection) throws -> Tensor<Scalar> {
             let layer = model.layer(projection, block: block)
-            if x.count == layer.inputs { return try RowProjection.apply(x, layer, backend: model.backend) }
+            if x.count == layer.inputs {
+                return try RowProjection.apply(x, layer, backend: model.backend).reshaped(Array(x.shape.dropLast()) + [layer.outputs])
+            }
             return try layer.forward(x, mode: .inference).output
         }
     }

@@ -48,6 +48,12 @@ import Transformer
             }
             n += 1
         }
+        // a one-token window (a one-character prompt) goes through the batched prefill too, in the hook's float and int8 versions
+        var (one, oneReference) = (WindowedDecoder(model: quantized), GPTDecoder(model: reference))
+        #expect(Self.close(try one.append(contentsOf: [tokens[0]]), try oneReference.append(contentsOf: [tokens[0]])))
+        var floatCache = reference.makeDecodingCache(cached: true)
+        #expect(Self.close(try reference.prefill([tokens[0]], cache: &floatCache, projections: GPT<Float>.LayerProjections(model: reference)),
+                           try reference.logitsAfterEachToken([tokens[0]], useKVCache: true)[0]))
         // and the int8 weights do change the logits (the reference is not the float model)
         var f = GPTDecoder(model: model), q = WindowedDecoder(model: quantized)
         #expect(try f.append(contentsOf: tokens) != (try q.append(contentsOf: tokens)))

@@ -58,6 +58,20 @@ public enum QuantizationBenchmark {
         }
         let count = quick ? 64 : 512, runs = quick ? 1 : 5
         let gpt = try babyGPT(), q = try QuantizedGPT(gpt)
+        // One decoding step's products through the hook, float32 (chapter 7's RowProjection) vs int8, alternating.
+        let hooks: [(String, any DecodeProjections<Float>)] = [("float32", GPT<Float>.LayerProjections(model: gpt)), ("int8", q.projections)]
+        for p in GPTProjection.allCases {
+            let layer = gpt.layer(p, block: 0)
+            let x = try Tensor<Float>(shape: [1, layer.inputs], scalars: (0..<layer.inputs).map { _ in Float(rng.normal()) })
+            let calls = quick ? 200 : 4000
+            let t = try interleaved(runs: runs, hooks.map { hook in { for _ in 0..<calls { _ = try hook.1.project(x, block: 0, p) } } })
+            for (k, hook) in hooks.enumerated() {
+                let best = t[k].min()! / Double(calls)
+                rows.append(BenchRow(kernel: "decode projection", shape: "\(layer.outputs)x\(layer.inputs) \(p), spread \(Int((spread(t[k]) * 100).rounded()))%",
+                                     variant: hook.0, gflops: 2 * Double(layer.outputs * layer.inputs) / best / 1e9, msPerStep: best * 1000,
+                                     vsNaive: t[0].min()! / t[k].min()!))
+            }
+        }
         let g = try generationRows(kind: "gpt", shape: "L4 H4 C128 T64, \(count) tokens greedy", count: count, runs: runs,
                                    float: { var r = SeededRandom(seed: 3); _ = try gpt.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &r) },
                                    int8: { var r = SeededRandom(seed: 3); _ = try q.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &r) })

@@ -41,11 +41,15 @@ public struct Int8Projections: DecodeProjections, Sendable {
         (matrices, biases) = (m, b)
     }
 
-    static func index(_ p: GPTProjection) -> Int { GPTProjection.allCases.firstIndex(of: p)! }
+    static func index(_ p: GPTProjection) -> Int {
+        switch p { case .qkv: 0; case .attentionOutput: 1; case .expand: 2; case .contract: 3 }
+    }
 
     public func project(_ x: Tensor<Float>, block: Int, _ projection: GPTProjection) throws -> Tensor<Float> {
-        let (w, b) = (matrices[block][Self.index(projection)], biases[block][Self.index(projection)])
-        let shape = Array(x.shape.dropLast()) + [w.rows]
+        let k = Self.index(projection)
+        let (w, b) = (matrices[block][k], biases[block][k])
+        var shape = x.shape
+        shape[shape.count - 1] = w.rows
         if x.count == w.columns {
             return try Tensor(shape: shape, scalars: naive ? w.multiplyNaive(x.scalars, bias: b) : w.multiply(x.scalars, bias: b))
         }

@@ -115,25 +115,33 @@ public struct QuantizedMatrix: Sendable, Equatable {
     }
 
     /// Ŷ for the rows of X [m, columns] at once (a prefill):
-    /// Y = (X qᵀ) diag(s) (+ b) [m, rows], the levels converted to float for
-    /// the call (a transient [rows, columns] buffer) and multiplied by the
-    /// core's packed GEMM, each output column then scaled by its s_j; the
-    /// same formula as `multiply`, summed in another order.
+    /// Y = (X qᵀ) diag(s) (+ b) [m, rows]. Blocks of `blockRows` rows of q
+    /// are converted to floats in one reused buffer (at most 64 KiB, so it
+    /// stays in the cache and costs no page faults) and multiplied by the
+    /// core's packed GEMM; each output column is then scaled by its s_j.
+    /// The formula of `multiply`, summed in another order.
     public func multiply(rows x: [Float], bias: [Float]? = nil) -> [Float] {
         precondition(x.count % columns == 0 && (bias == nil || bias!.count == rows), "QuantizedMatrix: X [m, in], bias [out]")
-        let m = x.count / columns
-        let levels = values.map(Float.init)
+        let m = x.count / columns, block = max(1, min(rows, 16384 / columns))
         var y = [Float](repeating: 0, count: m * rows)
+        let levels = UnsafeMutablePointer<Float>.allocate(capacity: block * columns)
+        defer { levels.deallocate() }
+        let part = UnsafeMutablePointer<Float>.allocate(capacity: m * block)
+        defer { part.deallocate() }
         x.withUnsafeBufferPointer { px in
-            levels.withUnsafeBufferPointer { pq in
+            values.withUnsafeBufferPointer { pq in
                 y.withUnsafeMutableBufferPointer { py in
-                    Backend.simd.kernels.matmul(.nt, m: m, n: rows, k: columns, px.baseAddress!, pq.baseAddress!, py.baseAddress!,
-                                                accumulate: false)
+                    let (q, y) = (pq.baseAddress!, py.baseAddress!)
+                    for first in stride(from: 0, to: rows, by: block) {
+                        let n = min(block, rows - first)
+                        for i in 0..<(n * columns) { levels[i] = Float(q[first * columns + i]) }
+                        Backend.simd.kernels.matmul(.nt, m: m, n: n, k: columns, px.baseAddress!, levels, part, accumulate: false)
+                        for r in 0..<m {
+                            for j in 0..<n { y[r * rows + first + j] = scales[first + j] * part[r * n + j] + (bias?[first + j] ?? 0) }
+                        }
+                    }
                 }
             }
-        }
-        for r in 0..<m {
-            for j in 0..<rows { y[r * rows + j] = scales[j] * y[r * rows + j] + (bias?[j] ?? 0) }
         }
         return y
     }
@@ -141,8 +149,10 @@ public struct QuantizedMatrix: Sendable, Equatable {
     /// The smallest matrix (entries) shared between two cores: 128 × 128,
     /// every product of the baby GPT's blocks (as for float32 in chapter 7).
     public static let parallelThreshold = 128 * 128
-    /// Weights per chunk of rows the two threads claim in turn (32 KiB).
-    static let chunkEntries = 32768
+    /// Weights per chunk of rows the two threads claim in turn (8 KiB: 64
+    /// rows of 128, so a 128 × 128 product is two chunks, 384 × 128 six;
+    /// with 32 KiB chunks the first had one chunk and no second core).
+    static let chunkEntries = 8192
 }
 
 /// Why a matrix could not be quantized.
