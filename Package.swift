@@ -141,7 +141,7 @@ targets += [
         dependencies: ["BackpropCLI"]),
     .testTarget(
         name: "BackpropCLITests",
-        dependencies: ["BackpropCLI", "BackpropCore", "Storage", "ModelAsAService"]),
+        dependencies: ["BackpropCLI", "BackpropCore", "Storage", "ModelAsAService", "RecurrentNetworks", "Transformer"]),
 ]
 
 // Exercises: stubs a student fills in, in exercises/NN-slug. Each chapter's
