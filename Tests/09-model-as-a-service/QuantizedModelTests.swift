@@ -59,6 +59,22 @@ import Transformer
         #expect(try f.append(contentsOf: tokens) != (try q.append(contentsOf: tokens)))
     }
 
+    @Test("releasing the float matrices after quantizing leaves the same int8 logits and no float weights in the blocks")
+    func releasedFloatWeights() throws {
+        let kept = try QuantizedGPT(try GPT<Float>(config: Self.config, seed: 926))
+        let released = try QuantizedGPT(try GPT<Float>(config: Self.config, seed: 926), releasingFloatWeights: true)
+        #expect(released.weightBytes == kept.weightBytes && released.floatWeightBytes == kept.floatWeightBytes)
+        for l in 0..<Self.config.layers {
+            for p in GPTProjection.allCases {
+                #expect(released.model.layer(p, block: l).weight.value.count == 0 && released.model.layer(p, block: l).weight.grad.count == 0)
+            }
+        }
+        let tokens = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 2, 3]
+        var (a, b) = (WindowedDecoder(model: kept), WindowedDecoder(model: released))
+        #expect(try a.append(contentsOf: tokens) == (try b.append(contentsOf: tokens)))
+        for t in tokens { #expect(try a.append(t) == (try b.append(t))) }
+    }
+
     @Test("the bytes of an int8 GPT: 12·C²·L int8 weights, 9·C·L float scales, the rest float32")
     func gptBytes() throws {
         let model = try GPT<Float>(config: Self.config, seed: 923)

@@ -65,18 +65,32 @@ public struct QuantizedGPT: WindowedDecoding, Sendable {
     public let model: GPT<Float>
     public let projections: Int8Projections
 
-    public init(_ model: GPT<Float>) throws {
+    /// Bytes of the weights as served: int8 matrices and scales, the rest float32.
+    public let weightBytes: Int
+    /// Bytes of the same weights all in float32.
+    public let floatWeightBytes: Int
+
+    /// The model with its blocks' matrices quantized. With
+    /// `releasingFloatWeights`, the float weights of those matrices (and
+    /// their gradient buffers) are then dropped from `model`, which can no
+    /// longer run its own forward pass or be saved: for a model loaded only
+    /// to be served, so that the process holds the int8 copy alone.
+    public init(_ model: GPT<Float>, releasingFloatWeights release: Bool = false) throws {
         self.model = model
         projections = try Int8Projections(model)
-    }
-
-    /// Bytes of the weights as served: int8 matrices and scales, the rest float32.
-    public var weightBytes: Int {
         let quantized = projections.matrices.joined()
-        return quantized.reduce(0) { $0 + $1.byteCount } + 4 * (model.parameterCount - quantized.reduce(0) { $0 + $1.values.count })
+        weightBytes = quantized.reduce(0) { $0 + $1.byteCount } + 4 * (model.parameterCount - quantized.reduce(0) { $0 + $1.values.count })
+        floatWeightBytes = 4 * model.parameterCount
+        if release {
+            for l in model.blocks.indices {
+                for p in GPTProjection.allCases {
+                    let weight = model.layer(p, block: l).weight
+                    weight.value = try Tensor(shape: [weight.value.shape[0], 0], scalars: [])
+                    weight.grad = weight.value
+                }
+            }
+        }
     }
-    /// Bytes of the same weights all in float32.
-    public var floatWeightBytes: Int { 4 * model.parameterCount }
 
     public var contextLength: Int { model.contextLength }
     public var vocabularySize: Int { model.vocabularySize }
@@ -117,12 +131,13 @@ public struct QuantizedGPTGenerator: TextGenerating {
     public let info: ModelInfo
 
     /// The model quantized; `info` is the float model's (GPTGenerator's), with its quantization added.
-    public init(model: GPT<Float>, info: ModelInfo? = nil) throws {
-        self.model = try QuantizedGPT(model)
-        var info = info ?? GPTGenerator(model: model).info
-        info.quantization = ModelInfo.Quantization(scheme: "int8", weightBytes: self.model.weightBytes,
-                                                   floatWeightBytes: self.model.floatWeightBytes)
-        self.info = info
+    /// `releasingFloatWeights` as for `QuantizedGPT`.
+    public init(model: GPT<Float>, info: ModelInfo? = nil, releasingFloatWeights: Bool = false) throws {
+        var described = info ?? GPTGenerator(model: model).info      // before any release: it counts the float weights
+        self.model = try QuantizedGPT(model, releasingFloatWeights: releasingFloatWeights)
+        described.quantization = ModelInfo.Quantization(scheme: "int8", weightBytes: self.model.weightBytes,
+                                                        floatWeightBytes: self.model.floatWeightBytes)
+        self.info = described
     }
 
     public func validate(prompt: String) throws {

@@ -17,13 +17,15 @@ public enum WeightFormat: String, Sendable, CaseIterable {
         self = format
     }
 
-    /// `model` with its weights in this format.
+    /// `model` with its weights in this format. With `releasingFloatWeights`
+    /// (a model loaded only to be served) the GPT's float matrices are dropped
+    /// once quantized, so the process holds the int8 copy alone.
     /// - Throws: `QuantizationError.unsupported` for a model without an int8 decoder.
-    public func apply(to model: LoadedModel) throws -> LoadedModel {
+    public func apply(to model: LoadedModel, releasingFloatWeights: Bool = false) throws -> LoadedModel {
         guard self == .int8 else { return model }
         switch model {
         case .generator(let g as GPTGenerator):
-            return .generator(try QuantizedGPTGenerator(model: g.model, info: g.info))
+            return .generator(try QuantizedGPTGenerator(model: g.model, info: g.info, releasingFloatWeights: releasingFloatWeights))
         case .generator(let g as CharRNNGenerator):
             return .generator(try QuantizedCharLSTMGenerator(model: g.model, info: g.info))
         default:

@@ -55,7 +55,7 @@ enum GenerateCommand {
         let format = try args.string("quantize").map { try WeightFormat(parsing: $0) } ?? .float32
         if format != .float32 && args.has("no-cache") { throw args.error("--quantize decodes with the KV cache; drop --no-cache") }
         var generator = try loadGenerator(path: path, noCache: args.has("no-cache"), topP: topP, command: args.command)
-        if case .generator(let quantized) = try format.apply(to: .generator(generator)) { generator = quantized }
+        if case .generator(let quantized) = try format.apply(to: .generator(generator), releasingFloatWeights: true) { generator = quantized }
         let prompt = args.string("prompt") ?? ""
         try generator.validate(prompt: prompt)
         // Unbuffered writes, so each character appears as it is drawn.

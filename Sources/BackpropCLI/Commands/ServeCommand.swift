@@ -94,6 +94,7 @@ enum ServeCommand {
     /// - Throws: `CheckpointError` for a bad file, `UnservableModelError`
     ///   for a kind with nothing to serve (a regressor, word vectors).
     static func loadModel(path: String, configuration: ModelServerConfiguration, format: WeightFormat = .float32) throws -> ModelServer {
-        try ModelServer(model: format.apply(to: ModelRegistry.open(URL(fileURLWithPath: path))), configuration: configuration)
+        try ModelServer(model: format.apply(to: ModelRegistry.open(URL(fileURLWithPath: path)), releasingFloatWeights: true),
+                        configuration: configuration)
     }
 }
