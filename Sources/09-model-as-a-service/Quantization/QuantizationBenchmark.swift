@@ -72,6 +72,17 @@ public enum QuantizationBenchmark {
                                      vsNaive: t[0].min()! / t[k].min()!))
             }
         }
+        // A window refill (64 tokens in one batched pass), float32 vs int8, alternating.
+        let window = (0..<64).map { $0 % 65 }
+        var (fc, qc) = (gpt.makeDecodingCache(cached: true), q.makeDecodingCache(cached: true))
+        let refills = quick ? 2 : 20
+        let pt = try interleaved(runs: runs, [{ for _ in 0..<refills { _ = try gpt.prefill(window, cache: &fc) } },
+                                              { for _ in 0..<refills { _ = try q.prefill(window, cache: &qc) } }])
+        for (k, variant) in ["float32", "int8"].enumerated() {
+            let best = pt[k].min()! / Double(refills)
+            rows.append(BenchRow(kernel: "gpt prefill", shape: "L4 H4 C128, 64-token window, spread \(Int((spread(pt[k]) * 100).rounded()))%",
+                                 variant: variant, msPerStep: best * 1000, vsNaive: pt[0].min()! / pt[k].min()!))
+        }
         let g = try generationRows(kind: "gpt", shape: "L4 H4 C128 T64, \(count) tokens greedy", count: count, runs: runs,
                                    float: { var r = SeededRandom(seed: 3); _ = try gpt.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &r) },
                                    int8: { var r = SeededRandom(seed: 3); _ = try q.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &r) })

@@ -115,30 +115,26 @@ public struct QuantizedMatrix: Sendable, Equatable {
     }
 
     /// Ŷ for the rows of X [m, columns] at once (a prefill):
-    /// Y = (X qᵀ) diag(s) (+ b) [m, rows]. Blocks of `blockRows` rows of q
-    /// are converted to floats in one reused buffer (at most 64 KiB, so it
-    /// stays in the cache and costs no page faults) and multiplied by the
-    /// core's packed GEMM; each output column is then scaled by its s_j.
-    /// The formula of `multiply`, summed in another order.
+    /// Y = (X qᵀ) diag(s) (+ b) [m, rows]. The levels are converted to
+    /// floats in a scratch buffer taken from BackpropCore's `ScratchPool`
+    /// (reused from call to call, so no page faults) and multiplied by the
+    /// core's packed GEMM in one call; each output column is then scaled by
+    /// its s_j. The formula of `multiply`, summed in another order.
     public func multiply(rows x: [Float], bias: [Float]? = nil) -> [Float] {
         precondition(x.count % columns == 0 && (bias == nil || bias!.count == rows), "QuantizedMatrix: X [m, in], bias [out]")
-        let m = x.count / columns, block = max(1, min(rows, 16384 / columns))
+        let m = x.count / columns
         var y = [Float](repeating: 0, count: m * rows)
-        let levels = UnsafeMutablePointer<Float>.allocate(capacity: block * columns)
-        defer { levels.deallocate() }
-        let part = UnsafeMutablePointer<Float>.allocate(capacity: m * block)
-        defer { part.deallocate() }
+        let scratch = ScratchPool.shared.take(bytes: 4 * rows * columns)
+        defer { ScratchPool.shared.give(scratch) }
+        let levels = scratch.pointer.bindMemory(to: Float.self, capacity: rows * columns)
         x.withUnsafeBufferPointer { px in
             values.withUnsafeBufferPointer { pq in
                 y.withUnsafeMutableBufferPointer { py in
                     let (q, y) = (pq.baseAddress!, py.baseAddress!)
-                    for first in stride(from: 0, to: rows, by: block) {
-                        let n = min(block, rows - first)
-                        for i in 0..<(n * columns) { levels[i] = Float(q[first * columns + i]) }
-                        Backend.simd.kernels.matmul(.nt, m: m, n: n, k: columns, px.baseAddress!, levels, part, accumulate: false)
-                        for r in 0..<m {
-                            for j in 0..<n { y[r * rows + first + j] = scales[first + j] * part[r * n + j] + (bias?[first + j] ?? 0) }
-                        }
+                    for i in 0..<(rows * columns) { levels[i] = Float(q[i]) }
+                    Backend.simd.kernels.matmul(.nt, m: m, n: rows, k: columns, px.baseAddress!, levels, y, accumulate: false)
+                    for r in 0..<m {
+                        for j in 0..<rows { y[r * rows + j] = scales[j] * y[r * rows + j] + (bias?[j] ?? 0) }
                     }
                 }
             }
