@@ -72,8 +72,7 @@ let chapters: [Chapter] = [
             imports: ["BackpropCore", "Storage", "Datasets", "Figures", "LinearModels", "Backpropagation",
                       "WordEmbeddings", "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"],
             testImports: ["Storage", "Datasets", "Figures", "LinearModels", "Backpropagation", "WordEmbeddings",
-                          "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"],
-            vector: false),
+                          "ConvolutionalNetworks", "RecurrentNetworks", "Transformer", "TokensAndTheModernLLM"]),
 ]
 
 var targets: [Target] = [
@@ -142,7 +141,7 @@ targets += [
         dependencies: ["BackpropCLI"]),
     .testTarget(
         name: "BackpropCLITests",
-        dependencies: ["BackpropCLI", "BackpropCore", "Storage", "ModelAsAService"]),
+        dependencies: ["BackpropCLI", "BackpropCore", "Storage", "ModelAsAService", "RecurrentNetworks", "Transformer"]),
 ]
 
 // Exercises: stubs a student fills in, in exercises/NN-slug. Each chapter's

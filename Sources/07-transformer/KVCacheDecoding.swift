@@ -195,6 +195,14 @@ extension GPT {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func decodeStep(_ token: Int, cache: inout KVCache<Scalar>) throws -> [Scalar] {
+        try decodeStep(token, cache: &cache, projections: LayerProjections(model: self))
+    }
+
+    /// `decodeStep` with the blocks' four products delegated to
+    /// `projections` (DecodeProjections.swift), e.g. chapter 9's int8 weights.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func decodeStep(_ token: Int, cache: inout KVCache<Scalar>, projections: any DecodeProjections<Scalar>) throws -> [Scalar] {
         let c = config.width, position = cache.count, heads = config.heads, d = c / heads
         precondition(position < config.context, "decodeStep: the cache is full")
 
@@ -204,7 +212,7 @@ extension GPT {
         var scores = [Scalar](repeating: 0, count: heads * (position + 1))  // one row per head
         for (l, block) in blocks.enumerated() {
             let n1 = try block.norm1.forward(x, mode: .inference).output                                   // [1, C]
-            let qkv = try RowProjection.apply(n1, block.attention.qkv, backend: backend).scalars  // [3C]
+            let qkv = try projections.project(n1, block: l, .qkv).scalars  // [3C]
             for j in 0..<c {
                 cache.keys[l][position * c + j] = qkv[c + j]
                 cache.values[l][position * c + j] = qkv[2 * c + j]
@@ -228,11 +236,11 @@ extension GPT {
                     }
                 }
             }
-            let a = try RowProjection.apply(try Tensor(shape: [1, c], scalars: attended), block.attention.output, backend: backend)
+            let a = try projections.project(try Tensor(shape: [1, c], scalars: attended), block: l, .attentionOutput)
             let u = try x.adding(a, backend: backend)
             let n2 = try block.norm2.forward(u, mode: .inference).output
-            let g = try block.gelu.forward(try RowProjection.apply(n2, block.expand, backend: backend), mode: .inference).output
-            x = try u.adding(try RowProjection.apply(g, block.contract, backend: backend), backend: backend)
+            let g = try block.gelu.forward(try projections.project(n2, block: l, .expand), mode: .inference).output
+            x = try u.adding(try projections.project(g, block: l, .contract), backend: backend)
         }
         cache.count += 1
         let h = try finalNorm.forward(x, mode: .inference).output

@@ -3,6 +3,9 @@
 // stored in the checkpoint. `GET /v1/model` answers with `json`:
 //
 //   {"kind": "mlp", "parameters": 85002, "config": {"inputs": 64, "hidden": [256, 256], …}}
+//
+// A model served with quantized weights (`serve --quantize int8`) adds
+// "quantization": {"scheme": "int8", "weight_bytes": …, "float32_weight_bytes": …}.
 
 import BackpropCore
 import Storage
@@ -13,6 +16,18 @@ public struct ModelInfo: Sendable {
     public var parameterCount: Int
     /// Architecture settings, as in the checkpoint.
     public var config: [(String, JSONValue)]
+    /// How the weights are stored when not all float32 (nil: float32).
+    public var quantization: Quantization?
+
+    /// Quantized weights: the scheme and the bytes they take, against float32.
+    public struct Quantization: Sendable {
+        public var scheme: String
+        public var weightBytes: Int
+        public var floatWeightBytes: Int
+        public init(scheme: String, weightBytes: Int, floatWeightBytes: Int) {
+            (self.scheme, self.weightBytes, self.floatWeightBytes) = (scheme, weightBytes, floatWeightBytes)
+        }
+    }
 
     public init(kind: String, parameterCount: Int, config: [(String, JSONValue)] = []) {
         self.kind = kind
@@ -26,6 +41,11 @@ public struct ModelInfo: Sendable {
     }
 
     public var json: JSONValue {
-        .object([("kind", .string(kind)), ("parameters", .integer(parameterCount)), ("config", .object(config))])
+        var fields: [(String, JSONValue)] = [("kind", .string(kind)), ("parameters", .integer(parameterCount)), ("config", .object(config))]
+        if let q = quantization {
+            fields.append(("quantization", .object([("scheme", .string(q.scheme)), ("weight_bytes", .integer(q.weightBytes)),
+                                                    ("float32_weight_bytes", .integer(q.floatWeightBytes))])))
+        }
+        return .object(fields)
     }
 }

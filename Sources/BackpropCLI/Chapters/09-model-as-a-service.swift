@@ -14,6 +14,6 @@ extension BookChapter {
         benchmarks: [Benchmark("serve", runsByDefault: false) {
             try ServeBenchCommand.run(quick: $0.quick, json: $0.json, figure: $0.figure)
             return []
-        }],
-        commands: [PredictCommand.command, ServeCommand.command, FuzzCheckpointCommand.command])
+        }, Benchmark("quantize") { try QuantizationBenchmark.run(quick: $0.quick) }],
+        commands: [PredictCommand.command, ServeCommand.command, QuantizeCommand.command, FuzzCheckpointCommand.command])
 }

@@ -20,6 +20,7 @@ enum GenerateCommand {
         Flag(name: "top-p", value: "P", help: "llama only: sample from the smallest set of tokens whose probability reaches P (nucleus)"),
         .seed(default: 42, "sampling"),
         Flag(name: "no-cache", value: nil, help: "GPT and llama: recompute the whole window for every character instead of using the KV cache"),
+        Flag(name: "quantize", value: "int8", help: "GPT and char-LSTM: generate with int8 weights (default float32)"),
     ]
 
     /// The command under the name a chapter gives it ("generate", "sample").
@@ -51,7 +52,10 @@ enum GenerateCommand {
             guard let p = Double(text), p > 0, p <= 1 else { throw args.error("--top-p expects a number in (0, 1], got '\(text)'") }
             topP = p
         }
-        let generator = try loadGenerator(path: path, noCache: args.has("no-cache"), topP: topP, command: args.command)
+        let format = try args.string("quantize").map { try WeightFormat(parsing: $0) } ?? .float32
+        if format != .float32 && args.has("no-cache") { throw args.error("--quantize decodes with the KV cache; drop --no-cache") }
+        var generator = try loadGenerator(path: path, noCache: args.has("no-cache"), topP: topP, command: args.command)
+        if case .generator(let quantized) = try format.apply(to: .generator(generator), releasingFloatWeights: true) { generator = quantized }
         let prompt = args.string("prompt") ?? ""
         try generator.validate(prompt: prompt)
         // Unbuffered writes, so each character appears as it is drawn.
@@ -61,10 +65,10 @@ enum GenerateCommand {
         _ = try generator.generate(prompt: prompt, maxTokens: length, sampling: sampling, rng: &rng) { out.write(Data($0.utf8)) }
         let seconds = Date().timeIntervalSince(began)
         out.write(Data("\n".utf8))
+        let notes = (args.has("no-cache") ? ", no KV cache" : "") + (generator.info.quantization.map { ", \($0.scheme) weights" } ?? "")
         FileHandle.standardError.write(Data(String(format: "(%@: %d %@ in %.2f s, %.0f per second%@)\n", generator.info.kind, length,
                                                    generator.info.kind == "llama" ? "tokens" : "characters",
-                                                   seconds, Double(length) / max(seconds, 1e-9),
-                                                   args.has("no-cache") ? ", no KV cache" : "").utf8))
+                                                   seconds, Double(length) / max(seconds, 1e-9), notes).utf8))
     }
 
     /// The text generator a checkpoint holds, through the registry.

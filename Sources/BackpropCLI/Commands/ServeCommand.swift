@@ -24,6 +24,7 @@ enum ServeCommand {
             Flag(name: "max-prompt-tokens", value: "N", help: "longest prompt in the model's tokens; longer is 413 (default 4096)"),
             Flag(name: "model-name", value: "NAME", help: "the text model's id in the OpenAI routes (default: the checkpoint's file name)"),
             Flag(name: "access-log", value: "FILE|-|off", help: "one JSON line per request: - is standard error (default), off for none"),
+            Flag(name: "quantize", value: "int8", help: "GPT and char-LSTM: decode with int8 weights (default float32)"),
             .seed(default: 42, "--demo training"),
         ],
         details: """
@@ -59,12 +60,14 @@ enum ServeCommand {
         configuration.modelName = args.string("model-name")
             ?? args.string("model").map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         let port = try args.int("port", default: 8080, range: 0...65535)
+        let format = try args.string("quantize").map { try WeightFormat(parsing: $0) } ?? .float32
 
         let server: ModelServer
         switch (args.string("model"), args.has("demo")) {
         case (let path?, false):
-            server = try loadModel(path: path, configuration: configuration)
+            server = try loadModel(path: path, configuration: configuration, format: format)
         case (let path, true):
+            guard format == .float32 else { throw args.error("--quantize applies to a text model given with --model alone") }
             // --demo alone: the digits MLP and the stand-in generator; with --model, that
             // checkpoint's text model beside the MLP (the playground at / then shows both)
             var generator: any TextGenerating = ToyTextGenerator()
@@ -84,7 +87,8 @@ enum ServeCommand {
         }
         let bound = try server.start(host: host, port: port)
         let info = server.classifier?.info ?? server.generator!.info
-        let name = server.generator == nil ? "" : " as '\(server.modelID)'"
+        let name = (server.generator == nil ? "" : " as '\(server.modelID)'")
+            + (info.quantization.map { " with \($0.scheme) weights (\($0.weightBytes) bytes, float32 \($0.floatWeightBytes))" } ?? "")
         print("serving \(info.kind)\(name) (\(info.parameterCount) parameters) on http://\(Socket.display(host: host, port: bound)) "
             + "(Ctrl-C to stop)")
         fflush(nil)  // the log lines should appear as they happen, also when stdout is a file
@@ -99,7 +103,8 @@ enum ServeCommand {
     /// A server for the model in a checkpoint, loaded by the registry.
     /// - Throws: `CheckpointError` for a bad file, `UnservableModelError`
     ///   for a kind with nothing to serve (a regressor, word vectors).
-    static func loadModel(path: String, configuration: ModelServerConfiguration) throws -> ModelServer {
-        try ModelServer(model: ModelRegistry.open(URL(fileURLWithPath: path)), configuration: configuration)
+    static func loadModel(path: String, configuration: ModelServerConfiguration, format: WeightFormat = .float32) throws -> ModelServer {
+        try ModelServer(model: format.apply(to: ModelRegistry.open(URL(fileURLWithPath: path)), releasingFloatWeights: true),
+                        configuration: configuration)
     }
 }

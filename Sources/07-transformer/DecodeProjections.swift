@@ -1,0 +1,101 @@
+// DecodeProjections: how a decoding step multiplies a row by the weight
+// matrices of the GPT's blocks. KVCacheDecoding.swift's `decodeStep` asks
+// this hook for its four products per block (qkv, the attention's output,
+// the MLP's expand and contract) and does everything else itself: the
+// embeddings, LayerNorms, attention over the cache, GELU, residuals and the
+// tied output projection. The library's own projections are the Linear
+// layers (`LayerProjections`, the same calls as before the hook existed, so
+// chapter 7's results are unchanged bit for bit); chapter 9 fills the hook
+// with int8 matrices to decode with quantized weights.
+//
+// A prefill through the hook runs the window through the blocks in one
+// batched pass, as KVCacheDecoding.swift's prefill does with the layers' own
+// forward pass: the hook then multiplies all the window's rows at once.
+
+import BackpropCore
+import Backpropagation
+import RecurrentNetworks
+
+/// One of a block's four weight matrices.
+public enum GPTProjection: Sendable, CaseIterable {
+    /// x [C] → q, k, v [3C]
+    case qkv
+    /// attended [C] → [C]
+    case attentionOutput
+    /// [C] → [4C]
+    case expand
+    /// [4C] → [C]
+    case contract
+}
+
+/// y = W x + b for each row x of a tensor and one of block `block`'s weight matrices.
+public protocol DecodeProjections<Scalar> {
+    associatedtype Scalar: TensorScalar
+    /// x [rows…, in] → y [rows…, out] for `projection` of block `block`
+    /// (one row when decoding, the window's rows when prefilling).
+    func project(_ x: Tensor<Scalar>, block: Int, _ projection: GPTProjection) throws -> Tensor<Scalar>
+}
+
+extension GPT {
+    /// The Linear layer holding `projection` of block `block`.
+    public func layer(_ projection: GPTProjection, block: Int) -> Linear<Scalar> {
+        let b = blocks[block]
+        switch projection {
+        case .qkv: return b.attention.qkv
+        case .attentionOutput: return b.attention.output
+        case .expand: return b.expand
+        case .contract: return b.contract
+        }
+    }
+
+    /// The library's projections: the model's Linear layers through
+    /// chapter 7's one-row kernels (`RowProjection`).
+    public struct LayerProjections: DecodeProjections {
+        public let model: GPT<Scalar>
+        public init(model: GPT<Scalar>) { self.model = model }
+        public func project(_ x: Tensor<Scalar>, block: Int, _ projection: GPTProjection) throws -> Tensor<Scalar> {
+            let layer = model.layer(projection, block: block)
+            if x.count == layer.inputs {
+                return try RowProjection.apply(x, layer, backend: model.backend).reshaped(Array(x.shape.dropLast()) + [layer.outputs])
+            }
+            return try layer.forward(x, mode: .inference).output
+        }
+    }
+
+    /// Fills the cache with `window` by one batched pass through the blocks
+    /// with `projections` for their products (the inference forward pass of
+    /// TransformerBlock, whose keys and values go to the cache); the logits
+    /// [V] after its last token. With a replaced attention (exercise 7.5)
+    /// the window is fed step by step.
+    @_specialize(where Scalar == Float)
+    public func prefill(_ window: [Int], cache: inout KVCache<Scalar>, projections: any DecodeProjections<Scalar>) throws -> [Scalar] {
+        precondition(!window.isEmpty && window.count <= config.context, "prefill: the window must fit the context")
+        cache.reset()
+        if blocks.contains(where: { $0.attention.replacement != nil }) {
+            var logits: [Scalar] = []
+            for t in window { logits = try decodeStep(t, cache: &cache, projections: projections) }
+            return logits
+        }
+        let n = window.count, c = config.width
+        var x = try tokenEmbedding.forward(try Embedding.ids(window, shape: [1, n]), mode: .inference).output    // [1, n, C]
+        for j in 0..<(n * c) { x.scalars[j] += positionEmbedding.value.scalars[j] }
+        for (l, block) in blocks.enumerated() {
+            let qkv = try projections.project(try block.norm1.forward(x, mode: .inference).output, block: l, .qkv)  // [1, n, 3C]
+            for t in 0..<n {
+                for j in 0..<c {
+                    cache.keys[l][t * c + j] = qkv.scalars[t * 3 * c + c + j]
+                    cache.values[l][t * c + j] = qkv.scalars[t * 3 * c + 2 * c + j]
+                }
+            }
+            let attended = try block.attention.attention.forward(qkv, mode: .inference).output                     // [1, n, C]
+            let u = try x.adding(try projections.project(attended, block: l, .attentionOutput), backend: backend)
+            let h = try projections.project(try block.norm2.forward(u, mode: .inference).output, block: l, .expand)
+            x = try u.adding(try projections.project(try block.gelu.forward(h, mode: .inference).output, block: l, .contract),
+                             backend: backend)
+        }
+        cache.count = n
+        let last = try Tensor(shape: [1, c], scalars: Array(x.scalars[((n - 1) * c)...]))
+        let hidden = try finalNorm.forward(last, mode: .inference).output
+        return try Tensor.matmul(hidden, tokenEmbedding.weight.value, .nt, backend: backend).scalars                  // [V]
+    }
+}
