@@ -62,7 +62,7 @@ extension CharRNN {
     }
 
     /// The logits after reading `tokens` (one sequence) from `state`.
-    func lastLogits(_ tokens: [Int], state: inout CarriedState?) throws -> [Float] {
+    public func lastLogits(_ tokens: [Int], state: inout CarriedState?) throws -> [Float] {
         let e = try embedding.forward(try Embedding.ids(tokens), mode: .inference).output
         let cache = try rnn.forwardTimeMajor(e.scalars, batch: 1, h0: state?.h, c0: state?.c)
         let last = cache.finalH

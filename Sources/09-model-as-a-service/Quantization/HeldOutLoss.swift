@@ -33,9 +33,8 @@ public enum HeldOutLoss {
 
     /// The float char-RNN on `tokens`, from a zero state.
     public static func nats(_ model: CharRNN, _ tokens: [Int]) throws -> Double {
-        let generator = CharRNNGenerator(model: model)
-        var state: CharRNNGenerator.RecurrentState?
-        return try nats(tokens) { try generator.read([$0], state: &state) }
+        var state: CharRNN.CarriedState?
+        return try nats(tokens) { try model.lastLogits([$0], state: &state) }
     }
 
     /// The int8 char-LSTM on `tokens`, from a zero state.
