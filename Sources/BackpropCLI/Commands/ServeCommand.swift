@@ -20,6 +20,8 @@ enum ServeCommand {
             Flag(name: "max-connections", value: "N", help: "open connections at most; more get 503 (default 1024; must fit ulimit -n)"),
             Flag(name: "read-timeout", value: "S", help: "seconds for a request's head, and its body, to arrive before 408 (default 10)"),
             Flag(name: "idle-timeout", value: "S", help: "seconds an idle keep-alive connection stays open (default 5)"),
+            Flag(name: "batching", value: "continuous|off", help: "GPT generation: all streams in one batched step per token (default continuous), or one per slot"),
+            Flag(name: "max-active", value: "N", help: "generations running at once (default 64 with continuous batching, else one per core)"),
             Flag(name: "max-prompt-tokens", value: "N", help: "longest prompt in the model's tokens; longer is 413 (default 4096)"),
             Flag(name: "model-name", value: "NAME", help: "the text model's id in the OpenAI routes (default: the checkpoint's file name)"),
             Flag(name: "access-log", value: "FILE|-|off", help: "one JSON line per request: - is standard error (default), off for none"),
@@ -50,6 +52,11 @@ enum ServeCommand {
         configuration.http.readTimeout = try args.double("read-timeout", default: 10)
         configuration.http.timeouts.idle = try args.double("idle-timeout", default: min(5, configuration.http.readTimeout))
         configuration.maxPromptTokens = try args.int("max-prompt-tokens", default: 4096, range: 1...1_000_000)
+        guard let batching = GenerationBatching(rawValue: args.string("batching") ?? "continuous") else {
+            throw args.error("--batching is continuous or off, not '\(args.string("batching") ?? "")'")
+        }
+        configuration.maxActiveGenerations = try args.int("max-active", default: batching == .continuous ? 64 : configuration.maxActiveGenerations,
+                                                          range: 1...4096)
         let host = args.string("host") ?? "127.0.0.1"
         switch args.string("access-log") ?? "-" {
         case "off": break
@@ -62,7 +69,7 @@ enum ServeCommand {
         let server: ModelServer
         switch (args.string("model"), args.has("demo")) {
         case (let path?, false):
-            server = try loadModel(path: path, configuration: configuration)
+            server = try loadModel(path: path, configuration: configuration, batching: batching)
         case (nil, true):
             print("training a digits MLP for the demo…")
             fflush(nil)
@@ -89,7 +96,11 @@ enum ServeCommand {
     /// A server for the model in a checkpoint, loaded by the registry.
     /// - Throws: `CheckpointError` for a bad file, `UnservableModelError`
     ///   for a kind with nothing to serve (a regressor, word vectors).
-    static func loadModel(path: String, configuration: ModelServerConfiguration) throws -> ModelServer {
-        try ModelServer(model: ModelRegistry.open(URL(fileURLWithPath: path)), configuration: configuration)
+    /// With `batching` continuous, a GPT's streams share one batched step per token (ContinuousGeneration.swift).
+    static func loadModel(path: String, configuration: ModelServerConfiguration,
+                          batching: GenerationBatching = .continuous) throws -> ModelServer {
+        var model = try ModelRegistry.open(URL(fileURLWithPath: path))
+        if case .generator(let g) = model { model = .generator(batching.apply(to: g, maxActive: configuration.maxActiveGenerations)) }
+        return try ModelServer(model: model, configuration: configuration)
     }
 }
