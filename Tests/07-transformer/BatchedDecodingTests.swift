@@ -1,7 +1,7 @@
 // The batched decoding step (BatchedDecoding.swift) against B separate
 // decoders: the same logits, bit for bit, for sequences of different
 // lengths, some of whose windows slide (and are refilled) during the run;
-// and against full recomputation, an independent path, within rounding.
+// and (in Double) against full recomputation, an independent path, within rounding.
 
 import BackpropCore
 import Backpropagation
@@ -26,7 +26,7 @@ import Testing
     /// Prompts of 1, 3, 6, 8 and 11 tokens (context 8: the last has slid
     /// already, the 8-token one slides on its first step), then `steps`
     /// tokens appended to all: batched and one decoder at a time.
-    static func compare<S: TensorScalar>(_ model: GPT<S>, steps: Int) throws -> (batched: [[[S]]], alone: [[[S]]], recomputed: [[[S]]]) {
+    static func compare<S: TensorScalar>(_ model: GPT<S>, steps: Int, recompute: Bool = true) throws -> (batched: [[[S]]], alone: [[[S]]], recomputed: [[[S]]]) {
         var rng = SeededRandom(seed: 663)
         let prompts = [1, 3, 6, 8, 11].map { n in (0..<n).map { _ in rng.integer(below: 7) } }
         var batchedDecoders = prompts.map { _ in GPTDecoder(model: model) }
@@ -35,13 +35,13 @@ import Testing
         for i in prompts.indices {
             _ = try batchedDecoders[i].append(contentsOf: prompts[i])
             _ = try aloneDecoders[i].append(contentsOf: prompts[i])
-            _ = try recomputing[i].append(contentsOf: prompts[i])
+            if recompute { _ = try recomputing[i].append(contentsOf: prompts[i]) }
         }
         for _ in 0..<steps {
             let tokens = prompts.map { _ in rng.integer(below: 7) }
             batched.append(try GPTDecoder.append(tokens, to: &batchedDecoders))
             alone.append(try tokens.indices.map { try aloneDecoders[$0].append(tokens[$0]) })
-            recomputed.append(try tokens.indices.map { try recomputing[$0].append(tokens[$0]) })
+            if recompute { recomputed.append(try tokens.indices.map { try recomputing[$0].append(tokens[$0]) }) }
         }
         for i in prompts.indices {
             #expect(batchedDecoders[i].tokens == aloneDecoders[i].tokens && batchedDecoders[i].start == aloneDecoders[i].start)
@@ -63,18 +63,16 @@ import Testing
         }
     }
 
-    /// Width 32 with heads of 8: the SIMD attention kernel, and products
-    /// large enough (B·out·in ≥ 128²) to be shared with the SpinTeam helper.
-    @Test("The Float SIMD batched step is bit-identical to separate steps, and agrees with recomputation")
+    /// Width 48 with heads of 8 (the SIMD attention kernel); the
+    /// products large enough (B·out·in ≥ 128², several blocks of W) to be
+    /// shared with the SpinTeam helper; odd batches and a vocabulary of 7
+    /// (not a multiple of four rows) take the one-row tails.
+    @Test("The Float SIMD batched step is bit-identical to separate steps")
     func float() throws {
-        let model = try Self.model(Float.self, backend: .simd, width: 32, heads: 4)
-        let (batched, alone, recomputed) = try Self.compare(model, steps: 10)
+        let model = try Self.model(Float.self, backend: .simd, width: 48, heads: 6)
+        let (batched, alone, _) = try Self.compare(model, steps: 9, recompute: false)  // the Double test recomputes
         #expect(batched == alone)
-        for (step, rows) in batched.enumerated() {
-            for (i, row) in rows.enumerated() {
-                #expect(maxRelativeDifference(Tensor(row), Tensor(recomputed[step][i])) < 1e-4, "step \(step), sequence \(i)")
-            }
-        }
+        #expect(batched.allSatisfy { $0.allSatisfy { $0.count == 7 && $0.allSatisfy(\.isFinite) } })
     }
 
     @Test("An empty batch is empty; a bad token is refused before any cache changes")
