@@ -41,9 +41,13 @@ import RecurrentNetworks
 public protocol BatchedWindowedDecoding: WindowedDecoding {
     /// One token per cache at its next position; the logits [V] for each, in order.
     func decodeStep(batch tokens: [Int], caches: inout [DecodingCache]) throws -> [[Scalar]]
+    /// A cache with no storage, left in a decoder while its own is in a batched step.
+    func placeholderCache() -> DecodingCache
 }
 
 extension GPT: BatchedWindowedDecoding {
+    public func placeholderCache() -> KVCache<Scalar> { KVCache(layers: 0, context: 0, width: config.width) }
+
     /// `decodeStep` for B sequences at once (see the file header): row b is
     /// token `tokens[b]` at position `caches[b].count`; returns B logit rows.
     @_specialize(where Scalar == Float)
@@ -134,8 +138,9 @@ extension WindowedDecoder where Model: BatchedWindowedDecoding {
             return logits
         }
         // Move the caches out (no copy: each array keeps one owner), step, move them back.
+        let placeholder = model.placeholderCache()
         var caches = batched.map { i in
-            defer { decoders[i].cache = model.makeDecodingCache(cached: false) }
+            defer { decoders[i].cache = placeholder }
             return decoders[i].cache
         }
         defer { for (k, i) in batched.enumerated() { decoders[i].cache = caches[k] } }
