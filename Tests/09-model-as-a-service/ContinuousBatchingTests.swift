@@ -116,6 +116,16 @@ import Transformer
         let completion = try client.post("/v1/completions", json: #"{"model": "gpt", "prompt": "ab c", "max_tokens": 14, "temperature": 1.1, "seed": 713}"#)
         let choices = try #require(completion.json?["choices"] as? [[String: Any]])
         #expect(choices.first?["text"] as? String == (try Self.alone("ab c", 14, SamplingOptions(temperature: 1.1), 713)))
+        // top_p runs outside the batch, through GPTGenerator's own stepping: the same answer as without batching.
+        let nucleus = #"{"model": "gpt", "prompt": "ab c", "max_tokens": 9, "temperature": 1.1, "top_p": 0.8, "seed": 9}"#
+        let unbatched = ModelServer(generator: GPTGenerator(model: Self.model))
+        let unbatchedPort = try unbatched.start(host: "127.0.0.1", port: 0)
+        defer { unbatched.stop() }
+        let reference = try HTTPClient(port: unbatchedPort).post("/v1/completions", json: nucleus)
+        let viaBatcher = try client.post("/v1/completions", json: nucleus)
+        #expect(viaBatcher.status == 200 && reference.status == 200)
+        #expect((viaBatcher.json?["choices"] as? [[String: Any]])?.first?["text"] as? String
+                == (reference.json?["choices"] as? [[String: Any]])?.first?["text"] as? String)
         let metrics = try client.get("/metrics").text
         #expect(metrics.contains("backprop_batching_admitted_total 3") && metrics.contains("backprop_batching_active_sequences 0"))
     }

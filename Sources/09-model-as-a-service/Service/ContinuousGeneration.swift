@@ -60,3 +60,12 @@ public enum GenerationBatching: String, Sendable, CaseIterable {
         return ContinuousGPTGenerator(gpt, policy: .init(maxActive: maxActive))
     }
 }
+
+extension ContinuousGPTGenerator: LogitStepping {
+    /// Top-p and other caller-chosen sampling (the OpenAI routes' `top_p`)
+    /// run outside the batch, as GPTGenerator does: the caller's `choose`
+    /// and its random generator live on the caller's thread.
+    public func generate(prompt: String, maxTokens: Int, choose: ([Float]) -> Int, onToken: (String) throws -> Void) throws -> String {
+        try base.generate(prompt: prompt, maxTokens: maxTokens, choose: choose, onToken: onToken)
+    }
+}
