@@ -30,8 +30,9 @@
 //
 // `WindowedDecoder.append(_:to:)` applies the window rule of
 // KVCacheDecoding.swift to each sequence: those whose window slides this
-// step are refilled one by one (`prefill`, as alone), the others share one
-// batched step.
+// step are refilled (`prefill`; windows of one length, the usual case since
+// a window slides when it would outgrow the context, share one forward
+// pass, `prefill(batch:)`), the others share one batched step.
 
 import BackpropCore
 import Backpropagation
@@ -43,6 +44,8 @@ public protocol BatchedWindowedDecoding: WindowedDecoding {
     func decodeStep(batch tokens: [Int], caches: inout [DecodingCache]) throws -> [[Scalar]]
     /// A cache with no storage, left in a decoder while its own is in a batched step.
     func placeholderCache() -> DecodingCache
+    /// `prefill` of several windows of one length; each one's last logits.
+    func prefill(batch windows: [[Int]], caches: inout [DecodingCache]) throws -> [[Scalar]]
 }
 
 extension GPT: BatchedWindowedDecoding {
@@ -123,14 +126,35 @@ extension WindowedDecoder where Model: BatchedWindowedDecoding {
         guard let model = decoders.first?.model else { return [] }
         var logits = [[Model.Scalar]](repeating: [], count: tokens.count)
         for (i, token) in tokens.enumerated() { try decoders[i].check(token) }   // before any cache changes
-        var batched: [Int] = []
+        var batched: [Int] = [], refills: [Int: [Int]] = [:]        // window length → decoders to refill
         for (i, token) in tokens.enumerated() {
             let n = decoders[i].tokens.count + 1, s = Self.windowStart(n, context: model.contextLength)
-            if !decoders[i].usesKVCache || s != decoders[i].start {
-                logits[i] = try decoders[i].append(token)           // recomputed, or the window slid: alone
+            if !decoders[i].usesKVCache {
+                logits[i] = try decoders[i].append(token)           // recomputed: alone
+            } else if s != decoders[i].start {
+                refills[n - s, default: []].append(i)               // the window slid: refill
             } else {
                 batched.append(i)
             }
+        }
+        let placeholder = model.placeholderCache()
+        for (_, group) in refills {
+            if group.count == 1 { logits[group[0]] = try decoders[group[0]].append(tokens[group[0]]); continue }
+            // Windows of one length: one forward pass for all (prefill(batch:)), caches moved out and back.
+            var windows: [[Int]] = []
+            for i in group {
+                decoders[i].tokens.append(tokens[i])
+                let n = decoders[i].tokens.count
+                decoders[i].start = Self.windowStart(n, context: model.contextLength)
+                windows.append(Array(decoders[i].tokens[decoders[i].start..<n]))
+            }
+            var caches = group.map { i in
+                defer { decoders[i].cache = placeholder }
+                return decoders[i].cache
+            }
+            defer { for (k, i) in group.enumerated() { decoders[i].cache = caches[k] } }
+            let rows = try model.prefill(batch: windows, caches: &caches)
+            for (k, i) in group.enumerated() { logits[i] = rows[k] }
         }
         if batched.isEmpty { return logits }
         if batched.count == 1 {                                      // a batch of one is decodeStep
@@ -138,7 +162,6 @@ extension WindowedDecoder where Model: BatchedWindowedDecoding {
             return logits
         }
         // Move the caches out (no copy: each array keeps one owner), step, move them back.
-        let placeholder = model.placeholderCache()
         var caches = batched.map { i in
             defer { decoders[i].cache = placeholder }
             return decoders[i].cache
@@ -280,4 +303,40 @@ enum BatchedProjection {
 /// Block k of a Float `BatchedProjection.product` (a C function pointer for `SpinTeam`).
 private func floatBlock(_ context: UnsafeRawPointer, _ k: Int) {
     context.load(as: BatchedProjection.Job.self).run(block: k, as: Float.self)
+}
+
+extension GPT {
+    /// `prefill` for several windows of one length at once: one forward
+    /// pass over [k, length] instead of k passes over [1, length]. Returns
+    /// each window's last logits; caches[b] holds window b. Used only where
+    /// it gives the logits and caches of the separate prefills bit for bit
+    /// (tested), which holds when every product sums each output in an order
+    /// that does not depend on how many rows the batch has.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func prefill(batch windows: [[Int]], caches: inout [KVCache<Scalar>]) throws -> [[Scalar]] {
+        precondition(windows.count == caches.count, "prefill(batch:): one window per cache")
+        guard let n = windows.first?.count else { return [] }
+        precondition(n > 0 && n <= config.context && windows.allSatisfy { $0.count == n }, "prefill(batch:): windows of one length within the context")
+        if blocks.contains(where: { $0.attention.replacement != nil }) {
+            return try windows.indices.map { try prefill(windows[$0], cache: &caches[$0]) }
+        }
+        let k = windows.count, c = config.width, v = config.vocabulary.count
+        let (logits, forwardCache) = try forward(windows.flatMap { $0 }, batch: k, length: n, mode: .inference)
+        for b in 0..<k { caches[b].reset() }
+        for (l, blockCache) in forwardCache.blocks.enumerated() {
+            guard case .library(let attention) = blockCache.attention.attention else { continue }
+            for b in 0..<k {
+                for t in 0..<n {
+                    let row = (b * n + t) * 3 * c
+                    for j in 0..<c {
+                        caches[b].keys[l][t * c + j] = attention.qkv[row + c + j]
+                        caches[b].values[l][t * c + j] = attention.qkv[row + 2 * c + j]
+                    }
+                }
+            }
+        }
+        for b in 0..<k { caches[b].count = n }
+        return (0..<k).map { b in Array(logits.scalars[((b * n + n - 1) * v)..<((b * n + n) * v)]) }
+    }
 }
