@@ -65,10 +65,9 @@ import Testing
         }
     }
 
-    /// Width 48 with heads of 8 (the SIMD attention kernel); the
-    /// products large enough (B·out·in ≥ 128², several blocks of W) to be
-    /// shared with the SpinTeam helper; odd batches and a vocabulary of 7
-    /// (not a multiple of four rows) take the one-row tails.
+    /// Width 48 with heads of 8 (the SIMD attention kernel): several blocks
+    /// of W per product; odd batches and a vocabulary of 7 (not a multiple
+    /// of four rows) take the one-row tails.
     @Test("The Float SIMD batched step is bit-identical to separate steps")
     func float() throws {
         let model = try Self.model(Float.self, backend: .simd, width: 48, heads: 6)
