@@ -299,7 +299,6 @@ enum BatchedProjection {
     }
 }
 
-
 extension GPT {
     /// `prefill` for several windows of one length at once: one forward
     /// pass over [k, length] instead of k passes over [1, length]. Returns
