@@ -75,10 +75,10 @@ public protocol WindowedDecoding {
 public struct WindowedDecoder<Model: WindowedDecoding> {
     public let model: Model
     public let usesKVCache: Bool
-    public private(set) var tokens: [Int] = []
+    public internal(set) var tokens: [Int] = []
     /// The first token of the current window (the cache holds tokens[start...]).
-    public private(set) var start = 0
-    public private(set) var cache: Model.DecodingCache
+    public internal(set) var start = 0
+    public internal(set) var cache: Model.DecodingCache
 
     public init(model: Model, usesKVCache: Bool = true) {
         self.model = model

@@ -30,6 +30,8 @@ public struct HTTPClientResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// When the first chunk of a chunked body arrived (a stream's first event: `bench serve`'s time to first token).
+    public var firstChunkAt: DispatchTime?
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
@@ -149,6 +151,7 @@ public final class HTTPClient {
                     }
                     if size == 0 { _ = try line(until: deadline); break }
                     response.body += try bytes(size, until: deadline)
+                    if response.firstChunkAt == nil { response.firstChunkAt = .now() }
                     _ = try bytes(2, until: deadline)
                 }
             } else if let length = response.header("Content-Length").flatMap({ Int($0) }) {

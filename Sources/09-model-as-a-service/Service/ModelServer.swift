@@ -197,6 +197,7 @@ public final class ModelServer: @unchecked Sendable {
         let (active, waiting) = generations.occupancy
         let text = metrics.render(predictQueue: batcher?.queuedRequests ?? 0, generateQueue: waiting, activeGenerations: active,
                                   openConnections: http.openConnectionCount)
+            + ((generator as? any ContinuouslyBatching)?.batchingStatistics.prometheus ?? "")
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
     }
 

@@ -52,9 +52,16 @@ public struct ServingBenchRow: Sendable {
     public var tableRow: [String] {
         [kernel, shape, variant, String(concurrency), String(format: "%.0f", load.requestsPerSecond),
          String(format: "%.3f", load.percentileMs(0.5)), String(format: "%.3f", load.percentileMs(0.99)),
-         tokensPerSecond.map { String(format: "%.0f", $0) } ?? (meanBatch.map { String(format: "batch %.1f", $0) }
+         tokensPerSecond.map { String(format: "%.0f", $0) + firstTokenNote } ?? (meanBatch.map { String(format: "batch %.1f", $0) }
             ?? extra.map { "\($0.0) \($0.1.rendered)" }.joined(separator: ", ")),
          String(load.errors)]
+    }
+
+    /// ", first token p50/p99 … ms" for the streaming rows.
+    var firstTokenNote: String {
+        let fields = Dictionary(extra.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        guard let p50 = fields["ttft_p50_ms"], let p99 = fields["ttft_p99_ms"] else { return "" }
+        return ", first token \(p50.rendered)/\(p99.rendered) ms" + (fields["mean_batch"].map { ", batch \($0.rendered)" } ?? "")
     }
 
     public static let tableHeader = ["kernel", "shape", "variant", "clients", "req/s", "p50 ms", "p99 ms", "tok/s | batch", "errors"]

@@ -14,6 +14,10 @@ extension BookChapter {
         benchmarks: [Benchmark("serve", runsByDefault: false) {
             try ServeBenchCommand.run(quick: $0.quick, json: $0.json, figure: $0.figure)
             return []
-        }, Benchmark("quantize") { try QuantizationBenchmark.run(quick: $0.quick) }],
+        }, Benchmark("quantize") { try QuantizationBenchmark.run(quick: $0.quick) },
+        Benchmark("serve-stream", runsByDefault: false) {
+            try ServeBenchCommand.streams(quick: $0.quick, json: $0.json)
+            return []
+        }],
         commands: [PredictCommand.command, ServeCommand.command, QuantizeCommand.command, FuzzCheckpointCommand.command])
 }

@@ -8,17 +8,28 @@ import Foundation
 import ModelAsAService
 
 enum ServeBenchCommand {
+    static func show(_ rows: [ServingBenchRow], json: Bool) {
+        if json {
+            for row in rows { print(row.json) }
+        } else {
+            print(TextTable.render(header: ServingBenchRow.tableHeader, rows: rows.map(\.tableRow)) + "\n")
+        }
+    }
+
+    /// Streamed generation of the baby GPT at 1, 8 and 32 clients, batching off and continuous
+    /// (`bench serve-stream` alone; also the end of `bench serve`).
+    static func streams(quick: Bool, json: Bool) throws {
+        show(try ServingBenchmark.decodeSteps(quick: quick) + ServingBenchmark.streams(quick: quick), json: json)
+    }
+
     static func run(quick: Bool, json: Bool, figure: Bool) throws {
         // The chapter's digits MLP, and a wider one (8 MB of weights, beyond the
         // L2 cache) where reading the weights once per batch matters more.
         let digits = try DemoModels.digits(epochs: quick ? 1 : 10)
         let wide = try DemoModels.digits(hidden: [1024, 1024], epochs: quick ? 1 : 3)
         let rows = try ServingBenchmark.run(quick: quick, models: [digits, wide])
-        if json {
-            for row in rows { print(row.json) }
-        } else {
-            print(TextTable.render(header: ServingBenchRow.tableHeader, rows: rows.map(\.tableRow)) + "\n")
-        }
+        show(rows, json: json)
+        try streams(quick: quick, json: json)
         guard figure else { return }
         var sweeps: [(model: String, points: [BatchSweepPoint])] = []
         for model in [digits, wide] {

@@ -21,6 +21,8 @@ enum ServeCommand {
             Flag(name: "max-connections", value: "N", help: "open connections at most; more get 503 (default 1024; must fit ulimit -n)"),
             Flag(name: "read-timeout", value: "S", help: "seconds for a request's head, and its body, to arrive before 408 (default 10)"),
             Flag(name: "idle-timeout", value: "S", help: "seconds an idle keep-alive connection stays open (default 5)"),
+            Flag(name: "batching", value: "continuous|off", help: "GPT generation: all streams in one batched step per token (default continuous), or one per slot"),
+            Flag(name: "max-active", value: "N", help: "generations running at once (default 64 with continuous batching, else one per core)"),
             Flag(name: "max-prompt-tokens", value: "N", help: "longest prompt in the model's tokens; longer is 413 (default 4096)"),
             Flag(name: "model-name", value: "NAME", help: "the text model's id in the OpenAI routes (default: the checkpoint's file name)"),
             Flag(name: "access-log", value: "FILE|-|off", help: "one JSON line per request: - is standard error (default), off for none"),
@@ -52,6 +54,11 @@ enum ServeCommand {
         configuration.http.readTimeout = try args.double("read-timeout", default: 10)
         configuration.http.timeouts.idle = try args.double("idle-timeout", default: min(5, configuration.http.readTimeout))
         configuration.maxPromptTokens = try args.int("max-prompt-tokens", default: 4096, range: 1...1_000_000)
+        guard let batching = GenerationBatching(rawValue: args.string("batching") ?? "continuous") else {
+            throw args.error("--batching is continuous or off, not '\(args.string("batching") ?? "")'")
+        }
+        configuration.maxActiveGenerations = try args.int("max-active", default: batching == .continuous ? 64 : configuration.maxActiveGenerations,
+                                                          range: 1...4096)
         let host = args.string("host") ?? "127.0.0.1"
         switch args.string("access-log") ?? "-" {
         case "off": break
@@ -65,7 +72,7 @@ enum ServeCommand {
         let server: ModelServer
         switch (args.string("model"), args.has("demo")) {
         case (let path?, false):
-            server = try loadModel(path: path, configuration: configuration, format: format)
+            server = try loadModel(path: path, configuration: configuration, format: format, batching: batching)
         case (let path, true):
             guard format == .float32 else { throw args.error("--quantize applies to a text model given with --model alone") }
             // --demo alone: the digits MLP and the stand-in generator; with --model, that
@@ -103,8 +110,13 @@ enum ServeCommand {
     /// A server for the model in a checkpoint, loaded by the registry.
     /// - Throws: `CheckpointError` for a bad file, `UnservableModelError`
     ///   for a kind with nothing to serve (a regressor, word vectors).
-    static func loadModel(path: String, configuration: ModelServerConfiguration, format: WeightFormat = .float32) throws -> ModelServer {
-        try ModelServer(model: format.apply(to: ModelRegistry.open(URL(fileURLWithPath: path)), releasingFloatWeights: true),
-                        configuration: configuration)
+    /// With `format` int8, a GPT's or char-LSTM's weights are quantized (Quantization/); with
+    /// `batching` continuous, a float GPT's streams share one batched step per token
+    /// (ContinuousGeneration.swift).
+    static func loadModel(path: String, configuration: ModelServerConfiguration, format: WeightFormat = .float32,
+                          batching: GenerationBatching = .continuous) throws -> ModelServer {
+        var model = try format.apply(to: ModelRegistry.open(URL(fileURLWithPath: path)), releasingFloatWeights: true)
+        if case .generator(let g) = model { model = .generator(batching.apply(to: g, maxActive: configuration.maxActiveGenerations)) }
+        return try ModelServer(model: model, configuration: configuration)
     }
 }

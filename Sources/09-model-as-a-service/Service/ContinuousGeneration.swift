@@ -1,0 +1,71 @@
+// ContinuousGeneration: chapter 7's GPT served through a ContinuousBatcher
+// (`serve --batching continuous`, the default), behind the same
+// `TextGenerating` interface as GPTGenerator, so /v1/generate and the
+// OpenAI routes need no change: each request's worker thread waits in
+// `generate` while the scheduler thread runs every stream's steps together.
+// The text is GPTGenerator's for the same prompt, options and seed (tested).
+
+import BackpropCore
+import RecurrentNetworks
+import Transformer
+
+/// A generator that batches its requests; the server adds its counters to /metrics.
+public protocol ContinuouslyBatching {
+    var batchingStatistics: ContinuousBatchingStatistics { get }
+}
+
+/// The GPT through a continuous batcher.
+public struct ContinuousGPTGenerator: TextGenerating, ContinuouslyBatching {
+    public let base: GPTGenerator
+    public let batcher: ContinuousBatcher<GPT<Float>>
+    public var info: ModelInfo { base.info }
+
+    public init(_ base: GPTGenerator, policy: ContinuousBatcher<GPT<Float>>.Policy = .init()) {
+        self.base = base
+        batcher = ContinuousBatcher(model: base.model, policy: policy)
+    }
+
+    public var batchingStatistics: ContinuousBatchingStatistics { batcher.statistics }
+
+    public func validate(prompt: String) throws { try base.validate(prompt: prompt) }
+
+    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                         onToken: (String) throws -> Void) throws -> String {
+        try generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, isCancelled: { false }, onToken: onToken)
+    }
+
+    /// As `GPT.generate` (an empty prompt starts from a newline, or token 0), batched with the other requests.
+    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                         isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String {
+        try validate(prompt: prompt)
+        let vocabulary = base.model.config.vocabulary
+        var start = try vocabulary.encode(prompt)
+        if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
+        let tokens = try batcher.generate(prompt: start, maxTokens: maxTokens, sampling: sampling, rng: &rng,
+                                          isCancelled: isCancelled) { t in try onToken(try vocabulary.decode([t])) }
+        return try vocabulary.decode(tokens)
+    }
+}
+
+/// Generation scheduling for `serve --batching`.
+public enum GenerationBatching: String, Sendable, CaseIterable {
+    /// One request per slot, each with its own decoding loop.
+    case off
+    /// Every running request in one batched step (ContinuousBatcher).
+    case continuous
+
+    /// `generator` batched as this mode says (models without a batched step are served as they are).
+    public func apply(to generator: any TextGenerating, maxActive: Int) -> any TextGenerating {
+        guard self == .continuous, let gpt = generator as? GPTGenerator, gpt.usesKVCache else { return generator }
+        return ContinuousGPTGenerator(gpt, policy: .init(maxActive: maxActive))
+    }
+}
+
+extension ContinuousGPTGenerator: LogitStepping {
+    /// Top-p and other caller-chosen sampling (the OpenAI routes' `top_p`)
+    /// run outside the batch, as GPTGenerator does: the caller's `choose`
+    /// and its random generator live on the caller's thread.
+    public func generate(prompt: String, maxTokens: Int, choose: ([Float]) -> Int, onToken: (String) throws -> Void) throws -> String {
+        try base.generate(prompt: prompt, maxTokens: maxTokens, choose: choose, onToken: onToken)
+    }
+}

@@ -1,0 +1,115 @@
+// StreamingBenchmark: `backprop bench serve`'s generation rows for
+// continuous batching. The baby GPT (4 layers, width 128, context 64,
+// randomly initialised: speed does not depend on the weights' values)
+// behind /v1/generate, streamed, at 1, 8 and 32 closed-loop clients each
+// asking for N tokens at a time (1,024; 256 with --quick):
+//
+//   off         one request per slot (one per core), each its own decoding loop
+//   continuous  every running stream in one batched step (ContinuousBatcher)
+//
+// Reported: total tokens per second, and the time to first token (from
+// sending the request to reading its first event) at the median and the
+// 99th percentile, over every request of the run. All clients start at
+// once, so the first requests meet the whole burst. Each row is one run
+// of `seconds` (at least one request per client).
+
+import BackpropCore
+import Dispatch
+import Foundation
+import RecurrentNetworks
+import Transformer
+
+extension ServingBenchmark {
+    /// The baby GPT of `languageModels`, with its KV cache.
+    static func babyGPT(seed: UInt64 = 707) throws -> GPTGenerator {
+        let vocabulary = try CharacterVocabulary(characters: Array(shakespeareCharacters))
+        return GPTGenerator(model: try GPT<Float>(config: GPTConfig(vocabulary: vocabulary, context: 64, layers: 4, heads: 4, width: 128),
+                                                  seed: seed))
+    }
+
+    /// Streamed generation, batching off and continuous, at `concurrencies` clients.
+    public static func streams(quick: Bool, concurrencies: [Int] = [1, 8, 32], tokens: Int? = nil) throws -> [ServingBenchRow] {
+        let n = tokens ?? (quick ? 256 : 1024)
+        let gpt = try babyGPT()
+        var rows: [ServingBenchRow] = []
+        for mode in [GenerationBatching.off, .continuous] {
+            for concurrency in concurrencies {
+                var configuration = ModelServerConfiguration()
+                configuration.maxActiveGenerations = mode == .continuous ? 64 : configuration.maxActiveGenerations
+                let generator = mode.apply(to: gpt, maxActive: configuration.maxActiveGenerations)
+                let server = ModelServer(generator: generator, configuration: configuration)
+                let port = try server.start()
+                defer { server.stop() }
+                let body = "{\"prompt\":\"ROMEO:\",\"max_tokens\":\(n),\"temperature\":0.8,\"top_k\":20,\"seed\":7,\"stream\":true}"
+                let firstTokens = LockedValue<[Double]>([])
+                let load = LoadGenerator.run(port: port, concurrency: concurrency, seconds: quick ? 0.5 : 2) { client, _ in
+                    let t0 = DispatchTime.now()
+                    let response = try client.post("/v1/generate", json: body)
+                    guard response.status == 200, let first = response.firstChunkAt,
+                          serverSentEventCount(response.body) == n + 1 else { return false }
+                    firstTokens.update { $0.append(Double(first.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9) }
+                    return true
+                }
+                let ttft = firstTokens.get().sorted()
+                let stats = (generator as? any ContinuouslyBatching)?.batchingStatistics
+                let tokensPerSecond = Double(load.requests * n) / load.seconds
+                var extra: [(String, JSONValue)] = [
+                    ("concurrency", .integer(concurrency)), ("requests", .integer(load.requests)), ("errors", .integer(load.errors)),
+                    ("tokens_per_second", .number(tokensPerSecond.rounded())),
+                    ("ttft_p50_ms", .number(percentile(ttft, 0.5))), ("ttft_p99_ms", .number(percentile(ttft, 0.99))),
+                ]
+                if let stats, stats.steps > 0 {
+                    extra.append(("mean_batch", .number((Double(stats.rows) / Double(stats.steps) * 10).rounded() / 10)))
+                }
+                rows.append(ServingBenchRow(kernel: "serve_stream", shape: "gpt 4×128 ctx 64, \(n) tokens/request",
+                                            variant: mode.rawValue, concurrency: concurrency, load: load,
+                                            tokensPerSecond: tokensPerSecond, extra: extra))
+            }
+        }
+        return rows
+    }
+
+    /// The q-quantile (nearest rank) of sorted seconds, in milliseconds to 0.1.
+    static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let rank = min(max(Int((q * Double(sorted.count)).rounded(.up)) - 1, 0), sorted.count - 1)
+        return (sorted[rank] * 10_000).rounded() / 10
+    }
+
+    /// Events in a server-sent-event body (blank-line separated).
+    static func serverSentEventCount(_ body: [UInt8]) -> Int {
+        String(decoding: body, as: UTF8.self).components(separatedBy: "\n\n").filter { !$0.isEmpty }.count
+    }
+}
+
+extension ServingBenchmark {
+    /// Decoding steps without HTTP: B sequences advanced by B one-row
+    /// `decodeStep`s or by one batched step, tokens per second of the
+    /// model alone (windows sliding as in generation).
+    public static func decodeSteps(quick: Bool, batches: [Int] = [1, 8, 32]) throws -> [ServingBenchRow] {
+        let model = try babyGPT().model
+        var rows: [ServingBenchRow] = []
+        for b in batches {
+            for batched in [false, true] {
+                var decoders = (0..<b).map { _ in GPTDecoder(model: model) }
+                for i in 0..<b { _ = try decoders[i].append(contentsOf: [1 + i % 7]) }
+                let steps = quick ? 64 : 256
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for s in 0..<steps {
+                    let tokens = (0..<b).map { (s * 7 + $0 * 3) % 60 }
+                    if batched {
+                        _ = try GPTDecoder.append(tokens, to: &decoders)
+                    } else {
+                        for i in 0..<b { _ = try decoders[i].append(tokens[i]) }
+                    }
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let load = LoadResult(requests: steps, errors: 0, seconds: seconds, latencies: [seconds / Double(steps)])
+                rows.append(ServingBenchRow(kernel: "decode_step", shape: "gpt 4×128 ctx 64, \(b) sequences",
+                                            variant: batched ? "batched" : "one by one", concurrency: b, load: load,
+                                            tokensPerSecond: Double(steps * b) / seconds))
+            }
+        }
+        return rows
+    }
+}
