@@ -69,4 +69,30 @@ import Testing
         }
         #expect(onHelper.load(ordering: .relaxed) > 0)
     }
+
+    /// The core GEMM's split of a mid-size Float product over the team
+    /// (`PackedGEMM.teamRun`, used when the helper is awake) gives exactly
+    /// the one-thread result, in every layout, for column and row splits and
+    /// shapes with partial panels.
+    @Test(arguments: [MatmulLayout.nn, .tn, .nt])
+    func gemmOnTheTeamIsBitIdentical(layout: MatmulLayout) throws {
+        guard let team = SpinTeam.shared else { return }
+        for (m, n, k) in [(32, 384, 128), (7, 53, 40), (100, 20, 33)] {
+            var rng = SeededRandom(seed: UInt64(m * n + k))
+            let a = (0..<(m * k)).map { _ in Float(rng.uniform(-1, 1)) }, b = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+            var one = [Float](repeating: 0, count: m * n), split = one
+            let (lda, ldb) = (layout == .tn ? m : k, layout == .nt ? k : n)
+            let serial = PackedGEMM.Serial<Float>(layout: layout, k: k, lda: lda, ldb: ldb, ldc: n, nr: 16, accumulate: false)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    one.withUnsafeMutableBufferPointer { serial.run(m: m, n: n, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!) }
+                    split.withUnsafeMutableBufferPointer {
+                        PackedGEMM.teamRun(team, serial, m: m, n: n, pa.baseAddress!, pb.baseAddress!, $0.baseAddress!,
+                                           splitColumns: n > m)
+                    }
+                }
+            }
+            #expect(one == split, "\(layout) \(m)×\(n)×\(k)")
+        }
+    }
 }

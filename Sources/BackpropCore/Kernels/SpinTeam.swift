@@ -46,6 +46,18 @@ public final class SpinTeam: @unchecked Sendable {
     /// The team the kernels share (nil on a machine with one core).
     public static let shared: SpinTeam? = ProcessInfo.processInfo.activeProcessorCount >= 2 ? SpinTeam() : nil
 
+    private static let created = Atomic<Bool>(false)
+
+    /// The shared team if it exists and its helper is awake — spinning,
+    /// because a decoding loop used it within the last `spinNanoseconds` —
+    /// else nil. The core GEMM lends mid-size products to it only then
+    /// (SIMDMatmul.swift), so a training step never wakes the helper, while a
+    /// decoder's cache refill gets the second core for free.
+    public static var awake: SpinTeam? {
+        guard created.load(ordering: .relaxed), let team = shared, !team.sleeping.load(ordering: .relaxed) else { return nil }
+        return team
+    }
+
     /// How long the helper spins without work before it sleeps. Long
     /// enough to bridge the serial work between a decoding step's regions
     /// and between tokens (a few to tens of µs): a helper that fell asleep
@@ -68,6 +80,7 @@ public final class SpinTeam: @unchecked Sendable {
     private nonisolated(unsafe) var generation = 0  // written only by the thread holding `busy`
 
     private init() {
+        Self.created.store(true, ordering: .relaxed)
         let thread = Thread { [unowned self] in self.helperLoop() }
         thread.name = "backprop.spin-team"
         thread.start()
