@@ -131,15 +131,11 @@ public enum LlamaBenchmark {
         var rng = SeededRandom(seed: 2)
         let n = batch * config.context
         let inputs = (0..<n).map { _ in rng.integer(below: v) }, targets = (0..<n).map { _ in rng.integer(below: v) }
-        var failure: Error?
         var t = 0
-        let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
-            do {
-                try LlamaTrainer.step(model, optimizers: optimizers, inputs: inputs, targets: targets, batch: batch, learningRate: 1e-4, clip: 1, iteration: t)
-            } catch { failure = error }
+        let seconds = try Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
+            try LlamaTrainer.step(model, optimizers: optimizers, inputs: inputs, targets: targets, batch: batch, learningRate: 1e-4, clip: 1, iteration: t)
             t += 1
         }
-        if let failure { throw failure }
         return seconds * 1000
     }
 
@@ -156,28 +152,22 @@ public enum LlamaBenchmark {
         var rng = SeededRandom(seed: 2)
         let n = batch * config.context
         let inputs = (0..<n).map { _ in rng.integer(below: 512) }, targets = (0..<n).map { _ in rng.integer(below: 512) }
-        var failure: Error?
         var t = 0
-        let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
-            do {
-                try LlamaTrainer.step(model, optimizers: optimizers, inputs: inputs, targets: targets, batch: batch, learningRate: 1e-4, clip: 1,
-                                      iteration: t, parameters: trainable)
-            } catch { failure = error }
+        let seconds = try Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
+            try LlamaTrainer.step(model, optimizers: optimizers, inputs: inputs, targets: targets, batch: batch, learningRate: 1e-4, clip: 1,
+                                  iteration: t, parameters: trainable)
             t += 1
         }
-        if let failure { throw failure }
         return seconds * 1000
     }
 
     /// Generated tokens per second for `count` tokens after a one-token prompt (greedy).
     public static func generationTokensPerSecond(useKVCache: Bool, count: Int = 256, minRuns: Int = 3) throws -> Double {
         let model = try Llama<Float>(config: try config(), seed: 1)
-        var failure: Error?
-        let seconds = Benchmark.bestTime(minSeconds: 0, minRuns: minRuns) {
+        let seconds = try Benchmark.bestTime(minSeconds: 0, minRuns: minRuns) {
             var rng = SeededRandom(seed: 3)
-            do { _ = try model.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &rng, useKVCache: useKVCache) } catch { failure = error }
+            _ = try model.generateTokens(prompt: [0], count: count, sampling: .greedy, rng: &rng, useKVCache: useKVCache)
         }
-        if let failure { throw failure }
         return Double(count) / seconds
     }
 

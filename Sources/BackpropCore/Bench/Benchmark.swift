@@ -79,4 +79,16 @@ public enum Benchmark {
         } while runs < minRuns || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minSeconds
         return best
     }
+
+    /// `bestTime` for a body that can throw: the first error stops the runs
+    /// and is rethrown (a benchmark of a failing step has no time).
+    public static func bestTime(minSeconds: Double = 0.5, minRuns: Int = 3, throwing body: () throws -> Void) throws -> Double {
+        var failure: Error?
+        let seconds = bestTime(minSeconds: minSeconds, minRuns: minRuns) {
+            guard failure == nil else { return }
+            do { try body() } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return seconds
+    }
 }
