@@ -173,7 +173,7 @@ let exercises: [(number: String, folder: String, imports: [String], graderImport
     ("07", "07-transformer", ["Backpropagation"], ["Graders06", "Backpropagation", "RecurrentNetworks", "Transformer"]),
     ("08", "08-tokens-and-the-modern-llm", ["Backpropagation", "TokensAndTheModernLLM"],
      ["TokensAndTheModernLLM", "Backpropagation", "RecurrentNetworks", "Transformer", "Datasets"]),
-    ("09", "09-model-as-a-service", ["ModelAsAService"], ["ModelAsAService"]),
+    ("09", "09-model-as-a-service", ["ModelAsAService"], ["ModelAsAService", "Transformer", "RecurrentNetworks"]),
 ]
 targets.append(.target(name: "ExerciseKit"))
 var exerciseProducts: [Product] = [.library(name: "ExerciseKit", targets: ["ExerciseKit"])]

@@ -53,6 +53,40 @@ import Testing
             try Chapter09Graders.saveAtomically(Exercises09.saveAtomically)
         }
     }
+
+    @Test func connectionStep() throws {
+        try Grade.student(
+            "exercise 9.7 (a connection's deadlines)", file: "exercises/09-model-as-a-service/ConnectionDeadlines.swift"
+        ) {
+            try Chapter09Graders.connectionStep { timer, event, now, timeouts in
+                try Exercises09.connectionStep(timer, event, now: now, timeouts: timeouts)
+            }
+        }
+    }
+
+    @Test func schedulerStep() throws {
+        try Grade.student(
+            "exercise 9.8 (continuous batching's scheduler step)",
+            file: "exercises/09-model-as-a-service/ContinuousBatchingStep.swift"
+        ) {
+            try Chapter09Graders.schedulerStep { waiting, running, maxActive, budget, context in
+                try Exercises09.schedulerStep(waiting: waiting, running: running, maxActive: maxActive,
+                                              prefillTokensPerStep: budget, contextLength: context)
+            }
+        }
+    }
+
+    @Test func int8Quantization() throws {
+        try Grade.student(
+            "exercise 9.9 (int8 quantization and its error bound)",
+            file: "exercises/09-model-as-a-service/Int8Quantization.swift"
+        ) {
+            try Chapter09Graders.int8Quantization(
+                quantize: Exercises09.quantizeInt8,
+                dequantize: { scales, levels in try Exercises09.dequantizeInt8(scales: scales, levels: levels) },
+                bound: { x, row in try Exercises09.int8ErrorBound(x: x, row: row) })
+        }
+    }
 }
 
 extension Grade {
