@@ -207,7 +207,8 @@ extension Chapter09Graders {
 
     static func checkBound(_ bound: Int8ErrorBound, _ report: inout GradeReport) throws {
         var rng = SeededRandom(seed: 9911)
-        for c in boundCases {
+        let before = report.failures.count
+        for c in boundCases where report.failures.count < before + 3 {
             let b = try bound(c.x, c.row)
             let e = trueError(c.row, c.x)
             let s = Double(quantizeReference([c.row]).scales[0])
@@ -271,7 +272,7 @@ extension Chapter09Graders {
     {
         var report = GradeReport(), missing: [String] = []
         try part("quantizeInt8", &report, &missing) { r in
-            for c in quantizationCases { try checkQuantization(c, quantize, &r) }
+            for c in quantizationCases where r.failures.count < 3 { try checkQuantization(c, quantize, &r) }
         }
         try part("dequantizeInt8", &report, &missing) { r in try checkDequantization(dequantize, &r) }
         try part("int8ErrorBound", &report, &missing) { r in try checkBound(bound, &r) }
