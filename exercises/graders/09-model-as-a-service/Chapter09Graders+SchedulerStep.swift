@@ -193,6 +193,7 @@ extension Chapter09Graders {
 
     /// Checks one decision: the rules every decision must keep, then the
     /// exact lists. Returns false if it failed.
+    @discardableResult
     static func checkDecision(_ c: SchedulerCase, _ got: SchedulerDecision, _ report: inout GradeReport) -> Bool {
         let want = c.expected ?? schedulerReference(c.waiting, c.running, maxActive: c.maxActive, budget: c.budget,
                                                     context: c.context)
@@ -244,7 +245,7 @@ extension Chapter09Graders {
         var report = GradeReport()
         for c in schedulerCases + randomSchedulerCases {
             let got = try candidate(c.waiting, c.running, c.maxActive, c.budget, c.context)
-            _ = checkDecision(c, got, &report)
+            checkDecision(c, got, &report)
             if report.failures.count >= 3 { break }
         }
         return report
