@@ -8,6 +8,10 @@
 // chapter 7's results are unchanged bit for bit); chapter 9 fills the hook
 // with int8 matrices to decode with quantized weights.
 //
+// A batched decoding step (BatchedDecoding.swift) asks `project(batch:)`
+// for its B rows, which must give each row exactly what `project` gives it
+// alone.
+//
 // A prefill through the hook runs the window through the blocks in one
 // batched pass, as KVCacheDecoding.swift's prefill does with the layers' own
 // forward pass: the hook then multiplies all the window's rows at once.
@@ -34,6 +38,23 @@ public protocol DecodeProjections<Scalar> {
     /// x [rows…, in] → y [rows…, out] for `projection` of block `block`
     /// (one row when decoding, the window's rows when prefilling).
     func project(_ x: Tensor<Scalar>, block: Int, _ projection: GPTProjection) throws -> Tensor<Scalar>
+    /// x [B, in] → y [B, out] for the B sequences of a batched decoding step
+    /// (BatchedDecoding.swift): row b must be what `project` gives for row b
+    /// alone, bit for bit, so that batching never changes a sequence's
+    /// tokens. By default each row alone through `project`; chapter 9's int8
+    /// hook applies each block of its weights to all B rows at once.
+    func project(batch x: Tensor<Scalar>, block: Int, _ projection: GPTProjection) throws -> Tensor<Scalar>
+}
+
+extension DecodeProjections {
+    public func project(batch x: Tensor<Scalar>, block: Int, _ projection: GPTProjection) throws -> Tensor<Scalar> {
+        let (b, n) = (x.shape[0], x.count / max(x.shape[0], 1))
+        var out: [Scalar] = []
+        for r in 0..<b {
+            out += try project(try Tensor(shape: [1, n], scalars: Array(x.scalars[(r * n)..<((r + 1) * n)])), block: block, projection).scalars
+        }
+        return try Tensor(shape: [b, out.count / max(b, 1)], scalars: out)
+    }
 }
 
 extension GPT {
