@@ -3,7 +3,8 @@
 // what the one-row product gives it (bit for bit, on ragged shapes and odd
 // batch sizes), its naive twin likewise, the two twins agree up to the order
 // of float sums; the quantized GPT's batched step gives each sequence the
-// logits of its own decoding, on both twins; and the continuous batcher
+// logits of its own decoding, on both twins (windows that slide together
+// refilled in one pass, too); and the continuous batcher
 // serving the int8 GPT gives each request the text it gets alone.
 
 import BackpropCore
@@ -59,6 +60,16 @@ import Transformer
             for i in prompts.indices { #expect(rows[i] == (try alone[i].append(tokens[i])), "step \(step), sequence \(i)") }
         }
         #expect(batched.map(\.start) == alone.map(\.start) && batched.contains { $0.start > 0 })
+        // (the 3- and 11-token sequences slide together at steps 5 and 9: refills of two windows in one pass)
+        // windows refilled together in one pass through the hook = each refilled alone, logits and caches
+        let windows = [[1, 2, 3, 4, 5], [5, 4, 3, 2, 1], [0, 0, 7, 7, 9]]
+        var caches = windows.map { _ in quantized.makeDecodingCache(cached: true) }
+        let together = try quantized.prefill(batch: windows, caches: &caches)
+        for (b, window) in windows.enumerated() {
+            var cache = quantized.makeDecodingCache(cached: true)
+            #expect(try quantized.prefill(window, cache: &cache) == together[b])
+            #expect(try quantized.decodeStep(6, cache: &cache) == (try quantized.decodeStep(6, cache: &caches[b])))
+        }
     }
 
     @Test("the continuous batcher serving the int8 GPT gives each request the text it gets alone")

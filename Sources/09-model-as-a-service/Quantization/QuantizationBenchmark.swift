@@ -1,6 +1,7 @@
 // Measuring int8 against float32: `backprop bench quantize` (the kernel's
-// twins on the baby GPT's shapes, and generation speed of an untrained baby
-// GPT and char-LSTM) and `backprop quantize --model PATH` (the trade-off for
+// twins on the baby GPT's shapes, generation speed of an untrained baby GPT,
+// char-LSTM and Llama (QuantizationBenchmark+Llama.swift), and batched steps
+// (QuantizationBenchmark+Batching.swift)) and `backprop quantize --model PATH` (the trade-off for
 // a trained checkpoint: weight bytes, tokens per second, held-out loss).
 //
 // Timings on a shared machine are noisy: float32 and int8 runs alternate
@@ -92,7 +93,7 @@ public enum QuantizationBenchmark {
         let l = try generationRows(kind: "char-lstm", shape: "E64 H256, \(count) tokens greedy", count: count, runs: runs,
                                    float: { var r = SeededRandom(seed: 3); _ = try lstm.generate(prompt: "(", maxTokens: count, sampling: .greedy, rng: &r) },
                                    int8: { var r = SeededRandom(seed: 3); _ = try ql.generate(prompt: "(", maxTokens: count, sampling: .greedy, rng: &r) })
-        return rows + g + l + (try llamaRows(quick: quick, count: count, runs: runs))
+        return rows + g + l + (try llamaRows(quick: quick, count: count, runs: runs)) + (try batchingRows(quick: quick, runs: runs))
     }
 
     /// Two "<kind> generate" rows, float32 and int8, from interleaved runs.

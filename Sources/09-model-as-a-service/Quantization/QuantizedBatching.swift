@@ -27,9 +27,10 @@ extension QuantizedGPT: BatchedWindowedDecoding {
         try model.decodeStep(batch: tokens, caches: &caches, projections: projections)
     }
     public func placeholderCache() -> KVCache<Float> { model.placeholderCache() }
-    /// Each window refilled on its own through the hook (the same logits and caches as one at a time).
+    /// The windows that slide together refilled in one pass through the hook (one conversion of the
+    /// levels for all, not one per window); the same logits and caches as one at a time (tested).
     public func prefill(batch windows: [[Int]], caches: inout [KVCache<Float>]) throws -> [[Float]] {
-        try windows.indices.map { try prefill(windows[$0], cache: &caches[$0]) }
+        try model.prefill(batch: windows, caches: &caches, projections: projections)
     }
 }
 
