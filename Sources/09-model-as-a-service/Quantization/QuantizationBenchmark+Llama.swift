@@ -56,7 +56,17 @@ extension QuantizationBenchmark {
         let text = String(parts.test.prefix(quick ? 300 : 3000))
         let rows = try tradeOff(llama: model, tokenizer: tokenizer, heldOutText: text, count: count, runs: runs)
         let shape = "L4 H4/2 C128 T64 V\(tokenizer.vocabularySize), \(count) tokens greedy"
-        return rows.map { r in
+        // A window refill (64 tokens in one pass): the float forward pass against the int8 hook's.
+        let q = try QuantizedLlama(model), window = (0..<64).map { ($0 * 37) % tokenizer.vocabularySize }
+        var (fc, qc) = (model.makeDecodingCache(cached: true), q.makeDecodingCache(cached: true))
+        let refills = quick ? 2 : 20
+        let pt = try interleaved(runs: runs, [{ for _ in 0..<refills { _ = try model.prefill(window, cache: &fc) } },
+                                              { for _ in 0..<refills { _ = try q.prefill(window, cache: &qc) } }])
+        let prefill = ["float32", "int8"].enumerated().map { k, variant in
+            BenchRow(kernel: "llama prefill", shape: "L4 H4/2 C128, 64-token window, spread \(Int((spread(pt[k]) * 100).rounded()))%",
+                     variant: variant, msPerStep: pt[k].min()! / Double(refills) * 1000, vsNaive: pt[0].min()! / pt[k].min()!)
+        }
+        return prefill + rows.map { r in
             BenchRow(kernel: "llama generate", shape: shape + String(format: ", %d weight bytes, held-out %.4f nats/token %.4f bits/char, spread %.0f%%",
                                                                    r.weightBytes, r.heldOutNats, r.bitsPerCharacter, r.spread * 100),
                      variant: r.format, msPerStep: 1000 / r.tokensPerSecond, vsNaive: r.tokensPerSecond / rows[0].tokensPerSecond,
