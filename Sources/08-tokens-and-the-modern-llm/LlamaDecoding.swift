@@ -36,6 +36,10 @@
 //
 // Twins: the naive backend runs the formulas' loops; the SIMD one takes a
 // vector dot product per row of W (rows are contiguous) and per cached key.
+//
+// The step's products can come from a hook instead of the float weights
+// (`decodeStep(_:cache:projections:)`, LlamaDecodeProjections.swift: chapter
+// 9's int8 weights); without one, the step calls its kernels directly.
 
 import BackpropCore
 import Backpropagation
