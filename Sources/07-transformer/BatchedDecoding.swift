@@ -56,6 +56,21 @@ extension GPT: BatchedWindowedDecoding {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func decodeStep(batch tokens: [Int], caches: inout [KVCache<Scalar>]) throws -> [[Scalar]] {
+        try decodeStep(batch: tokens, caches: &caches, projections: nil)
+    }
+
+    /// `decodeStep(batch:caches:)` with the blocks' four products taken from
+    /// `projections` (its `project(batch:)`, e.g. chapter 9's int8 weights);
+    /// nil: the model's own layers through `BatchedProjection`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func decodeStep(batch tokens: [Int], caches: inout [KVCache<Scalar>],
+                           projections: (any DecodeProjections<Scalar>)?) throws -> [[Scalar]] {
+        // The projection hook: the only place the batched step sees `projections`.
+        func project(_ x: Tensor<Scalar>, _ l: Int, _ p: GPTProjection) throws -> Tensor<Scalar> {
+            if let projections { return try projections.project(batch: x, block: l, p) }
+            return try BatchedProjection.apply(x, layer(p, block: l), backend: backend)
+        }
         precondition(tokens.count == caches.count, "decodeStep(batch:): one token per cache")
         let b = tokens.count, c = config.width, heads = config.heads, d = c / heads, v = config.vocabulary.count
         if b == 0 { return [] }
@@ -70,7 +85,7 @@ extension GPT: BatchedWindowedDecoding {
         var scores = [Scalar](repeating: 0, count: heads * config.context)
         for (l, block) in blocks.enumerated() {
             let n1 = try block.norm1.forward(x, mode: .inference).output                          // [B, C]
-            let qkv = try BatchedProjection.apply(n1, block.attention.qkv, backend: backend).scalars  // [B, 3C]
+            let qkv = try project(n1, l, .qkv).scalars                                            // [B, 3C]
             var attended = [Scalar](repeating: 0, count: b * c)                                 // [B, C]
             for row in 0..<b {
                 let p = positions[row], q = row * 3 * c
@@ -98,11 +113,11 @@ extension GPT: BatchedWindowedDecoding {
                     }
                 }
             }
-            let a = try BatchedProjection.apply(try Tensor(shape: [b, c], scalars: attended), block.attention.output, backend: backend)
+            let a = try project(try Tensor(shape: [b, c], scalars: attended), l, .attentionOutput)
             let u = try x.adding(a, backend: backend)
             let n2 = try block.norm2.forward(u, mode: .inference).output
-            let g = try block.gelu.forward(try BatchedProjection.apply(n2, block.expand, backend: backend), mode: .inference).output
-            x = try u.adding(try BatchedProjection.apply(g, block.contract, backend: backend), backend: backend)
+            let g = try block.gelu.forward(try project(n2, l, .expand), mode: .inference).output
+            x = try u.adding(try project(g, l, .contract), backend: backend)
         }
         for row in 0..<b { caches[row].count += 1 }
         let h = try finalNorm.forward(x, mode: .inference).output                                  // [B, C]

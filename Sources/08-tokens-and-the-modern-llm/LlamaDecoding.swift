@@ -36,6 +36,10 @@
 //
 // Twins: the naive backend runs the formulas' loops; the SIMD one takes a
 // vector dot product per row of W (rows are contiguous) and per cached key.
+//
+// The step's products can come from a hook instead of the float weights
+// (`decodeStep(_:cache:projections:)`, LlamaDecodeProjections.swift: chapter
+// 9's int8 weights); without one, the step calls its kernels directly.
 
 import BackpropCore
 import Backpropagation
@@ -120,20 +124,30 @@ extension Llama {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func decodeStep(_ token: Int, cache: inout LlamaKVCache<Scalar>) throws -> [Scalar] {
+        try decodeStep(token, cache: &cache, projections: nil)
+    }
+
+    /// `decodeStep` with the products, the head and the embedding row taken
+    /// from `projections` (LlamaDecodeProjections.swift), e.g. chapter 9's
+    /// int8 weights; nil: the model's own weights, each product called
+    /// directly (not through a hook), as chapter 7's GPT does.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func decodeStep(_ token: Int, cache: inout LlamaKVCache<Scalar>, projections: (any LlamaDecodeProjections<Scalar>)?) throws -> [Scalar] {
         let c = config.width, d = config.headWidth, p = cache.count
         let (heads, kvHeads) = (config.heads, config.kvHeads), kvw = kvHeads * d
         precondition(p < cache.capacity, "decodeStep: the cache is full")
         let k = LlamaDecodeKernels.self
-        var x = Array(tokenEmbedding.weight.value.scalars[(token * c)..<((token + 1) * c)])   // [C]
+        var x = projections?.embedding(token) ?? Array(tokenEmbedding.weight.value.scalars[(token * c)..<((token + 1) * c)])  // [C]
         if let positions = positionEmbedding {                                                  // + P[p]
             for e in 0..<c { x[e] += positions.value.scalars[p * c + e] }
         }
         for (l, block) in blocks.enumerated() {
             let attention = block.attention
             let n1 = try block.attentionNorm.forward(try Tensor(shape: [1, c], scalars: x), mode: .inference).output.scalars
-            var q = k.matvec(attention.query.weight.value.scalars, n1, backend: backend)        // [H·d]
-            var key = k.matvec(attention.key.weight.value.scalars, n1, backend: backend)       // [H_kv·d]
-            var value = k.matvec(attention.value.weight.value.scalars, n1, backend: backend)   // [H_kv·d]
+            var q = try projections?.project(n1, block: l, .query) ?? k.matvec(attention.query.weight.value.scalars, n1, backend: backend)  // [H·d]
+            var key = try projections?.project(n1, block: l, .key) ?? k.matvec(attention.key.weight.value.scalars, n1, backend: backend)  // [H_kv·d]
+            var value = try projections?.project(n1, block: l, .value) ?? k.matvec(attention.value.weight.value.scalars, n1, backend: backend)
             if let a = attention.adapters[.query] { q = zip(q, a.delta(n1)).map { $0 + $1 } }  // unmerged LoRA side paths
             if let a = attention.adapters[.key] { key = zip(key, a.delta(n1)).map { $0 + $1 } }
             if let a = attention.adapters[.value] { value = zip(value, a.delta(n1)).map { $0 + $1 } }
@@ -145,17 +159,17 @@ extension Llama {
             cache.values[l].replaceSubrange((p * kvw)..<((p + 1) * kvw), with: value)
             let a = k.attend(q, keys: cache.keys[l], values: cache.values[l], count: p + 1, heads: heads, kvHeads: kvHeads,
                              headWidth: d, backend: backend)                                     // [H·d]
-            var o = k.matvec(attention.output.weight.value.scalars, a, backend: backend)        // [C]
+            var o = try projections?.project(a, block: l, .output) ?? k.matvec(attention.output.weight.value.scalars, a, backend: backend)  // [C]
             if let adapter = attention.adapters[.output] { o = zip(o, adapter.delta(a)).map { $0 + $1 } }
             let u = zip(x, o).map { $0 + $1 }
             let n2 = try block.mlpNorm.forward(try Tensor(shape: [1, c], scalars: u), mode: .inference).output.scalars
             let y: [Scalar]
             switch block.mlp {
             case .swiglu(let mlp):
-                let gate = k.matvec(mlp.gate.weight.value.scalars, n2, backend: backend)       // [hidden]
-                let up = k.matvec(mlp.up.weight.value.scalars, n2, backend: backend)
+                let gate = try projections?.project(n2, block: l, .gate) ?? k.matvec(mlp.gate.weight.value.scalars, n2, backend: backend)  // [hidden]
+                let up = try projections?.project(n2, block: l, .up) ?? k.matvec(mlp.up.weight.value.scalars, n2, backend: backend)
                 let hidden = zip(gate, up).map { a, b in a / (1 + Scalar.exp(-a)) * b }        // silu(a)·b
-                y = k.matvec(mlp.down.weight.value.scalars, hidden, backend: backend)          // [C]
+                y = try projections?.project(hidden, block: l, .down) ?? k.matvec(mlp.down.weight.value.scalars, hidden, backend: backend)  // [C]
             case .gelu(let mlp):
                 y = try mlp.forward(try Tensor(shape: [1, c], scalars: n2), mode: .inference).output.scalars
             }
@@ -163,7 +177,7 @@ extension Llama {
         }
         cache.count += 1
         let h = try finalNorm.forward(try Tensor(shape: [1, c], scalars: x), mode: .inference).output.scalars
-        return k.matvec(headWeight.value.scalars, h, backend: backend)                         // [V]
+        return try projections?.head(h) ?? k.matvec(headWeight.value.scalars, h, backend: backend)                     // [V]
     }
 
     /// The next-token logits after each prefix tokens[0…i] (tests and figures).

@@ -1,6 +1,7 @@
 // Measuring int8 against float32: `backprop bench quantize` (the kernel's
-// twins on the baby GPT's shapes, and generation speed of an untrained baby
-// GPT and char-LSTM) and `backprop quantize --model PATH` (the trade-off for
+// twins on the baby GPT's shapes, generation speed of an untrained baby GPT,
+// char-LSTM and Llama (QuantizationBenchmark+Llama.swift), and batched steps
+// (QuantizationBenchmark+Batching.swift)) and `backprop quantize --model PATH` (the trade-off for
 // a trained checkpoint: weight bytes, tokens per second, held-out loss).
 //
 // Timings on a shared machine are noisy: float32 and int8 runs alternate
@@ -92,7 +93,7 @@ public enum QuantizationBenchmark {
         let l = try generationRows(kind: "char-lstm", shape: "E64 H256, \(count) tokens greedy", count: count, runs: runs,
                                    float: { var r = SeededRandom(seed: 3); _ = try lstm.generate(prompt: "(", maxTokens: count, sampling: .greedy, rng: &r) },
                                    int8: { var r = SeededRandom(seed: 3); _ = try ql.generate(prompt: "(", maxTokens: count, sampling: .greedy, rng: &r) })
-        return rows + g + l
+        return rows + g + l + (try llamaRows(quick: quick, count: count, runs: runs)) + (try batchingRows(quick: quick, runs: runs))
     }
 
     /// Two "<kind> generate" rows, float32 and int8, from interleaved runs.
@@ -113,14 +114,18 @@ public enum QuantizationBenchmark {
         public var kind: String, format: String
         public var weightBytes: Int
         public var tokensPerSecond: Double, spread: Double
+        /// Mean nats per token of the held-out text ("char" for the character models, "token" for the llama's BPE).
         public var heldOutNats: Double
-        public var bitsPerCharacter: Double { heldOutNats / Foundation.log(2.0) }
+        public var unit = "char"
+        /// Characters per predicted token (1 for the character models).
+        public var charactersPerToken = 1.0
+        public var bitsPerCharacter: Double { heldOutNats / charactersPerToken / Foundation.log(2.0) }
 
         public var json: JSONValue {
             func r(_ x: Double, _ d: Double) -> JSONValue { .number((x * d).rounded() / d) }
             return .object([("kernel", .string("\(kind) quantize")), ("variant", .string(format)), ("weight_bytes", .integer(weightBytes)),
                             ("tokens_per_second", r(tokensPerSecond, 1)), ("spread", r(spread, 1000)),
-                            ("held_out_nats_per_char", r(heldOutNats, 10000)), ("held_out_bits_per_char", r(bitsPerCharacter, 10000))])
+                            ("held_out_nats_per_\(unit)", r(heldOutNats, 10000)), ("held_out_bits_per_char", r(bitsPerCharacter, 10000))])
         }
     }
 

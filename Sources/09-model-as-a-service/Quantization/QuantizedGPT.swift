@@ -63,7 +63,8 @@ public struct Int8Projections: DecodeProjections, Sendable {
 public struct QuantizedGPT: WindowedDecoding, Sendable {
     public typealias Scalar = Float
     public let model: GPT<Float>
-    public let projections: Int8Projections
+    /// The int8 products (`naive` switches them to the naive twin).
+    public var projections: Int8Projections
 
     /// Bytes of the weights as served: int8 matrices and scales, the rest float32.
     public let weightBytes: Int

@@ -131,7 +131,7 @@ public struct QuantizedMatrix: Sendable, Equatable {
             values.withUnsafeBufferPointer { pq in
                 y.withUnsafeMutableBufferPointer { py in
                     let (q, y) = (pq.baseAddress!, py.baseAddress!)
-                    for i in 0..<(rows * columns) { levels[i] = Float(q[i]) }
+                    Self.convert(q, levels, count: rows * columns)                      // vectorized, exact
                     Backend.simd.kernels.matmul(.nt, m: m, n: rows, k: columns, px.baseAddress!, levels, y, accumulate: false)
                     for r in 0..<m {
                         for j in 0..<rows { y[r * rows + j] = scales[j] * y[r * rows + j] + (bias?[j] ?? 0) }

@@ -56,6 +56,9 @@ public enum GenerationBatching: String, Sendable, CaseIterable {
 
     /// `generator` batched as this mode says (models without a batched step are served as they are).
     public func apply(to generator: any TextGenerating, maxActive: Int) -> any TextGenerating {
+        if self == .continuous, let int8 = generator as? QuantizedGPTGenerator {      // the int8 GPT (QuantizedBatching.swift)
+            return ContinuousQuantizedGPTGenerator(int8, policy: .init(maxActive: maxActive))
+        }
         guard self == .continuous, let gpt = generator as? GPTGenerator, gpt.usesKVCache else { return generator }
         return ContinuousGPTGenerator(gpt, policy: .init(maxActive: maxActive))
     }

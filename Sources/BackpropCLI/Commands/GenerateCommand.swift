@@ -20,7 +20,7 @@ enum GenerateCommand {
         Flag(name: "top-p", value: "P", help: "llama only: sample from the smallest set of tokens whose probability reaches P (nucleus)"),
         .seed(default: 42, "sampling"),
         Flag(name: "no-cache", value: nil, help: "GPT and llama: recompute the whole window for every character instead of using the KV cache"),
-        Flag(name: "quantize", value: "int8", help: "GPT and char-LSTM: generate with int8 weights (default float32)"),
+        Flag(name: "quantize", value: "int8", help: "GPT, char-LSTM and llama: generate with int8 weights (default float32)"),
     ]
 
     /// The command under the name a chapter gives it ("generate", "sample").

@@ -26,7 +26,7 @@ enum ServeCommand {
             Flag(name: "max-prompt-tokens", value: "N", help: "longest prompt in the model's tokens; longer is 413 (default 4096)"),
             Flag(name: "model-name", value: "NAME", help: "the text model's id in the OpenAI routes (default: the checkpoint's file name)"),
             Flag(name: "access-log", value: "FILE|-|off", help: "one JSON line per request: - is standard error (default), off for none"),
-            Flag(name: "quantize", value: "int8", help: "GPT and char-LSTM: decode with int8 weights (default float32)"),
+            Flag(name: "quantize", value: "int8", help: "GPT, char-LSTM and llama: decode with int8 weights (default float32)"),
             .seed(default: 42, "--demo training"),
         ],
         details: """
@@ -110,9 +110,9 @@ enum ServeCommand {
     /// A server for the model in a checkpoint, loaded by the registry.
     /// - Throws: `CheckpointError` for a bad file, `UnservableModelError`
     ///   for a kind with nothing to serve (a regressor, word vectors).
-    /// With `format` int8, a GPT's or char-LSTM's weights are quantized (Quantization/); with
-    /// `batching` continuous, a float GPT's streams share one batched step per token
-    /// (ContinuousGeneration.swift).
+    /// With `format` int8, a GPT's, char-LSTM's or Llama's weights are quantized (Quantization/); with
+    /// `batching` continuous, a GPT's streams (float or int8) share one batched step per token
+    /// (ContinuousGeneration.swift, QuantizedBatching.swift).
     static func loadModel(path: String, configuration: ModelServerConfiguration, format: WeightFormat = .float32,
                           batching: GenerationBatching = .continuous) throws -> ModelServer {
         var model = try format.apply(to: ModelRegistry.open(URL(fileURLWithPath: path)), releasingFloatWeights: true)
