@@ -111,11 +111,48 @@ public final class Tape<Scalar: TensorScalar> {
         _ operation: String, _ value: Tensor<Scalar>, inputs: [Variable<Scalar>], saved: [Tensor<Scalar>] = [],
         backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
     ) -> Variable<Scalar> {
-        guard isRecording, inputs.contains(where: { $0.node != nil }) else { return Variable(value, tape: self, node: nil) }
+        Variable(value, tape: self, node: recordNode(operation, shape: value.shape, inputs: inputs.map(\.node),
+                                                     saved: saved, backward: backward))
+    }
+
+    /// The record of an operation of `shape` whose inputs are the records
+    /// `inputs` (nil: constant), or nil if nothing is recorded (not
+    /// recording, or no input requires a gradient).
+    func recordNode(
+        _ operation: String, shape: [Int], inputs: [Int?], saved: [Tensor<Scalar>] = [],
+        backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
+    ) -> Int? {
+        guard isRecording, inputs.contains(where: { $0 != nil }) else { return nil }
         let bytes = saved.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.stride
-        return Variable(value, tape: self, node: append(Record(operation: operation, shape: value.shape,
-                                                               kind: .operation(backward), inputs: inputs.map(\.node),
-                                                               savedBytes: bytes)))
+        return append(Record(operation: operation, shape: shape, kind: .operation(backward), inputs: inputs, savedBytes: bytes))
+    }
+
+    /// An operation with several outputs (the LSTM cell's h and c): one
+    /// record for the operation, whose gradient is the outputs' gradients
+    /// stacked (flattened, in order; zeros for an output none reached), and
+    /// one light record per output that routes its gradient into its part
+    /// of the stack. `backward` receives the stack.
+    func record(
+        _ operation: String, outputs values: [Tensor<Scalar>], inputs: [Variable<Scalar>], saved: [Tensor<Scalar>] = [],
+        backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
+    ) -> [Variable<Scalar>] {
+        let counts = values.map(\.count), total = counts.reduce(0, +)
+        guard let joint = recordNode(operation, shape: [total], inputs: inputs.map(\.node), saved: saved, backward: backward) else {
+            return values.map { Variable($0, tape: self, node: nil) }
+        }
+        var offset = 0
+        return zip(values, counts).enumerated().map { k, pair in
+            let (value, count) = pair, lo = offset
+            offset += count
+            return record("\(operation) output \(k)", value, inputs: [Variable(value, tape: self, node: joint)]) { tape, g in
+                tape.accumulate(joint) { stack, add in
+                    if !add { Scalar.fill(stack, count: total, with: 0) }
+                    g.withUnsafeBufferPointer { pg in
+                        tape.backend.kernels.add(count: count, UnsafePointer(stack + lo), pg.baseAddress!, stack + lo)
+                    }
+                }
+            }
+        }
     }
 
     /// Runs `body` without recording: inference mode (PyTorch's `no_grad`).

@@ -69,12 +69,17 @@ extension Variable {
         }
         let n = node
         return tape.record("gather", y, inputs: [self]) { tape, g in
-            guard n != nil else { return }
-            var dt = [Scalar](repeating: 0, count: v * d)
+            // scattered straight into the table's gradient (a row per index, in order)
+            guard d > 0 else { return }
+            let k = tape.backend.kernels
             g.withUnsafeBufferPointer { pg in
-                for (r, id) in ids.enumerated() { for j in 0..<d { dt[id * d + j] += pg[r * d + j] } }
+                tape.accumulate(n) { dt, add in
+                    if !add { Scalar.fill(dt, count: v * d, with: 0) }
+                    for (r, id) in ids.enumerated() {
+                        k.add(count: d, UnsafePointer(dt + id * d), pg.baseAddress! + r * d, dt + id * d)
+                    }
+                }
             }
-            try tape.accumulate(n, Tensor(shape: [v, d], scalars: dt))
         }
     }
 

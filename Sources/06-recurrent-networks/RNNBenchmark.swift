@@ -35,16 +35,21 @@ public enum RNNBenchmark {
                                      msPerStep: ms[i], vsNaive: ms[0] / ms[i], vsPeak: gflops / peakGflops))
             }
             if cell == .lstm {
-                // the same step with chapter 3's engine deriving BPTT (CharRNN+Engine.swift);
+                // the same step with chapter 3's engine deriving BPTT (CharRNN+Engine.swift), its cell
+                // written with the engine's elementwise operations and as its fused LSTM-cell operation;
                 // vs_naive as for the other rows, and the engine's time over the hand-written SIMD step in the shape
                 o.backend = .simd
-                let (engine, tapeBytes) = try msPerStep(o, corpus: corpus, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5, engine: true)
-                let gflops = flops / engine / 1e6
-                rows.append(BenchRow(kernel: "char-lstm (engine)",
-                                     shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB", engine / ms[1],
-                                                           Double(tapeBytes) / 1e6),
-                                     variant: "simd", gflops: gflops, msPerStep: engine, vsNaive: ms[0] / engine, vsPeak: gflops / peakGflops))
-                rows[rows.count - 1].comparedWith = ("char-lstm", shape)  // PyTorch's step of the same LSTM
+                for fused in [false, true] {
+                    let (engine, tapeBytes) = try msPerStep(o, corpus: corpus, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5,
+                                                            engine: true, fusedCell: fused)
+                    let gflops = flops / engine / 1e6
+                    rows.append(BenchRow(kernel: fused ? "char-lstm (engine, fused cell)" : "char-lstm (engine)",
+                                         shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB", engine / ms[1],
+                                                               Double(tapeBytes) / 1e6),
+                                         variant: "simd", gflops: gflops, msPerStep: engine, vsNaive: ms[0] / engine,
+                                         vsPeak: gflops / peakGflops))
+                    rows[rows.count - 1].comparedWith = ("char-lstm", shape)  // PyTorch's step of the same LSTM
+                }
             }
         }
         rows += recurrentProducts(peakGflops: peakGflops, quick: quick)
@@ -120,15 +125,16 @@ public enum RNNBenchmark {
     }
 
     /// Best milliseconds per training step, with the hand-written BPTT or
-    /// (`engine`) chapter 3's engine deriving it; and the engine's tape bytes.
+    /// (`engine`) chapter 3's engine deriving it (`fusedCell`: with its fused
+    /// LSTM cell); and the engine's tape bytes.
     public static func msPerStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int,
-                                 engine: Bool = false) throws -> (ms: Double, tapeBytes: Int) {
+                                 engine: Bool = false, fusedCell: Bool = false) throws -> (ms: Double, tapeBytes: Int) {
         var rng = SeededRandom(seed: o.seed)
         let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend)
         let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
         var failure: Error?
         let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
-            do { if engine { try trainer.stepWithEngine() } else { try trainer.step() } } catch { failure = error }
+            do { if engine { try trainer.stepWithEngine(fusedCell: fusedCell) } else { try trainer.step() } } catch { failure = error }
         }
         if let failure { throw failure }
         return (seconds * 1000, trainer.lastTapeBytes)
