@@ -21,7 +21,8 @@
 // `VectorMath` (relative error ~1e-7, bounds in VectorMath.swift), the same
 // functions the SIMD `map` kernels use, and a scalar tail for H not a
 // multiple of 8; Double on the SIMD backend runs the naive loop (as the
-// core's SIMD kernels run libm per element for Double).
+// core's SIMD kernels run libm per element for Double). The SIMD twin runs
+// the two halves of the batch on both cores.
 
 import BackpropCore
 
@@ -35,7 +36,11 @@ enum LSTMCellKernels {
         guard backend == .simd, Scalar.self == Float.self else {
             return naiveForward(rows: rows, hidden: hidden, a: a, cPrev: cPrev, act: act, c: c, tanhC: tanhC, h: h)
         }
-        simdForward(rows: rows, hidden: hidden, a: f(a), cPrev: f(cPrev), act: m(act), c: m(c), tanhC: m(tanhC), h: m(h))
+        let p = Halves((f(a), f(cPrev), m(act), m(c), m(tanhC), m(h)))
+        inHalves(rows) { r0, n in
+            let (a, cPrev, act, c, tanhC, h) = p.value, s = r0 * hidden
+            simdForward(rows: n, hidden: hidden, a: a + 4 * s, cPrev: cPrev + s, act: act + 4 * s, c: c + s, tanhC: tanhC + s, h: h + s)
+        }
     }
 
     /// Backward of `rows` rows: from dh, dc [rows, H] and the
@@ -49,8 +54,20 @@ enum LSTMCellKernels {
             return naiveBackward(rows: rows, hidden: hidden, dh: dh, dc: dc, act: act, cPrev: cPrev, tanhC: tanhC,
                                  da: da, dcPrev: dcPrev)
         }
-        simdBackward(rows: rows, hidden: hidden, dh: f(dh), dc: f(dc), act: f(act), cPrev: f(cPrev), tanhC: f(tanhC),
-                     da: m(da), dcPrev: m(dcPrev))
+        let p = Halves((f(dh), f(dc), f(act), f(cPrev), f(tanhC), m(da), m(dcPrev)))
+        inHalves(rows) { r0, n in
+            let (dh, dc, act, cPrev, tanhC, da, dcPrev) = p.value, s = r0 * hidden
+            simdBackward(rows: n, hidden: hidden, dh: dh + s, dc: dc + s, act: act + 4 * s, cPrev: cPrev + s, tanhC: tanhC + s,
+                         da: da + 4 * s, dcPrev: dcPrev + s)
+        }
+    }
+
+    /// body(r0, n) for the two halves of the rows, one on this thread and
+    /// one on the spin team's helper (the products' split, Tape+SharedWeights.swift);
+    /// rows are independent, so each element is computed as on one thread.
+    static func inHalves(_ rows: Int, _ body: @escaping @Sendable (Int, Int) -> Void) {
+        guard rows >= 8, let team = SpinTeam.shared else { return body(0, rows) }
+        team.run(chunks: 2) { half in body(half == 0 ? 0 : rows / 2, half == 0 ? rows / 2 : rows - rows / 2) }
     }
 
     // MARK: Naive twin

@@ -107,6 +107,8 @@ public final class Tape<Scalar: TensorScalar> {
     /// The output of an operation: recorded with its backward closure if the
     /// tape is recording and some input requires a gradient, else a constant.
     /// `saved` lists the tensors the closure keeps (for `bytesHeld`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func record(
         _ operation: String, _ value: Tensor<Scalar>, inputs: [Variable<Scalar>], saved: [Tensor<Scalar>] = [],
         backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
@@ -118,6 +120,8 @@ public final class Tape<Scalar: TensorScalar> {
     /// The record of an operation of `shape` whose inputs are the records
     /// `inputs` (nil: constant), or nil if nothing is recorded (not
     /// recording, or no input requires a gradient).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func recordNode(
         _ operation: String, shape: [Int], inputs: [Int?], saved: [Tensor<Scalar>] = [],
         backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
@@ -182,6 +186,8 @@ public final class Tape<Scalar: TensorScalar> {
     ///   - retainGraph: keep the records for another backward.
     /// - Throws: `AutodiffError` for a freed tape, a non-scalar root without
     ///   seed, a seed of the wrong shape, or a root that needs no gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ root: Variable<Scalar>, seed: Tensor<Scalar>? = nil, retainGraph: Bool = false) throws {
         guard root.tape === self else { throw AutodiffError.differentTapes(operation: "backward") }
         guard !isFreed else { throw AutodiffError.graphFreed(operation: "backward") }
@@ -235,6 +241,8 @@ public final class Tape<Scalar: TensorScalar> {
     }
 
     /// Adds `g` into the gradient of `node` (nil: the input needs none).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func accumulate(_ node: Int?, _ g: Tensor<Scalar>) throws {
         guard let node else { return }
         guard g.shape == records[node].shape else {
@@ -255,6 +263,8 @@ public final class Tape<Scalar: TensorScalar> {
     /// accumulate (matmul, column sums): `write(pointer, accumulate)` writes
     /// the contribution, or adds it when a gradient is already there — so
     /// a parameter's gradient is updated in place with no temporary.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func accumulate(_ node: Int?, write: (UnsafeMutablePointer<Scalar>, Bool) -> Void) {
         guard let node else { return }
         let shape = records[node].shape

@@ -30,6 +30,8 @@ extension Variable {
     /// hidden state h′ and cell state c′, each [B, H].
     /// - Throws: `AutodiffError` unless gates is [B, 4H] and cell is [B, H]
     ///   on the same tape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func lstmCell(gates a: Variable, cell c: Variable) throws -> (h: Variable, c: Variable) {
         try a.sameTape(c, operation: "lstmCell")
         guard a.shape.count == 2, a.shape[1] % 4 == 0, c.shape == [a.shape[0], a.shape[1] / 4] else {
