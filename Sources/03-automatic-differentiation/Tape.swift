@@ -128,6 +128,12 @@ public final class Tape<Scalar: TensorScalar> {
     ) -> Int? {
         guard isRecording, inputs.contains(where: { $0 != nil }) else { return nil }
         let bytes = saved.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.stride
+        for t in saved {
+            // a buffer saved by several records (a weight used at every step) counted once here
+            if let base = t.withUnsafeBufferPointer({ $0.baseAddress }), savedBuffers.insert(UnsafeRawPointer(base)).inserted {
+                distinctBytesHeld += t.count * MemoryLayout<Scalar>.stride
+            }
+        }
         return append(Record(operation: operation, shape: shape, kind: .operation(backward), inputs: inputs, savedBytes: bytes))
     }
 
@@ -177,6 +183,14 @@ public final class Tape<Scalar: TensorScalar> {
     /// (tensors shared by several records, or with the forward's outputs,
     /// are counted each time, so this is an upper bound).
     public var bytesHeld: Int { records.reduce(0) { $0 + $1.savedBytes } }
+
+    /// The bytes of the distinct buffers the records keep alive: each saved
+    /// storage once, however many records saved it (the memory actually
+    /// held, where `bytesHeld` counts the char-LSTM's W_hh once per step).
+    public private(set) var distinctBytesHeld = 0
+    /// The buffers counted in `distinctBytesHeld` (alive while saved, so an
+    /// address cannot be reused for another buffer in the meantime).
+    private var savedBuffers: Set<UnsafeRawPointer> = []
 
     // MARK: Backward
 
@@ -229,6 +243,7 @@ public final class Tape<Scalar: TensorScalar> {
                 return Record(operation: r.operation, shape: r.shape, kind: .leaf(nil), inputs: r.inputs, savedBytes: 0)
             }
             packedWeights = [:]
+            (savedBuffers, distinctBytesHeld) = ([], 0)
             isFreed = true
         }
     }

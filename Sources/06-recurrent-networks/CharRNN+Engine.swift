@@ -75,7 +75,7 @@ extension CharRNNTrainer {
         let (loss, final) = try model.engineLoss(tape: tape, tokens: CharRNN.timeMajor(x, batch: b, length: length),
                                                  labels: CharRNN.timeMajor(y, batch: b, length: length), batch: b, state: state,
                                                  fusedCell: fusedCell)
-        lastTapeBytes = tape.bytesHeld
+        (lastTapeBytes, lastTapeDistinctBytes) = (tape.bytesHeld, tape.distinctBytesHeld)
         try loss.backward()
         state = final
         steps += 1

@@ -27,7 +27,7 @@ public enum RNNBenchmark {
             o.backend = .naive
             var ms = [try msPerStep(o, corpus: corpus, minSeconds: 0, minRuns: 1).ms]
             o.backend = .simd
-            var engine: [(ms: Double, tapeBytes: Int)] = []
+            var engine: [(ms: Double, tapeBytes: Int, distinct: Int)] = []
             if cell == .lstm {
                 let timed = try interleavedSteps(o, corpus: corpus, quick: quick)
                 ms.append(timed[0].ms)
@@ -43,11 +43,12 @@ public enum RNNBenchmark {
             // the same step with chapter 3's engine deriving BPTT (CharRNN+Engine.swift), its cell
             // written with the engine's elementwise operations and as its fused LSTM-cell operation;
             // vs_naive as for the other rows, and the engine's time over the hand-written SIMD step in the shape
-            for (fused, (time, tapeBytes)) in zip([false, true], engine) {
+            // (tape: the saved tensors, each buffer once, and counted once per record that saved it)
+            for (fused, (time, tapeBytes, distinct)) in zip([false, true], engine) {
                 let gflops = flops / time / 1e6
                 rows.append(BenchRow(kernel: fused ? "char-lstm (engine, fused cell)" : "char-lstm (engine)",
-                                     shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB", time / ms[1],
-                                                           Double(tapeBytes) / 1e6),
+                                     shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB (%.1f MB by record)",
+                                                           time / ms[1], Double(distinct) / 1e6, Double(tapeBytes) / 1e6),
                                      variant: "simd", gflops: gflops, msPerStep: time, vsNaive: ms[0] / time,
                                      vsPeak: gflops / peakGflops))
                 rows[rows.count - 1].comparedWith = ("char-lstm", shape)  // PyTorch's step of the same LSTM
@@ -131,7 +132,8 @@ public enum RNNBenchmark {
     /// each, the best of all rounds kept. On a shared machine the load
     /// drifts over seconds; timed one after the other, the three steps met
     /// different loads and their ratio moved by a factor of two between runs.
-    static func interleavedSteps(_ o: CharRNNOptions, corpus: CharacterCorpus, quick: Bool) throws -> [(ms: Double, tapeBytes: Int)] {
+    static func interleavedSteps(_ o: CharRNNOptions, corpus: CharacterCorpus, quick: Bool)
+        throws -> [(ms: Double, tapeBytes: Int, distinct: Int)] {
         let trainers = try (0..<3).map { _ in
             var rng = SeededRandom(seed: o.seed)
             return try CharRNNTrainer(model: try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend),
@@ -146,7 +148,7 @@ public enum RNNBenchmark {
                 best[i] = min(best[i], try Benchmark.bestTime(minSeconds: quick ? 0 : 0.5, minRuns: quick ? 1 : 3) { try step(trainer) })
             }
         }
-        return (0..<3).map { (best[$0] * 1000, trainers[$0].lastTapeBytes) }
+        return (0..<3).map { (best[$0] * 1000, trainers[$0].lastTapeBytes, trainers[$0].lastTapeDistinctBytes) }
     }
 
     /// Best milliseconds per training step, with the hand-written BPTT or
