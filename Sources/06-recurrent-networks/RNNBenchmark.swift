@@ -8,6 +8,9 @@
 // twin folds the embedding into the input projection and skips most of the
 // E·G·H part (RecurrentLayer+EmbeddedInput.swift): its GFLOP/s is then an
 // effective rate, the nominal work over the time taken.
+// The LSTM's SIMD step is timed in turns with chapter 3's engine deriving
+// the same step (its cell composed of the engine's operations, and fused),
+// so that their ratio compares steps that met the same load.
 
 import BackpropCore
 import Foundation
