@@ -58,11 +58,31 @@ extension Tape {
         return packed
     }
 
-    /// C [m, n] (+)= A [m, k]·B' through a packed weight.
+    /// C [m, n] (+)= A [m, k]·B' through a packed weight: the rows in two
+    /// halves, one on this thread and one on the spin team's helper.
+    ///
+    /// Why the spin team: each such product is small (for the char-LSTM
+    /// [32 × 256]·[256 × 1024], 17 MFLOP) and a step makes 128
+    /// of them, one after another, because every one depends on the one
+    /// before. Dispatch's hand-off (`concurrentPerform`, which `PackedWeight`
+    /// uses on its own) wakes a worker through the kernel each time, 5–20 µs;
+    /// the spin team's helper waits spinning, so a hand-off is a cache-line
+    /// transfer, and if it is not running (a loaded machine) the caller does
+    /// both halves itself. This is chapter 6's split (halves of the batch,
+    /// each on one core, `threads: 1`), made per product because the tape
+    /// runs one operation at a time. Each element of C is the same sum
+    /// whichever half computes it.
     static func multiply(_ packed: PackedWeight, _ a: UnsafePointer<Scalar>, m: Int, _ c: UnsafeMutablePointer<Scalar>,
                          accumulate: Bool) {
-        packed.multiply(floats(a), m: m, UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self),
-                        accumulate: accumulate)
+        let (a, c) = (floats(a), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self))
+        guard m >= 8, let team = SpinTeam.shared else { return packed.multiply(a, m: m, c, accumulate: accumulate) }
+        let (k, n) = (packed.k, packed.n)
+        let job = Halves((a, c))
+        team.run(chunks: 2) { half in
+            let (a, c) = job.value
+            let r0 = half == 0 ? 0 : m / 2, rows = half == 0 ? m / 2 : m - m / 2
+            packed.multiply(a + r0 * k, m: rows, c + r0 * n, accumulate: accumulate, threads: 1)
+        }
     }
 
     /// Keeps the pair (X, Y) of a product whose contribution to ∂B of the
@@ -105,6 +125,12 @@ extension Tape {
 
     /// How many packed copies of weights the tape holds (for tests).
     public var packedWeightCount: Int { packedWeights.count }
+}
+
+/// Pointers shared by the two halves of a product, which write disjoint rows.
+struct Halves<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// A packed copy of a leaf: which leaf, and which orientation of it.

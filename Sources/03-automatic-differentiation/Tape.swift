@@ -107,15 +107,62 @@ public final class Tape<Scalar: TensorScalar> {
     /// The output of an operation: recorded with its backward closure if the
     /// tape is recording and some input requires a gradient, else a constant.
     /// `saved` lists the tensors the closure keeps (for `bytesHeld`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func record(
         _ operation: String, _ value: Tensor<Scalar>, inputs: [Variable<Scalar>], saved: [Tensor<Scalar>] = [],
         backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
     ) -> Variable<Scalar> {
-        guard isRecording, inputs.contains(where: { $0.node != nil }) else { return Variable(value, tape: self, node: nil) }
+        Variable(value, tape: self, node: recordNode(operation, shape: value.shape, inputs: inputs.map(\.node),
+                                                     saved: saved, backward: backward))
+    }
+
+    /// The record of an operation of `shape` whose inputs are the records
+    /// `inputs` (nil: constant), or nil if nothing is recorded (not
+    /// recording, or no input requires a gradient).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func recordNode(
+        _ operation: String, shape: [Int], inputs: [Int?], saved: [Tensor<Scalar>] = [],
+        backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
+    ) -> Int? {
+        guard isRecording, inputs.contains(where: { $0 != nil }) else { return nil }
         let bytes = saved.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.stride
-        return Variable(value, tape: self, node: append(Record(operation: operation, shape: value.shape,
-                                                               kind: .operation(backward), inputs: inputs.map(\.node),
-                                                               savedBytes: bytes)))
+        for t in saved {
+            // a buffer saved by several records (a weight used at every step) counted once here
+            if let base = t.withUnsafeBufferPointer({ $0.baseAddress }), savedBuffers.insert(UnsafeRawPointer(base)).inserted {
+                distinctBytesHeld += t.count * MemoryLayout<Scalar>.stride
+            }
+        }
+        return append(Record(operation: operation, shape: shape, kind: .operation(backward), inputs: inputs, savedBytes: bytes))
+    }
+
+    /// An operation with several outputs (the LSTM cell's h and c): one
+    /// record for the operation, whose gradient is the outputs' gradients
+    /// stacked (flattened, in order; zeros for an output none reached), and
+    /// one light record per output that routes its gradient into its part
+    /// of the stack. `backward` receives the stack.
+    func record(
+        _ operation: String, outputs values: [Tensor<Scalar>], inputs: [Variable<Scalar>], saved: [Tensor<Scalar>] = [],
+        backward: @escaping (Tape<Scalar>, Tensor<Scalar>) throws -> Void
+    ) -> [Variable<Scalar>] {
+        let counts = values.map(\.count), total = counts.reduce(0, +)
+        guard let joint = recordNode(operation, shape: [total], inputs: inputs.map(\.node), saved: saved, backward: backward) else {
+            return values.map { Variable($0, tape: self, node: nil) }
+        }
+        var offset = 0
+        return zip(values, counts).enumerated().map { k, pair in
+            let (value, count) = pair, lo = offset
+            offset += count
+            return record("\(operation) output \(k)", value, inputs: [Variable(value, tape: self, node: joint)]) { tape, g in
+                tape.accumulate(joint) { stack, add in
+                    if !add { Scalar.fill(stack, count: total, with: 0) }
+                    g.withUnsafeBufferPointer { pg in
+                        tape.backend.kernels.add(count: count, UnsafePointer(stack + lo), pg.baseAddress!, stack + lo)
+                    }
+                }
+            }
+        }
     }
 
     /// Runs `body` without recording: inference mode (PyTorch's `no_grad`).
@@ -137,6 +184,14 @@ public final class Tape<Scalar: TensorScalar> {
     /// are counted each time, so this is an upper bound).
     public var bytesHeld: Int { records.reduce(0) { $0 + $1.savedBytes } }
 
+    /// The bytes of the distinct buffers the records keep alive: each saved
+    /// storage once, however many records saved it (the memory actually
+    /// held, where `bytesHeld` counts the char-LSTM's W_hh once per step).
+    public private(set) var distinctBytesHeld = 0
+    /// The buffers counted in `distinctBytesHeld` (alive while saved, so an
+    /// address cannot be reused for another buffer in the meantime).
+    private var savedBuffers: Set<UnsafeRawPointer> = []
+
     // MARK: Backward
 
     /// Adds ∂L/∂root into every leaf that requires a gradient.
@@ -145,6 +200,8 @@ public final class Tape<Scalar: TensorScalar> {
     ///   - retainGraph: keep the records for another backward.
     /// - Throws: `AutodiffError` for a freed tape, a non-scalar root without
     ///   seed, a seed of the wrong shape, or a root that needs no gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ root: Variable<Scalar>, seed: Tensor<Scalar>? = nil, retainGraph: Bool = false) throws {
         guard root.tape === self else { throw AutodiffError.differentTapes(operation: "backward") }
         guard !isFreed else { throw AutodiffError.graphFreed(operation: "backward") }
@@ -186,6 +243,7 @@ public final class Tape<Scalar: TensorScalar> {
                 return Record(operation: r.operation, shape: r.shape, kind: .leaf(nil), inputs: r.inputs, savedBytes: 0)
             }
             packedWeights = [:]
+            (savedBuffers, distinctBytesHeld) = ([], 0)
             isFreed = true
         }
     }
@@ -198,6 +256,8 @@ public final class Tape<Scalar: TensorScalar> {
     }
 
     /// Adds `g` into the gradient of `node` (nil: the input needs none).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func accumulate(_ node: Int?, _ g: Tensor<Scalar>) throws {
         guard let node else { return }
         guard g.shape == records[node].shape else {
@@ -218,6 +278,8 @@ public final class Tape<Scalar: TensorScalar> {
     /// accumulate (matmul, column sums): `write(pointer, accumulate)` writes
     /// the contribution, or adds it when a gradient is already there — so
     /// a parameter's gradient is updated in place with no temporary.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func accumulate(_ node: Int?, write: (UnsafeMutablePointer<Scalar>, Bool) -> Void) {
         guard let node else { return }
         let shape = records[node].shape

@@ -45,6 +45,8 @@ extension Variable {
     }
 
     /// a + b, broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Variable, b: Variable) throws -> Variable {
         try a.sameTape(b, operation: "add")
         let shape = try Broadcast.shape(a.shape, b.shape, "add")
@@ -81,6 +83,8 @@ extension Variable {
     }
 
     /// a ⊙ b, broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Variable, b: Variable) throws -> Variable {
         try a.sameTape(b, operation: "multiply")
         let shape = try Broadcast.shape(a.shape, b.shape, "multiply")

@@ -20,6 +20,8 @@ import BackpropCore
 extension Variable {
     /// op(A)·op(B) for the layout (see the table above).
     /// - Throws: `AutodiffError` unless both are matrices whose inner dimensions agree.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(_ b: Variable, _ layout: MatmulLayout = .nn) throws -> Variable {
         let a = self
         let operation = "matmul(\(layout.rawValue))"

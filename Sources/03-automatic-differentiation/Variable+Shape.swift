@@ -54,6 +54,8 @@ extension Variable {
 
     /// Rows of a table [V, D] by index: [ids.count, D] (an embedding lookup).
     /// - Throws: `AutodiffError.indexOutOfRange` for an index outside 0..<V.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gather(rows ids: [Int]) throws -> Variable {
         guard shape.count == 2 else {
             throw AutodiffError.invalidShape(operation: "gather", shape: shape, reason: "the table must be a matrix [V, D]")
@@ -69,12 +71,17 @@ extension Variable {
         }
         let n = node
         return tape.record("gather", y, inputs: [self]) { tape, g in
-            guard n != nil else { return }
-            var dt = [Scalar](repeating: 0, count: v * d)
+            // scattered straight into the table's gradient (a row per index, in order)
+            guard d > 0 else { return }
+            let k = tape.backend.kernels
             g.withUnsafeBufferPointer { pg in
-                for (r, id) in ids.enumerated() { for j in 0..<d { dt[id * d + j] += pg[r * d + j] } }
+                tape.accumulate(n) { dt, add in
+                    if !add { Scalar.fill(dt, count: v * d, with: 0) }
+                    for (r, id) in ids.enumerated() {
+                        k.add(count: d, UnsafePointer(dt + id * d), pg.baseAddress! + r * d, dt + id * d)
+                    }
+                }
             }
-            try tape.accumulate(n, Tensor(shape: [v, d], scalars: dt))
         }
     }
 
@@ -85,6 +92,8 @@ extension Variable {
 
     /// The parts joined along `axis`; every other dimension must agree.
     /// - Throws: `AutodiffError` for no parts, different tapes or shapes that do not fit.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func concatenated(_ parts: [Variable], axis: Int) throws -> Variable {
         guard let first = parts.first else { throw AutodiffError.invalidArgument(operation: "concatenate", reason: "no tensors to join") }
         let a = axis < 0 ? axis + first.shape.count : axis
@@ -148,6 +157,8 @@ extension Variable {
 
     /// The elements lo..<hi along `axis`.
     /// - Throws: `AutodiffError` for an axis or range outside the shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(axis: Int, _ range: Range<Int>) throws -> Variable {
         let a = axis < 0 ? axis + shape.count : axis
         guard a >= 0, a < shape.count else {

@@ -72,6 +72,8 @@ extension Variable {
     /// per row (softmax fused in): a tensor of shape [].
     /// - Throws: `AutodiffError` if there is not one target per row, or a
     ///   target is outside 0..<C.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func crossEntropy(targets: [Int]) throws -> Variable {
         let (rows, cols) = try rowsAndColumns("crossEntropy"), k = backend.kernels, n = node
         guard targets.count == rows, rows > 0 else {

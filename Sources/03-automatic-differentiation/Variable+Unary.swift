@@ -18,6 +18,8 @@ import Foundation
 
 extension Variable {
     /// f(x) elementwise, for any of the kernels' functions.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func map(_ f: UnaryFunction) -> Variable {
         let k = backend.kernels, n = node, x = value
         if f.derivativeInForward {

@@ -68,6 +68,8 @@ public final class CharRNNTrainer {
     public internal(set) var steps = 0
     /// Bytes the engine's tape held in the last `stepWithEngine()` (CharRNN+Engine.swift).
     public internal(set) var lastTapeBytes = 0
+    /// The same counting each saved buffer once (`Tape.distinctBytesHeld`).
+    public internal(set) var lastTapeDistinctBytes = 0
 
     public init(model: CharRNN, train tokens: [Int], options: CharRNNOptions) throws {
         try options.validate()

@@ -8,6 +8,9 @@
 // twin folds the embedding into the input projection and skips most of the
 // E·G·H part (RecurrentLayer+EmbeddedInput.swift): its GFLOP/s is then an
 // effective rate, the nominal work over the time taken.
+// The LSTM's SIMD step is timed in turns with chapter 3's engine deriving
+// the same step (its cell composed of the engine's operations, and fused),
+// so that their ratio compares steps that met the same load.
 
 import BackpropCore
 import Foundation
@@ -23,27 +26,34 @@ public enum RNNBenchmark {
             let g = cell.gateCount * h
             let flops = 6 * Double(t * b) * Double(e * g + h * g + h * v)
             let shape = "E\(e) H\(h) T\(t) B\(b) adam"
-            var ms: [Double] = []
-            for backend in [Backend.naive, .simd] {
-                o.backend = backend
-                ms.append(try msPerStep(o, corpus: corpus, minSeconds: quick || backend == .naive ? 0 : 2,
-                                        minRuns: backend == .naive ? 1 : 5).ms)
+            // the LSTM's SIMD step is timed interleaved with the engine's two versions of it (below)
+            o.backend = .naive
+            var ms = [try msPerStep(o, corpus: corpus, minSeconds: 0, minRuns: 1).ms]
+            o.backend = .simd
+            var engine: [(ms: Double, tapeBytes: Int, distinct: Int)] = []
+            if cell == .lstm {
+                let timed = try interleavedSteps(o, corpus: corpus, quick: quick)
+                ms.append(timed[0].ms)
+                engine = Array(timed.dropFirst())
+            } else {
+                ms.append(try msPerStep(o, corpus: corpus, minSeconds: quick ? 0 : 2, minRuns: 5).ms)
             }
             for (i, variant) in ["naive", "simd"].enumerated() {
                 let gflops = flops / ms[i] / 1e6
                 rows.append(BenchRow(kernel: "char-\(cell.rawValue)", shape: shape, variant: variant, gflops: gflops,
                                      msPerStep: ms[i], vsNaive: ms[0] / ms[i], vsPeak: gflops / peakGflops))
             }
-            if cell == .lstm {
-                // the same step with chapter 3's engine deriving BPTT (CharRNN+Engine.swift);
-                // vs_naive as for the other rows, and the engine's time over the hand-written SIMD step in the shape
-                o.backend = .simd
-                let (engine, tapeBytes) = try msPerStep(o, corpus: corpus, minSeconds: quick ? 0 : 2, minRuns: quick ? 1 : 5, engine: true)
-                let gflops = flops / engine / 1e6
-                rows.append(BenchRow(kernel: "char-lstm (engine)",
-                                     shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB", engine / ms[1],
-                                                           Double(tapeBytes) / 1e6),
-                                     variant: "simd", gflops: gflops, msPerStep: engine, vsNaive: ms[0] / engine, vsPeak: gflops / peakGflops))
+            // the same step with chapter 3's engine deriving BPTT (CharRNN+Engine.swift), its cell
+            // written with the engine's elementwise operations and as its fused LSTM-cell operation;
+            // vs_naive as for the other rows, and the engine's time over the hand-written SIMD step in the shape
+            // (tape: the saved tensors, each buffer once, and counted once per record that saved it)
+            for (fused, (time, tapeBytes, distinct)) in zip([false, true], engine) {
+                let gflops = flops / time / 1e6
+                rows.append(BenchRow(kernel: fused ? "char-lstm (engine, fused cell)" : "char-lstm (engine)",
+                                     shape: shape + String(format: ", %.2f× the hand-written step, tape %.1f MB (%.1f MB by record)",
+                                                           time / ms[1], Double(distinct) / 1e6, Double(tapeBytes) / 1e6),
+                                     variant: "simd", gflops: gflops, msPerStep: time, vsNaive: ms[0] / time,
+                                     vsPeak: gflops / peakGflops))
                 rows[rows.count - 1].comparedWith = ("char-lstm", shape)  // PyTorch's step of the same LSTM
             }
         }
@@ -119,16 +129,42 @@ public enum RNNBenchmark {
         }
     }
 
+    /// Best milliseconds per step of the LSTM's hand-written SIMD step, the
+    /// engine's, and the engine's with the fused cell (and the engine's
+    /// tape bytes), timed in turns: four rounds of at least half a second
+    /// each, the best of all rounds kept. On a shared machine the load
+    /// drifts over seconds; timed one after the other, the three steps met
+    /// different loads and their ratio moved by a factor of two between runs.
+    static func interleavedSteps(_ o: CharRNNOptions, corpus: CharacterCorpus, quick: Bool)
+        throws -> [(ms: Double, tapeBytes: Int, distinct: Int)] {
+        let trainers = try (0..<3).map { _ in
+            var rng = SeededRandom(seed: o.seed)
+            return try CharRNNTrainer(model: try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend),
+                                      train: corpus.train, options: o)
+        }
+        let steps: [(CharRNNTrainer) throws -> Void] = [{ try $0.step() }, { try $0.stepWithEngine() },
+                                                        { try $0.stepWithEngine(fusedCell: true) }]
+        var best = [Double](repeating: .infinity, count: 3)
+        for _ in 0..<(quick ? 1 : 4) {
+            for i in 0..<3 {
+                let trainer = trainers[i], step = steps[i]
+                best[i] = min(best[i], try Benchmark.bestTime(minSeconds: quick ? 0 : 0.5, minRuns: quick ? 1 : 3) { try step(trainer) })
+            }
+        }
+        return (0..<3).map { (best[$0] * 1000, trainers[$0].lastTapeBytes, trainers[$0].lastTapeDistinctBytes) }
+    }
+
     /// Best milliseconds per training step, with the hand-written BPTT or
-    /// (`engine`) chapter 3's engine deriving it; and the engine's tape bytes.
+    /// (`engine`) chapter 3's engine deriving it (`fusedCell`: with its fused
+    /// LSTM cell); and the engine's tape bytes.
     public static func msPerStep(_ o: CharRNNOptions, corpus: CharacterCorpus, minSeconds: Double, minRuns: Int,
-                                 engine: Bool = false) throws -> (ms: Double, tapeBytes: Int) {
+                                 engine: Bool = false, fusedCell: Bool = false) throws -> (ms: Double, tapeBytes: Int) {
         var rng = SeededRandom(seed: o.seed)
         let model = try CharRNN(o.model, vocabulary: corpus.vocabulary, rng: &rng, backend: o.backend)
         let trainer = try CharRNNTrainer(model: model, train: corpus.train, options: o)
         var failure: Error?
         let seconds = Benchmark.bestTime(minSeconds: minSeconds, minRuns: minRuns) {
-            do { if engine { try trainer.stepWithEngine() } else { try trainer.step() } } catch { failure = error }
+            do { if engine { try trainer.stepWithEngine(fusedCell: fusedCell) } else { try trainer.step() } } catch { failure = error }
         }
         if let failure { throw failure }
         return (seconds * 1000, trainer.lastTapeBytes)

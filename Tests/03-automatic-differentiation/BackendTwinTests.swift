@@ -31,6 +31,12 @@ import Testing
         ("a square weight used in both layouts", [[4, 16], [16, 16]], {
             try $0[0].matmul($0[1], .nt).matmul($0[1]).matmul($0[1], .nt)
         }),
+        // the fused LSTM cell, H = 20: two vectors of eight lanes and a tail of four
+        ("fused LSTM cell, two steps", [[5, 80], [5, 80], [5, 20]], {
+            let s1 = try Variable.lstmCell(gates: $0[0] * 2, cell: $0[2])
+            let s2 = try Variable.lstmCell(gates: $0[1], cell: s1.c)
+            return try Variable.concatenated([s2.h, s2.c, s1.h], axis: 1)
+        }),
     ]
 
     @Test("each operation gives the same values and gradients on .naive and .simd", arguments: 0..<cases.count)

@@ -104,6 +104,17 @@ func checkGradients(_ name: String, _ shapes: [[Int]], backend: Backend = .naive
             let both = try V.concatenated([z, try z.slice(axis: 1, 0..<1)], axis: 1)  // [4, 3]
             return try both.logSoftmax().mean() + both.crossEntropy(targets: [0, 2, 1, 1])
         }),
+        // the fused LSTM cell (Variable+LSTMCell.swift): both outputs, one output, two steps chained
+        ("fused LSTM cell, h and c", [[3, 16], [3, 4]], { x in
+            let s = try V.lstmCell(gates: x[0] * 2, cell: x[1])
+            return try V.concatenated([s.h, s.c], axis: 1)
+        }),
+        ("fused LSTM cell, h only (c′ unused)", [[2, 12], [2, 3]], { try V.lstmCell(gates: $0[0] * 2, cell: $0[1]).h }),
+        ("fused LSTM cells, two steps", [[2, 8], [2, 8], [2, 2]], { x in
+            let s1 = try V.lstmCell(gates: x[0], cell: x[2])
+            let s2 = try V.lstmCell(gates: x[1] + V.concatenated([s1.h, s1.c, s1.h, s1.h], axis: 1), cell: s1.c)
+            return try V.concatenated([s2.h, s2.c, s1.h], axis: 1)
+        }),
     ]
 
     @Test("each operation's backward matches centered finite differences (Double)", arguments: 0..<cases.count)

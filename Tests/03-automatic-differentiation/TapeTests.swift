@@ -135,4 +135,15 @@ import Testing
         _ = try naive.constant(randomTensor([2, 16], seed: 5).converted(to: Float.self)).matmul(v).matmul(v)
         #expect(naive.packedWeightCount == 0)
     }
+
+    @Test("bytesHeld counts a saved tensor once per record; distinctBytesHeld once per buffer")
+    func distinctSavedBytes() throws {
+        let x = tape.variable(randomTensor([2, 3], seed: 1)), w = tape.variable(randomTensor([3, 4], seed: 2))
+        // three products by the same weight, each saving x and w
+        let y = try x.matmul(w) + x.matmul(w) + x.matmul(w)
+        #expect(tape.bytesHeld == 3 * (6 + 12) * 8)
+        #expect(tape.distinctBytesHeld == (6 + 12) * 8)
+        try y.sum().backward()
+        #expect(tape.bytesHeld == 0 && tape.distinctBytesHeld == 0)
+    }
 }
