@@ -37,7 +37,9 @@ struct CountingGenerator: TextGenerating {
         let start = Date()
         let bytes = try HTTPClient(port: port).post("/v1/generate", json: #"{"prompt": "\#(huge)", "max_tokens": 5}"#)
         #expect(bytes.status == 413 && (bytes.json?["error"] as? String)?.contains("limit is 32768 bytes") == true, "\(bytes.text.prefix(200))")
-        #expect(Date().timeIntervalSince(start) < 2)
+        // Read without a cap, this prompt took 97 s and 7 GB (issue 20); refused at the head it takes well
+        // under a second. The bound leaves room for a debug build on a loaded machine (2.2 s was seen at load 30).
+        #expect(Date().timeIntervalSince(start) < 15)
         let tokens = try HTTPClient(port: port).post("/v1/generate", json: #"{"prompt": "\#(String(repeating: "ab", count: 60))"}"#)
         #expect(tokens.status == 413 && (tokens.json?["error"] as? String)?.contains("is 100 tokens") == true)
         let openAI = try HTTPClient(port: port).post("/v1/completions", json: #"{"model": "toy-bigram", "prompt": "\#(huge)"}"#)
