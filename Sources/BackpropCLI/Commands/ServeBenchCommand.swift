@@ -16,10 +16,18 @@ enum ServeBenchCommand {
         }
     }
 
-    /// Streamed generation of the baby GPT at 1, 8 and 32 clients, batching off and continuous
-    /// (`bench serve-stream` alone; also the end of `bench serve`).
-    static func streams(quick: Bool, json: Bool) throws {
-        show(try ServingBenchmark.decodeSteps(quick: quick) + ServingBenchmark.streams(quick: quick), json: json)
+    /// Streamed generation of the baby GPT at 1, 8, 32 and 128 clients, batching off and continuous
+    /// (`bench serve-stream` alone; also the end of `bench serve`); with --figure
+    /// also chapters/figures/09-continuous-batching.svg from the streamed rows.
+    static func streams(quick: Bool, json: Bool, figure: Bool = false) throws {
+        let streamed = try ServingBenchmark.streams(quick: quick)
+        show(try ServingBenchmark.decodeSteps(quick: quick) + streamed, json: json)
+        guard figure else { return }
+        // A --quick run is too short to publish: it goes to the temporary folder.
+        let url = quick ? FileManager.default.temporaryDirectory.appendingPathComponent("09-continuous-batching.svg")
+                        : URL(fileURLWithPath: "chapters/figures/09-continuous-batching.svg")
+        try ServingFigures.continuousBatching(streamed).write(to: url)
+        if !json { print("wrote \(url.path)") }
     }
 
     static func run(quick: Bool, json: Bool, figure: Bool) throws {
