@@ -56,7 +56,7 @@ public enum BatchedStepSplit {
         }
         var out: ([[S]], [[S]]) = ([], [])
         var errors: (Error?, Error?) = (nil, nil)
-        try withoutActuallyEscaping(step) { step in
+        withoutActuallyEscaping(step) { step in
             withUnsafeMutablePointer(to: &first) { firstHalf in
                 withUnsafeMutablePointer(to: &second) { secondHalf in
                     withUnsafeMutablePointer(to: &out) { results in

@@ -79,8 +79,10 @@ public enum ServingFigures {
                      }, logY: logY, height: 280)
         }
         return StackedFigure([
-            panel("Streamed generation, baby GPT: total tokens per second", "tokens per second") { $0.tokensPerSecond ?? .nan },
-            panel("Time to first token (median)", "milliseconds", logY: true, ttft),
+            panel("Streamed baby GPT: total tokens per second (median of runs)", "tokens per second") {
+                $0.tokensPerSecond ?? .nan
+            },
+            panel("Time to first token (p50, median of runs)", "milliseconds", logY: true, ttft),
         ])
     }
 }

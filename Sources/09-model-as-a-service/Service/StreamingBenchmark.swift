@@ -79,6 +79,29 @@ extension ServingBenchmark {
         return rows
     }
 
+    /// Rows of several runs of `streams`, one per mode and concurrency, with
+    /// the median over the runs of tokens per second and of the time to
+    /// first token's p50 (the figure's two panels).
+    public static func medians(_ runs: [[ServingBenchRow]]) -> [ServingBenchRow] {
+        func median(_ xs: [Double]) -> Double {
+            let s = xs.filter(\.isFinite).sorted()
+            return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        func ttft(_ row: ServingBenchRow) -> Double {
+            for (name, value) in row.extra where name == "ttft_p50_ms" { if case .number(let ms) = value { return ms } }
+            return .nan
+        }
+        guard let first = runs.first else { return [] }
+        return first.map { row in
+            let same = runs.compactMap { $0.first { $0.variant == row.variant && $0.concurrency == row.concurrency } }
+            var out = row
+            out.tokensPerSecond = median(same.compactMap(\.tokensPerSecond))
+            out.extra = [("concurrency", .integer(row.concurrency)), ("runs", .integer(same.count)),
+                         ("tokens_per_second", .number(out.tokensPerSecond!.rounded())), ("ttft_p50_ms", .number(median(same.map(ttft))))]
+            return out
+        }
+    }
+
     /// The q-quantile (nearest rank) of sorted seconds, in milliseconds to 0.1.
     static func percentile(_ sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }

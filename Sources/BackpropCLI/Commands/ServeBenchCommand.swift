@@ -18,11 +18,17 @@ enum ServeBenchCommand {
 
     /// Streamed generation of the baby GPT at 1, 8, 32 and 128 clients, batching off and continuous
     /// (`bench serve-stream` alone; also the end of `bench serve`); with --figure
-    /// also chapters/figures/09-continuous-batching.svg from the streamed rows.
+    /// three runs of the streams and chapters/figures/09-continuous-batching.svg
+    /// from each point's median (one two-second run is too noisy on a shared machine).
     static func streams(quick: Bool, json: Bool, figure: Bool = false) throws {
-        let streamed = try ServingBenchmark.streams(quick: quick)
-        show(try ServingBenchmark.decodeSteps(quick: quick) + streamed, json: json)
+        var runs = [try ServingBenchmark.streams(quick: quick)]
+        show(try ServingBenchmark.decodeSteps(quick: quick) + runs[0], json: json)
         guard figure else { return }
+        for _ in 1..<3 {
+            runs.append(try ServingBenchmark.streams(quick: quick))
+            show(runs[runs.count - 1], json: json)
+        }
+        let streamed = ServingBenchmark.medians(runs)
         // A --quick run is too short to publish: it goes to the temporary folder.
         let url = quick ? FileManager.default.temporaryDirectory.appendingPathComponent("09-continuous-batching.svg")
                         : URL(fileURLWithPath: "chapters/figures/09-continuous-batching.svg")
