@@ -1,8 +1,8 @@
 // Chapter 9's measured figures: throughput and latency of the predict route
 // against the dynamic batcher's maximum batch size (09-batching.svg), and
-// streamed generation's tokens per second and time to first token against
-// the number of streams, with and without continuous batching
-// (09-continuous-batching.svg). They are measured, not computed, so they
+// streamed generation's tokens per second, time to first token and tokens
+// per CPU second against the number of streams, with and without
+// continuous batching (09-continuous-batching.svg). They are measured, not computed, so they
 // change from run to run and machine to machine: `backprop bench serve
 // --figure` and `backprop bench serve-stream --figure` (release build)
 // regenerate them; `backprop figures --check` does not compare them.
@@ -61,15 +61,19 @@ public enum ServingFigures {
         ])
     }
 
-    /// Tokens per second and the median time to first token (two panels,
-    /// one line per scheduling mode) against log₂ of the streams, from
-    /// `ServingBenchmark.streams`' rows.
+    /// Tokens per second, the median time to first token, and tokens per
+    /// CPU second of the whole process (three panels, one line per
+    /// scheduling mode) against log₂ of the streams, from
+    /// `ServingBenchmark.medians` of `streams`' rows. On a shared machine the
+    /// first panel says what the process got, the third what a token cost.
     public static func continuousBatching(_ rows: [ServingBenchRow]) -> StackedFigure {
         let xLabel = "concurrent streams, log₂ (0 = 1 stream … 7 = 128)"
         let modes = rows.reduce(into: [String]()) { if !$0.contains($1.variant) { $0.append($1.variant) } }
-        func ttft(_ row: ServingBenchRow) -> Double {
-            for (name, value) in row.extra where name == "ttft_p50_ms" { if case .number(let ms) = value { return ms } }
-            return .nan
+        func field(_ name: String) -> (ServingBenchRow) -> Double {
+            { row in
+                for (key, value) in row.extra where key == name { if case .number(let x) = value { return x } }
+                return .nan
+            }
         }
         func panel(_ title: String, _ yLabel: String, logY: Bool = false, _ y: (ServingBenchRow) -> Double) -> LinePlot {
             LinePlot(title: title, xLabel: xLabel, yLabel: yLabel,
@@ -82,7 +86,9 @@ public enum ServingFigures {
             panel("Streamed baby GPT: total tokens per second (median of runs)", "tokens per second") {
                 $0.tokensPerSecond ?? .nan
             },
-            panel("Time to first token (p50, median of runs)", "milliseconds", logY: true, ttft),
+            panel("Time to first token (p50, median of runs)", "milliseconds", logY: true, field("ttft_p50_ms")),
+            panel("Cost: tokens per CPU second, server and clients (median of runs)", "tokens per CPU second",
+                  field("tokens_per_cpu_second")),
         ])
     }
 }

@@ -80,15 +80,15 @@ extension ServingBenchmark {
     }
 
     /// Rows of several runs of `streams`, one per mode and concurrency, with
-    /// the median over the runs of tokens per second and of the time to
-    /// first token's p50 (the figure's two panels).
+    /// the median over the runs of tokens per second, of the time to first
+    /// token's p50 and of tokens per CPU second (the figure's three panels).
     public static func medians(_ runs: [[ServingBenchRow]]) -> [ServingBenchRow] {
         func median(_ xs: [Double]) -> Double {
             let s = xs.filter(\.isFinite).sorted()
             return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
-        func ttft(_ row: ServingBenchRow) -> Double {
-            for (name, value) in row.extra where name == "ttft_p50_ms" { if case .number(let ms) = value { return ms } }
+        func field(_ name: String, _ row: ServingBenchRow) -> Double {
+            for (key, value) in row.extra where key == name { if case .number(let x) = value { return x } }
             return .nan
         }
         guard let first = runs.first else { return [] }
@@ -97,7 +97,9 @@ extension ServingBenchmark {
             var out = row
             out.tokensPerSecond = median(same.compactMap(\.tokensPerSecond))
             out.extra = [("concurrency", .integer(row.concurrency)), ("runs", .integer(same.count)),
-                         ("tokens_per_second", .number(out.tokensPerSecond!.rounded())), ("ttft_p50_ms", .number(median(same.map(ttft))))]
+                         ("tokens_per_second", .number(out.tokensPerSecond!.rounded())),
+                         ("ttft_p50_ms", .number(median(same.map { field("ttft_p50_ms", $0) }))),
+                         ("tokens_per_cpu_second", .number(median(same.map { field("tokens_per_cpu_second", $0) })))]
             return out
         }
     }
