@@ -17,7 +17,9 @@
 //
 // Only the products and the row-wise layers (LayerNorm, GELU, the adds)
 // see the batch; attention is the single-row kernel of DecodeKernels.swift
-// run once per sequence over its own cache.
+// run once per sequence over its own cache. A batch of 16 rows or more is
+// cut in two halves stepped at once on the two cores
+// (BatchedDecoding+Cores.swift).
 //
 // Same numbers. Each output y[b, o] is the dot product of W's row o with
 // row b, summed by the same kernel, in the same order, as the one-row
@@ -53,6 +55,9 @@ extension GPT: BatchedWindowedDecoding {
 
     /// `decodeStep` for B sequences at once (see the file header): row b is
     /// token `tokens[b]` at position `caches[b].count`; returns B logit rows.
+    /// From `BatchedStepSplit.minimumRows` rows on (SIMD backend), the rows
+    /// are split in two halves run at once on the caller and the SpinTeam's
+    /// helper (BatchedDecoding+Cores.swift); each row is the same either way.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func decodeStep(batch tokens: [Int], caches: inout [KVCache<Scalar>]) throws -> [[Scalar]] {
@@ -66,41 +71,59 @@ extension GPT: BatchedWindowedDecoding {
     @_specialize(where Scalar == Double)
     public func decodeStep(batch tokens: [Int], caches: inout [KVCache<Scalar>],
                            projections: (any DecodeProjections<Scalar>)?) throws -> [[Scalar]] {
+        precondition(tokens.count == caches.count, "decodeStep(batch:): one token per cache")
+        // Split over the cores only with the model's own layers: a hook's
+        // projections are not promised to be safe to call from two threads at once.
+        if backend == .simd, projections == nil, let team = BatchedStepSplit.team(rows: tokens.count) {
+            return try BatchedStepSplit.halves(team, tokens, &caches) { try decodeStepRows($0, caches: &$1, projections: nil) }
+        }
+        return try decodeStepRows(tokens, caches: &caches, projections: projections)
+    }
+
+    /// The batched step on the calling thread.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func decodeStepRows(_ tokens: [Int], caches: inout [KVCache<Scalar>],
+                        projections: (any DecodeProjections<Scalar>)?) throws -> [[Scalar]] {
         // The projection hook: the only place the batched step sees `projections`.
         func project(_ x: Tensor<Scalar>, _ l: Int, _ p: GPTProjection) throws -> Tensor<Scalar> {
             if let projections { return try projections.project(batch: x, block: l, p) }
             return try BatchedProjection.apply(x, layer(p, block: l), backend: backend)
         }
-        precondition(tokens.count == caches.count, "decodeStep(batch:): one token per cache")
         let b = tokens.count, c = config.width, heads = config.heads, d = c / heads, v = config.vocabulary.count
         if b == 0 { return [] }
         let positions = caches.map(\.count)
         precondition(positions.allSatisfy { $0 < config.context }, "decodeStep(batch:): a cache is full")
 
         var x = try tokenEmbedding.forward(try Embedding.ids(tokens), mode: .inference).output     // [B, C]
-        for (row, p) in positions.enumerated() {
-            for j in 0..<c { x.scalars[row * c + j] += positionEmbedding.value.scalars[p * c + j] }
+        positionEmbedding.value.scalars.withUnsafeBufferPointer { pe in
+            x.scalars.withUnsafeMutableBufferPointer { px in
+                for (row, p) in positions.enumerated() {
+                    for j in 0..<c { px[row * c + j] += pe[p * c + j] }
+                }
+            }
         }
         let scale = 1 / Scalar(d).squareRoot()
         var scores = [Scalar](repeating: 0, count: heads * config.context)
+        var attended = [Scalar](repeating: 0, count: b * c)                                     // [B, C]
+        let simdAttention = backend == .simd && d % Scalar.Vector.scalarCount == 0
         for (l, block) in blocks.enumerated() {
             let n1 = try block.norm1.forward(x, mode: .inference).output                          // [B, C]
             let qkv = try project(n1, l, .qkv).scalars                                            // [B, 3C]
-            var attended = [Scalar](repeating: 0, count: b * c)                                 // [B, C]
-            for row in 0..<b {
-                let p = positions[row], q = row * 3 * c
-                for j in 0..<c {
-                    caches[row].keys[l][p * c + j] = qkv[q + c + j]
-                    caches[row].values[l][p * c + j] = qkv[q + 2 * c + j]
-                }
-                caches[row].keys[l].withUnsafeBufferPointer { kp in
-                    caches[row].values[l].withUnsafeBufferPointer { vp in
-                        qkv.withUnsafeBufferPointer { qp in
-                            scores.withUnsafeMutableBufferPointer { sp in
-                                attended.withUnsafeMutableBufferPointer { ap in
-                                    let rows = (q: qp.baseAddress! + q, k: kp.baseAddress!, v: vp.baseAddress!)
+            for i in attended.indices { attended[i] = 0 }
+            qkv.withUnsafeBufferPointer { qp in
+                scores.withUnsafeMutableBufferPointer { sp in
+                    attended.withUnsafeMutableBufferPointer { ap in
+                        for row in 0..<b {
+                            let p = positions[row], q = qp.baseAddress! + row * 3 * c
+                            // Append k, v at position p (in place: one uniqueness check per array, not per entry).
+                            caches[row].keys[l].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: p * c).update(from: q + c, count: c) }
+                            caches[row].values[l].withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: p * c).update(from: q + 2 * c, count: c) }
+                            caches[row].keys[l].withUnsafeBufferPointer { kp in
+                                caches[row].values[l].withUnsafeBufferPointer { vp in
+                                    let rows = (q: UnsafePointer(q), k: kp.baseAddress!, v: vp.baseAddress!)
                                     let out = ap.baseAddress! + row * c
-                                    if backend == .simd && d % Scalar.Vector.scalarCount == 0 {
+                                    if simdAttention {
                                         DecodeAttention.simd(rows, count: p + 1, width: c, heads: 0..<heads, headCount: heads,
                                                              scale: scale, scores: sp.baseAddress!, out: out)
                                     } else {
@@ -195,11 +218,9 @@ extension WindowedDecoder where Model: BatchedWindowedDecoding {
 /// step's products. The SIMD backend takes one block of W's rows at a time
 /// and applies it to every row of X, so the block is read from memory once
 /// and from L1 B times, and each output is summed exactly as in the one-row
-/// product (RowProjection.matvecRows). On the calling thread only: unlike a
-/// single row's products, a batch's keeps one core busy for a whole step,
-/// and splitting it with the SpinTeam helper measured no faster (8,450
-/// against 10,508 tokens/s at 32 sequences) while taking the second core
-/// from the threads that stream the tokens to their clients.
+/// product (RowProjection.matvecRows). On the calling thread: a large
+/// batch is split between the cores once per step, by rows, not per
+/// product (BatchedDecoding+Cores.swift).
 enum BatchedProjection {
     static func apply<S: TensorScalar>(_ x: Tensor<S>, _ layer: Linear<S>, backend: Backend) throws -> Tensor<S> {
         if backend == .naive { return try layer.forward(x, mode: .inference).output }
@@ -218,11 +239,15 @@ enum BatchedProjection {
     static func product<T: TensorScalar>(_ x: [T], rows b: Int, _ w: [T], bias: [T]?) -> [T] {
         let n = x.count / b, out = w.count / n
         var y = [T](repeating: 0, count: b * out)
-        if let bias { for r in 0..<b { for o in 0..<out { y[r * out + o] = bias[o] } } }
         let block = blockRows(n), blocks = (out + block - 1) / block
         x.withUnsafeBufferPointer { px in
             w.withUnsafeBufferPointer { pw in
                 y.withUnsafeMutableBufferPointer { py in
+                    if let bias {
+                        bias.withUnsafeBufferPointer { pb in
+                            for r in 0..<b { (py.baseAddress! + r * out).update(from: pb.baseAddress!, count: out) }
+                        }
+                    }
                     let job = Job(x: UnsafeRawPointer(px.baseAddress!), w: UnsafeRawPointer(pw.baseAddress!),
                                   y: UnsafeMutableRawPointer(py.baseAddress!), n: n, out: out, batch: b, block: block)
                     for k in 0..<blocks { job.run(block: k, as: T.self) }
@@ -335,12 +360,14 @@ extension GPT {
         for b in 0..<k { caches[b].reset() }
         for (l, blockCache) in forwardCache.blocks.enumerated() {
             guard case .library(let attention) = blockCache.attention.attention else { continue }
-            for b in 0..<k {
-                for t in 0..<n {
-                    let row = (b * n + t) * 3 * c
-                    for j in 0..<c {
-                        caches[b].keys[l][t * c + j] = attention.qkv[row + c + j]
-                        caches[b].values[l][t * c + j] = attention.qkv[row + 2 * c + j]
+            attention.qkv.withUnsafeBufferPointer { qkv in
+                for b in 0..<k {
+                    let rows = qkv.baseAddress! + b * n * 3 * c
+                    caches[b].keys[l].withUnsafeMutableBufferPointer { keys in
+                        for t in 0..<n { (keys.baseAddress! + t * c).update(from: rows + t * 3 * c + c, count: c) }
+                    }
+                    caches[b].values[l].withUnsafeMutableBufferPointer { values in
+                        for t in 0..<n { (values.baseAddress! + t * c).update(from: rows + t * 3 * c + 2 * c, count: c) }
                     }
                 }
             }

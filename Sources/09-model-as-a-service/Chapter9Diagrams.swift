@@ -1,6 +1,7 @@
 // Chapter 9's pictures of ideas, drawn from the chapter's own code (nothing
-// is trained or measured; 09-batching.svg, which is measured, is made by
-// `backprop bench serve --figure` instead):
+// is trained or measured; 09-batching.svg and 09-continuous-batching.svg,
+// which are measured, are made by `backprop bench serve --figure` and
+// `backprop bench serve-stream --figure` instead):
 //
 //   09-checkpoint-layout.svg  the bytes of a real checkpoint, the sample MLP
 //                             4-5-3 of SampleCheckpoints as CheckpointWriter

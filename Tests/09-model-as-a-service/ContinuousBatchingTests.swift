@@ -69,6 +69,21 @@ import Transformer
         #expect(stats.rows == Self.jobs.map { max(0, $0.tokens - 1) }.reduce(0, +))
     }
 
+    /// One wake-up per token, and (almost) none: 1,000 tokens per wake-up
+    /// and 10 s of delay, so after the first token the client's thread
+    /// takes its tokens only when it looks by itself (every 50 ms) or at the end.
+    @Test("However rarely the client's thread is woken, it receives every token, in order", arguments: [1, 1000])
+    func wakeUps(tokensPerWake: Int) throws {
+        let batcher = ContinuousBatcher(model: Self.model, policy: .init(maxActive: 4, tokensPerWake: tokensPerWake, maxWakeDelay: 10))
+        let job = Self.jobs[2]
+        var rng = SeededRandom(seed: job.seed)
+        var streamed: [Int] = []
+        let tokens = try batcher.generate(prompt: try Self.vocabulary.encode(job.prompt), maxTokens: job.tokens, sampling: job.sampling,
+                                          rng: &rng, onToken: { streamed.append($0) })
+        #expect(try Self.vocabulary.decode(tokens) == (try Self.alone(job.prompt, job.tokens, job.sampling, job.seed)))
+        #expect(streamed == tokens)
+    }
+
     @Test("A client that leaves is retired with ServingError.cancelled; the others' text is unchanged")
     func cancellation() throws {
         let generator = ContinuousGPTGenerator(GPTGenerator(model: Self.model), policy: .init(maxActive: 4))

@@ -10,8 +10,9 @@
 //                  of long prompts cannot stall the running streams for long)
 //         retire   requests whose client left (cancelled)
 //         sample   each sequence's next token from its logits with its own
-//                  options and rng; hand it to the request's thread;
-//                  retire those that reached max_tokens
+//                  options and rng; hand it to the request's thread (woken
+//                  for its first token, then once per few tokens, see
+//                  `Policy.tokensPerWake`); retire those that reached max_tokens
 //         step     one batched decoding step over all that remain
 //                  (WindowedDecoder.append(_:to:), chapter 7)
 //   until nothing runs or waits; the thread ends, and the next request starts a new one.
@@ -41,10 +42,21 @@ public final class ContinuousBatcher<Model: BatchedWindowedDecoding & Sendable>:
         /// Prompt tokens prefilled between two steps at most [256] (a
         /// longer prompt is still admitted, alone).
         public var prefillTokensPerStep = 256
+        /// A request's thread is woken for its first token, for the end of
+        /// its generation, and otherwise once this many tokens wait for it
+        /// or the oldest has waited `maxWakeDelay` seconds [4, 2 ms]. Each
+        /// wake-up is a futex call on the scheduler's thread and a context
+        /// switch on the worker's; at 32 streams, one per token was 32 per
+        /// step. The first token is never held back, and later ones by at
+        /// most a few steps.
+        public var tokensPerWake = 4
+        public var maxWakeDelay = 0.002
 
-        public init(maxActive: Int = 64, prefillTokensPerStep: Int = 256) {
+        public init(maxActive: Int = 64, prefillTokensPerStep: Int = 256, tokensPerWake: Int = 4, maxWakeDelay: Double = 0.002) {
             self.maxActive = max(1, maxActive)
             self.prefillTokensPerStep = max(1, prefillTokensPerStep)
+            self.tokensPerWake = max(1, tokensPerWake)
+            self.maxWakeDelay = max(0, maxWakeDelay)
         }
     }
 
@@ -72,7 +84,8 @@ public final class ContinuousBatcher<Model: BatchedWindowedDecoding & Sendable>:
         guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
         guard maxTokens >= 0 else { throw TrainingError.invalidOption(name: "max_tokens", value: "\(maxTokens)", reason: "must be ≥ 0") }
         if isCancelled() { throw ServingError.cancelled }
-        let request = Request(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: rng)
+        let request = Request(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: rng,
+                              tokensPerWake: policy.tokensPerWake, maxWakeDelay: UInt64(policy.maxWakeDelay * 1e9))
         let start = lock.withLock { () -> Bool in
             waiting.append(request)
             counters.waiting = waiting.count
@@ -190,23 +203,35 @@ private final class Request: @unchecked Sendable {
     let maxTokens: Int
     let sampling: SamplingOptions
     let initialRNG: SeededRandom
+    let tokensPerWake: Int
+    let maxWakeDelay: UInt64
     private let condition = NSCondition()
     private var tokens: [Int] = []
     private var result: Result<SeededRandom, Error>?
     private var cancelled = false
+    private var delivered = 0
+    /// When the oldest token in `tokens` was delivered (uptime ns).
+    private var pendingSince: UInt64 = 0
 
-    init(prompt: [Int], maxTokens: Int, sampling: SamplingOptions, rng: SeededRandom) {
+    init(prompt: [Int], maxTokens: Int, sampling: SamplingOptions, rng: SeededRandom, tokensPerWake: Int, maxWakeDelay: UInt64) {
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling
         initialRNG = rng
+        self.tokensPerWake = tokensPerWake
+        self.maxWakeDelay = maxWakeDelay
     }
 
-    /// Scheduler: one more token for the client.
+    /// Scheduler: one more token for the client; wakes the client's thread
+    /// for the first token, or once `tokensPerWake` wait or the oldest
+    /// waited `maxWakeDelay` (`finish` always wakes it).
     func deliver(_ token: Int) {
+        let now = DispatchTime.now().uptimeNanoseconds
         condition.lock()
+        if tokens.isEmpty { pendingSince = now }
         tokens.append(token)
-        condition.signal()
+        delivered += 1
+        if delivered == 1 || tokens.count >= tokensPerWake || now - pendingSince >= maxWakeDelay { condition.signal() }
         condition.unlock()
     }
 

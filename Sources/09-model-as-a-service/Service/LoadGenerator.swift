@@ -31,8 +31,9 @@ public struct LoadResult: Sendable {
 
 public enum LoadGenerator {
     /// Runs the load. `send(client, i)` sends request number i of its thread
-    /// and returns whether the answer was right.
-    public static func run(port: Int, concurrency: Int, seconds: Double,
+    /// and returns whether the answer was right; an answer that takes more
+    /// than `timeout` seconds counts as an error.
+    public static func run(port: Int, concurrency: Int, seconds: Double, timeout: Double = 10,
                            send: @escaping @Sendable (HTTPClient, Int) throws -> Bool) -> LoadResult {
         let results = LockedValue<[(latencies: [Double], errors: Int)]>([])
         let group = DispatchGroup()
@@ -48,7 +49,7 @@ public enum LoadGenerator {
                 while DispatchTime.now().uptimeNanoseconds < end {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     do {
-                        if client == nil { client = try HTTPClient(port: port, timeout: 10) }
+                        if client == nil { client = try HTTPClient(port: port, timeout: timeout) }
                         if try send(client!, i) {
                             latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                         } else {

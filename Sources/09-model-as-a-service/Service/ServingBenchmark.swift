@@ -57,11 +57,12 @@ public struct ServingBenchRow: Sendable {
          String(load.errors)]
     }
 
-    /// ", first token p50/p99 … ms" for the streaming rows.
+    /// ", first token p50/p99 … ms" for the streaming rows; ", … per CPU s" (tokens per CPU second) where measured.
     var firstTokenNote: String {
         let fields = Dictionary(extra.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
-        guard let p50 = fields["ttft_p50_ms"], let p99 = fields["ttft_p99_ms"] else { return "" }
-        return ", first token \(p50.rendered)/\(p99.rendered) ms" + (fields["mean_batch"].map { ", batch \($0.rendered)" } ?? "")
+        let cpu = fields["tokens_per_cpu_second"].map { ", \($0.rendered) per CPU s" } ?? ""
+        guard let p50 = fields["ttft_p50_ms"], let p99 = fields["ttft_p99_ms"] else { return cpu }
+        return ", first token \(p50.rendered)/\(p99.rendered) ms" + (fields["mean_batch"].map { ", batch \($0.rendered)" } ?? "") + cpu
     }
 
     public static let tableHeader = ["kernel", "shape", "variant", "clients", "req/s", "p50 ms", "p99 ms", "tok/s | batch", "errors"]

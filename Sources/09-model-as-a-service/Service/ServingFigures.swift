@@ -1,8 +1,11 @@
-// Chapter 9's measured figure: throughput and latency of the predict route
-// against the dynamic batcher's maximum batch size (09-batching.svg). It is
-// measured, not computed, so it changes from run to run and machine to
-// machine: `backprop bench serve --figure` (release build) regenerates it;
-// `backprop figures --check` does not compare it.
+// Chapter 9's measured figures: throughput and latency of the predict route
+// against the dynamic batcher's maximum batch size (09-batching.svg), and
+// streamed generation's tokens per second, time to first token and tokens
+// per CPU second against the number of streams, with and without
+// continuous batching (09-continuous-batching.svg). They are measured, not computed, so they
+// change from run to run and machine to machine: `backprop bench serve
+// --figure` and `backprop bench serve-stream --figure` (release build)
+// regenerate them; `backprop figures --check` does not compare them.
 
 import BackpropCore
 import Figures
@@ -55,6 +58,37 @@ public enum ServingFigures {
             },
             panel("Median latency (p50)", "milliseconds", logY: true) { $0.p50Ms },
             panel("Tail latency (p99)", "milliseconds", logY: true) { $0.p99Ms },
+        ])
+    }
+
+    /// Tokens per second, the median time to first token, and tokens per
+    /// CPU second of the whole process (three panels, one line per
+    /// scheduling mode) against log₂ of the streams, from
+    /// `ServingBenchmark.medians` of `streams`' rows. On a shared machine the
+    /// first panel says what the process got, the third what a token cost.
+    public static func continuousBatching(_ rows: [ServingBenchRow]) -> StackedFigure {
+        let xLabel = "concurrent streams, log₂ (0 = 1 stream … 7 = 128)"
+        let modes = rows.reduce(into: [String]()) { if !$0.contains($1.variant) { $0.append($1.variant) } }
+        func field(_ name: String) -> (ServingBenchRow) -> Double {
+            { row in
+                for (key, value) in row.extra where key == name { if case .number(let x) = value { return x } }
+                return .nan
+            }
+        }
+        func panel(_ title: String, _ yLabel: String, logY: Bool = false, _ y: (ServingBenchRow) -> Double) -> LinePlot {
+            LinePlot(title: title, xLabel: xLabel, yLabel: yLabel,
+                     series: modes.map { mode in
+                         let points = rows.filter { $0.variant == mode }
+                         return .init(name: "batching \(mode)", x: points.map { log2(Double($0.concurrency)) }, y: points.map(y))
+                     }, logY: logY, height: 280)
+        }
+        return StackedFigure([
+            panel("Streamed baby GPT: total tokens per second (median of runs)", "tokens per second") {
+                $0.tokensPerSecond ?? .nan
+            },
+            panel("Time to first token (p50, median of runs)", "milliseconds", logY: true, field("ttft_p50_ms")),
+            panel("Cost: tokens per CPU second, server and clients (median of runs)", "tokens per CPU second",
+                  field("tokens_per_cpu_second")),
         ])
     }
 }

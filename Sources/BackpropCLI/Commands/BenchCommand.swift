@@ -27,7 +27,8 @@ enum BenchCommand {
         flags: [
             Flag(name: "json", value: nil, help: "one JSON object per line instead of a table"),
             Flag(name: "quick", value: nil, help: "small shapes and short timings (a smoke test)"),
-            Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/09-batching.svg"),
+            Flag(name: "figure", value: nil, help: "with serve: also sweep the batch size and write chapters/figures/09-batching.svg; "
+                 + "with serve-stream: three runs of the streams and chapters/figures/09-continuous-batching.svg"),
             Flag(name: "compare", value: "FILE", help: "also print each SIMD row's time against the same kernel and shape in FILE (JSON lines, e.g. from bench/pytorch_reference.py)"),
         ],
         details: "Build with -c release. With no names, runs all but "

@@ -16,10 +16,24 @@ enum ServeBenchCommand {
         }
     }
 
-    /// Streamed generation of the baby GPT at 1, 8 and 32 clients, batching off and continuous
-    /// (`bench serve-stream` alone; also the end of `bench serve`).
-    static func streams(quick: Bool, json: Bool) throws {
-        show(try ServingBenchmark.decodeSteps(quick: quick) + ServingBenchmark.streams(quick: quick), json: json)
+    /// Streamed generation of the baby GPT at 1, 8, 32 and 128 clients, batching off and continuous
+    /// (`bench serve-stream` alone; also the end of `bench serve`); with --figure
+    /// three runs of the streams and chapters/figures/09-continuous-batching.svg
+    /// from each point's median (one two-second run is too noisy on a shared machine).
+    static func streams(quick: Bool, json: Bool, figure: Bool = false) throws {
+        var runs = [try ServingBenchmark.streams(quick: quick)]
+        show(try ServingBenchmark.decodeSteps(quick: quick) + runs[0], json: json)
+        guard figure else { return }
+        for _ in 1..<3 {
+            runs.append(try ServingBenchmark.streams(quick: quick))
+            show(runs[runs.count - 1], json: json)
+        }
+        let streamed = ServingBenchmark.medians(runs)
+        // A --quick run is too short to publish: it goes to the temporary folder.
+        let url = quick ? FileManager.default.temporaryDirectory.appendingPathComponent("09-continuous-batching.svg")
+                        : URL(fileURLWithPath: "chapters/figures/09-continuous-batching.svg")
+        try ServingFigures.continuousBatching(streamed).write(to: url)
+        if !json { print("wrote \(url.path)") }
     }
 
     static func run(quick: Bool, json: Bool, figure: Bool) throws {
