@@ -119,11 +119,8 @@ extension SIMDKernels {
             return
         }
         let half = (count / 2) & ~7
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                if part == 0 { run(0, half) } else { run(half, count - half) }
-            }
+        ParallelFor.run(iterations: 2) { part in
+            if part == 0 { body(0, half) } else { body(half, count - half) }
         }
     }
 
