@@ -42,9 +42,16 @@ public enum SIMDOptimizerKernels: OptimizerKernels {
                 SIMDKernels.storePartial(theta, p + i, n); SIMDKernels.storePartial(mi, m + i, n); SIMDKernels.storePartial(vi, v + i, n)
             }
         }
-        var i = 0
-        while i + w <= count { update(i, w); i += w }
-        if i < count { update(i, count - i) }
+        // Large parameters in two halves on the two cores (ParallelFor): the
+        // update is elementwise, so the split changes no number; halves start
+        // at a multiple of the vector width, so only the last one has a tail.
+        let half = count >= 1 << 15 ? count / 2 / w * w : count
+        ParallelFor.run(iterations: half < count ? 2 : 1) { part in
+            var i = part == 0 ? 0 : half
+            let end = part == 0 ? half : count
+            while i + w <= end { update(i, w); i += w }
+            if i < end { update(i, end - i) }
+        }
     }
 
     /// SGD, one pass (branches hoisted):

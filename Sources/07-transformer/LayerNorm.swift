@@ -275,19 +275,14 @@ public enum LayerNormKernels {
 }
 
 
-/// One contiguous chunk of rows per core (`concurrentPerform`).
+/// One contiguous chunk of rows per core (`ParallelFor`, on the spin team).
 enum SIMDParallel {
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// body(lo, hi) over `chunks` equal ranges of 0..<rows (inline when chunks ≤ 1).
     static func forEachChunk(rows: Int, chunks: Int, _ body: (Int, Int) -> Void) {
         if chunks <= 1 || rows < 2 { body(0, rows); return }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: chunks) { k in
-                run(k * rows / chunks, (k + 1) * rows / chunks)
-            }
-        }
+        ParallelFor.forEachChunk(rows: rows, chunks: chunks) { _, lo, hi in body(lo, hi) }
     }
 }
 

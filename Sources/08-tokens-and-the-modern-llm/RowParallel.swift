@@ -1,8 +1,9 @@
 // Splitting rows over the cores, for the SIMD twins of chapter 8's layers
 // (RMSNorm, RoPE, the SwiGLU gate): one contiguous chunk of rows per core,
-// with `DispatchQueue.concurrentPerform`, only when there is enough work to
-// pay for the ~10 µs of dispatch (the same rule as chapter 7's LayerNorm).
+// with the core's `ParallelFor` (the spin team), only when there is enough
+// work to pay for the hand-off (the same rule as chapter 7's LayerNorm).
 
+import BackpropCore
 import Dispatch
 import Foundation
 
@@ -18,12 +19,6 @@ enum RowParallel {
     /// body(k, lo, hi) for chunk k of `chunks` equal ranges of 0..<rows
     /// (inline, as chunk 0 of one, when chunks ≤ 1).
     static func forEachChunk(rows: Int, chunks: Int, _ body: (_ chunk: Int, _ lo: Int, _ hi: Int) -> Void) {
-        if chunks <= 1 || rows < 2 { body(0, 0, rows); return }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: chunks) { k in
-                run(k, k * rows / chunks, (k + 1) * rows / chunks)
-            }
-        }
+        ParallelFor.forEachChunk(rows: rows, chunks: chunks, body)
     }
 }

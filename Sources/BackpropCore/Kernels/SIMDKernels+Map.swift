@@ -104,9 +104,9 @@ extension SIMDKernels {
     }
 
     /// From this many elements on, compute-bound elementwise loops (Float
-    /// gelu and its derivative) run on two cores: below it the ~10 µs of
-    /// dispatch overhead is more than half the single-core time (exact gelu
-    /// costs about 1 ns per element on one core).
+    /// gelu and its derivative) run on two cores: below it waking the second
+    /// core (up to ~10 µs when its helper sleeps) is more than half the
+    /// single-core time (exact gelu costs about 1 ns per element on one core).
     static let parallelMapThreshold = 1 << 15
 
     /// Runs body(start, count) over [0, count) in one piece, or in two
@@ -119,11 +119,8 @@ extension SIMDKernels {
             return
         }
         let half = (count / 2) & ~7
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                if part == 0 { run(0, half) } else { run(half, count - half) }
-            }
+        ParallelFor.run(iterations: 2) { part in
+            if part == 0 { body(0, half) } else { body(half, count - half) }
         }
     }
 

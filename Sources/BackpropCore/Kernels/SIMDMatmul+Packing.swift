@@ -19,9 +19,21 @@ extension PackedGEMM {
             if rows < mr { d.update(repeating: 0, count: kc * mr) }
             if layout == .tn {
                 var src = a + col * lda + row + i0
-                for p in 0..<kc {
-                    for r in 0..<rows { d[p * mr + r] = src[r] }
-                    src += lda
+                if S.self == Float.self && rows == mr {
+                    // Float fast path: each depth's six scalars are contiguous
+                    // in the stored Aᵀ: one 4-wide and one 2-wide copy
+                    // instead of six scalar ones (the weight gradients' products).
+                    for p in 0..<kc {
+                        let s = UnsafeRawPointer(src), t = UnsafeMutableRawPointer(d + p &* mr)
+                        t.storeBytes(of: s.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                        t.storeBytes(of: s.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: 16, as: SIMD2<Float>.self)
+                        src += lda
+                    }
+                } else {
+                    for p in 0..<kc {
+                        for r in 0..<rows { d[p * mr + r] = src[r] }
+                        src += lda
+                    }
                 }
             } else {
                 var p0 = 0

@@ -1,10 +1,11 @@
 // Mid-size Float products on the spin team (SpinTeam.swift): the core GEMM
-// (SIMDMatmul.swift) runs a product of 2¹⁸ to 2²³ multiply-adds on one
-// thread, below the size where Dispatch's hand-off pays; when a decoding
-// loop keeps the spin team's helper awake, such a product (a KV-cache
-// refill's) is split between the caller and the helper instead, for the
-// price of a cache-line hand-off. A training step never wakes the helper,
-// so it is unaffected.
+// (SIMDMatmul.swift) wakes the second core only for products of at least
+// `parallelThreshold` multiply-adds; one of 2¹⁸ to 2²³ runs on one thread
+// unless the spin team's helper is already awake (spinning since a recent
+// region: a decoding loop's, or an earlier product of the same training
+// step), in which case it is split between the caller and the helper for
+// the price of a cache-line hand-off. A lone mid-size product (a small
+// model's layer between idle periods) thus never pays a wake-up.
 
 extension PackedGEMM {
     /// Products from this many multiply-adds up to `parallelThreshold` (e.g.

@@ -25,7 +25,7 @@
 //
 // Threads: large problems split C into one contiguous slice per core, by
 // MR-row panels or, when C is wider than tall, by NR-column panels, in one
-// `concurrentPerform`; each thread runs the blocked loops above on its slice
+// parallel region (`ParallelFor`, on the spin team); each thread runs the blocked loops above on its slice
 // with its own packing buffers (see `gemm`). Problems below
 // `parallelThreshold` multiply-adds (e.g. a 64×256×256 MLP layer) run on the
 // calling thread alone.
@@ -121,8 +121,7 @@ enum PackedGEMM {
             }
             return
         }
-        nonisolated(unsafe) let (a, b, c) = (a, b, c)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
+        ParallelFor.run(iterations: threads) { t in
             if splitColumns {
                 let j0 = colPanels * t / threads * nr, j1 = min(n, colPanels * (t + 1) / threads * nr)
                 guard j0 < j1 else { return }
