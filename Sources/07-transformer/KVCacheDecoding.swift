@@ -133,6 +133,24 @@ public struct WindowedDecoder<Model: WindowedDecoding> {
         for t in newTokens { logits = try append(t) }
         return logits
     }
+
+    /// The generation loop every decoding model shares: read `prompt`, then
+    /// `count` times pick a token from the logits with `sample`, hand it to
+    /// `onToken` and append it (not after the last one, whose logits nobody
+    /// reads). The tokens, in order.
+    public mutating func generate(prompt: [Int], count: Int, sample: ([Model.Scalar]) -> Int,
+                                  onToken: (Int) throws -> Void = { _ in }) throws -> [Int] {
+        var logits = try append(contentsOf: prompt)
+        var out: [Int] = []
+        out.reserveCapacity(max(0, count))
+        for i in 0..<max(0, count) {
+            let next = sample(logits)
+            out.append(next)
+            try onToken(next)
+            if i + 1 < count { logits = try append(next) }
+        }
+        return out
+    }
 }
 
 /// The GPT's decoder.
@@ -273,16 +291,8 @@ extension GPT {
         guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
         guard count >= 0 else { throw TrainingError.invalidOption(name: "length", value: "\(count)", reason: "must be ≥ 0") }
         var decoder = GPTDecoder(model: self, usesKVCache: useKVCache)
-        var logits = try decoder.append(contentsOf: prompt)
-        var out: [Int] = []
-        out.reserveCapacity(count)
-        for i in 0..<count {
-            let next = TokenSampler.sample(logits, options: sampling, rng: &rng)
-            out.append(next)
-            try onToken(next)
-            if i + 1 < count { logits = try decoder.append(next) }
-        }
-        return out
+        return try decoder.generate(prompt: prompt, count: count,
+                                    sample: { TokenSampler.sample($0, options: sampling, rng: &rng) }, onToken: onToken)
     }
 
     /// Text generated after `prompt` (an empty prompt starts from a newline,

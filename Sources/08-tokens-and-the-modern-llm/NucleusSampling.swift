@@ -92,15 +92,7 @@ extension Llama {
         guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
         guard count >= 0 else { throw TrainingError.invalidOption(name: "length", value: "\(count)", reason: "must be ≥ 0") }
         var decoder = LlamaDecoder(model: self, usesKVCache: useKVCache)
-        var logits = try decoder.append(contentsOf: prompt)
-        var out: [Int] = []
-        out.reserveCapacity(count)
-        for i in 0..<count {
-            let next = NucleusSampler.sample(logits, options: sampling, rng: &rng)
-            out.append(next)
-            try onToken(next)
-            if i + 1 < count { logits = try decoder.append(next) }
-        }
-        return out
+        return try decoder.generate(prompt: prompt, count: count,
+                                    sample: { NucleusSampler.sample($0, options: sampling, rng: &rng) }, onToken: onToken)
     }
 }

@@ -35,34 +35,10 @@ extension QuantizedGPT: BatchedWindowedDecoding {
 }
 
 /// The int8 GPT through a continuous batcher (`serve --quantize int8`).
-public struct ContinuousQuantizedGPTGenerator: TextGenerating, ContinuouslyBatching {
-    public let base: QuantizedGPTGenerator
-    public let batcher: ContinuousBatcher<QuantizedGPT>
-    public var info: ModelInfo { base.info }
+public typealias ContinuousQuantizedGPTGenerator = ContinuousGenerator<QuantizedGPTGenerator, QuantizedGPT>
 
+extension ContinuousGenerator where Base == QuantizedGPTGenerator, Model == QuantizedGPT {
     public init(_ base: QuantizedGPTGenerator, policy: ContinuousBatcher<QuantizedGPT>.Policy = .init()) {
-        self.base = base
-        batcher = ContinuousBatcher(model: base.model, policy: policy)
-    }
-
-    public var batchingStatistics: ContinuousBatchingStatistics { batcher.statistics }
-
-    public func validate(prompt: String) throws { try base.validate(prompt: prompt) }
-
-    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
-                         onToken: (String) throws -> Void) throws -> String {
-        try generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, isCancelled: { false }, onToken: onToken)
-    }
-
-    /// As `QuantizedGPTGenerator.generate`, batched with the other requests.
-    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
-                         isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String {
-        try validate(prompt: prompt)
-        let vocabulary = base.model.model.config.vocabulary
-        var start = try vocabulary.encode(prompt)
-        if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
-        let tokens = try batcher.generate(prompt: start, maxTokens: maxTokens, sampling: sampling, rng: &rng,
-                                          isCancelled: isCancelled) { t in try onToken(try vocabulary.decode([t])) }
-        return try vocabulary.decode(tokens)
+        self.init(base: base, model: base.model, vocabulary: base.model.model.config.vocabulary, policy: policy)
     }
 }

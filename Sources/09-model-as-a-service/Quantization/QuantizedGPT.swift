@@ -114,15 +114,8 @@ public struct QuantizedGPT: WindowedDecoding, Sendable {
                                onToken: (Int) throws -> Void = { _ in }) throws -> [Int] {
         guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
         var decoder = WindowedDecoder(model: self)
-        var logits = try decoder.append(contentsOf: prompt)
-        var out: [Int] = []
-        for i in 0..<max(0, count) {
-            let next = TokenSampler.sample(logits, options: sampling, rng: &rng)
-            out.append(next)
-            try onToken(next)
-            if i + 1 < count { logits = try decoder.append(next) }
-        }
-        return out
+        return try decoder.generate(prompt: prompt, count: count,
+                                    sample: { TokenSampler.sample($0, options: sampling, rng: &rng) }, onToken: onToken)
     }
 }
 

@@ -14,15 +14,21 @@ public protocol ContinuouslyBatching {
     var batchingStatistics: ContinuousBatchingStatistics { get }
 }
 
-/// The GPT through a continuous batcher.
-public struct ContinuousGPTGenerator: TextGenerating, ContinuouslyBatching {
-    public let base: GPTGenerator
-    public let batcher: ContinuousBatcher<GPT<Float>>
+/// A character-level text generator (`base`) whose requests share the steps
+/// of one ContinuousBatcher over its model; the float GPT's and the int8
+/// GPT's (QuantizedBatching.swift) are this type.
+public struct ContinuousGenerator<Base: TextGenerating, Model: BatchedWindowedDecoding & Sendable>: TextGenerating, ContinuouslyBatching
+where Model.Scalar == Float {
+    public let base: Base
+    public let batcher: ContinuousBatcher<Model>
+    let vocabulary: CharacterVocabulary
     public var info: ModelInfo { base.info }
 
-    public init(_ base: GPTGenerator, policy: ContinuousBatcher<GPT<Float>>.Policy = .init()) {
+    /// `base` served by a batcher over `model` (the model `base` decodes with), whose ids are `vocabulary`'s.
+    public init(base: Base, model: Model, vocabulary: CharacterVocabulary, policy: ContinuousBatcher<Model>.Policy = .init()) {
         self.base = base
-        batcher = ContinuousBatcher(model: base.model, policy: policy)
+        self.vocabulary = vocabulary
+        batcher = ContinuousBatcher(model: model, policy: policy)
     }
 
     public var batchingStatistics: ContinuousBatchingStatistics { batcher.statistics }
@@ -34,16 +40,24 @@ public struct ContinuousGPTGenerator: TextGenerating, ContinuouslyBatching {
         try generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, isCancelled: { false }, onToken: onToken)
     }
 
-    /// As `GPT.generate` (an empty prompt starts from a newline, or token 0), batched with the other requests.
+    /// As the base's `generate` (an empty prompt starts from a newline, or token 0), batched with the other requests.
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                          isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String {
         try validate(prompt: prompt)
-        let vocabulary = base.model.config.vocabulary
         var start = try vocabulary.encode(prompt)
         if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
         let tokens = try batcher.generate(prompt: start, maxTokens: maxTokens, sampling: sampling, rng: &rng,
                                           isCancelled: isCancelled) { t in try onToken(try vocabulary.decode([t])) }
         return try vocabulary.decode(tokens)
+    }
+}
+
+/// The GPT through a continuous batcher.
+public typealias ContinuousGPTGenerator = ContinuousGenerator<GPTGenerator, GPT<Float>>
+
+extension ContinuousGenerator where Base == GPTGenerator, Model == GPT<Float> {
+    public init(_ base: GPTGenerator, policy: ContinuousBatcher<GPT<Float>>.Policy = .init()) {
+        self.init(base: base, model: base.model, vocabulary: base.model.config.vocabulary, policy: policy)
     }
 }
 
@@ -64,7 +78,7 @@ public enum GenerationBatching: String, Sendable, CaseIterable {
     }
 }
 
-extension ContinuousGPTGenerator: LogitStepping {
+extension ContinuousGenerator: LogitStepping where Base: LogitStepping {
     /// Top-p and other caller-chosen sampling (the OpenAI routes' `top_p`)
     /// run outside the batch, as GPTGenerator does: the caller's `choose`
     /// and its random generator live on the caller's thread.
