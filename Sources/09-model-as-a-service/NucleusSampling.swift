@@ -52,14 +52,11 @@ extension GPTGenerator: LogitStepping {
         var start = try vocabulary.encode(prompt)
         if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
         var decoder = GPTDecoder(model: model, usesKVCache: usesKVCache)
-        var z = try decoder.append(contentsOf: start)
         var text = ""
-        for i in 0..<max(0, maxTokens) {
-            let next = choose(z)
+        _ = try decoder.generate(prompt: start, count: maxTokens, sample: choose) { next in
             let piece = try vocabulary.decode([next])
             text += piece
             try onToken(piece)
-            if i + 1 < maxTokens { z = try decoder.append(next) }
         }
         return text
     }
@@ -71,14 +68,11 @@ extension LlamaGenerator: LogitStepping {
         var ids = tokenizer.encode(prompt)
         if ids.isEmpty { ids = tokenizer.encode("\n") }
         var decoder = LlamaDecoder(model: model, usesKVCache: usesKVCache)
-        var z = try decoder.append(contentsOf: ids)
         var text = ""
-        for i in 0..<max(0, maxTokens) {
-            let next = choose(z)
+        _ = try decoder.generate(prompt: ids, count: maxTokens, sample: choose) { next in
             let piece = try tokenizer.decode([next])
             text += piece
             try onToken(piece)
-            if i + 1 < maxTokens { z = try decoder.append(next) }
         }
         return text
     }

@@ -186,14 +186,11 @@ extension QuantizedLlamaGenerator: LogitStepping {
         var ids = tokenizer.encode(prompt)
         if ids.isEmpty { ids = tokenizer.encode("\n") }
         var decoder = WindowedDecoder(model: model)
-        var z = try decoder.append(contentsOf: ids)
         var text = ""
-        for i in 0..<max(0, maxTokens) {
-            let next = choose(z)
+        _ = try decoder.generate(prompt: ids, count: maxTokens, sample: choose) { next in
             let piece = try tokenizer.decode([next])
             text += piece
             try onToken(piece)
-            if i + 1 < maxTokens { z = try decoder.append(next) }
         }
         return text
     }
