@@ -281,7 +281,6 @@ enum SIMDParallel {
 
     /// body(lo, hi) over `chunks` equal ranges of 0..<rows (inline when chunks ≤ 1).
     static func forEachChunk(rows: Int, chunks: Int, _ body: (Int, Int) -> Void) {
-        if chunks <= 1 || rows < 2 { body(0, rows); return }
         ParallelFor.forEachChunk(rows: rows, chunks: chunks) { _, lo, hi in body(lo, hi) }
     }
 }

@@ -52,13 +52,7 @@ extension GPTGenerator: LogitStepping {
         var start = try vocabulary.encode(prompt)
         if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
         var decoder = GPTDecoder(model: model, usesKVCache: usesKVCache)
-        var text = ""
-        _ = try decoder.generate(prompt: start, count: maxTokens, sample: choose) { next in
-            let piece = try vocabulary.decode([next])
-            text += piece
-            try onToken(piece)
-        }
-        return text
+        return try decoder.text(after: start, count: maxTokens, choose: choose, decode: vocabulary.decode, onToken: onToken)
     }
 }
 
@@ -68,13 +62,7 @@ extension LlamaGenerator: LogitStepping {
         var ids = tokenizer.encode(prompt)
         if ids.isEmpty { ids = tokenizer.encode("\n") }
         var decoder = LlamaDecoder(model: model, usesKVCache: usesKVCache)
-        var text = ""
-        _ = try decoder.generate(prompt: ids, count: maxTokens, sample: choose) { next in
-            let piece = try tokenizer.decode([next])
-            text += piece
-            try onToken(piece)
-        }
-        return text
+        return try decoder.text(after: ids, count: maxTokens, choose: choose, decode: tokenizer.decode, onToken: onToken)
     }
 }
 
@@ -130,5 +118,21 @@ public struct StopSequenceFilter {
     public mutating func flush() -> String {
         defer { pending = "" }
         return stopped ? "" : pending
+    }
+}
+
+extension WindowedDecoder {
+    /// The `LogitStepping` loop: `count` tokens after `ids`, each picked from
+    /// the logits by `choose`, decoded to text piece by piece and handed to
+    /// `onToken`; the whole text.
+    mutating func text(after ids: [Int], count: Int, choose: ([Model.Scalar]) -> Int, decode: ([Int]) throws -> String,
+                       onToken: (String) throws -> Void) throws -> String {
+        var text = ""
+        _ = try generate(prompt: ids, count: count, sample: choose) { next in
+            let piece = try decode([next])
+            text += piece
+            try onToken(piece)
+        }
+        return text
     }
 }

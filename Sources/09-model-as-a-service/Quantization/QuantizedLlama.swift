@@ -186,12 +186,6 @@ extension QuantizedLlamaGenerator: LogitStepping {
         var ids = tokenizer.encode(prompt)
         if ids.isEmpty { ids = tokenizer.encode("\n") }
         var decoder = WindowedDecoder(model: model)
-        var text = ""
-        _ = try decoder.generate(prompt: ids, count: maxTokens, sample: choose) { next in
-            let piece = try tokenizer.decode([next])
-            text += piece
-            try onToken(piece)
-        }
-        return text
+        return try decoder.text(after: ids, count: maxTokens, choose: choose, decode: tokenizer.decode, onToken: onToken)
     }
 }
