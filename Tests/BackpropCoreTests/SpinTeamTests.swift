@@ -96,3 +96,21 @@ import Testing
         }
     }
 }
+
+/// The team's measured round trip between the cores (what decides whether
+/// a decoder's small products are split): measured at all, and of the
+/// order of a cache line's trips, not of a thread's wake-up.
+@Suite struct SpinTeamRoundTripTests {
+    @Test(.enabled(if: SpinTeam.shared != nil)) func aRoundTripIsMeasured() throws {
+        let team = try #require(SpinTeam.shared)
+        var best = Int.max
+        for _ in 0..<20 where best > 200_000 {   // a loaded machine may deschedule the helper now and then
+            if let t = team.measureRoundTrip(seconds: 0.02) { best = min(best, t) }
+        }
+        #expect(best > 0 && best < 200_000, "round trip \(best) ns")
+        // Whatever was measured, every chunk of a region still runs exactly once.
+        let count = Atomic<Int>(0)
+        team.run(chunks: 64) { _ in count.add(1, ordering: .relaxed) }
+        #expect(count.load(ordering: .relaxed) == 64)
+    }
+}

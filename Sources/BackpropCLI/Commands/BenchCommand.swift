@@ -53,6 +53,8 @@ enum BenchCommand {
         } else {
             print(String(format: "FMA peak of this CPU: %.1f GFLOP/s on %d threads (%.1f on one)\n", peak, threads, peak1))
         }
+        printHandOff("start", json: json)
+        defer { printHandOff("end", json: json) }
         let settings = BenchSettings(peakGflops: peak, quick: quick, json: json, figure: args.has("figure"))
         var rows: [[String]] = [], measured: [BenchRow] = []
         for name in selection(args.positionals) {
@@ -74,6 +76,22 @@ enum BenchCommand {
     }
 
     /// MB/s of a row that processed `bytes` in its time per call.
+    /// The spin team's measured round trip between the cores (SpinTeam.roundTripNanoseconds):
+    /// where the host had put the two cores when the benchmarks began and
+    /// ended. On a virtual machine it changes every few seconds, and with it
+    /// everything that hands work between the cores every few microseconds
+    /// (generation); "near" and "far" tell the rounds of a comparison apart.
+    static func printHandOff(_ when: String, json: Bool) {
+        guard let team = SpinTeam.shared, let ns = team.measureRoundTrip() else { return }
+        let placement = ns <= SpinTeam.cheapRoundTripNanoseconds ? "near" : "far"
+        if json {
+            print(JSONValue.object([("kernel", .string("core_round_trip")), ("shape", .string(when)),
+                                    ("variant", .string(placement)), ("ns", .number(Double(ns)))]).rendered)
+        } else {
+            print("round trip between the cores at the \(when): \(ns) ns (\(placement))")
+        }
+    }
+
     static func megabytesPerSecond(_ row: BenchRow, bytes: Int?) -> Double? {
         guard let bytes, let ms = row.msPerStep, ms > 0 else { return nil }
         return Double(bytes) / (ms / 1000) / 1e6

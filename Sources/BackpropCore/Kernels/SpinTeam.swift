@@ -79,6 +79,109 @@ public final class SpinTeam: @unchecked Sendable {
     public typealias Body = @convention(c) (_ context: UnsafeRawPointer, _ chunk: Int) -> Void
     private nonisolated(unsafe) var generation = 0  // written only by the thread holding `busy`
 
+    // MARK: what a hand-off costs on this machine, now
+
+    /// How long a region of one empty chunk takes from its publication to
+    /// its completion seen by the caller, as recently measured: two trips of
+    /// a cache line each way between the cores (nil before the first
+    /// measurement, which the 256th region makes).
+    ///
+    /// It is not a constant of the machine. On the virtual machine this book
+    /// was measured on, the host moves the two virtual CPUs between physical
+    /// cores every few seconds: sometimes onto cores that share a last-level
+    /// cache, sometimes onto cores that do not, where every line that
+    /// crosses takes several times longer. Work handed over every few
+    /// microseconds — a decoding step's twenty matrix-vector products — pays
+    /// that price each time, for the region's word and for every line of
+    /// input and output that crosses between the cores.
+    public var roundTripNanoseconds: Int? {
+        let v = roundTrip.load(ordering: .relaxed)
+        return v == 0 ? nil : v
+    }
+
+    /// Round trips up to this long count as cheap. Measured on the book's
+    /// machine: 90–170 ns (up to ~300 between a decoder's products) with the
+    /// cores close, 210–270 or 420–900 ns with them apart; the baby GPT's
+    /// generation gained from splitting in the first case only, and lost
+    /// 15–25% to it in the last.
+    public static let cheapRoundTripNanoseconds = 400
+
+    /// Whether regions of a few microseconds of work are worth splitting
+    /// now: true while round trips are cheap (or not yet measured). While
+    /// they are dear, false except for a burst of `probeBurst` calls every
+    /// `probePeriod`: the burst wakes the helper (which takes tens of
+    /// microseconds on a virtual machine), and its second half times round
+    /// trips again once the helper spins, so that a return of the cores to
+    /// each other is noticed within a few thousand calls. Any thread may
+    /// ask; the count is approximate under races, which only shifts a probe.
+    public var splitsSmallRegions: Bool {
+        guard let t = roundTripNanoseconds, t > Self.cheapRoundTripNanoseconds else { return true }
+        let n = probeCounter.add(1, ordering: .relaxed).newValue % Self.probePeriod
+        if n >= Self.probeBurst / 2 && n < Self.probeBurst { timeRoundTripIfFree() }
+        return n < Self.probeBurst
+    }
+    static let probePeriod = 1024
+    static let probeBurst = 64
+    /// Whether the helper is in its spinning loop (not asleep, not waking).
+    private let spinning = Atomic<Bool>(false)
+    /// A round trip is timed before every 256th region.
+    static let calibrationMask = 255
+    private let probeCounter = Atomic<Int>(0)
+    private let roundTrip = Atomic<Int>(0)
+    /// The last few round trips (written by the thread holding `busy`): the
+    /// estimate is their minimum, since a round trip can only be inflated
+    /// (the helper was in `sched_yield`, or finishing a chunk), never
+    /// shortened.
+    private nonisolated(unsafe) var trips = [Int](repeating: .max, count: 4)
+    private nonisolated(unsafe) var nextTrip = 0
+
+    /// Times one round trip now unless another thread holds the team.
+    public func timeRoundTripIfFree() {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        timeRoundTrip()
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// One region of one empty chunk that the caller leaves to the helper;
+    /// the time until the helper reports it done is recorded. Skipped unless
+    /// the helper spins (a sleeping one would time its wake-up); if it does not come
+    /// within 100 µs the caller takes the chunk back and records nothing.
+    private func timeRoundTrip() {
+        guard spinning.load(ordering: .relaxed) else { return }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let g = publish({ _, _ in }, UnsafeRawPointer(bitPattern: 1)!, chunks: 1)
+        var spins = 0, answered = true
+        while completed.load(ordering: .acquiring) != 1 {
+            spins += 1
+            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - start > 100_000, claim(g) != nil {
+                answered = false
+                break
+            }
+        }
+        let elapsed = Int(DispatchTime.now().uptimeNanoseconds - start)
+        job = nil
+        context = nil
+        guard answered else { return }
+        trips[nextTrip] = elapsed
+        nextTrip = (nextTrip + 1) % trips.count
+        roundTrip.store(max(1, trips.min()!), ordering: .relaxed)
+    }
+
+    /// Times round trips for `seconds` with the helper kept busy, and
+    /// returns the estimate (for `backprop bench`: where the host had put
+    /// the cores when a benchmark ran).
+    public func measureRoundTrip(seconds: Double = 0.05) -> Int? {
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        while DispatchTime.now().uptimeNanoseconds < end {
+            run(chunks: 2) { _ in
+                let until = DispatchTime.now().uptimeNanoseconds + 2_000
+                while DispatchTime.now().uptimeNanoseconds < until {}
+            }
+            timeRoundTripIfFree()
+        }
+        return roundTripNanoseconds
+    }
+
     private init() {
         Self.created.store(true, ordering: .relaxed)
         let thread = Thread { [unowned self] in self.helperLoop() }
@@ -97,13 +200,8 @@ public final class SpinTeam: @unchecked Sendable {
             for c in 0..<chunks { body(context, c) }
             return
         }
-        generation = (generation + 1) & 0x7FFF_FFFF
-        let g = generation
-        job = body
-        self.context = context
-        completed.store(0, ordering: .relaxed)
-        state.store(g << 32 | chunks << 16, ordering: .sequentiallyConsistent)
-        if sleeping.exchange(false, ordering: .sequentiallyConsistent) { wake.signal() }
+        if generation & Self.calibrationMask == 0 { timeRoundTrip() }
+        let g = publish(body, context, chunks: chunks)
         var mine = 0
         while let c = claim(g) {
             body(context, c)
@@ -117,6 +215,20 @@ public final class SpinTeam: @unchecked Sendable {
         job = nil
         self.context = nil
         busy.store(false, ordering: .releasing)
+    }
+
+    /// Publishes a region of `chunks` chunks (the caller holds `busy`) and
+    /// wakes the helper if it sleeps; returns the region's generation.
+    @inline(__always)
+    private func publish(_ body: Body, _ context: UnsafeRawPointer, chunks: Int) -> Int {
+        generation = (generation + 1) & 0x7FFF_FFFF
+        let g = generation
+        job = body
+        self.context = context
+        completed.store(0, ordering: .relaxed)
+        state.store(g << 32 | chunks << 16, ordering: .sequentiallyConsistent)
+        if sleeping.exchange(false, ordering: .sequentiallyConsistent) { wake.signal() }
+        return g
     }
 
     /// The same with a Swift closure (simpler, for regions where an
@@ -145,6 +257,7 @@ public final class SpinTeam: @unchecked Sendable {
     }
 
     private func helperLoop() {
+        spinning.store(true, ordering: .relaxed)
         var seen = 0
         while true {
             var spins = 0, since = DispatchTime.now().uptimeNanoseconds
@@ -159,6 +272,7 @@ public final class SpinTeam: @unchecked Sendable {
                 if spins & 16383 == 0 { sched_yield() }
                 if spins & 4095 != 0 || DispatchTime.now().uptimeNanoseconds - since < Self.spinNanoseconds { continue }
                 // Nothing for a while: sleep until a caller publishes a region.
+                spinning.store(false, ordering: .relaxed)
                 sleeping.store(true, ordering: .sequentiallyConsistent)
                 if state.load(ordering: .sequentiallyConsistent) >> 32 != seen {
                     // A region arrived meanwhile. If its caller already took
@@ -168,6 +282,7 @@ public final class SpinTeam: @unchecked Sendable {
                     wake.wait()
                 }
                 since = DispatchTime.now().uptimeNanoseconds
+                spinning.store(true, ordering: .relaxed)
             }
             while let c = claim(seen) {
                 job!(context!, c)
