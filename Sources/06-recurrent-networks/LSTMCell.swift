@@ -20,6 +20,14 @@ enum LSTMCell {
     /// One time step: pre [B, 4H] ← (i, f, g, o); c, tanhC, h [B, H] ← c′, tanh c′, h′.
     /// Row b's p is read from `input(b)` (pre's own row, or a row of the
     /// embedded-input table, RecurrentLayer+EmbeddedInput.swift).
+    ///
+    /// Each row in two passes: the four gates' activations, gate by gate
+    /// (one nonlinearity per loop), into pre; then the cell update from them.
+    /// The arithmetic is the same as in one pass, but a loop body with five
+    /// inlined exponentials (SIMD8) needed more than the 16 vector registers:
+    /// constants were reloaded and values spilled, ~300 instructions per
+    /// eight units. Re-reading i, f, g, o from the row just written costs
+    /// four L1 loads.
     @inline(__always)
     static func forward<V: GateLanes>(
         _: V.Type, rows: Int, hidden: Int,
@@ -30,14 +38,20 @@ enum LSTMCell {
         let H = hidden
         for b in 0..<rows {
             let p = pre + b * 4 * H, x = input(b), q = hw + b * 4 * H, s = b * H
+            // i, f (σ, contiguous), g (tanh), o (σ)
+            for j in stride(from: 0, to: 2 * H, by: V.width) {
+                V.sigmoid(V.load(x + j) + V.load(q + j)).store(p + j)
+            }
+            for j in stride(from: 2 * H, to: 3 * H, by: V.width) {
+                V.hyperbolicTangent(V.load(x + j) + V.load(q + j)).store(p + j)
+            }
+            for j in stride(from: 3 * H, to: 4 * H, by: V.width) {
+                V.sigmoid(V.load(x + j) + V.load(q + j)).store(p + j)
+            }
             for j in stride(from: 0, to: H, by: V.width) {
-                let i = V.sigmoid(V.load(x + j) + V.load(q + j))
-                let f = V.sigmoid(V.load(x + H + j) + V.load(q + H + j))
-                let g = V.hyperbolicTangent(V.load(x + 2 * H + j) + V.load(q + 2 * H + j))
-                let o = V.sigmoid(V.load(x + 3 * H + j) + V.load(q + 3 * H + j))
+                let i = V.load(p + j), f = V.load(p + H + j), g = V.load(p + 2 * H + j), o = V.load(p + 3 * H + j)
                 let cNew = f * V.load(cPrev + s + j) + i * g
                 let tc = V.hyperbolicTangent(cNew)
-                i.store(p + j); f.store(p + H + j); g.store(p + 2 * H + j); o.store(p + 3 * H + j)
                 cNew.store(c + s + j)
                 tc.store(tanhC + s + j)
                 (o * tc).store(h + s + j)
