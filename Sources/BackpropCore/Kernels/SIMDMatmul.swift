@@ -26,7 +26,10 @@
 // Threads: large problems split C into one contiguous slice per core, by
 // MR-row panels or, when C is wider than tall, by NR-column panels, in one
 // parallel region (`ParallelFor`, on the spin team); each thread runs the blocked loops above on its slice
-// with its own packing buffers (see `gemm`). Problems below
+// with its own packing buffers (see `gemm`). Weight gradients (tn, deep
+// in k) split the depth instead and add the partial products (`depthSplit`).
+// Small depth blocks swap the two inner loops so C is written along its
+// rows (`sweepsRows`). Problems below
 // `parallelThreshold` multiply-adds (e.g. a 64×256×256 MLP layer) run on the
 // calling thread alone.
 
