@@ -39,11 +39,15 @@ public final class Activation<Scalar: TensorScalar>: Layer {
             return (y, (f.derivativeInForward ? try Tensor.zeros([0]) : x, y))
         }
         if f.derivativeInForward {
-            var derivative = try Tensor<Scalar>(shape: x.shape, repeating: 0)
-            let y = x.freshOutput { px, py, n in
-                derivative.withUnsafeMutableBufferPointer { pd in k.mapWithDerivative(f, count: n, px, py, pd.baseAddress!) }
+            // Both outputs start uninitialised (mapWithDerivative writes every
+            // element): a zero fill of f′ was a serial pass over 1.5 MiB per
+            // GELU of the baby GPT, whose lines the other core then had to
+            // fetch from this one's cache.
+            var y: Tensor<Scalar>?
+            let derivative = x.freshOutput { px, pd, n in
+                y = x.freshOutput { _, py, _ in k.mapWithDerivative(f, count: n, px, py, pd) }
             }
-            return (y, (derivative, y))
+            return (y!, (derivative, y!))
         }
         let y = x.withUnsafeBufferPointer { px in
             outputBuffer.tensor(x.shape) { py in k.map(f, count: px.count, px.baseAddress!, py) }

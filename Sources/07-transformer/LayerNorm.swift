@@ -61,8 +61,9 @@ public final class LayerNorm<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(operation: "LayerNorm", lhs: x.shape, rhs: [n, width], reason: "x needs \(width) features (its last dimension)")
         }
         // Separate buffers (`xhat = y` would share one and copy it on the first write).
-        var y = [Scalar](repeating: 0, count: n * c), xhat = [Scalar](repeating: 0, count: n * c)
-        var r = [Scalar](repeating: 0, count: n)
+        // Both twins write every element of y, x̂ and r: no zero fill first.
+        var y = Scalar.uninitializedArray(count: n * c), xhat = Scalar.uninitializedArray(count: n * c)
+        var r = Scalar.uninitializedArray(count: n)
         let eps = Scalar(epsilon), simd = backend == .simd
         x.scalars.withUnsafeBufferPointer { px in
             gamma.value.scalars.withUnsafeBufferPointer { g in
@@ -93,7 +94,7 @@ public final class LayerNorm<Scalar: TensorScalar>: Layer {
         guard dy.shape == cache.shape else {
             throw TensorError.shapeMismatch(operation: "LayerNorm.backward", lhs: dy.shape, rhs: cache.shape, reason: "dy must have the output's shape")
         }
-        var dx = [Scalar](repeating: 0, count: n * c)
+        var dx = Scalar.uninitializedArray(count: n * c)   // both twins write every element
         let simd = backend == .simd
         var unusedBetaGrad = [Scalar](repeating: 0, count: hasBias ? 0 : c)   // β.grad's stand-in without a bias
         dy.scalars.withUnsafeBufferPointer { pdy in

@@ -11,6 +11,17 @@ extension SIMDKernels {
     public static func addRowVector<T: TensorScalar>(
         rows: Int, cols: Int, _ v: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>
     ) {
+        // Row halves on both cores when the helper is awake (as add and
+        // multiply, SIMDKernels.swift): the halves a row-split product just
+        // wrote, each in its own core's cache. Each element is the same sum.
+        if rows >= 2, rows * cols >= elementwiseTeamThreshold, SpinTeam.awake != nil {
+            nonisolated(unsafe) let (v, m) = (v, m)
+            ParallelFor.run(iterations: 2) { part in
+                let r0 = part == 0 ? 0 : rows / 2, r1 = part == 0 ? rows / 2 : rows
+                addRowVector(rows: r1 - r0, cols: cols, v, m + r0 * cols)
+            }
+            return
+        }
         let w = T.Vector.scalarCount
         for r in 0..<rows {
             let row = m + r * cols
@@ -57,9 +68,32 @@ extension SIMDKernels {
         rows: Int, cols: Int, _ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
         accumulate: Bool
     ) {
+        // Column halves on both cores when the helper is awake (bias
+        // gradients of 768-row products): each column's sum is formed exactly
+        // as on one thread, and the main thread no longer reads all rows alone.
         let w = T.Vector.scalarCount
-        var j = 0
-        while j + 4 * w <= cols {
+        if cols >= 16 * w, rows * cols >= elementwiseTeamThreshold, SpinTeam.awake != nil {
+            let half = (cols / 2) / (4 * w) * (4 * w)
+            nonisolated(unsafe) let (x, out) = (x, out)
+            ParallelFor.run(iterations: 2) { part in
+                let j0 = part == 0 ? 0 : half, j1 = part == 0 ? half : cols
+                columnSum(rows: rows, columns: j0..<j1, stride: cols, x, out, accumulate: accumulate)
+            }
+            return
+        }
+        columnSum(rows: rows, columns: 0..<cols, stride: cols, x, out, accumulate: accumulate)
+    }
+
+    /// out[j] (+)= Σᵢ X[i, j] for j in `columns` of a matrix with rows `stride` apart.
+    @inline(__always)
+    static func columnSum<T: TensorScalar>(
+        rows: Int, columns: Range<Int>, stride cols: Int, _ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+        accumulate: Bool
+    ) {
+        let w = T.Vector.scalarCount
+        var j = columns.lowerBound
+        let end = columns.upperBound
+        while j + 4 * w <= end {
             var s0 = T.Vector(), s1 = T.Vector(), s2 = T.Vector(), s3 = T.Vector()
             var p = x + j
             for _ in 0..<rows {
@@ -73,13 +107,13 @@ extension SIMDKernels {
             store(s0, out, j); store(s1, out, j + w); store(s2, out, j + 2 * w); store(s3, out, j + 3 * w)
             j += 4 * w
         }
-        while j + w <= cols {
+        while j + w <= end {
             var s = T.Vector()
             for i in 0..<rows { s += load(x, i * cols + j) }
             store(accumulate ? load(out, j) + s : s, out, j)
             j += w
         }
-        while j < cols {
+        while j < end {
             var s: T = 0
             for i in 0..<rows { s += x[i * cols + j] }
             out[j] = accumulate ? out[j] + s : s

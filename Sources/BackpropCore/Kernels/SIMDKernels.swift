@@ -55,12 +55,27 @@ public enum SIMDKernels: KernelSet {
         while i < count { y[i] = y[i].addingProduct(alpha, x[i]); i += 1 }
     }
 
+    /// From this many elements on, the memory-bound elementwise kernels (add,
+    /// multiply) split over both cores, as halves, when the spin team's
+    /// helper is already awake (inside a training step), never waking it.
+    /// The halves are the row halves every other kernel of a step uses, so
+    /// each core reads what it wrote: done serially, one core read the other
+    /// half from the other core's cache and left its result there to be
+    /// fetched back (the baby GPT's residual additions, 768×128, and GELU's
+    /// backward product, 768×512). Each element is computed as before.
+    static let elementwiseTeamThreshold = 1 << 16
+
     /// z ← x + y (exact same roundings as Naive).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func add<T: TensorScalar>(
         count: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>
     ) {
+        if count >= elementwiseTeamThreshold, SpinTeam.awake != nil {
+            nonisolated(unsafe) let (x, y, z) = (x, y, z)
+            splitOverCores(count, threshold: 0) { start, n in add(count: n, x + start, y + start, z + start) }
+            return
+        }
         let w = T.Vector.scalarCount
         var i = 0
         while i + 2 * w <= count {
@@ -78,6 +93,11 @@ public enum SIMDKernels: KernelSet {
     public static func multiply<T: TensorScalar>(
         count: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>
     ) {
+        if count >= elementwiseTeamThreshold, SpinTeam.awake != nil {
+            nonisolated(unsafe) let (x, y, z) = (x, y, z)
+            splitOverCores(count, threshold: 0) { start, n in multiply(count: n, x + start, y + start, z + start) }
+            return
+        }
         let w = T.Vector.scalarCount
         var i = 0
         while i + 2 * w <= count {
