@@ -35,18 +35,7 @@ extension VectorMath {
     /// special values.
     @_transparent @usableFromInline
     static func gateExp(_ y: SIMD8<Float>) -> SIMD8<Float> {
-        typealias V = SIMD8<Float>
-        let n = (y * 1.442_695_04).rounded(.toNearestOrEven)
-        var r = y.addingProduct(-n, V(repeating: 0.693_147_182_464_599_609_375))
-        r = r.addingProduct(-n, V(repeating: -1.904_654_299_957_768e-9))
-        var p = V(repeating: 1.0 / 5040)
-        p = V(repeating: 1.0 / 720).addingProduct(p, r)
-        p = V(repeating: 1.0 / 120).addingProduct(p, r)
-        p = V(repeating: 1.0 / 24).addingProduct(p, r)
-        p = V(repeating: 1.0 / 6).addingProduct(p, r)
-        p = V(repeating: 0.5).addingProduct(p, r)
-        p = V(repeating: 1).addingProduct(p, r)
-        p = V(repeating: 1).addingProduct(p, r)
+        let (p, n) = reducedExp(y)
         return p * powerOfTwo(n)
     }
 

@@ -56,8 +56,20 @@ public enum VectorMath {
         // `pointwiseMin` are not inlined and cost a call each.)
         var xc = x.replacing(with: 89, where: x .> 89)
         xc = xc.replacing(with: -104, where: xc .< -104)
-        let n = (xc * 1.442_695_04).rounded(.toNearestOrEven)
-        var r = xc.addingProduct(-n, V(repeating: 0.693_147_182_464_599_609_375))
+        let (p, n) = reducedExp(xc)
+        let n1 = (n * 0.5).rounded(.down)
+        let result = p * powerOfTwo(n1) * powerOfTwo(n - n1)
+        // NaN passed the clamp unchanged and produced garbage bits: restore it.
+        return result.replacing(with: x, where: x .!= x)
+    }
+
+    /// The two halves of eˣ = eʳ·2ⁿ described above `exp`: n = round(x/ln2)
+    /// and eʳ by Horner (for x already clamped; shared with `gateExp`).
+    @_transparent @usableFromInline
+    static func reducedExp(_ x: SIMD8<Float>) -> (p: SIMD8<Float>, n: SIMD8<Float>) {
+        typealias V = SIMD8<Float>
+        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        var r = x.addingProduct(-n, V(repeating: 0.693_147_182_464_599_609_375))
         r = r.addingProduct(-n, V(repeating: -1.904_654_299_957_768e-9))
         var p = V(repeating: 1.0 / 5040)
         p = V(repeating: 1.0 / 720).addingProduct(p, r)
@@ -67,10 +79,7 @@ public enum VectorMath {
         p = V(repeating: 0.5).addingProduct(p, r)
         p = V(repeating: 1).addingProduct(p, r)
         p = V(repeating: 1).addingProduct(p, r)
-        let n1 = (n * 0.5).rounded(.down)
-        let result = p * powerOfTwo(n1) * powerOfTwo(n - n1)
-        // NaN passed the clamp unchanged and produced garbage bits: restore it.
-        return result.replacing(with: x, where: x .!= x)
+        return (p, n)
     }
 
     /// 2ⁿ for integral n in [−126, 127], built from bits: adding 1.5·2²³
