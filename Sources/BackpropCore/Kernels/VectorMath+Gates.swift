@@ -52,20 +52,7 @@ extension VectorMath {
     /// tanh x for a gate, bit-identical to `tanh` (see above).
     @_transparent
     public static func gateTanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        typealias V = SIMD8<Float>
-        let signMask = SIMD8<UInt32>(repeating: 0x8000_0000)
-        let xBits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-        let ax = unsafeBitCast(xBits & ~signMask, to: V.self)
-        let twice = ax + ax
-        let large = 1 - 2 / (gateExp(twice.replacing(with: 88, where: twice .> 88)) + 1)
-        let x2 = ax * ax
-        var q = V(repeating: 62.0 / 2835)
-        q = V(repeating: -17.0 / 315).addingProduct(q, x2)
-        q = V(repeating: 2.0 / 15).addingProduct(q, x2)
-        q = V(repeating: -1.0 / 3).addingProduct(q, x2)
-        let small = ax.addingProduct(ax * x2, q)
-        let magnitude = large.replacing(with: small, where: ax .< 0.3)
-        let bits = unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | (xBits & signMask)
-        return unsafeBitCast(bits, to: V.self)
+        let ax = magnitude(x), twice = ax + ax
+        return tanh(x, ax, large: 1 - 2 / (gateExp(twice.replacing(with: 88, where: twice .> 88)) + 1))
     }
 }

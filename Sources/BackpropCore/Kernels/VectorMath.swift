@@ -108,11 +108,23 @@ public enum VectorMath {
     /// copied back from x (tanh is odd); ±∞ → ±1, NaN → NaN.
     @_transparent
     public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let ax = magnitude(x)
+        return tanh(x, ax, large: 1 - 2 / (exp(ax + ax) + 1))
+    }
+
+    /// |x| lane by lane (the sign bit cleared).
+    @_transparent @usableFromInline
+    static func magnitude(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+    }
+
+    /// tanh x from |x| and `large` = 1 − 2/(e^(2|x|) + 1): the series below
+    /// 0.3, then x's sign (shared by `tanh` and `gateTanh`).
+    @_transparent @usableFromInline
+    static func tanh(_ x: SIMD8<Float>, _ ax: SIMD8<Float>, large: SIMD8<Float>) -> SIMD8<Float> {
         typealias V = SIMD8<Float>
         let signMask = SIMD8<UInt32>(repeating: 0x8000_0000)
         let xBits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-        let ax = unsafeBitCast(xBits & ~signMask, to: V.self)
-        let large = 1 - 2 / (exp(ax + ax) + 1)
         let x2 = ax * ax
         var q = V(repeating: 62.0 / 2835)
         q = V(repeating: -17.0 / 315).addingProduct(q, x2)
