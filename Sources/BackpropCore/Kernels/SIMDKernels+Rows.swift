@@ -18,10 +18,18 @@ extension SIMDKernels {
             nonisolated(unsafe) let (v, m) = (v, m)
             ParallelFor.run(iterations: 2) { part in
                 let r0 = part == 0 ? 0 : rows / 2, r1 = part == 0 ? rows / 2 : rows
-                addRowVector(rows: r1 - r0, cols: cols, v, m + r0 * cols)
+                addRowVectorSerial(rows: r1 - r0, cols: cols, v, m + r0 * cols)
             }
-            return
+        } else {
+            addRowVectorSerial(rows: rows, cols: cols, v, m)
         }
+    }
+
+    /// `addRowVector` on the calling thread.
+    @inline(__always)
+    static func addRowVectorSerial<T: TensorScalar>(
+        rows: Int, cols: Int, _ v: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>
+    ) {
         let w = T.Vector.scalarCount
         for r in 0..<rows {
             let row = m + r * cols

@@ -73,9 +73,17 @@ public enum SIMDKernels: KernelSet {
     ) {
         if count >= elementwiseTeamThreshold, SpinTeam.awake != nil {
             nonisolated(unsafe) let (x, y, z) = (x, y, z)
-            splitOverCores(count, threshold: 0) { start, n in add(count: n, x + start, y + start, z + start) }
-            return
+            splitOverCores(count, threshold: 0) { start, n in addSerial(count: n, x + start, y + start, z + start) }
+        } else {
+            addSerial(count: count, x, y, z)
         }
+    }
+
+    /// `add` on the calling thread.
+    @inline(__always)
+    static func addSerial<T: TensorScalar>(
+        count: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>
+    ) {
         let w = T.Vector.scalarCount
         var i = 0
         while i + 2 * w <= count {
@@ -95,9 +103,17 @@ public enum SIMDKernels: KernelSet {
     ) {
         if count >= elementwiseTeamThreshold, SpinTeam.awake != nil {
             nonisolated(unsafe) let (x, y, z) = (x, y, z)
-            splitOverCores(count, threshold: 0) { start, n in multiply(count: n, x + start, y + start, z + start) }
-            return
+            splitOverCores(count, threshold: 0) { start, n in multiplySerial(count: n, x + start, y + start, z + start) }
+        } else {
+            multiplySerial(count: count, x, y, z)
         }
+    }
+
+    /// `multiply` on the calling thread.
+    @inline(__always)
+    static func multiplySerial<T: TensorScalar>(
+        count: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>
+    ) {
         let w = T.Vector.scalarCount
         var i = 0
         while i + 2 * w <= count {
