@@ -36,9 +36,25 @@ public protocol TextGenerating: Sendable {
     /// with `ServingError.cancelled` once it is true (CancellableGeneration.swift).
     func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                   isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String
+    /// As `generate(…isCancelled:onToken:)`, with `onPause` called after each
+    /// group of tokens given to `onToken`, when the generator is about to
+    /// wait for more: where a streaming caller sends what it has gathered
+    /// (one socket write per group instead of one per token). By default
+    /// every token is a group of one; the continuous batcher hands over
+    /// the tokens a stream's thread finds waiting when it wakes.
+    func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                  isCancelled: () -> Bool, onToken: (String) throws -> Void, onPause: () throws -> Void) throws -> String
 }
 
 extension TextGenerating {
     public func validate(prompt: String) throws {}
     public func promptTokenCount(_ prompt: String) -> Int { prompt.count }
+
+    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                         isCancelled: () -> Bool, onToken: (String) throws -> Void, onPause: () throws -> Void) throws -> String {
+        try generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, isCancelled: isCancelled) { token in
+            try onToken(token)
+            try onPause()
+        }
+    }
 }

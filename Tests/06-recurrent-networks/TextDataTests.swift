@@ -7,7 +7,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Datasets
-import RecurrentNetworks
+@testable import RecurrentNetworks
 
 @Suite struct CharacterVocabularyTests {
     @Test func sortedDistinctCharactersRoundTrip() throws {
@@ -91,6 +91,21 @@ import RecurrentNetworks
         let p = TokenSampler.probabilities([0.5, 3, 1, 2] as [Float], options: try SamplingOptions(temperature: 1, topK: 2))
         #expect(p[0] == 0 && p[2] == 0)
         #expect(abs(p[1] - 1 / (1 + exp(-1))) < 1e-6)
+    }
+
+    @Test func topKThresholdIsTheKthValueInDescendingOrder() {
+        // Against the definition (sort, take the k-th), on vocabularies with
+        // many repeated values (ties at the k-th must all be kept).
+        var rng = SeededRandom(seed: 21)
+        for trial in 0..<300 {
+            let n = 2 + trial % 70
+            let z = (0..<n).map { _ in Double(Int(rng.uniform() * 9)) - 4 }
+            for k in [1, 2, n / 2, n - 1] where k >= 1 && k < n {
+                #expect(TokenSampler.kthLargest(z, k) == z.sorted(by: >)[k - 1], "n \(n) k \(k)")
+            }
+        }
+        let p = TokenSampler.probabilities([1, 3, 3, 2, 3] as [Float], options: try! SamplingOptions(temperature: 1, topK: 2))
+        #expect(p[1] > 0 && p[2] > 0 && p[4] > 0 && p[0] == 0 && p[3] == 0, "ties at the k-th value are all kept")
     }
 
     @Test func samplesFollowTheDistribution() throws {

@@ -77,11 +77,16 @@ import Transformer
         let batcher = ContinuousBatcher(model: Self.model, policy: .init(maxActive: 4, tokensPerWake: tokensPerWake, maxWakeDelay: 10))
         let job = Self.jobs[2]
         var rng = SeededRandom(seed: job.seed)
-        var streamed: [Int] = []
+        var streamed: [Int] = [], pausedAfter: [Int] = []
         let tokens = try batcher.generate(prompt: try Self.vocabulary.encode(job.prompt), maxTokens: job.tokens, sampling: job.sampling,
-                                          rng: &rng, onToken: { streamed.append($0) })
+                                          rng: &rng, onToken: { streamed.append($0) }, onPause: { pausedAfter.append(streamed.count) })
         #expect(try Self.vocabulary.decode(tokens) == (try Self.alone(job.prompt, job.tokens, job.sampling, job.seed)))
         #expect(streamed == tokens)
+        // A pause follows each group handed over (the caller's cue to send it): never
+        // an empty group, and the last one after the last token.
+        #expect((pausedAfter.first ?? 0) >= 1)
+        #expect(zip(pausedAfter, pausedAfter.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(pausedAfter.last == tokens.count)
     }
 
     @Test("A client that leaves is retired with ServingError.cancelled; the others' text is unchanged")

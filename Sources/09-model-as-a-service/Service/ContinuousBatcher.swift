@@ -49,10 +49,10 @@ public final class ContinuousBatcher<Model: BatchedWindowedDecoding & Sendable>:
         /// switch on the worker's; at 32 streams, one per token was 32 per
         /// step. The first token is never held back, and later ones by at
         /// most a few steps.
-        public var tokensPerWake = 4
-        public var maxWakeDelay = 0.002
+        public var tokensPerWake = 8
+        public var maxWakeDelay = 0.01
 
-        public init(maxActive: Int = 64, prefillTokensPerStep: Int = 256, tokensPerWake: Int = 4, maxWakeDelay: Double = 0.002) {
+        public init(maxActive: Int = 64, prefillTokensPerStep: Int = 256, tokensPerWake: Int = 8, maxWakeDelay: Double = 0.01) {
             self.maxActive = max(1, maxActive)
             self.prefillTokensPerStep = max(1, prefillTokensPerStep)
             self.tokensPerWake = max(1, tokensPerWake)
@@ -78,9 +78,12 @@ public final class ContinuousBatcher<Model: BatchedWindowedDecoding & Sendable>:
     /// `generateTokens` would give them alone for this `rng`, with the
     /// others running meanwhile; `onToken` is called on the calling thread
     /// with each. Stops with `ServingError.cancelled` once `isCancelled()`
-    /// is true, and with whatever `onToken` throws.
+    /// is true, and with whatever `onToken` throws. `onPause` is called
+    /// after each group of tokens taken at one wake-up (the caller's cue to
+    /// send them), before waiting for the next.
     public func generate(prompt: [Int], maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
-                         isCancelled: () -> Bool = { false }, onToken: (Int) throws -> Void = { _ in }) throws -> [Int] {
+                         isCancelled: () -> Bool = { false }, onToken: (Int) throws -> Void = { _ in },
+                         onPause: () throws -> Void = {}) throws -> [Int] {
         guard !prompt.isEmpty else { throw TextError.emptyText("the prompt (as tokens)") }
         guard maxTokens >= 0 else { throw TrainingError.invalidOption(name: "max_tokens", value: "\(maxTokens)", reason: "must be ≥ 0") }
         if isCancelled() { throw ServingError.cancelled }
@@ -104,6 +107,9 @@ public final class ContinuousBatcher<Model: BatchedWindowedDecoding & Sendable>:
             for t in tokens {
                 do { try onToken(t) } catch { request.cancel(); throw error }
                 out.append(t)
+            }
+            if !tokens.isEmpty {
+                do { try onPause() } catch { request.cancel(); throw error }
             }
             if let finished {
                 switch finished {

@@ -43,11 +43,19 @@ where Model.Scalar == Float {
     /// As the base's `generate` (an empty prompt starts from a newline, or token 0), batched with the other requests.
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
                          isCancelled: () -> Bool, onToken: (String) throws -> Void) throws -> String {
+        try generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng, isCancelled: isCancelled,
+                     onToken: onToken, onPause: {})
+    }
+
+    /// As above, `onPause` called after each group of tokens the request's thread takes from the batcher.
+    public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions, rng: inout SeededRandom,
+                         isCancelled: () -> Bool, onToken: (String) throws -> Void, onPause: () throws -> Void) throws -> String {
         try validate(prompt: prompt)
         var start = try vocabulary.encode(prompt)
         if start.isEmpty { start = [(try? vocabulary.encode("\n"))?.first ?? 0] }
         let tokens = try batcher.generate(prompt: start, maxTokens: maxTokens, sampling: sampling, rng: &rng,
-                                          isCancelled: isCancelled) { t in try onToken(try vocabulary.decode([t])) }
+                                          isCancelled: isCancelled, onToken: { t in try onToken(try vocabulary.decode([t])) },
+                                          onPause: onPause)
         return try vocabulary.decode(tokens)
     }
 }

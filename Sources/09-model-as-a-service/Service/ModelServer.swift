@@ -266,12 +266,13 @@ public final class ModelServer: @unchecked Sendable {
             do {
                 var rng = SeededRandom(seed: UInt64(seed))
                 var count = 0
+                // Events gathered and sent once per group the generator hands over (onPause).
                 let text = try generator.generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling, rng: &rng,
-                                                  isCancelled: httpRequest.isCancelled) { token in
+                                                  isCancelled: httpRequest.isCancelled, onToken: { token in
                     count += 1
                     metrics.tokenGenerated(first: count == 1, receivedAt: receivedAt)
-                    try writer.write(Self.event(nil, .object([("token", .string(token))])))
-                }
+                    writer.append(Self.event(nil, .object([("token", .string(token))])))
+                }, onPause: writer.flush)
                 try writer.write(Self.event("done", .object([("text", .string(text)), ("tokens", .integer(count)),
                                                              ("seed", .integer(seed))])))
             } catch let error as SocketError {
