@@ -139,9 +139,9 @@ extension ModelServer {
                 defer { ticket.release() }
                 do {
                     if chat { try writer.write(chunk("", delta: [("role", .string("assistant"))], finish: nil)) }
-                    let result = try runGeneration(generation, generator: generator, request: request) { piece in
-                        try writer.write(chunk(piece, finish: nil))
-                    }
+                    // Chunks gathered and sent once per group of tokens (as /v1/generate's events).
+                    let result = try runGeneration(generation, generator: generator, request: request,
+                                                   onPiece: { piece in writer.append(chunk(piece, finish: nil)) }, onPause: writer.flush)
                     try writer.write(chunk(chat ? nil : "", finish: result.finish))
                     if generation.includeUsage {
                         try writer.write(Self.data(AnyJSON.object(chunkBase + [("choices", .array([])),
@@ -172,15 +172,16 @@ extension ModelServer {
     /// Runs one generation under the request's options: top-p through
     /// `LogitStepping` (the model's own `generate` when top_p = 1), stop
     /// sequences through `StopSequenceFilter`. `onPiece` gets the text as it
-    /// may be given out.
+    /// may be given out; `onPause` follows each group of tokens the
+    /// generator hands over (`TextGenerating`'s; after every token on the top-p path).
     func runGeneration(_ g: OpenAIGenerationRequest, generator: any TextGenerating, request: HTTPRequest,
-                       onPiece: (String) throws -> Void) throws -> (text: String, tokens: Int, finish: String) {
+                       onPiece: (String) throws -> Void, onPause: () throws -> Void = {}) throws -> (text: String, tokens: Int, finish: String) {
         let receivedAt = request.receivedAt
         var rng = SeededRandom(seed: g.seed ?? UInt64.random(in: 0...UInt64.max))
         var filter = StopSequenceFilter(g.stop)
         var text = ""
         var tokens = 0
-        let onToken: (String) throws -> Void = { token in
+        func onToken(_ token: String) throws {
             try Self.checkClient(request)  // stops at the next token once the client has gone
             tokens += 1
             self.metrics.tokenGenerated(first: tokens == 1, receivedAt: receivedAt)
@@ -195,10 +196,11 @@ extension ModelServer {
             if g.topP < 1, let stepper = generator as? LogitStepping {
                 let options = try LlamaSampling(g.sampling, topP: g.topP)
                 _ = try stepper.generate(prompt: g.prompt, maxTokens: g.maxTokens,
-                                         choose: { NucleusSampler.sample($0, options: options, rng: &rng) }, onToken: onToken)
+                                         choose: { NucleusSampler.sample($0, options: options, rng: &rng) },
+                                         onToken: { try onToken($0); try onPause() })
             } else {
                 _ = try generator.generate(prompt: g.prompt, maxTokens: g.maxTokens, sampling: g.sampling, rng: &rng,
-                                           isCancelled: request.isCancelled, onToken: onToken)
+                                           isCancelled: request.isCancelled, onToken: onToken, onPause: onPause)
             }
         } catch is StopGeneration {
             return (text, tokens, "stop")
