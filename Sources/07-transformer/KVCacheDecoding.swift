@@ -171,13 +171,15 @@ extension GPT: WindowedDecoding {
 
 extension GPT {
     /// Fills the cache with `window` (positions 0..<window.count, at most the
-    /// context) by one batched forward pass, and returns the logits [V] after
-    /// its last token. The keys and values are read from each block's
-    /// attention cache (qkv, columns C..<3C), so they are the very numbers
-    /// `decodeStep` would have stored, computed by matrix products over all
-    /// rows at once instead of one matrix-vector product per token: a refill
-    /// after the window slides costs about as much as a few decoding steps,
-    /// not T/2 of them. A block whose attention was replaced (exercise 7.5)
+    /// context) by one batched pass, and returns the logits [V] after its
+    /// last token. The keys and values are each block's qkv product
+    /// (columns C..<3C), so they are the numbers `decodeStep` would have
+    /// stored up to rounding, computed by matrix products over all rows at
+    /// once instead of one matrix-vector product per token: a refill after
+    /// the window slides costs about as much as a few decoding steps, not
+    /// T/2 of them. The pass is the forward pass without what only the
+    /// other positions' logits need (`refill`, BatchedDecoding+Refill.swift),
+    /// with the forward pass's numbers. A block whose attention was replaced (exercise 7.5)
     /// keeps no qkv of the library's kind; the window is then fed step by step.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -189,23 +191,10 @@ extension GPT {
             for t in window { logits = try decodeStep(t, cache: &cache) }
             return logits
         }
-        let n = window.count, c = config.width, v = config.vocabulary.count
-        let (logits, forwardCache) = try forward(window, batch: 1, length: n, mode: .inference)
-        for (l, blockCache) in forwardCache.blocks.enumerated() {
-            guard case .library(let attention) = blockCache.attention.attention else { continue }
-            attention.qkv.withUnsafeBufferPointer { qkv in
-                cache.keys[l].withUnsafeMutableBufferPointer { keys in
-                    cache.values[l].withUnsafeMutableBufferPointer { values in
-                        for t in 0..<n {
-                            (keys.baseAddress! + t * c).update(from: qkv.baseAddress! + t * 3 * c + c, count: c)
-                            (values.baseAddress! + t * c).update(from: qkv.baseAddress! + t * 3 * c + 2 * c, count: c)
-                        }
-                    }
-                }
-            }
-        }
-        cache.count = n
-        return Array(logits.scalars[((n - 1) * v)...])
+        var caches = [cache]
+        cache = placeholderCache()                     // the array is the only owner while it is filled
+        defer { cache = caches[0] }
+        return try refill([window], caches: &caches)[0]
     }
 
     /// One token at position `cache.count` through the model, reading and
