@@ -16,7 +16,7 @@
 // run the row-wise layers (LayerNorm, GELU, the adds) and the attention of
 // its own half too, which a split of the products alone would leave serial.
 // The price: each half reads all of W, so a block of W serves B/2 rows from
-// L1 instead of B; at B ≥ 16 that is still 8 rows and more per read.
+// L1 instead of B; at B ≥ 8 that is still 4 rows and more per read.
 //
 // The caller never waits for a helper that has not started: SpinTeam lets
 // the caller claim both halves if the helper is asleep or busy, so a loaded
@@ -26,10 +26,13 @@ import BackpropCore
 
 /// When and how a batched step is split between the two cores.
 public enum BatchedStepSplit {
-    /// Rows from which a batched step is split in two [16]. Below it a
-    /// step takes ~0.1–0.3 ms and one core is enough; set to `Int.max` to
-    /// keep every step on the calling thread (the benchmark's comparison).
-    public nonisolated(unsafe) static var minimumRows = 16
+    /// Rows from which a batched step is split in two [8]. At 8 rows (a
+    /// step of ~0.5 ms on one core) the split measured 16.7k–24.1k
+    /// tokens/s against 11.7k–15.1k on one core (`bench decode-step`, baby
+    /// GPT, four runs, cores near and far apart); below that a step is short
+    /// enough that one core will do. Set to `Int.max` to keep every step on
+    /// the calling thread (the benchmark's comparison).
+    public nonisolated(unsafe) static var minimumRows = 8
 
     /// The shared team, if a step of `rows` rows should be split.
     static func team(rows: Int) -> SpinTeam? {

@@ -17,7 +17,7 @@
 //
 // Only the products and the row-wise layers (LayerNorm, GELU, the adds)
 // see the batch; attention is the single-row kernel of DecodeKernels.swift
-// run once per sequence over its own cache. A batch of 16 rows or more is
+// run once per sequence over its own cache. A batch of 8 rows or more is
 // cut in two halves stepped at once on the two cores
 // (BatchedDecoding+Cores.swift).
 //
