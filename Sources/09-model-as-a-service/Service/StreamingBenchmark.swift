@@ -120,7 +120,7 @@ extension ServingBenchmark {
 extension ServingBenchmark {
     /// Decoding steps without HTTP: B sequences advanced by B one-row
     /// `decodeStep`s, by one batched step on the calling thread, or by one
-    /// batched step split between the two cores (BatchedStepSplit, from 16
+    /// batched step split between the two cores (BatchedStepSplit, from 8
     /// rows); tokens per second of the model alone (windows sliding as in
     /// generation: every sequence starts at once, so all slide together).
     public static func decodeSteps(quick: Bool, batches: [Int] = [1, 8, 32, 128]) throws -> [ServingBenchRow] {
