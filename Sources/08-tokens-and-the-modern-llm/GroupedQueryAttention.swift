@@ -305,7 +305,8 @@ public enum GQAKernels {
                                               backend: Backend) -> (dq: [T], dk: [T], dv: [T]) {
         let c = heads * d, kvc = kvHeads * d, group = heads / kvHeads
         var dq = T.buffer(count: rows * c, uninitialized: backend == .simd)          // SIMD: every element written;
-        var dk = T.buffer(count: rows * kvc, uninitialized: backend == .simd), dv = dk   // naive: sums into zeros
+        var dk = T.buffer(count: rows * kvc, uninitialized: backend == .simd)           // naive: sums into zeros
+        var dv = T.buffer(count: rows * kvc, uninitialized: backend == .simd)
         dqkv.withUnsafeBufferPointer { pin in
             dq.withUnsafeMutableBufferPointer { pq in
                 dk.withUnsafeMutableBufferPointer { pk in

@@ -96,7 +96,8 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
         }
         let a = try gate.forward(x, mode: mode).output                      // [B, T, H]
         let b = try up.forward(x, mode: mode).output                        // [B, T, H]
-        var h = Scalar.buffer(count: a.count, uninitialized: backend == .simd), s = h   // [n, H]
+        // [n, H] each, allocated apart (`s = h` would copy h on the first write)
+        var h = Scalar.buffer(count: a.count, uninitialized: backend == .simd), s = Scalar.buffer(count: a.count, uninitialized: backend == .simd)
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
                 h.withUnsafeMutableBufferPointer { ph in
@@ -119,7 +120,7 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
                                             reason: "dy \(dy.shape) must have the output's shape \(cache.x.shape)")
         }
         let dh = try down.backward(dy, cache: cache.h, frozen: frozen)                      // [B, T, H]
-        var da = Scalar.buffer(count: dh.count, uninitialized: backend == .simd), db = da
+        var da = Scalar.buffer(count: dh.count, uninitialized: backend == .simd), db = Scalar.buffer(count: dh.count, uninitialized: backend == .simd)
         dh.scalars.withUnsafeBufferPointer { pdh in
             cache.a.withUnsafeBufferPointer { pa in
                 cache.b.withUnsafeBufferPointer { pb in
