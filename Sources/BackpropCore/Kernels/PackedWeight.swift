@@ -36,8 +36,10 @@ public final class PackedWeight: @unchecked Sendable {
     let data: UnsafeMutablePointer<Float>
     /// Where `data` lives: a block of the shared scratch pool, given back on
     /// deinit. A weight packed before every sweep (the LSTM's W_hh, twice a
-    /// step) in fresh memory page-faulted on every first touch: 1 MiB at
-    /// about 2 GB/s, ~5% of the char-LSTM step, against ~0.2% from the pool.
+    /// step) into fresh memory paid the first touch of every page each time:
+    /// the annotated profile had most of the packing's samples on its stores;
+    /// from the pool the packing fell from 2.85% to 1.99% of the char-LSTM
+    /// benchmark's samples.
     let block: ScratchPool.Block
 
     /// Packs B = Wᵀ from W stored [n, k] (`transposed`), or B = W from W stored [k, n].
