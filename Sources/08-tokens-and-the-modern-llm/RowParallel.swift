@@ -26,8 +26,8 @@ enum RowParallel {
 extension TensorScalar {
     /// `count` elements left uninitialised, for a SIMD kernel that writes
     /// every one before anything reads it; zeros for the naive twins (the
-    /// zero-filling of the layers' [n, H] buffers showed as ~4% of the LoRA
-    /// training step in memset).
+    /// zero-filling of the layers' [n, H] buffers was 3–4% of the LoRA
+    /// training step's perf samples, in memset).
     @inline(__always)
     static func buffer(count: Int, uninitialized: Bool) -> [Self] {
         uninitialized ? [Self](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
