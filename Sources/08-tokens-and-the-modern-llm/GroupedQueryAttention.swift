@@ -153,19 +153,24 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
         }
         let (b, t, d) = (x.shape[0], x.shape[1], headWidth)
         try rotary.validate([b, t, heads * d], offset: 0, summary)
-        var q = try query.forward(x, mode: mode).output.scalars                  // [B, T, H·d]
-        var k = try key.forward(x, mode: mode).output.scalars                    // [B, T, H_kv·d]
-        var v = try value.forward(x, mode: mode).output.scalars                  // [B, T, H_kv·d]
         var lora: [LoRATarget: LoRAAdapter<Scalar>.Cache] = [:]
-        for (target, adapter) in adapters where target != .output {              // + s·B A x before the rotation
+        // x Wᵀ, + s·B A x before the rotation: folded into W (LoRA.swift's
+        // fast path) or added as the side path's own product.
+        func project(_ linear: Linear<Scalar>, _ target: LoRATarget) throws -> [Scalar] {
+            guard let adapter = adapters[target] else { return try linear.forward(x, mode: mode).output.scalars }
+            if adapter.mergesIntoBase {
+                let (y, cache) = try adapter.mergedForward(x, base: linear)
+                lora[target] = cache
+                return y.scalars
+            }
+            let y = try linear.forward(x, mode: mode).output.scalars
             let (delta, cache) = try adapter.forward(x)
             lora[target] = cache
-            switch target {
-            case .query: q = try Self.add(q, delta)
-            case .key: k = try Self.add(k, delta)
-            default: v = try Self.add(v, delta)
-            }
+            return try Self.add(y, delta)
         }
+        var q = try project(query, .query)                                       // [B, T, H·d]
+        var k = try project(key, .key)                                           // [B, T, H_kv·d]
+        let v = try project(value, .value)                                       // [B, T, H_kv·d]
         if usesRotary {
             rotary.rotate(&q, width: heads * d, length: t, offset: 0, inverse: false)
             rotary.rotate(&k, width: kvHeads * d, length: t, offset: 0, inverse: false)
@@ -174,11 +179,18 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
         let qkv = GQAKernels.assemble(q: q, k: k, v: v, rows: b * t, heads: heads, kvHeads: kvHeads, headWidth: d, backend: backend)  // [B·T, 3·H·d]
         let (a, p) = CausalAttention.forward(qkv, shape: shape, backend: backend)   // [B·T, H·d], P [B, H, T, T]
         let attended = try Tensor(shape: [b, t, heads * d], scalars: a)
-        var y = try output.forward(attended, mode: mode).output                  // [B, T, C]
-        if let adapter = adapters[.output] {
+        var y: Tensor<Scalar>                                                    // [B, T, C]
+        if let adapter = adapters[.output], adapter.mergesIntoBase {
+            let (merged, cache) = try adapter.mergedForward(attended, base: output)
+            lora[.output] = cache
+            y = merged
+        } else if let adapter = adapters[.output] {
+            y = try output.forward(attended, mode: mode).output
             let (delta, cache) = try adapter.forward(attended)
             lora[.output] = cache
             y = try y.adding(delta, backend: backend)
+        } else {
+            y = try output.forward(attended, mode: mode).output
         }
         return (y, Cache(x: x, qkv: qkv, probabilities: p, attended: attended, shape: shape, lora: lora))
     }
@@ -198,8 +210,16 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
                                             reason: "dy \(dy.shape) must have the output's shape \(cache.x.shape)")
         }
         let s = cache.shape, d = headWidth
-        var da = try output.backward(dy, cache: cache.attended, frozen: frozen)                  // [B, T, H·d]
-        if let adapter = adapters[.output], let c = cache.lora[.output] { da = try da.adding(try adapter.backward(dy, cache: c), backend: backend) }
+        let (b, t) = (s.batch, s.length)
+        var da: Tensor<Scalar>                                                                   // [B, T, H·d]
+        if let adapter = adapters[.output], let c = cache.lora[.output], let merged = c.merged {   // dy (W_o + s·B A)
+            da = try Tensor.matmul(try dy.flattenedRows("\(summary).backward"), merged, .nn, backend: backend).reshaped([b, t, heads * d])
+            if !frozen { try output.accumulateParameterGradients(dy, cache: cache.attended) }
+            try adapter.accumulateMergedGradients(dy, cache: c)
+        } else {
+            da = try output.backward(dy, cache: cache.attended, frozen: frozen)
+            if let adapter = adapters[.output], let c = cache.lora[.output] { da = try da.adding(try adapter.backward(dy, cache: c), backend: backend) }
+        }
         let dqkv = CausalAttention.backward(da.scalars, qkv: cache.qkv, probabilities: cache.probabilities,
                                             shape: s, backend: backend)          // [B·T, 3·H·d]
         var (dq, dk, dv) = GQAKernels.split(dqkv, rows: s.rows, heads: heads, kvHeads: kvHeads, headWidth: d, backend: backend)
@@ -207,15 +227,36 @@ public final class GroupedQueryAttention<Scalar: TensorScalar>: Layer {
             rotary.rotate(&dq, width: heads * d, length: s.length, offset: 0, inverse: true)
             rotary.rotate(&dk, width: kvHeads * d, length: s.length, offset: 0, inverse: true)
         }
-        let (b, t) = (s.batch, s.length)
-        var dx = try query.backward(try Tensor(shape: [b, t, heads * d], scalars: dq), cache: cache.x, frozen: frozen)   // [B, T, C]
-        dx = try dx.adding(try key.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dk), cache: cache.x, frozen: frozen), backend: backend)
-        dx = try dx.adding(try value.backward(try Tensor(shape: [b, t, kvHeads * d], scalars: dv), cache: cache.x, frozen: frozen), backend: backend)
-        for (target, grad, width) in [(LoRATarget.query, dq, heads * d), (.key, dk, kvHeads * d), (.value, dv, kvHeads * d)] {
-            guard let adapter = adapters[target], let c = cache.lora[target] else { continue }
-            dx = try dx.adding(try adapter.backward(try Tensor(shape: [b, t, width], scalars: grad), cache: c), backend: backend)
+        // dx = dq W_q + dk W_k + dv W_v, each product added into dx by the
+        // GEMM itself (accumulate) rather than into fresh tensors summed
+        // afterwards; an adapter folded into its W (W + s·B A) adds its g A
+        // within the same product. Weight gradients only when trained.
+        let (n, c) = (b * t, width)
+        var dx = [Scalar](unsafeUninitializedCapacity: n * c) { _, count in count = n * c }
+        var sidePaths: [Tensor<Scalar>] = []
+        for (i, (target, linear, grad, cols)) in [(LoRATarget.query, query, dq, heads * d), (.key, key, dk, kvHeads * d),
+                                                  (.value, value, dv, kvHeads * d)].enumerated() {
+            let lora = cache.lora[target]
+            let weight = lora?.merged ?? linear.weight.value                                     // [cols, C]
+            grad.withUnsafeBufferPointer { g in
+                weight.withUnsafeBufferPointer { w in
+                    dx.withUnsafeMutableBufferPointer { o in
+                        backend.kernels.matmul(.nn, m: n, n: c, k: cols, g.baseAddress!, w.baseAddress!, o.baseAddress!, accumulate: i > 0)
+                    }
+                }
+            }
+            let gradient = try Tensor(shape: [b, t, cols], scalars: grad)
+            if !frozen { try linear.accumulateParameterGradients(gradient, cache: cache.x) }
+            guard let adapter = adapters[target], let lora else { continue }
+            if lora.merged != nil {
+                try adapter.accumulateMergedGradients(gradient, cache: lora)
+            } else {
+                sidePaths.append(try adapter.backward(gradient, cache: lora))
+            }
         }
-        return dx
+        var result = try Tensor(shape: [b, t, c], scalars: dx)
+        for side in sidePaths { result = try result.adding(side, backend: backend) }
+        return result
     }
 }
 
@@ -226,7 +267,7 @@ public enum GQAKernels {
     public static func assemble<T: TensorScalar>(q: [T], k: [T], v: [T], rows: Int, heads: Int, kvHeads: Int,
                                                  headWidth d: Int, backend: Backend) -> [T] {
         let c = heads * d, kvc = kvHeads * d, group = heads / kvHeads
-        var qkv = [T](repeating: 0, count: rows * 3 * c)
+        var qkv = T.buffer(count: rows * 3 * c, uninitialized: backend == .simd)   // every element written
         qkv.withUnsafeMutableBufferPointer { o in
             q.withUnsafeBufferPointer { pq in
                 k.withUnsafeBufferPointer { pk in
@@ -263,8 +304,9 @@ public enum GQAKernels {
     public static func split<T: TensorScalar>(_ dqkv: [T], rows: Int, heads: Int, kvHeads: Int, headWidth d: Int,
                                               backend: Backend) -> (dq: [T], dk: [T], dv: [T]) {
         let c = heads * d, kvc = kvHeads * d, group = heads / kvHeads
-        var dq = [T](repeating: 0, count: rows * c)
-        var dk = [T](repeating: 0, count: rows * kvc), dv = dk
+        var dq = T.buffer(count: rows * c, uninitialized: backend == .simd)          // SIMD: every element written;
+        var dk = T.buffer(count: rows * kvc, uninitialized: backend == .simd)           // naive: sums into zeros
+        var dv = T.buffer(count: rows * kvc, uninitialized: backend == .simd)
         dqkv.withUnsafeBufferPointer { pin in
             dq.withUnsafeMutableBufferPointer { pq in
                 dk.withUnsafeMutableBufferPointer { pk in

@@ -106,7 +106,11 @@ public enum LlamaTrainer {
     @discardableResult
     public static func step<S: TensorScalar>(_ model: Llama<S>, optimizers: [Adam<S>], inputs: [Int], targets: [Int], batch: Int,
                                              learningRate: Double, clip: Double, iteration: Int, parameters: [Parameter<S>]? = nil) throws -> Double {
-        model.zeroGrad()
+        // A frozen base (LoRA) receives no weight gradient (only the norms'
+        // gains accumulate theirs, unread: FrozenWeights.swift), so zeroing
+        // its 0.8 M gradients every step would only rewrite zeros; the
+        // adapters (`parameters`) are zeroed below. A full step zeroes all.
+        if parameters == nil || !model.freezesBase { model.zeroGrad() }
         parameters?.forEach { $0.zeroGrad() }
         let loss = try model.loss(inputs: inputs, targets: targets, batch: batch, length: inputs.count / batch)
         try TrainingError.requireFinite(loss, "the loss", step: iteration)

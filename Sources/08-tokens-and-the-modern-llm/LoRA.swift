@@ -23,6 +23,20 @@
 // with its adapter, the layer the gradient check and the PyTorch fixture
 // (PEFT's `lora.Linear`) test.
 //
+// The attention's fast path (SIMD backend, `mergesIntoBase`) folds the
+// side path into the projection for the step instead:
+//   forward   W′ = W + s·B A (out·r·in multiply-adds, once per step)
+//             y = x W′ᵀ, and x Aᵀ [n, r] for B's gradient
+//   backward  dx = dy W′ = dy W + g A (the same sum, one product)
+// so each adapted projection costs one wide product each way, as a plain
+// one, plus the three thin products of A's and B's gradients, instead of
+// two more thin ones ((x Aᵀ) Bᵀ and g A) and two sums of [n, out] and
+// [n, in]; the remaining thin products (x Aᵀ and the gradients) run in
+// LoRAKernels.swift instead of the core GEMM. W′ is rounded once per element, so y and dx differ
+// from the two-path sums by reassociation only (|Δ| ≲ r·ε·|terms|); the
+// naive twin keeps the two paths (the twin test in LoRATests bounds the gap).
+// With B = 0, W′ = W bit for bit.
+//
 // `replaceSidePath(with:)` hands an adapter's arithmetic to another layer
 // (any `Layer` from [.., in] to [.., out]): the attention then adds that
 // layer's output where it added s·B A x, and its backward pass goes through
@@ -58,7 +72,13 @@ public final class LoRAAdapter<Scalar: TensorScalar> {
         var shape: [Int]
         /// The replacing layer's cache, when there is one.
         var replaced: Any? = nil
+        /// W + s·B A when the forward pass took the merged fast path.
+        var merged: Tensor<Scalar>? = nil
     }
+
+    /// Whether the attention folds this side path into its projection
+    /// (`mergedForward`): the SIMD backend and no replacing layer.
+    var mergesIntoBase: Bool { sidePath == nil && backend == .simd }
 
     /// Another layer doing the side path's work (exercise 8.5).
     struct SidePath {
@@ -143,6 +163,56 @@ public final class LoRAAdapter<Scalar: TensorScalar> {
         let ax = try Tensor.matmul(rows, a.value, .nt, backend: backend)                  // [n, r]
         let y = try Tensor.matmul(ax, b.value, .nt, backend: backend).scaled(by: Scalar(scale), backend: backend)  // [n, out]
         return (try y.reshaped(Array(x.shape.dropLast()) + [outputs]), Cache(x: rows, ax: ax, shape: x.shape))
+    }
+
+    /// The fast path's forward through projection `base` (W [out, in]):
+    /// y = x (W + s·B A)ᵀ [.., out], one product for the base and the side
+    /// path; the cache keeps x Aᵀ (for B's gradient) and W + s·B A (for dx).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func mergedForward(_ x: Tensor<Scalar>, base: Linear<Scalar>) throws -> (output: Tensor<Scalar>, cache: Cache) {
+        let rows = try x.flattenedRows("LoRA")                                            // [n, in]
+        let merged = try base.weight.value.adding(try update(), backend: backend)          // W + s·B A [out, in]
+        let y = try Tensor.matmul(rows, merged, .nt, backend: backend)                    // [n, out]
+        let (n, r) = (rows.shape[0], rank)
+        let ax = try Tensor(shape: [n, r], scalars: [Scalar](unsafeUninitializedCapacity: n * r) { out, count in   // x Aᵀ [n, r]
+            rows.withUnsafeBufferPointer { px in
+                a.value.withUnsafeBufferPointer { pa in
+                    LoRAKernels.project(backend, rows: n, inputs: inputs, rank: r, px.baseAddress!, pa.baseAddress!, out.baseAddress!)
+                }
+            }
+            count = n * r
+        })
+        return (x.rank == 2 ? y : try y.reshaped(Array(x.shape.dropLast()) + [outputs]),
+                Cache(x: rows, ax: ax, shape: x.shape, merged: merged))
+    }
+
+    /// The fast path's backward without dx (the projection's dy·(W + s·B A)
+    /// gives it): A's and B's gradients from dy [.., out], in one pass over
+    /// the rows of dy and x (LoRAKernels).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func accumulateMergedGradients(_ dy: Tensor<Scalar>, cache: Cache) throws {
+        guard dy.shape == Array(cache.shape.dropLast()) + [outputs] else {
+            throw TensorError.shapeMismatch(operation: "LoRA.backward", lhs: dy.shape, rhs: Array(cache.shape.dropLast()) + [outputs],
+                                            reason: "dy must have the output's shape")
+        }
+        let (n, r) = (cache.x.shape[0], rank)
+        dy.withUnsafeBufferPointer { pdy in
+            cache.x.withUnsafeBufferPointer { px in
+                cache.ax.withUnsafeBufferPointer { pax in
+                    b.value.withUnsafeBufferPointer { pb in
+                        a.grad.withUnsafeMutableBufferPointer { ga in
+                            b.grad.withUnsafeMutableBufferPointer { gb in
+                                LoRAKernels.gradients(backend, rows: n, inputs: inputs, outputs: outputs, rank: r, scale: Scalar(scale),
+                                                      dy: pdy.baseAddress!, x: px.baseAddress!, ax: pax.baseAddress!, b: pb.baseAddress!,
+                                                      gradA: ga.baseAddress!, gradB: gb.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// dx of the side path from dΔy [.., out]; adds A's and B's gradients.

@@ -83,9 +83,9 @@ public final class RMSNorm<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(operation: summary, lhs: x.shape, rhs: [n, width],
                                             reason: "x \(x.shape) needs \(width) features (its last dimension)")
         }
-        var y = [Scalar](repeating: 0, count: n * c), xhat = [Scalar](repeating: 0, count: n * c)
-        var r = [Scalar](repeating: 0, count: n)
         let eps = Scalar(epsilon), simd = backend == .simd
+        var y = Scalar.buffer(count: n * c, uninitialized: simd), xhat = Scalar.buffer(count: n * c, uninitialized: simd)
+        var r = Scalar.buffer(count: n, uninitialized: simd)
         x.scalars.withUnsafeBufferPointer { px in
             gain.value.scalars.withUnsafeBufferPointer { g in
                 y.withUnsafeMutableBufferPointer { py in
@@ -114,8 +114,8 @@ public final class RMSNorm<Scalar: TensorScalar>: Layer {
             throw TensorError.shapeMismatch(operation: "\(summary).backward", lhs: dy.shape, rhs: cache.shape,
                                             reason: "dy \(dy.shape) must have the output's shape \(cache.shape)")
         }
-        var dx = [Scalar](repeating: 0, count: n * c)
         let simd = backend == .simd
+        var dx = Scalar.buffer(count: n * c, uninitialized: simd)
         dy.scalars.withUnsafeBufferPointer { pdy in
             cache.normalized.withUnsafeBufferPointer { ph in
                 cache.inverseRMS.withUnsafeBufferPointer { pr in

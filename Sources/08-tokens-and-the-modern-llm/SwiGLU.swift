@@ -96,7 +96,8 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
         }
         let a = try gate.forward(x, mode: mode).output                      // [B, T, H]
         let b = try up.forward(x, mode: mode).output                        // [B, T, H]
-        var h = [Scalar](repeating: 0, count: a.count), s = h               // [n, H]
+        // [n, H] each, allocated apart (`s = h` would copy h on the first write)
+        var h = Scalar.buffer(count: a.count, uninitialized: backend == .simd), s = Scalar.buffer(count: a.count, uninitialized: backend == .simd)
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
                 h.withUnsafeMutableBufferPointer { ph in
@@ -119,7 +120,7 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
                                             reason: "dy \(dy.shape) must have the output's shape \(cache.x.shape)")
         }
         let dh = try down.backward(dy, cache: cache.h, frozen: frozen)                      // [B, T, H]
-        var da = [Scalar](repeating: 0, count: dh.count), db = da
+        var da = Scalar.buffer(count: dh.count, uninitialized: backend == .simd), db = Scalar.buffer(count: dh.count, uninitialized: backend == .simd)
         dh.scalars.withUnsafeBufferPointer { pdh in
             cache.a.withUnsafeBufferPointer { pa in
                 cache.b.withUnsafeBufferPointer { pb in
@@ -134,9 +135,21 @@ public final class SwiGLU<Scalar: TensorScalar>: Layer {
                 }
             }
         }
-        let dxGate = try gate.backward(try Tensor(shape: dh.shape, scalars: da), cache: cache.x, frozen: frozen)   // [B, T, C]
-        let dxUp = try up.backward(try Tensor(shape: dh.shape, scalars: db), cache: cache.x, frozen: frozen)       // [B, T, C]
-        return try dxGate.adding(dxUp, backend: backend)
+        // dx = da W₁ + db W₃: the second product adds itself into the first's
+        // output (the GEMM's accumulate) instead of a third pass over [n, C].
+        let (n, c, hidden) = (dh.count / self.hidden, width, self.hidden)
+        var dx = [Scalar](unsafeUninitializedCapacity: n * c) { _, count in count = n * c }
+        for (i, (linear, grad)) in [(gate, da), (up, db)].enumerated() {
+            grad.withUnsafeBufferPointer { g in
+                linear.weight.value.withUnsafeBufferPointer { w in
+                    dx.withUnsafeMutableBufferPointer { o in
+                        backend.kernels.matmul(.nn, m: n, n: c, k: hidden, g.baseAddress!, w.baseAddress!, o.baseAddress!, accumulate: i > 0)
+                    }
+                }
+            }
+            if !frozen { try linear.accumulateParameterGradients(try Tensor(shape: dh.shape, scalars: grad), cache: cache.x) }
+        }
+        return try Tensor(shape: cache.x.shape, scalars: dx)
     }
 }
 

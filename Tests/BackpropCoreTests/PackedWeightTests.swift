@@ -90,4 +90,27 @@ import Testing
             Self.expectClose(c, exact, magnitude, k: k, "m=\(m) k=\(k) n=\(n) accumulate=\(accumulate) threads=\(threads)")
         }
     }
+
+    /// The packed layout against its definition, element by element, for a
+    /// weight large enough (k·n ≥ 2¹⁶) to be packed on both cores, with a
+    /// partial last panel and a depth that is not a multiple of 8 (the
+    /// transposed fast path's 8×8 blocks and its scalar tail).
+    @Test func largePackingMatchesLayout() {
+        let (k, n) = (260, 264)
+        let w = Self.floats(k * n, seed: 710)
+        for transposed in [true, false] {
+            let packed = w.withUnsafeBufferPointer { PackedWeight($0.baseAddress!, k: k, n: n, transposed: transposed) }
+            var mismatches = 0
+            for q in 0..<packed.panels {
+                for p in 0..<k {
+                    for j in 0..<16 {
+                        let col = q * 16 + j
+                        let expected: Float = col >= n ? 0 : transposed ? w[col * k + p] : w[p * n + col]
+                        if packed.data[q * k * 16 + p * 16 + j] != expected { mismatches += 1 }
+                    }
+                }
+            }
+            #expect(mismatches == 0, "transposed \(transposed)")
+        }
+    }
 }

@@ -34,6 +34,13 @@ public final class PackedWeight: @unchecked Sendable {
     public let k: Int, n: Int
     let panels: Int
     let data: UnsafeMutablePointer<Float>
+    /// Where `data` lives: a block of the shared scratch pool, given back on
+    /// deinit. A weight packed before every sweep (the LSTM's W_hh, twice a
+    /// step) into fresh memory paid the first touch of every page each time:
+    /// the annotated profile had most of the packing's samples on its stores;
+    /// from the pool the packing fell from 2.85% to 1.99% of the char-LSTM
+    /// benchmark's samples.
+    let block: ScratchPool.Block
 
     /// Packs B = Wᵀ from W stored [n, k] (`transposed`), or B = W from W stored [k, n].
     public init(_ w: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool) {
@@ -41,38 +48,62 @@ public final class PackedWeight: @unchecked Sendable {
         self.n = n
         panels = (n + Self.nr - 1) / Self.nr
         let count = panels * k * Self.nr
-        data = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        block = ScratchPool.shared.take(bytes: count * 4)
+        data = block.pointer.bindMemory(to: Float.self, capacity: count)
         // every element is written below except the padding of a partial last panel
         if n % Self.nr != 0 { (data + (panels - 1) * k * Self.nr).initialize(repeating: 0, count: k * Self.nr) }
-        for q in 0..<panels {
-            let panel = data + q * k * Self.nr
-            for j in 0..<min(Self.nr, n - q * Self.nr) {
-                let col = q * Self.nr + j
-                if transposed {
-                    let src = w + col * k  // B[p, col] = W[col, p]
-                    for p in 0..<k { panel[p * Self.nr + j] = src[p] }
-                }
-            }
-            if !transposed {
-                // B[p, ·] row pieces are contiguous in W: copy them whole
-                let cols = min(Self.nr, n - q * Self.nr), src = w + q * Self.nr
-                if cols == Self.nr {
-                    // two vector loads and stores per row piece (a memmove call per
-                    // 64 bytes showed in profiles)
-                    typealias V = SIMD8<Float>
-                    for p in 0..<k {
-                        let from = UnsafeRawPointer(src + p * n), to = UnsafeMutableRawPointer(panel + p * Self.nr)
-                        to.storeBytes(of: from.loadUnaligned(as: V.self), as: V.self)
-                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: 32, as: V.self), toByteOffset: 32, as: V.self)
-                    }
-                } else {
-                    for p in 0..<k { (panel + p * Self.nr).update(from: src + p * n, count: cols) }
-                }
+        // Panels are independent: from 2¹⁶ scalars (the LSTM's 1 MiB W_hh,
+        // packed before every sweep) the two cores pack half each.
+        nonisolated(unsafe) let (src, dst) = (w, data)
+        let (panels, nr) = (panels, Self.nr)
+        ParallelFor.forEachChunk(rows: panels, chunks: k * n >= 1 << 16 ? min(2, Self.cores, panels) : 1) { _, lo, hi in
+            for q in lo..<hi {
+                Self.pack(panel: q, src, k: k, n: n, transposed: transposed, into: dst + q * k * nr)
             }
         }
     }
 
-    deinit { data.deallocate() }
+    /// Packs panel q: B[p, 16q + j] at 16p + j for the panel's columns.
+    @inline(__always)
+    static func pack(panel q: Int, _ w: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, into panel: UnsafeMutablePointer<Float>) {
+        let cols = min(Self.nr, n - q * Self.nr)
+        if transposed {
+            // B[p, col] = W[col, p]: a transpose. Full panels go through 8×8
+            // register transposes (the core GEMM's, two per 8 steps of p),
+            // eight row loads and eight vector stores instead of 64 strided
+            // scalar stores; the rest element by element.
+            var p0 = 0
+            if cols == Self.nr {
+                let src = w + q * Self.nr * k
+                while p0 + 8 <= k {
+                    PackedGEMM.transpose8x8(src + p0, k, panel + p0 * Self.nr, Self.nr)
+                    PackedGEMM.transpose8x8(src + 8 * k + p0, k, panel + p0 * Self.nr + 8, Self.nr)
+                    p0 += 8
+                }
+            }
+            for j in 0..<cols where p0 < k {
+                let src = w + (q * Self.nr + j) * k  // B[p, col] = W[col, p]
+                for p in p0..<k { panel[p * Self.nr + j] = src[p] }
+            }
+        } else {
+            // B[p, ·] row pieces are contiguous in W: copy them whole
+            let src = w + q * Self.nr
+            if cols == Self.nr {
+                // two vector loads and stores per row piece (a memmove call per
+                // 64 bytes showed in profiles)
+                typealias V = SIMD8<Float>
+                for p in 0..<k {
+                    let from = UnsafeRawPointer(src + p * n), to = UnsafeMutableRawPointer(panel + p * Self.nr)
+                    to.storeBytes(of: from.loadUnaligned(as: V.self), as: V.self)
+                    to.storeBytes(of: from.loadUnaligned(fromByteOffset: 32, as: V.self), toByteOffset: 32, as: V.self)
+                }
+            } else {
+                for p in 0..<k { (panel + p * Self.nr).update(from: src + p * n, count: cols) }
+            }
+        }
+    }
+
+    deinit { ScratchPool.shared.give(block) }
 
     /// C[m×n] (+)= A[m×k]·B, then C[r, j] += bias[j] if a bias is given (the
     /// same c + b as a separate addRowVector, done while the tile is still in
