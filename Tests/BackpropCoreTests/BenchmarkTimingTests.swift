@@ -23,4 +23,14 @@ import Testing
         _ = try Benchmark.bestTime(minSeconds: 0, minRuns: 3, throwing: { fine += 1 })
         #expect(fine == 4)
     }
+
+    @Test(.enabled(if: SpinTeam.shared != nil)) func theBestRunsPlacementIsRecorded() throws {
+        let team = try #require(SpinTeam.shared)
+        _ = team.measureRoundTrip(seconds: 0.01)
+        let measured = try #require(team.roundTripNanoseconds)
+        _ = Benchmark.bestRunRoundTrips.take()
+        _ = Benchmark.bestTime(minSeconds: 0, minRuns: 2) {}
+        let trips = Benchmark.bestRunRoundTrips.take()
+        #expect(!trips.isEmpty && trips.allSatisfy { $0 > 0 }, "\(trips), measured \(measured) ns")
+    }
 }

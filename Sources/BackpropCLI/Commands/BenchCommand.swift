@@ -81,14 +81,26 @@ enum BenchCommand {
     /// ended. On a virtual machine it changes every few seconds, and with it
     /// everything that hands work between the cores every few microseconds
     /// (generation); "near" and "far" tell the rounds of a comparison apart.
+    /// At the end, also the placement during the runs whose times were
+    /// reported (`Benchmark.bestRunRoundTrips`): "near" or "far" if every
+    /// best run had it, else "mixed", with the largest round trip seen.
     static func printHandOff(_ when: String, json: Bool) {
         guard let team = SpinTeam.shared, let ns = team.measureRoundTrip() else { return }
-        let placement = ns <= SpinTeam.cheapRoundTripNanoseconds ? "near" : "far"
+        printPlacement(when, ns: ns, placement: ns <= SpinTeam.cheapRoundTripNanoseconds ? "near" : "far", json: json)
+        if when == "end" {
+            let trips = BackpropCore.Benchmark.bestRunRoundTrips.take()
+            guard let worst = trips.max() else { return }
+            let near = trips.filter { $0 <= SpinTeam.cheapRoundTripNanoseconds }.count
+            printPlacement("best runs", ns: worst, placement: near == trips.count ? "near" : near == 0 ? "far" : "mixed", json: json)
+        }
+    }
+
+    static func printPlacement(_ when: String, ns: Int, placement: String, json: Bool) {
         if json {
             print(JSONValue.object([("kernel", .string("core_round_trip")), ("shape", .string(when)),
                                     ("variant", .string(placement)), ("ns", .number(Double(ns)))]).rendered)
         } else {
-            print("round trip between the cores at the \(when): \(ns) ns (\(placement))")
+            print("round trip between the cores \(when == "best runs" ? "during" : "at") the \(when): \(ns) ns (\(placement))")
         }
     }
 

@@ -68,17 +68,30 @@ public enum Benchmark {
         let first = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         if first > max(minSeconds, 1) { return first }
         var best = Double.infinity
+        var bestRoundTrip: Int?
         var runs = 0
         let start = DispatchTime.now().uptimeNanoseconds
         repeat {
             let t0 = DispatchTime.now().uptimeNanoseconds
             body()
             let t1 = DispatchTime.now().uptimeNanoseconds
-            best = min(best, Double(t1 - t0) / 1e9)
+            if Double(t1 - t0) / 1e9 < best {
+                best = Double(t1 - t0) / 1e9
+                bestRoundTrip = SpinTeam.shared?.roundTripNanoseconds
+            }
             runs += 1
         } while runs < minRuns || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minSeconds
+        if let bestRoundTrip { bestRunRoundTrips.withLock { $0.append(bestRoundTrip) } }
         return best
     }
+
+    /// The spin team's latest round trip between the cores (its own
+    /// estimate, refreshed every 256 regions; SpinTeam.roundTripNanoseconds)
+    /// when each `bestTime` took its best run, in order: where the host had
+    /// put the two cores while the reported time was measured, which a
+    /// probe before and after a benchmark of several seconds can miss
+    /// (`backprop bench` reports it as `core_round_trip` "best runs").
+    public static let bestRunRoundTrips = LockedList<Int>()
 
     /// `bestTime` for a body that can throw: the first error stops the runs
     /// and is rethrown (a benchmark of a failing step has no time).
@@ -91,4 +104,14 @@ public enum Benchmark {
         if let failure { throw failure }
         return seconds
     }
+}
+
+/// An append-only list shared between threads (for `Benchmark.bestRunRoundTrips`).
+public final class LockedList<Element: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Element] = []
+    public init() {}
+    public func withLock<R>(_ body: (inout [Element]) -> R) -> R { lock.withLock { body(&items) } }
+    /// Everything appended so far, and the list emptied.
+    public func take() -> [Element] { withLock { list in defer { list.removeAll() }; return list } }
 }
