@@ -2,6 +2,7 @@
 // exercise 9.5's seam): the one configured is the one used, and a parser
 // that misbehaves costs its client a 500, never the server.
 
+import BackpropCore
 import Foundation
 import Testing
 @testable import ModelAsAService

@@ -28,9 +28,9 @@ import Testing
         let team = try #require(SpinTeam.shared)
         _ = team.measureRoundTrip(seconds: 0.01)
         let measured = try #require(team.roundTripNanoseconds)
-        _ = Benchmark.bestRunRoundTrips.take()
+        _ = Benchmark.takeBestRunRoundTrips()
         _ = Benchmark.bestTime(minSeconds: 0, minRuns: 2) {}
-        let trips = Benchmark.bestRunRoundTrips.take()
+        let trips = Benchmark.takeBestRunRoundTrips()
         #expect(!trips.isEmpty && trips.allSatisfy { $0 > 0 }, "\(trips), measured \(measured) ns")
     }
 }

@@ -10,6 +10,7 @@
 // so absolute numbers are lower than with a separate load machine; the
 // comparisons (batched against unbatched, concurrency 1 against 64) are fair.
 
+import BackpropCore
 import Foundation
 
 public struct LoadResult: Sendable {

@@ -5,6 +5,7 @@
 // restored afterwards, so a second Ctrl-C during a slow drain still ends the
 // process.
 
+import BackpropCore
 import Dispatch
 import Foundation
 

@@ -88,7 +88,7 @@ enum BenchCommand {
         guard let team = SpinTeam.shared, let ns = team.measureRoundTrip() else { return }
         printPlacement(when, ns: ns, placement: ns <= SpinTeam.cheapRoundTripNanoseconds ? "near" : "far", json: json)
         if when == "end" {
-            let trips = BackpropCore.Benchmark.bestRunRoundTrips.take()
+            let trips = BackpropCore.Benchmark.takeBestRunRoundTrips()
             guard let worst = trips.max() else { return }
             let near = trips.filter { $0 <= SpinTeam.cheapRoundTripNanoseconds }.count
             printPlacement("best runs", ns: worst, placement: near == trips.count ? "near" : near == 0 ? "far" : "mixed", json: json)

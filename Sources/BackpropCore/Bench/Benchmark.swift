@@ -81,7 +81,7 @@ public enum Benchmark {
             }
             runs += 1
         } while runs < minRuns || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minSeconds
-        if let bestRoundTrip { bestRunRoundTrips.withLock { $0.append(bestRoundTrip) } }
+        if let bestRoundTrip { bestRunRoundTrips.update { $0.append(bestRoundTrip) } }
         return best
     }
 
@@ -91,7 +91,12 @@ public enum Benchmark {
     /// put the two cores while the reported time was measured, which a
     /// probe before and after a benchmark of several seconds can miss
     /// (`backprop bench` reports it as `core_round_trip` "best runs").
-    public static let bestRunRoundTrips = LockedList<Int>()
+    public static let bestRunRoundTrips = LockedValue<[Int]>([])
+
+    /// `bestRunRoundTrips` so far, and the record emptied.
+    public static func takeBestRunRoundTrips() -> [Int] {
+        bestRunRoundTrips.update { trips in defer { trips.removeAll() }; return trips }
+    }
 
     /// `bestTime` for a body that can throw: the first error stops the runs
     /// and is rethrown (a benchmark of a failing step has no time).
@@ -106,12 +111,3 @@ public enum Benchmark {
     }
 }
 
-/// An append-only list shared between threads (for `Benchmark.bestRunRoundTrips`).
-public final class LockedList<Element: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [Element] = []
-    public init() {}
-    public func withLock<R>(_ body: (inout [Element]) -> R) -> R { lock.withLock { body(&items) } }
-    /// Everything appended so far, and the list emptied.
-    public func take() -> [Element] { withLock { list in defer { list.removeAll() }; return list } }
-}
