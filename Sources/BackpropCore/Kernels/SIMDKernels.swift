@@ -65,18 +65,18 @@ public enum SIMDKernels: KernelSet {
     /// backward product, 768×512). Each element is computed as before.
     static let elementwiseTeamThreshold = 1 << 16
 
+    /// `splitOverCores`' threshold for add and multiply now: the one above
+    /// while the helper is awake, otherwise none is split.
+    static var elementwiseSplitThreshold: Int { SpinTeam.awake != nil ? elementwiseTeamThreshold : .max }
+
     /// z ← x + y (exact same roundings as Naive).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func add<T: TensorScalar>(
         count: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>
     ) {
-        if count >= elementwiseTeamThreshold, SpinTeam.awake != nil {
-            nonisolated(unsafe) let (x, y, z) = (x, y, z)
-            splitOverCores(count, threshold: 0) { start, n in addSerial(count: n, x + start, y + start, z + start) }
-        } else {
-            addSerial(count: count, x, y, z)
-        }
+        nonisolated(unsafe) let (x, y, z) = (x, y, z)
+        splitOverCores(count, threshold: elementwiseSplitThreshold) { start, n in addSerial(count: n, x + start, y + start, z + start) }
     }
 
     /// `add` on the calling thread.
@@ -101,12 +101,8 @@ public enum SIMDKernels: KernelSet {
     public static func multiply<T: TensorScalar>(
         count: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>
     ) {
-        if count >= elementwiseTeamThreshold, SpinTeam.awake != nil {
-            nonisolated(unsafe) let (x, y, z) = (x, y, z)
-            splitOverCores(count, threshold: 0) { start, n in multiplySerial(count: n, x + start, y + start, z + start) }
-        } else {
-            multiplySerial(count: count, x, y, z)
-        }
+        nonisolated(unsafe) let (x, y, z) = (x, y, z)
+        splitOverCores(count, threshold: elementwiseSplitThreshold) { start, n in multiplySerial(count: n, x + start, y + start, z + start) }
     }
 
     /// `multiply` on the calling thread.
